@@ -1,0 +1,189 @@
+// Instants are epoch milliseconds (UTC). Strings and time zones live only at these edges.
+
+export const MINUTE = 60_000;
+export const HOUR = 3_600_000;
+export const DAY = 86_400_000;
+
+/** Earliest and latest instants Kept accepts: its calendars are compiled over this span. */
+export const EARLIEST_INSTANT = Date.UTC(2000, 0, 1);
+export const LATEST_INSTANT = Date.UTC(2200, 0, 1);
+
+const ISO_WITH_OFFSET =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|z|([+-])(\d{2}):?(\d{2}))$/;
+const ISO_WITHOUT_OFFSET = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}([.,]\d+)?)?)?$/;
+
+export class InstantError extends Error {}
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/**
+ * Parses an ISO-8601 timestamp that carries an offset (`Z` or `+01:00`) to epoch ms.
+ * Throws InstantError with a readable reason otherwise; never guesses a zone.
+ */
+export function parseInstant(text: unknown): number {
+  if (typeof text !== 'string') throw new InstantError('must be an ISO-8601 timestamp string');
+  const m = ISO_WITH_OFFSET.exec(text);
+  if (m === null) {
+    if (ISO_WITHOUT_OFFSET.test(text)) {
+      throw new InstantError(`timestamp without offset "${text}": add Z or an offset such as +01:00`);
+    }
+    throw new InstantError(`not an ISO-8601 timestamp: "${text}"`);
+  }
+  const year = +m[1]!;
+  const month = +m[2]!;
+  const day = +m[3]!;
+  const hour = +m[4]!;
+  const minute = +m[5]!;
+  const second = m[6] === undefined ? 0 : +m[6];
+  const fraction = m[7] === undefined ? 0 : Math.floor(+(m[7] + '000').slice(0, 3));
+  if (month < 1 || month > 12) throw new InstantError(`month out of range in "${text}"`);
+  if (day < 1 || day > daysInMonth(year, month)) throw new InstantError(`day out of range in "${text}"`);
+  if (hour > 23 || minute > 59 || second > 59) throw new InstantError(`time of day out of range in "${text}"`);
+  let offsetMinutes = 0;
+  if (m[9] !== undefined) {
+    const oh = +m[10]!;
+    const om = +m[11]!;
+    if (oh > 18 || om > 59) throw new InstantError(`offset out of range in "${text}"`);
+    offsetMinutes = (m[9] === '-' ? -1 : 1) * (oh * 60 + om);
+  }
+  const ms = Date.UTC(year, month - 1, day, hour, minute, second, fraction) - offsetMinutes * MINUTE;
+  if (ms < EARLIEST_INSTANT || ms >= LATEST_INSTANT) {
+    throw new InstantError(`"${text}" is outside the supported years 2000–2199`);
+  }
+  return ms;
+}
+
+/** ISO-8601 UTC with milliseconds, the only output form. */
+export function formatInstant(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** Day number (days since 1970-01-01) of a calendar date written YYYY-MM-DD. */
+export function dayNumberOf(date: string): number {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  if (m === null) throw new InstantError(`not a date (YYYY-MM-DD): "${date}"`);
+  return Math.floor(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!) / DAY);
+}
+
+/** YYYY-MM-DD of a day number. */
+export function dateOfDayNumber(dayNumber: number): string {
+  return new Date(dayNumber * DAY).toISOString().slice(0, 10);
+}
+
+/** 0 = Sunday … 6 = Saturday, of a day number. */
+export function weekdayOfDayNumber(dayNumber: number): number {
+  return (((dayNumber + 4) % 7) + 7) % 7;
+}
+
+const offsetFormatters = new Map<string, Intl.DateTimeFormat>();
+
+function offsetFormatter(timeZone: string): Intl.DateTimeFormat {
+  let f = offsetFormatters.get(timeZone);
+  if (f === undefined) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    offsetFormatters.set(timeZone, f);
+  }
+  return f;
+}
+
+/** Throws a RangeError when the platform's time-zone database does not know the zone. */
+export function assertTimeZone(timeZone: string): void {
+  offsetFormatter(timeZone);
+}
+
+/** Offset of local time from UTC in ms at an instant (local = utc + offset), from Intl. */
+export function zoneOffset(timeZone: string, ms: number): number {
+  const wholeSecond = Math.floor(ms / 1000) * 1000;
+  const parts = offsetFormatter(timeZone).formatToParts(wholeSecond);
+  let y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
+  for (const p of parts) {
+    switch (p.type) {
+      case 'year': y = +p.value; break;
+      case 'month': mo = +p.value; break;
+      case 'day': d = +p.value; break;
+      case 'hour': h = +p.value; break;
+      case 'minute': mi = +p.value; break;
+      case 'second': s = +p.value; break;
+      default: break;
+    }
+  }
+  return Date.UTC(y, mo - 1, d, h, mi, s) - wholeSecond;
+}
+
+/** A span of constant offset: [from, to) in UTC with local = utc + offset. */
+export interface OffsetSpan {
+  from: number;
+  to: number;
+  offset: number;
+}
+
+/**
+ * Splits [from, to) into spans of constant UTC offset. Offsets are sampled weekly and each
+ * change is bisected to the second (zone transitions fall on whole seconds).
+ */
+export function offsetSpans(timeZone: string, from: number, to: number): OffsetSpan[] {
+  const key = `${timeZone} ${from} ${to}`;
+  let spans = spanCache.get(key);
+  if (spans === undefined) {
+    spans = computeOffsetSpans(timeZone, from, to);
+    spanCache.set(key, spans);
+  }
+  return spans;
+}
+
+const spanCache = new Map<string, OffsetSpan[]>();
+
+function computeOffsetSpans(timeZone: string, from: number, to: number): OffsetSpan[] {
+  const spans: OffsetSpan[] = [];
+  const step = 7 * DAY;
+  let spanStart = from;
+  let currentOffset = zoneOffset(timeZone, from);
+  let probe = from;
+  while (probe < to) {
+    const next = Math.min(probe + step, to);
+    const nextOffset = zoneOffset(timeZone, next === to ? to - 1 : next);
+    if (nextOffset !== currentOffset) {
+      // Bisect (probe, next] for the first second with the new offset.
+      let lo = Math.floor(probe / 1000);
+      let hi = Math.ceil((next === to ? to - 1 : next) / 1000);
+      while (hi - lo > 1) {
+        const mid = Math.floor((lo + hi) / 2);
+        if (zoneOffset(timeZone, mid * 1000) === currentOffset) lo = mid;
+        else hi = mid;
+      }
+      const change = hi * 1000;
+      spans.push({ from: spanStart, to: change, offset: currentOffset });
+      spanStart = change;
+      currentOffset = zoneOffset(timeZone, change);
+      probe = change;
+      continue;
+    }
+    probe = next;
+  }
+  spans.push({ from: spanStart, to, offset: currentOffset });
+  return spans;
+}
+
+/** Human-readable duration, e.g. "7h 00m" or "2m 30.5s". */
+export function formatDuration(ms: number): string {
+  const sign = ms < 0 ? '-' : '';
+  let rest = Math.abs(ms);
+  const hours = Math.floor(rest / HOUR);
+  rest -= hours * HOUR;
+  const minutes = Math.floor(rest / MINUTE);
+  rest -= minutes * MINUTE;
+  if (rest === 0) return `${sign}${hours}h ${String(minutes).padStart(2, '0')}m`;
+  const seconds = rest / 1000;
+  return `${sign}${hours}h ${String(minutes).padStart(2, '0')}m ${seconds}s`;
+}
