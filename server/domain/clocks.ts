@@ -1,0 +1,296 @@
+// The clock engine: (contact, its events, pack, calendars, now) → clocks. Pure; `now` is a parameter.
+import type { WorkingCalendar } from './calendar.js';
+import {
+  ContactError,
+  type Category,
+  type Clock,
+  type ClockStatus,
+  type Contact,
+  type ContactEvent,
+  type CountedPause,
+  type EvaluatedContact,
+} from './model.js';
+import { matchesEvent, standardApplies, type StandardDef, type StandardsPack } from './standards.js';
+
+export type CalendarSet = Readonly<Record<string, WorkingCalendar>>;
+
+/** Under 5 s from entering the queue, an abandoned call is a short abandon. */
+export const SHORT_ABANDON_MS = 5_000;
+
+interface ClockInstance {
+  def: StandardDef;
+  startedAt: number;
+  supersededAt: number | null;
+}
+
+function sortEvents(events: ContactEvent[]): ContactEvent[] {
+  for (let i = 1; i < events.length; i++) {
+    if (events[i]!.at < events[i - 1]!.at || (events[i]!.at === events[i - 1]!.at && events[i]!.seq < events[i - 1]!.seq)) {
+      return [...events].sort((a, b) => a.at - b.at || a.seq - b.seq);
+    }
+  }
+  return events;
+}
+
+function eventField(contact: Contact, event: ContactEvent, field: string): string {
+  return `events[${contact.events.indexOf(event)}].${field}`;
+}
+
+function findStandard(pack: StandardsPack, id: string): StandardDef | undefined {
+  for (const s of pack.standards) if (s.id === id) return s;
+  return undefined;
+}
+
+/** Target in ms on the standard's calendar. */
+export function targetMs(def: StandardDef, calendar: WorkingCalendar): number {
+  const t = def.target;
+  if (t.measure === 'elapsed') return t.ms ?? 0;
+  return (t.workingDays ?? 0) * calendar.workingDayMs + (t.workingHours ?? 0) * 3_600_000;
+}
+
+/** Which clocks the contact has, when each starts, and which a recategorisation superseded. */
+function clockInstances(contact: Contact, events: ContactEvent[], pack: StandardsPack): { instances: ClockInstance[]; category: Category } {
+  const byId = new Map<string, ClockInstance>();
+  let category = contact.category;
+  const applies = (def: StandardDef, cat: Category) => standardApplies(def, contact.channel, contact.route, cat);
+  for (const def of pack.standards) {
+    if (def.startsOn === undefined && applies(def, category)) byId.set(def.id, { def, startedAt: contact.receivedAt, supersededAt: null });
+  }
+  for (const ev of events) {
+    if (ev.type === 'recategorised' && ev.category !== undefined && ev.category !== category) {
+      const next = ev.category;
+      for (const def of pack.standards) {
+        const before = applies(def, category);
+        const after = applies(def, next);
+        const inst = byId.get(def.id);
+        if (before && !after && inst !== undefined && inst.supersededAt === null) inst.supersededAt = ev.at;
+        if (after && !before) {
+          if (inst !== undefined) inst.supersededAt = null;
+          else if (def.startsOn === undefined) byId.set(def.id, { def, startedAt: contact.receivedAt, supersededAt: null });
+        }
+      }
+      category = next;
+    }
+    for (const def of pack.standards) {
+      if (def.startsOn !== undefined && !byId.has(def.id) && applies(def, category) && matchesEvent(def.startsOn, ev)) {
+        byId.set(def.id, { def, startedAt: ev.at, supersededAt: null });
+      }
+    }
+  }
+  const instances: ClockInstance[] = [];
+  for (const def of pack.standards) {
+    const inst = byId.get(def.id);
+    if (inst !== undefined) instances.push(inst);
+  }
+  return { instances, category };
+}
+
+/** Pack rules on events: a named clock must exist in the pack, apply to the contact, and allow the action. */
+function checkClockEvents(contact: Contact, events: ContactEvent[], pack: StandardsPack, instances: ClockInstance[]): void {
+  for (const ev of events) {
+    if (ev.type !== 'paused' && ev.type !== 'resumed' && ev.type !== 'extended') continue;
+    const name = ev.clock!;
+    const def = findStandard(pack, name);
+    const field = eventField(contact, ev, 'clock');
+    if (def === undefined) {
+      throw new ContactError(field, `unknown standard "${name}" in ${pack.id} (known: ${pack.standards.map((s) => s.id).join(', ')})`);
+    }
+    if ((ev.type === 'paused' || ev.type === 'resumed') && !def.pausable) {
+      throw new ContactError(field, `${name} cannot be paused: the standard is not pausable`);
+    }
+    if (ev.type === 'extended' && !def.extendable) {
+      throw new ContactError(field, `${name} cannot be extended: the standard is not extendable`);
+    }
+    if (!instances.some((i) => i.def.id === name)) {
+      throw new ContactError(field, `this contact has no ${name} clock`);
+    }
+  }
+}
+
+interface PauseResult {
+  /** Due (or at-risk) instant; null while an open pause holds it. */
+  instant: number | null;
+  /** Pauses that counted (started before the instant was reached). */
+  counted: number;
+}
+
+/** Earliest instant at which `target` has counted from `start`, skipping counted pauses. */
+function reachWithPauses(cal: WorkingCalendar, start: number, target: number, pauses: CountedPause[]): PauseResult {
+  let goal = cal.position(start) + target;
+  for (let i = 0; i < pauses.length; i++) {
+    const p = pauses[i]!;
+    const candidate = target <= 0 ? start : cal.instantAt(goal);
+    if (candidate <= p.from) return { instant: candidate, counted: i };
+    if (p.to === null) return { instant: null, counted: i + 1 };
+    goal += cal.position(p.to) - cal.position(p.from);
+  }
+  return { instant: target <= 0 ? start : cal.instantAt(goal), counted: pauses.length };
+}
+
+function evaluateClock(
+  contact: Contact,
+  events: ContactEvent[],
+  inst: ClockInstance,
+  pack: StandardsPack,
+  calendars: CalendarSet,
+  now: number,
+): Clock {
+  const { def, startedAt } = inst;
+  const cal = calendars[def.calendar];
+  if (cal === undefined) throw new ContactError('calendar', `no calendar "${def.calendar}" is configured for ${def.id}`);
+  let target = targetMs(def, cal);
+  if (def.mode === 'end-of-day') {
+    target = cal.countedBetween(startedAt, cal.closeOfNthWorkingDayAfter(startedAt, def.target.workingDays ?? 1));
+  }
+  const notes: string[] = [];
+
+  // The event that ends the clock, whatever it is.
+  let endedAt: number | null = inst.supersededAt;
+  let endKind: 'fulfilled' | 'abandoned' | 'cancelled' | 'superseded' | null = endedAt === null ? null : 'superseded';
+  let reason: string | undefined = endedAt === null ? undefined : 'superseded';
+  let callback = false;
+  const rawPauses: CountedPause[] = [];
+  let extension: ContactEvent | null = null;
+  for (const ev of events) {
+    if (ev.at < startedAt) continue;
+    if (endedAt !== null && ev.at > endedAt) break; // superseded: events up to that instant still count
+    if (ev.type === 'callback-requested') callback = true;
+    let ends: typeof endKind = null;
+    if (def.fulfilledBy.some((m) => matchesEvent(m, ev))) ends = 'fulfilled';
+    else if (ev.type === 'abandoned' && def.endsOnAbandon === true) ends = 'abandoned';
+    else if (ev.type === 'cancelled') ends = 'cancelled';
+    if (ends !== null) {
+      endedAt = ev.at;
+      endKind = ends;
+      reason = ends === 'cancelled' ? ev.reason : undefined;
+      break;
+    }
+    if (ev.clock !== def.id) continue;
+    const open = rawPauses.length > 0 && rawPauses[rawPauses.length - 1]!.to === null;
+    if (ev.type === 'paused') {
+      if (extension !== null) notes.push(`pause at ${iso(ev.at)} ignored: the clock is extended to an agreed date`);
+      else if (open) notes.push(`pause at ${iso(ev.at)} ignored: the clock is already paused`);
+      else rawPauses.push({ from: ev.at, to: null, reason: ev.reason ?? '' });
+    } else if (ev.type === 'resumed') {
+      if (open) rawPauses[rawPauses.length - 1]!.to = ev.at;
+      else notes.push(`resume at ${iso(ev.at)} ignored: the clock was not paused`);
+    } else if (ev.type === 'extended') {
+      extension = ev;
+    }
+  }
+  // A clock that ends while paused ends its pause at that instant.
+  const lastPause = rawPauses[rawPauses.length - 1];
+  if (lastPause !== undefined && lastPause.to === null && endedAt !== null) lastPause.to = endedAt;
+
+  const due = reachWithPauses(cal, startedAt, target, rawPauses);
+  const pauses = rawPauses.slice(0, due.counted);
+  for (const p of rawPauses.slice(due.counted)) {
+    notes.push(`pause at ${iso(p.from)} ignored: it started after the clock was due at ${iso(due.instant!)}`);
+  }
+  let atRiskAt: number | null = null;
+  if (extension === null) {
+    const atRisk = reachWithPauses(cal, startedAt, Math.ceil(target * def.atRiskFraction - 1e-6), pauses);
+    atRiskAt = atRisk.instant;
+  }
+  const originalDueAt = due.instant;
+  let dueAt = originalDueAt;
+  let extendedUntil: number | undefined;
+  if (extension !== null) {
+    const until = extension.until!;
+    if (until <= startedAt) {
+      throw new ContactError(eventField(contact, extension, 'until'), `must be after the clock started (${iso(startedAt)})`);
+    }
+    if (def.maxExtensionWorkingDays !== undefined && originalDueAt !== null) {
+      const latest = cal.addWorking(originalDueAt, def.maxExtensionWorkingDays * cal.workingDayMs);
+      if (until > latest) {
+        throw new ContactError(
+          eventField(contact, extension, 'until'),
+          `an extension of ${def.id} may reach at most ${def.maxExtensionWorkingDays} working days past ${iso(originalDueAt)} (${iso(latest)})`,
+        );
+      }
+    }
+    extendedUntil = until;
+    dueAt = until;
+  }
+
+  const openPause = pauses.length > 0 && pauses[pauses.length - 1]!.to === null;
+  const countUntil = endedAt ?? Math.max(now, startedAt);
+  let counted = cal.countedBetween(startedAt, countUntil);
+  for (const p of pauses) {
+    const to = p.to === null ? countUntil : Math.min(p.to, countUntil);
+    if (to > p.from) counted -= cal.countedBetween(p.from, to);
+  }
+
+  let status: ClockStatus;
+  let fulfilledAt: number | null = null;
+  if (endKind === 'fulfilled') {
+    fulfilledAt = endedAt;
+    if (extendedUntil !== undefined) {
+      status = originalDueAt !== null && endedAt! <= originalDueAt ? 'met' : endedAt! <= extendedUntil ? 'met-extended' : 'missed-extended';
+    } else {
+      status = endedAt! <= dueAt! ? 'met' : 'missed';
+    }
+  } else if (endKind === 'abandoned') {
+    status = endedAt! - contact.receivedAt < SHORT_ABANDON_MS ? 'abandoned-short' : 'abandoned';
+  } else if (endKind === 'cancelled' || endKind === 'superseded') {
+    status = 'cancelled';
+  } else if (openPause && extendedUntil === undefined) {
+    status = 'paused';
+  } else if (dueAt !== null && now > dueAt) {
+    status = 'breached';
+  } else if (atRiskAt !== null && now >= atRiskAt) {
+    status = 'at-risk';
+  } else {
+    status = 'running';
+  }
+
+  const clock: Clock = {
+    standard: def.id,
+    standardVersion: pack.id,
+    calendar: cal.id,
+    startedAt,
+    dueAt,
+    atRiskAt,
+    status,
+    fulfilledAt,
+    endedAt,
+    targetMs: target,
+    countedMs: counted,
+    remainingMs: Math.max(0, target - counted),
+  };
+  if (extendedUntil !== undefined) {
+    clock.originalDueAt = originalDueAt;
+    clock.extendedUntil = extendedUntil;
+  }
+  if (reason !== undefined) clock.reason = reason;
+  if (callback) clock.callback = true;
+  if (pauses.length > 0) clock.pauses = pauses;
+  if (def.calendar !== 'always') {
+    const last = Math.max(dueAt ?? countUntil, countUntil);
+    if (!cal.holidaysKnownAt(startedAt) || !cal.holidaysKnownAt(last)) clock.beyondHolidayData = true;
+  }
+  if (notes.length > 0) clock.notes = notes;
+  return clock;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/**
+ * Every clock of a contact as of `now`. Events are applied in `at` order (ties in arrival
+ * order), whatever order they came in. Throws ContactError for input the pack forbids.
+ */
+export function evaluateContact(contact: Contact, pack: StandardsPack, calendars: CalendarSet, now: number): EvaluatedContact {
+  const events = sortEvents(contact.events);
+  const { instances, category } = clockInstances(contact, events, pack);
+  checkClockEvents(contact, events, pack, instances);
+  let callback = false;
+  let assignee: string | null = null;
+  for (const ev of events) {
+    if (ev.type === 'callback-requested') callback = true;
+    else if (ev.type === 'assigned') assignee = ev.assignee ?? null;
+  }
+  const clocks = instances.map((inst) => evaluateClock(contact, events, inst, pack, calendars, now));
+  return { category, callback, assignee, clocks };
+}
