@@ -186,6 +186,9 @@ export class CompiledCalendar implements WorkingCalendar {
   private readonly holidayDays: Map<number, string>;
   private readonly holidaysFrom: number;
   private readonly holidaysTo: number;
+  /** The holiday data's coverage as UTC instants [from, to), so the check needs no zone lookup. */
+  private readonly holidaysFromInstant: number;
+  private readonly holidaysToInstant: number;
   private readonly closures: Closure[];
   private readonly table = new IntervalTable();
   private compiledTo = EARLIEST_INSTANT;
@@ -206,6 +209,8 @@ export class CompiledCalendar implements WorkingCalendar {
     for (const h of spec.holidays?.holidays ?? []) this.holidayDays.set(dayNumberOf(h.date), h.title);
     this.holidaysFrom = spec.holidays ? dayNumberOf(spec.holidays.coveredFrom) : 1;
     this.holidaysTo = spec.holidays ? dayNumberOf(spec.holidays.coveredTo) : 0;
+    this.holidaysFromInstant = spec.holidays ? localToUtc(this.timeZone, this.holidaysFrom * DAY) : 0;
+    this.holidaysToInstant = spec.holidays ? localToUtc(this.timeZone, (this.holidaysTo + 1) * DAY) : 0;
     this.closures = normaliseClosures(spec.closures);
     this.compileUntil(FIRST_COMPILE_END);
   }
@@ -328,8 +333,7 @@ export class CompiledCalendar implements WorkingCalendar {
   }
 
   holidaysKnownAt(t: number): boolean {
-    const day = this.localDayNumber(t);
-    return day >= this.holidaysFrom && day <= this.holidaysTo;
+    return t >= this.holidaysFromInstant && t < this.holidaysToInstant;
   }
 
   workingIntervals(from: number, to: number): WorkingInterval[] {

@@ -48,14 +48,43 @@ export function targetMs(def: StandardDef, calendar: WorkingCalendar): number {
   return (t.workingDays ?? 0) * calendar.workingDayMs + (t.workingHours ?? 0) * 3_600_000;
 }
 
+interface Applicable {
+  fromReceipt: StandardDef[];
+  /** Whether the pack has standards that start on an event (and so need the event walk). */
+  eventStarted: boolean;
+}
+const applicableCache = new WeakMap<StandardsPack, Map<string, Applicable>>();
+
+/** The pack's standards that apply to a channel, route and category, cached per pack. */
+function applicableStandards(pack: StandardsPack, contact: Contact, category: Category): Applicable {
+  let byKey = applicableCache.get(pack);
+  if (byKey === undefined) {
+    byKey = new Map();
+    applicableCache.set(pack, byKey);
+  }
+  const key = `${contact.channel}|${contact.route}|${category}`;
+  let found = byKey.get(key);
+  if (found === undefined) {
+    found = {
+      fromReceipt: pack.standards.filter((d) => d.startsOn === undefined && standardApplies(d, contact.channel, contact.route, category)),
+      eventStarted: pack.standards.some((d) => d.startsOn !== undefined),
+    };
+    byKey.set(key, found);
+  }
+  return found;
+}
+
 /** Which clocks the contact has, when each starts, and which a recategorisation superseded. */
 function clockInstances(contact: Contact, events: ContactEvent[], pack: StandardsPack): { instances: ClockInstance[]; category: Category } {
-  const byId = new Map<string, ClockInstance>();
   let category = contact.category;
-  const applies = (def: StandardDef, cat: Category) => standardApplies(def, contact.channel, contact.route, cat);
-  for (const def of pack.standards) {
-    if (def.startsOn === undefined && applies(def, category)) byId.set(def.id, { def, startedAt: contact.receivedAt, supersededAt: null });
+  const initial = applicableStandards(pack, contact, category);
+  if (events.length === 0 || (!initial.eventStarted && !events.some((e) => e.type === 'recategorised'))) {
+    // The common case: the clocks are fixed by channel, route and category at arrival.
+    return { instances: initial.fromReceipt.map((def) => ({ def, startedAt: contact.receivedAt, supersededAt: null })), category };
   }
+  const byId = new Map<string, ClockInstance>();
+  const applies = (def: StandardDef, cat: Category) => standardApplies(def, contact.channel, contact.route, cat);
+  for (const def of initial.fromReceipt) byId.set(def.id, { def, startedAt: contact.receivedAt, supersededAt: null });
   for (const ev of events) {
     if (ev.type === 'recategorised' && ev.category !== undefined && ev.category !== category) {
       const next = ev.category;

@@ -181,13 +181,23 @@ export const PACKS: StandardsPack[] = [LIVEWEST_1, HOUSING_OMBUDSMAN_2024];
 export class PackError extends Error {}
 
 /** The version of a family in force at an instant (a contact is judged by its receivedAt). */
+const inForceFromCache = new WeakMap<StandardsPack, number>();
+function inForceFrom(p: StandardsPack): number {
+  let ms = inForceFromCache.get(p);
+  if (ms === undefined) {
+    ms = Date.parse(p.inForceFrom);
+    inForceFromCache.set(p, ms);
+  }
+  return ms;
+}
+
 export function packInForce(family: string, at: number, packs: StandardsPack[] = PACKS): StandardsPack {
   let found: StandardsPack | undefined;
   let known = false;
   for (const p of packs) {
     if (p.family !== family) continue;
     known = true;
-    if (Date.parse(p.inForceFrom) <= at && (found === undefined || Date.parse(found.inForceFrom) < Date.parse(p.inForceFrom))) found = p;
+    if (inForceFrom(p) <= at && (found === undefined || inForceFrom(found) < inForceFrom(p))) found = p;
   }
   if (!known) throw new PackError(`unknown standards pack "${family}" (known: ${[...new Set(packs.map((p) => p.family))].join(', ')})`);
   if (found === undefined) throw new PackError(`no version of "${family}" was in force at ${new Date(at).toISOString()}`);

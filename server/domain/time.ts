@@ -14,8 +14,10 @@ const ISO_WITHOUT_OFFSET = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}([.,]\d+)?)?)?
 
 export class InstantError extends Error {}
 
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month === 2 && ((year % 4 === 0 && year % 100 !== 0) || year % 400 === 0)) return 29;
+  return MONTH_DAYS[month - 1]!;
 }
 
 /**
@@ -55,9 +57,25 @@ export function parseInstant(text: unknown): number {
   return ms;
 }
 
-/** ISO-8601 UTC with milliseconds, the only output form. */
+const PAD2: string[] = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
+const PAD3: string[] = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+let cachedDay = NaN;
+let cachedDayPrefix = '';
+
+/** ISO-8601 UTC with milliseconds, the only output form (the date part is cached: output is hot). */
 export function formatInstant(ms: number): string {
-  return new Date(ms).toISOString();
+  const day = Math.floor(ms / DAY);
+  if (day !== cachedDay) {
+    cachedDay = day;
+    cachedDayPrefix = new Date(day * DAY).toISOString().slice(0, 11);
+  }
+  let rest = ms - day * DAY;
+  const h = Math.floor(rest / HOUR);
+  rest -= h * HOUR;
+  const m = Math.floor(rest / MINUTE);
+  rest -= m * MINUTE;
+  const sec = Math.floor(rest / 1000);
+  return `${cachedDayPrefix}${PAD2[h]}:${PAD2[m]}:${PAD2[sec]}.${PAD3[rest - sec * 1000]}Z`;
 }
 
 /** Day number (days since 1970-01-01) of a calendar date written YYYY-MM-DD. */
