@@ -175,7 +175,8 @@ function evaluateClock(
 
   // The event that ends the clock, whatever it is.
   let endedAt: number | null = inst.supersededAt;
-  let endKind: 'fulfilled' | 'abandoned' | 'cancelled' | 'superseded' | null = endedAt === null ? null : 'superseded';
+  type EndKind = 'fulfilled' | 'abandoned' | 'cancelled' | 'superseded';
+  let endKind = (endedAt === null ? null : 'superseded') as EndKind | null;
   let reason: string | undefined = endedAt === null ? undefined : 'superseded';
   let callback = false;
   const rawPauses: CountedPause[] = [];
@@ -184,7 +185,7 @@ function evaluateClock(
     if (ev.at < startedAt) continue;
     if (endedAt !== null && ev.at > endedAt) break; // superseded: events up to that instant still count
     if (ev.type === 'callback-requested') callback = true;
-    let ends: typeof endKind = null;
+    let ends: EndKind | null = null;
     if (def.fulfilledBy.some((m) => matchesEvent(m, ev))) ends = 'fulfilled';
     else if (ev.type === 'abandoned' && def.endsOnAbandon === true) ends = 'abandoned';
     else if (ev.type === 'cancelled') ends = 'cancelled';
