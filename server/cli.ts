@@ -19,7 +19,12 @@ Commands:
       --pack NAME            standards pack family: livewest, housing-ombudsman (default: livewest)
       --explain              add the steps behind each dueAt
       --quiet                no progress on standard error
+  token create NAME   Create an API token for an integration; prints it once (stored hashed).
+  token list          List tokens (names and dates, never the tokens).
+  token revoke NAME   Revoke a token at once.
   help       Show this text.
+
+The token commands use the database at KEPT_DB (default ./data/kept.db).
 `;
 
 class UsageError extends Error {}
@@ -95,12 +100,59 @@ async function evaluateCommand(args: string[]): Promise<void> {
   if (!values.quiet && (totals.elapsedMs >= 2000 || totals.errors > 0)) process.stderr.write(progressLine(totals, true));
 }
 
+async function tokenCommand(args: string[]): Promise<void> {
+  const [verb, name] = args;
+  const { openDatabase } = await import('../db/connection.js');
+  const { TokenStore } = await import('./store/tokens.js');
+  const { AuditStore } = await import('./store/audit.js');
+  const { loadConfig } = await import('./config.js');
+  const connection = openDatabase(loadConfig().dbFile);
+  try {
+    const tokens = new TokenStore(connection.sqlite);
+    const audit = new AuditStore(connection.sqlite);
+    const now = Date.now();
+    switch (verb) {
+      case 'create': {
+        if (name === undefined) throw new UsageError('token create NAME: give the integration a name, e.g. telephony');
+        let token: string;
+        try {
+          token = tokens.create(name, now);
+        } catch (e) {
+          throw new UsageError((e as Error).message);
+        }
+        audit.record(now, 'cli', 'token.create', { name });
+        process.stdout.write(`${token}\n`);
+        process.stderr.write(`Token "${name}" created. Copy it now: it is not shown again.\n`);
+        break;
+      }
+      case 'list':
+        for (const t of tokens.list()) {
+          process.stdout.write(`${t.name}\tcreated ${new Date(t.createdAt).toISOString()}\t${t.revokedAt === null ? 'active' : `revoked ${new Date(t.revokedAt).toISOString()}`}\n`);
+        }
+        break;
+      case 'revoke':
+        if (name === undefined) throw new UsageError('token revoke NAME: which token?');
+        if (!tokens.revoke(name, now)) throw new UsageError(`no active token named "${name}"`);
+        audit.record(now, 'cli', 'token.revoke', { name });
+        process.stderr.write(`Token "${name}" revoked.\n`);
+        break;
+      default:
+        throw new UsageError(`token: expected create NAME, list or revoke NAME\n\n${USAGE}`);
+    }
+  } finally {
+    connection.close();
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
       case 'evaluate':
         await evaluateCommand(rest);
+        break;
+      case 'token':
+        await tokenCommand(rest);
         break;
       case undefined:
       case 'help':

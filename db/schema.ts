@@ -1,0 +1,150 @@
+// The store's tables (drizzle, SQLite). Instants are integer epoch milliseconds.
+import { sql } from 'drizzle-orm';
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+export const contacts = sqliteTable(
+  'contacts',
+  {
+    id: text('id').primaryKey(),
+    channel: text('channel').notNull(),
+    route: text('route').notNull(),
+    /** The category in force now (after any recategorisation). */
+    category: text('category').notNull(),
+    initialCategory: text('initial_category').notNull(),
+    externalId: text('external_id'),
+    receivedAt: integer('received_at').notNull(),
+    packFamily: text('pack_family').notNull(),
+    /** Customer details (name, address, preferred contact method, accessibility needs) as JSON. */
+    customer: text('customer', { mode: 'json' }),
+    subject: text('subject'),
+    summary: text('summary'),
+    assignee: text('assignee'),
+    callback: integer('callback', { mode: 'boolean' }).notNull().default(false),
+    /** Hash of the contact as first posted: a replay with the same key but other content is a conflict. */
+    contentHash: text('content_hash').notNull(),
+    /** Source-specific facts (call id, Message-ID, attachment names and sizes…) as JSON. */
+    source: text('source', { mode: 'json' }),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('contacts_channel_external_id').on(t.channel, t.externalId),
+    index('contacts_received_at').on(t.receivedAt, t.id),
+    index('contacts_assignee').on(t.assignee),
+  ],
+);
+
+/** Append-only: events are inserted, never updated or deleted. */
+export const events = sqliteTable(
+  'events',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    contactId: text('contact_id')
+      .notNull()
+      .references(() => contacts.id),
+    /** Arrival order within the contact (ties at the same `at` go in this order). */
+    seq: integer('seq').notNull(),
+    type: text('type').notNull(),
+    at: integer('at').notNull(),
+    externalId: text('external_id'),
+    /** The event as received (validated), JSON. */
+    body: text('body', { mode: 'json' }).notNull(),
+    receivedAt: integer('received_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('events_contact_seq').on(t.contactId, t.seq),
+    uniqueIndex('events_contact_external_id').on(t.contactId, t.externalId).where(sql`${t.externalId} IS NOT NULL`),
+  ],
+);
+
+/** One row per contact and standard: the engine's latest answer. */
+export const clocks = sqliteTable(
+  'clocks',
+  {
+    contactId: text('contact_id')
+      .notNull()
+      .references(() => contacts.id),
+    standard: text('standard').notNull(),
+    standardVersion: text('standard_version').notNull(),
+    calendar: text('calendar').notNull(),
+    status: text('status').notNull(),
+    /** 1 while the clock runs (running, at-risk, breached, paused). */
+    open: integer('open', { mode: 'boolean' }).notNull(),
+    startedAt: integer('started_at').notNull(),
+    dueAt: integer('due_at'),
+    atRiskAt: integer('at_risk_at'),
+    fulfilledAt: integer('fulfilled_at'),
+    endedAt: integer('ended_at'),
+    targetMs: integer('target_ms').notNull(),
+    countedMs: integer('counted_ms').notNull(),
+    /** When a timer (or recompute) last changed the status: the instant it really happened. */
+    statusChangedAt: integer('status_changed_at'),
+    /** The whole clock as the engine computed it (pauses, notes, extension…), JSON. */
+    detail: text('detail', { mode: 'json' }).notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.contactId, t.standard] }),
+    index('clocks_open_due').on(t.open, t.dueAt),
+    index('clocks_open_at_risk').on(t.open, t.atRiskAt),
+    index('clocks_standard_status').on(t.standard, t.status),
+  ],
+);
+
+export const calendars = sqliteTable('calendars', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  timeZone: text('time_zone').notNull(),
+  weeklyHours: text('weekly_hours', { mode: 'json' }).notNull(),
+  division: text('division').notNull(),
+  workingDayMs: integer('working_day_ms').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/** Bank holidays per GOV.UK division, with the years the imported data covers. */
+export const holidays = sqliteTable(
+  'holidays',
+  {
+    division: text('division').notNull(),
+    date: text('date').notNull(),
+    title: text('title').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.division, t.date] })],
+);
+
+export const closures = sqliteTable(
+  'closures',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    calendarId: text('calendar_id')
+      .notNull()
+      .references(() => calendars.id),
+    from: integer('from').notNull(),
+    to: integer('to').notNull(),
+    reason: text('reason'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('closures_calendar').on(t.calendarId, t.from)],
+);
+
+export const apiTokens = sqliteTable('api_tokens', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  name: text('name').notNull().unique(),
+  /** SHA-256 of the token; the token itself is shown once and never stored. */
+  tokenHash: text('token_hash').notNull().unique(),
+  createdAt: integer('created_at').notNull(),
+  revokedAt: integer('revoked_at'),
+  lastUsedAt: integer('last_used_at'),
+});
+
+export const audit = sqliteTable(
+  'audit',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    at: integer('at').notNull(),
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    detail: text('detail', { mode: 'json' }),
+  },
+  (t) => [index('audit_at').on(t.at)],
+);

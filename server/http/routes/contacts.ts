@@ -1,0 +1,166 @@
+// Contacts: create (idempotent), add events, read, list with cursor paging, explain a deadline.
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { explainClock } from '../../domain/explain.js';
+import { CHANNELS, RUNNING_STATUSES, ENDED_STATUSES } from '../../domain/model.js';
+import { InstantError, parseInstant } from '../../domain/time.js';
+import { NotFoundError, type ContactInput, type IngestService } from '../../ingest/service.js';
+import { HttpError } from '../errors.js';
+import { ContactBody, ContactReply, EventBody, errorResponses } from '../schemas.js';
+
+const STATUSES = [...RUNNING_STATUSES, ...ENDED_STATUSES, 'open'];
+
+function encodeCursor(receivedAt: number, id: string): string {
+  return Buffer.from(JSON.stringify([receivedAt, id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { receivedAt: number; id: string } {
+  try {
+    const [receivedAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
+    if (typeof receivedAt === 'number' && typeof id === 'string') return { receivedAt, id };
+  } catch {
+    // fall through
+  }
+  throw new HttpError(400, 'cursor: not a cursor this API returned', 'cursor');
+}
+
+function queryInstant(value: string | undefined, field: string): number | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseInstant(value);
+  } catch (e) {
+    throw new HttpError(400, `${field}: ${(e as InstantError).message}`, field);
+  }
+}
+
+function explainJson(e: ReturnType<typeof explainClock>) {
+  const isoKeys = new Set(['at', 'from', 'to', 'until', 'since', 'originalDueAt']);
+  return {
+    ...e,
+    dueAt: e.dueAt === null ? null : new Date(e.dueAt).toISOString(),
+    steps: e.steps.map((s) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, isoKeys.has(k) && typeof v === 'number' ? new Date(v).toISOString() : v]))),
+  };
+}
+
+export function contactRoutes(app: FastifyInstance, service: IngestService): void {
+  const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
+
+  app.post(
+    '/api/v1/contacts',
+    {
+      schema: {
+        tags: ['contacts'],
+        summary: 'Create a contact (idempotent on channel + externalId)',
+        description: 'A new contact answers 201 with its clocks. A replay of the same channel and externalId with the same content answers 200 with the stored contact; with different content, 409.',
+        body: ContactBody,
+        response: { 200: ContactReply, 201: ContactReply, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { created, contact } = await service.createContact(request.body as ContactInput);
+      return reply.status(created ? 201 : 200).send(contact);
+    },
+  );
+
+  app.post(
+    '/api/v1/contacts/:id/events',
+    {
+      schema: {
+        tags: ['contacts'],
+        summary: 'Add one event or an array of events, in any order',
+        description: 'Events are applied in `at` order whatever order they arrive in. Events with an externalId are idempotent. Answers with the contact and its recomputed clocks.',
+        params: IdParams,
+        body: Type.Union([EventBody, Type.Array(EventBody, { minItems: 1, maxItems: 1000 })]),
+        response: { 200: Type.Object({ added: Type.Integer(), contact: ContactReply }), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const body = request.body as Record<string, unknown> | Array<Record<string, unknown>>;
+      return service.addEvents(id, Array.isArray(body) ? body : [body]);
+    },
+  );
+
+  app.get(
+    '/api/v1/contacts/:id',
+    { schema: { tags: ['contacts'], summary: 'A contact with its events and clocks', params: IdParams, response: { 200: ContactReply, ...errorResponses } } },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const view = service.view(id);
+      if (view === undefined) throw new NotFoundError(`no contact with id "${id}"`);
+      return view;
+    },
+  );
+
+  app.get(
+    '/api/v1/contacts',
+    {
+      schema: {
+        tags: ['contacts'],
+        summary: 'List contacts, newest first, with cursor paging',
+        querystring: Type.Object(
+          {
+            status: Type.Optional(Type.String({ description: `Clock status, comma-separated: ${STATUSES.join(', ')}` })),
+            standard: Type.Optional(Type.String({ description: 'Only contacts with a clock of this standard (combined with status: that clock).' })),
+            channel: Type.Optional(Type.Union(CHANNELS.map((c) => Type.Literal(c)))),
+            category: Type.Optional(Type.String()),
+            assignee: Type.Optional(Type.String()),
+            from: Type.Optional(Type.String({ description: 'receivedAt at or after (ISO with offset)' })),
+            to: Type.Optional(Type.String({ description: 'receivedAt before (ISO with offset)' })),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+            cursor: Type.Optional(Type.String({ description: 'nextCursor from the previous page' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ items: Type.Array(ContactReply), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const q = request.query as Record<string, string | number | undefined>;
+      const status = typeof q.status === 'string' ? q.status.split(',').map((s) => s.trim()).filter((s) => s !== '') : undefined;
+      for (const s of status ?? []) {
+        if (!STATUSES.includes(s)) throw new HttpError(400, `status: unknown value "${s}"; expected one of ${STATUSES.join(', ')}`, 'status');
+      }
+      const limit = typeof q.limit === 'number' ? q.limit : 50;
+      const now = service.now();
+      const rows = service.contacts.list({
+        status,
+        standard: q.standard as string | undefined,
+        channel: q.channel as string | undefined,
+        category: q.category as string | undefined,
+        assignee: q.assignee as string | undefined,
+        receivedFrom: queryInstant(q.from as string | undefined, 'from'),
+        receivedTo: queryInstant(q.to as string | undefined, 'to'),
+        after: typeof q.cursor === 'string' ? decodeCursor(q.cursor) : undefined,
+        limit: limit + 1,
+        now,
+      });
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        items: page.map((r) => service.view(r.id, now)!),
+        nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.receivedAt, last.id) : null,
+      };
+    },
+  );
+
+  app.get(
+    '/api/v1/contacts/:id/clocks/:standard/explain',
+    {
+      schema: {
+        tags: ['contacts'],
+        summary: 'The steps by which a clock\'s dueAt was reached',
+        params: Type.Object({ id: Type.String(), standard: Type.String() }),
+        response: { 200: Type.Object({ standard: Type.String(), text: Type.String(), steps: Type.Array(Type.Object({}, { additionalProperties: true })) }, { additionalProperties: true }), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { id, standard } = request.params as { id: string; standard: string };
+      if (service.contacts.byId(id) === undefined) throw new NotFoundError(`no contact with id "${id}"`);
+      const clock = service.contacts.clocks(id).find((c) => c.standard === standard);
+      if (clock === undefined) throw new NotFoundError(`contact "${id}" has no ${standard} clock`);
+      const now = service.now();
+      return explainJson(explainClock(service.asOf(clock.detail, now), service.calendars, now));
+    },
+  );
+}

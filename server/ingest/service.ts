@@ -1,0 +1,418 @@
+// Every channel's way in: validate → store with its events in one (group-committed) transaction →
+// recompute the contact's clocks → tell listeners (the live hub) once the data is durable.
+import { createHash, randomUUID } from 'node:crypto';
+import type { Connection } from '../../db/connection.js';
+import { ALWAYS, type Closure } from '../domain/calendar.js';
+import { evaluateContact, type CalendarSet } from '../domain/clocks.js';
+import { parseContact, parseEvent } from '../domain/contact.js';
+import { ContactError, type Clock, type Contact, type ContactEvent } from '../domain/model.js';
+import { clockToJson, type ClockJson } from '../domain/json.js';
+import { packInForce } from '../domain/standards.js';
+import type { HolidayList } from '../domain/holidays.js';
+import { AuditStore } from '../store/audit.js';
+import { CalendarStore } from '../store/calendars.js';
+import { ContactStore, type ContactRow, type Customer, type EventRow } from '../store/contacts.js';
+import { TokenStore } from '../store/tokens.js';
+import { GroupCommitWriter } from '../store/writer.js';
+
+export class NotFoundError extends Error {}
+export class ConflictError extends Error {}
+
+/** What a channel hands in: the contact of STANDARDS §8 plus what the advisor needs to see. */
+export interface ContactInput {
+  channel: string;
+  route?: string;
+  category?: string;
+  externalId?: string;
+  receivedAt: string;
+  events?: Array<Record<string, unknown>>;
+  customer?: Customer;
+  subject?: string;
+  summary?: string;
+  /** Source-specific facts (call id, Message-ID, attachment names and sizes…). */
+  source?: Record<string, unknown>;
+}
+
+export interface EventView extends Record<string, unknown> {
+  type: string;
+  at: string;
+  seq: number;
+}
+
+export interface ContactView {
+  id: string;
+  channel: string;
+  route: string;
+  category: string;
+  externalId: string | null;
+  receivedAt: string;
+  customer: Customer | null;
+  subject: string | null;
+  summary: string | null;
+  assignee: string | null;
+  callback: boolean;
+  source: Record<string, unknown> | null;
+  createdAt: string;
+  updatedAt: string;
+  events: EventView[];
+  clocks: ClockJson[];
+}
+
+export interface ContactChange {
+  contactId: string;
+  contact: ContactRow;
+  clocks: Clock[];
+  at: number;
+}
+
+export interface CalendarChangeResult {
+  recomputedContacts: number;
+  movedClocks: number;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function canonicalHash(value: unknown): string {
+  const canonical = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(canonical);
+    if (v !== null && typeof v === 'object') {
+      return Object.fromEntries(
+        Object.keys(v as object)
+          .sort()
+          .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+      );
+    }
+    return v;
+  };
+  return createHash('sha256').update(JSON.stringify(canonical(value))).digest('hex');
+}
+
+/** The event as stored: validated fields only, instants normalised to ISO UTC. */
+function eventBody(e: ContactEvent): Record<string, unknown> {
+  const body: Record<string, unknown> = { type: e.type, at: iso(e.at) };
+  for (const [k, v] of Object.entries(e)) {
+    if (k === 'type' || k === 'at' || k === 'seq' || v === undefined) continue;
+    body[k] = k === 'until' ? iso(v as number) : v;
+  }
+  return body;
+}
+
+export class IngestService {
+  readonly contacts: ContactStore;
+  readonly calendarStore: CalendarStore;
+  readonly tokens: TokenStore;
+  readonly audit: AuditStore;
+  readonly writer: GroupCommitWriter;
+  private calendarSet: CalendarSet;
+  private readonly listeners = new Set<(changes: ContactChange[]) => void>();
+  packFamily: string;
+
+  constructor(
+    readonly connection: Connection,
+    options: { packFamily?: string; now?: () => number } = {},
+  ) {
+    this.now = options.now ?? Date.now;
+    this.packFamily = options.packFamily ?? 'livewest';
+    this.contacts = new ContactStore(connection.sqlite);
+    this.calendarStore = new CalendarStore(connection.sqlite);
+    this.tokens = new TokenStore(connection.sqlite);
+    this.audit = new AuditStore(connection.sqlite);
+    this.writer = new GroupCommitWriter(connection.sqlite);
+    this.calendarStore.seed(this.now());
+    this.calendarSet = this.loadCalendars();
+  }
+
+  readonly now: () => number;
+
+  get calendars(): CalendarSet {
+    return this.calendarSet;
+  }
+
+  private loadCalendars(): CalendarSet {
+    const set: Record<string, CalendarSet[string]> = { always: ALWAYS };
+    for (const row of this.calendarStore.all()) set[row.id] = this.calendarStore.compile(row);
+    return set;
+  }
+
+  /** Listeners hear about every contact whose clocks changed, after the commit. */
+  onChange(listener: (changes: ContactChange[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private publish(changes: ContactChange[]): void {
+    if (changes.length === 0) return;
+    for (const l of this.listeners) l(changes);
+  }
+
+  /** Rebuilds the contact from its stored events, evaluates it, and stores clocks and derived fields. */
+  private recompute(row: ContactRow, events: EventRow[], now: number): { clocks: Clock[]; row: ContactRow } {
+    const contact: Contact = {
+      id: row.id,
+      channel: row.channel as Contact['channel'],
+      route: row.route as Contact['route'],
+      category: row.initialCategory as Contact['category'],
+      receivedAt: row.receivedAt,
+      events: events.map((e) => parseEvent(e.body, `events[${e.seq}]`, e.seq, row.receivedAt)),
+    };
+    const pack = packInForce(row.packFamily, row.receivedAt);
+    const result = evaluateContact(contact, pack, this.calendarSet, now);
+    this.contacts.replaceClocks(row.id, result.clocks, now);
+    const updated = { ...row, category: result.category, assignee: result.assignee, callback: result.callback, updatedAt: now };
+    if (updated.category !== row.category || updated.assignee !== row.assignee || updated.callback !== row.callback || events.length > 0) {
+      this.contacts.updateDerived(row.id, updated);
+    }
+    return { clocks: result.clocks, row: updated };
+  }
+
+  /**
+   * Creates a contact (201) or, for a replay of the same (channel, externalId) with the same
+   * content, returns the stored one (200). The same key with other content is a ConflictError.
+   */
+  async createContact(input: ContactInput): Promise<{ created: boolean; contact: ContactView }> {
+    // Validate before queueing: bad input never reaches the transaction.
+    const parsed = parseContact({ ...input, id: undefined });
+    const packFamily = this.packFamily;
+    packInForce(packFamily, parsed.receivedAt);
+    const contentHash = canonicalHash({
+      channel: parsed.channel,
+      route: parsed.route,
+      category: parsed.category,
+      externalId: parsed.externalId ?? null,
+      receivedAt: parsed.receivedAt,
+      events: parsed.events.map(eventBody),
+      customer: input.customer ?? null,
+      subject: input.subject ?? null,
+      summary: input.summary ?? null,
+    });
+    const outcome = await this.writer.write(() => {
+      const now = this.now();
+      if (parsed.externalId !== undefined) {
+        const existing = this.contacts.byExternal(parsed.channel, parsed.externalId);
+        if (existing !== undefined) {
+          if (existing.contentHash !== contentHash) {
+            throw new ConflictError(`a ${parsed.channel} contact with externalId "${parsed.externalId}" already exists with different content (id ${existing.id})`);
+          }
+          return { created: false, row: existing, change: null };
+        }
+      }
+      const row: ContactRow = {
+        id: randomUUID(),
+        channel: parsed.channel,
+        route: parsed.route,
+        category: parsed.category,
+        initialCategory: parsed.category,
+        externalId: parsed.externalId ?? null,
+        receivedAt: parsed.receivedAt,
+        packFamily,
+        customer: input.customer ?? null,
+        subject: input.subject ?? null,
+        summary: input.summary ?? null,
+        assignee: null,
+        callback: false,
+        contentHash,
+        source: input.source ?? null,
+        createdAt: now,
+        updatedAt: now,
+      };
+      this.contacts.insertContact(row);
+      const events: EventRow[] = [];
+      const seen = new Set<string>();
+      for (const e of parsed.events) {
+        if (e.externalId !== undefined) {
+          if (seen.has(e.externalId)) continue;
+          seen.add(e.externalId);
+        }
+        const stored = { contactId: row.id, seq: events.length, type: e.type, at: e.at, externalId: e.externalId ?? null, body: eventBody(e), receivedAt: now };
+        this.contacts.insertEvent(stored);
+        events.push({ ...stored, id: 0 });
+      }
+      const { clocks, row: updated } = this.recompute(row, events, now);
+      return { created: true, row: updated, change: { contactId: row.id, contact: updated, clocks, at: now } as ContactChange };
+    });
+    if (outcome.change !== null) this.publish([outcome.change]);
+    return { created: outcome.created, contact: this.view(outcome.row.id)! };
+  }
+
+  /** Appends events (any order; idempotent on externalId) and recomputes the clocks. */
+  async addEvents(contactId: string, rawEvents: Array<Record<string, unknown>>): Promise<{ added: number; contact: ContactView }> {
+    const current = this.contacts.byId(contactId);
+    if (current === undefined) throw new NotFoundError(`no contact with id "${contactId}"`);
+    // Field checks first (names the field), then the pack rules inside the transaction.
+    const parsed = rawEvents.map((e, i) => parseEvent(e, rawEvents.length === 1 ? 'event' : `events[${i}]`, i, current.receivedAt));
+    const outcome = await this.writer.write(() => {
+      const now = this.now();
+      const row = this.contacts.byId(contactId)!;
+      let seq = this.contacts.nextSeq(contactId);
+      let added = 0;
+      const batchKeys = new Set<string>();
+      for (const e of parsed) {
+        const body = eventBody(e);
+        if (e.externalId !== undefined) {
+          const existing = this.contacts.eventByExternal(contactId, e.externalId);
+          if (existing !== undefined) {
+            if (canonicalHash(existing.body) !== canonicalHash(body)) {
+              throw new ConflictError(`event externalId "${e.externalId}" was already received with different content`);
+            }
+            continue;
+          }
+          if (batchKeys.has(e.externalId)) continue;
+          batchKeys.add(e.externalId);
+        }
+        this.contacts.insertEvent({ contactId, seq: seq++, type: e.type, at: e.at, externalId: e.externalId ?? null, body, receivedAt: now });
+        added++;
+      }
+      if (added === 0) return { added, change: null };
+      const all = this.contacts.events(contactId);
+      try {
+        const { clocks, row: updated } = this.recompute(row, all, now);
+        return { added, change: { contactId, contact: updated, clocks, at: now } as ContactChange };
+      } catch (e) {
+        // Name the caller's field, not the stored position.
+        if (e instanceof ContactError) {
+          const m = /^events\[(\d+)\]\.(.*)$/.exec(e.field);
+          if (m !== null) {
+            const index = Number(m[1]) - (seq - added);
+            if (index >= 0) throw new ContactError(rawEvents.length === 1 ? `event.${m[2]}` : `events[${index}].${m[2]}`, e.rule);
+          }
+        }
+        throw e;
+      }
+    });
+    if (outcome.change !== null) this.publish([outcome.change]);
+    return { added: outcome.added, contact: this.view(contactId)! };
+  }
+
+  /** Events for a contact found by its source key (adapters: a call id, a Message-ID). */
+  async addEventsByExternal(channel: string, externalId: string, events: Array<Record<string, unknown>>): Promise<{ added: number; contact: ContactView }> {
+    const row = this.contacts.byExternal(channel, externalId);
+    if (row === undefined) throw new NotFoundError(`no ${channel} contact with externalId "${externalId}"`);
+    return this.addEvents(row.id, events);
+  }
+
+  view(id: string, now = this.now()): ContactView | undefined {
+    const row = this.contacts.byId(id);
+    if (row === undefined) return undefined;
+    const events = this.contacts.events(id);
+    // Judge running clocks as of now (the stored status may be from the last write).
+    const stored = this.contacts.clocks(id).map((c) => c.detail);
+    const clocks = stored.map((c) => clockToJson(this.asOf(c, now)));
+    return {
+      id: row.id,
+      channel: row.channel,
+      route: row.route,
+      category: row.category,
+      externalId: row.externalId,
+      receivedAt: iso(row.receivedAt),
+      customer: row.customer,
+      subject: row.subject,
+      summary: row.summary,
+      assignee: row.assignee,
+      callback: row.callback,
+      source: row.source,
+      createdAt: iso(row.createdAt),
+      updatedAt: iso(row.updatedAt),
+      events: events.map((e) => ({ ...e.body, type: e.type, at: iso(e.at), seq: e.seq })),
+      clocks,
+    };
+  }
+
+  /** A stored clock's status as of `now`, for a clock still running. */
+  asOf(c: Clock, now: number): Clock {
+    if (c.status !== 'running' && c.status !== 'at-risk' && c.status !== 'breached') return c;
+    const status = c.dueAt !== null && now > c.dueAt ? 'breached' : c.atRiskAt !== null && now >= c.atRiskAt ? 'at-risk' : 'running';
+    if (status === c.status) return c;
+    const cal = this.calendarSet[c.calendar];
+    const counted = cal ? Math.max(c.countedMs, cal.countedBetween(c.startedAt, now) - (c.pauses ?? []).reduce((s, p) => s + cal.countedBetween(p.from, p.to ?? now), 0)) : c.countedMs;
+    return { ...c, status, countedMs: counted, remainingMs: Math.max(0, c.targetMs - counted) };
+  }
+
+  /** Contact ids, events and clocks recomputed for every contact with a running clock on the calendar. */
+  private recomputeRunning(calendarId: string, now: number): CalendarChangeResult & { changes: ContactChange[] } {
+    const ids = this.contacts.contactIdsWithOpenClocksOn(calendarId);
+    let moved = 0;
+    const changes: ContactChange[] = [];
+    for (const id of ids) {
+      const row = this.contacts.byId(id)!;
+      const before = new Map(this.contacts.clocks(id).map((c) => [c.standard, c.dueAt]));
+      const { clocks, row: updated } = this.recompute(row, this.contacts.events(id), now);
+      let changed = false;
+      for (const c of clocks) {
+        if (before.get(c.standard) !== c.dueAt) {
+          moved++;
+          changed = true;
+        }
+      }
+      if (changed) changes.push({ contactId: id, contact: updated, clocks, at: now });
+    }
+    return { recomputedContacts: ids.length, movedClocks: moved, changes };
+  }
+
+  /** Applies a calendar edit and recomputes running clocks, all in one transaction; audited. */
+  private async changeCalendar(calendarId: string, actor: string, action: string, detail: Record<string, unknown>, edit: () => void): Promise<CalendarChangeResult> {
+    if (this.calendarStore.byId(calendarId) === undefined) throw new NotFoundError(`no calendar "${calendarId}"`);
+    const previous = this.calendarSet;
+    const outcome = await this.writer
+      .write(() => {
+        const now = this.now();
+        edit();
+        this.calendarStore.touch(calendarId, now);
+        this.calendarSet = this.loadCalendars();
+        const result = this.recomputeRunning(calendarId, now);
+        this.audit.record(now, actor, action, { calendar: calendarId, ...detail, recomputedContacts: result.recomputedContacts, movedClocks: result.movedClocks });
+        return result;
+      })
+      .catch((e: unknown) => {
+        this.calendarSet = previous;
+        throw e;
+      });
+    this.publish(outcome.changes);
+    return { recomputedContacts: outcome.recomputedContacts, movedClocks: outcome.movedClocks };
+  }
+
+  async addClosure(calendarId: string, closure: Closure, actor: string): Promise<CalendarChangeResult & { id: number }> {
+    let id = 0;
+    const r = await this.changeCalendar(calendarId, actor, 'closure.add', { from: iso(closure.from), to: iso(closure.to), reason: closure.reason ?? null }, () => {
+      id = this.calendarStore.addClosure(calendarId, closure, this.now());
+    });
+    return { ...r, id };
+  }
+
+  async removeClosure(calendarId: string, closureId: number, actor: string): Promise<CalendarChangeResult> {
+    if (!this.calendarStore.closures(calendarId).some((c) => c.id === closureId)) throw new NotFoundError(`no closure ${closureId} on calendar "${calendarId}"`);
+    return this.changeCalendar(calendarId, actor, 'closure.remove', { closure: closureId }, () => {
+      this.calendarStore.removeClosure(calendarId, closureId);
+    });
+  }
+
+  /** Imports one division's holidays (GOV.UK format) and recomputes every calendar using it. */
+  async importHolidays(list: HolidayList, actor: string): Promise<CalendarChangeResult & { added: number; removed: number; calendars: string[] }> {
+    const using = this.calendarStore.all().filter((c) => c.division === list.division).map((c) => c.id);
+    let diff = { added: 0, removed: 0 };
+    const previous = this.calendarSet;
+    const outcome = await this.writer
+      .write(() => {
+        const now = this.now();
+        diff = this.calendarStore.replaceHolidays(list);
+        this.calendarSet = this.loadCalendars();
+        let recomputedContacts = 0;
+        let movedClocks = 0;
+        const changes: ContactChange[] = [];
+        for (const id of using) {
+          this.calendarStore.touch(id, now);
+          const r = this.recomputeRunning(id, now);
+          recomputedContacts += r.recomputedContacts;
+          movedClocks += r.movedClocks;
+          changes.push(...r.changes);
+        }
+        this.audit.record(now, actor, 'holidays.import', { division: list.division, ...diff, calendars: using, recomputedContacts, movedClocks });
+        return { recomputedContacts, movedClocks, changes };
+      })
+      .catch((e: unknown) => {
+        this.calendarSet = previous;
+        throw e;
+      });
+    this.publish(outcome.changes);
+    return { recomputedContacts: outcome.recomputedContacts, movedClocks: outcome.movedClocks, ...diff, calendars: using };
+  }
+}

@@ -1,0 +1,22 @@
+// `npm start`: open (and migrate) the database, build the app, listen.
+import { openDatabase } from '../db/connection.js';
+import { loadConfig } from './config.js';
+import { buildApp } from './http/app.js';
+import { IngestService } from './ingest/service.js';
+
+const config = loadConfig();
+const connection = openDatabase(config.dbFile);
+const service = new IngestService(connection, { packFamily: config.packFamily });
+const app = await buildApp({ config, service, logger: true });
+
+const shutdown = async (signal: string) => {
+  app.log.info(`${signal}: closing`);
+  await app.close();
+  connection.close();
+  process.exit(0);
+};
+process.once('SIGINT', () => void shutdown('SIGINT'));
+process.once('SIGTERM', () => void shutdown('SIGTERM'));
+
+await app.listen({ port: config.port, host: config.host });
+app.log.info(`Kept is listening on http://${config.host}:${config.port} (API docs at /docs, database ${config.dbFile})`);

@@ -1,0 +1,49 @@
+// Integration API tokens: stored as SHA-256 hashes; the token itself is shown once.
+import { createHash, randomBytes } from 'node:crypto';
+import type { Sqlite } from '../../db/connection.js';
+
+export interface TokenInfo {
+  name: string;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export class TokenStore {
+  private readonly lookup;
+
+  constructor(private readonly sqlite: Sqlite) {
+    this.lookup = sqlite.prepare<[string], { name: string }>('SELECT name FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL');
+  }
+
+  /** Creates a token named `name`; returns the token (never stored in clear). */
+  create(name: string, now: number): string {
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) throw new Error(`token name "${name}": use 1–64 letters, digits, dot, dash or underscore`);
+    const existing = this.sqlite.prepare('SELECT revoked_at FROM api_tokens WHERE name = ?').get(name) as { revoked_at: number | null } | undefined;
+    if (existing !== undefined && existing.revoked_at === null) throw new Error(`a token named "${name}" already exists (revoke it first)`);
+    if (existing !== undefined) this.sqlite.prepare('DELETE FROM api_tokens WHERE name = ?').run(name);
+    const token = `kept_${randomBytes(24).toString('base64url')}`;
+    this.sqlite.prepare('INSERT INTO api_tokens (name, token_hash, created_at) VALUES (?, ?, ?)').run(name, hashToken(token), now);
+    return token;
+  }
+
+  list(): TokenInfo[] {
+    return (this.sqlite.prepare('SELECT name, created_at, revoked_at FROM api_tokens ORDER BY name').all() as Array<{ name: string; created_at: number; revoked_at: number | null }>).map((r) => ({
+      name: r.name,
+      createdAt: r.created_at,
+      revokedAt: r.revoked_at,
+    }));
+  }
+
+  revoke(name: string, now: number): boolean {
+    return this.sqlite.prepare('UPDATE api_tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL').run(now, name).changes > 0;
+  }
+
+  /** The token's name when it is valid, else undefined. */
+  verify(token: string): string | undefined {
+    return this.lookup.get(hashToken(token))?.name;
+  }
+}
