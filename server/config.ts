@@ -19,8 +19,8 @@ export interface Config {
   webRoot: string;
 }
 
-function int(name: string, fallback: number): number {
-  const v = process.env[name];
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const v = env[name];
   if (v === undefined || v === '') return fallback;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name}: expected a whole number, got "${v}"`);
@@ -30,11 +30,11 @@ function int(name: string, fallback: number): number {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const str = (name: string, fallback: string) => (env[name] === undefined || env[name] === '' ? fallback : env[name]!);
   return {
-    port: int('PORT', 3000),
+    port: int(env, 'PORT', 3000),
     host: str('HOST', '127.0.0.1'),
     dbFile: str('KEPT_DB', './data/kept.db'),
     packFamily: str('KEPT_PACK', 'livewest'),
-    bodyLimit: int('KEPT_BODY_LIMIT', 1_048_576),
+    bodyLimit: int(env, 'KEPT_BODY_LIMIT', 1_048_576),
     logLevel: str('KEPT_LOG_LEVEL', 'info'),
     mailbox: str('KEPT_MAILBOX', 'customer.services@example.org').toLowerCase(),
     orgDomains: str('KEPT_ORG_DOMAINS', 'example.org')
