@@ -1,0 +1,119 @@
+// The live WebSocket protocol (`/api/v1/live`): types shared by the server and the web app.
+// Instants are ISO-8601 UTC strings with milliseconds.
+
+export type LiveChannel = 'phone' | 'email' | 'webform' | 'social' | 'voicemail';
+
+/** One channel's tile on the board. */
+export interface ChannelTile {
+  channel: LiveChannel;
+  /** Contacts waiting now: calls queued and not yet answered/abandoned; written contacts with an open reply clock. */
+  waitingNow: number;
+  /** receivedAt of the oldest contact waiting now (the board ticks its age live), or null. */
+  oldestWaitingSince: string | null;
+  /** Contacts whose clock for this channel was met or missed today (local date). */
+  handledToday: number;
+  atRisk: number;
+  breached: number;
+}
+
+export interface PhoneFigures {
+  /** Today's phone service level, 0–1 (STANDARDS §6), or null before the first call. */
+  serviceLevel: number | null;
+  offered: number;
+  answeredWithinTarget: number;
+  shortAbandons: number;
+  abandons: number;
+  callsWaitingOver5Min: number;
+  callbacksRequested: number;
+  callbacksConnected: number;
+  /** Average speed of answer today in ms, or null. */
+  averageSpeedOfAnswerMs: number | null;
+}
+
+/** Half-hour buckets of today (local time) for the intraday chart. */
+export interface IntradayBucket {
+  /** Start of the half hour (ISO). */
+  from: string;
+  /** Local label, e.g. "09:30". */
+  label: string;
+  /** Contacts received in the half hour, all channels. */
+  volume: number;
+  /** Calls offered in the half hour. */
+  callsOffered: number;
+  /** Phone service level of calls offered in the half hour, 0–1, or null. */
+  serviceLevel: number | null;
+}
+
+export interface BusyNotice {
+  busy: boolean;
+  /** Words for customers and for the board's banner. */
+  message: string;
+  callsWaiting: number;
+  longestWaitSeconds: number;
+}
+
+export interface BoardFigures {
+  /** The instant the figures were computed. */
+  at: string;
+  /** Local date the "today" figures cover, YYYY-MM-DD. */
+  today: string;
+  timeZone: string;
+  openNow: boolean;
+  nextOpening: string;
+  tiles: ChannelTile[];
+  phone: PhoneFigures;
+  intraday: IntradayBucket[];
+  busy: BusyNotice;
+}
+
+/** A running clock that is at risk or breached: a row of the board's urgent list. */
+export interface UrgentClock {
+  contactId: string;
+  standard: string;
+  status: 'at-risk' | 'breached';
+  dueAt: string;
+  atRiskAt: string | null;
+  channel: LiveChannel;
+  category: string;
+  receivedAt: string;
+  customerName: string | null;
+  subject: string | null;
+  assignee: string | null;
+}
+
+export interface SnapshotMessage {
+  type: 'snapshot';
+  seq: number;
+  board: BoardFigures;
+  /** Every open at-risk and breached clock, most urgent (earliest dueAt) first. */
+  urgent: UrgentClock[];
+}
+
+export interface DeltaMessage {
+  type: 'delta';
+  seq: number;
+  /** Why: 'contact' (an event came in), 'timer' (a clock turned at-risk or breached), 'calendar'. */
+  cause: 'contact' | 'timer' | 'calendar';
+  board: BoardFigures;
+  /** Clocks that are now at risk or breached (replace any row with the same contactId + standard). */
+  upsert: UrgentClock[];
+  /** Rows to drop (no longer at risk or breached): "contactId/standard". */
+  remove: string[];
+  /** Contacts whose clocks changed (a queue view may refetch them). */
+  contacts: string[];
+}
+
+export interface HeartbeatMessage {
+  type: 'heartbeat';
+  seq: number;
+  at: string;
+}
+
+export type ServerMessage = SnapshotMessage | DeltaMessage | HeartbeatMessage;
+
+/**
+ * Connect: `ws(s)://host/api/v1/live` (same-origin pages need no token; other clients send
+ * `Authorization: Bearer <token>` or `?access_token=`). To resume after a drop add `?since=<last seq>`:
+ * the server replays the deltas missed, or sends a fresh snapshot when they are too old.
+ */
+export const LIVE_PATH = '/api/v1/live';
