@@ -88,6 +88,7 @@ export const clocks = sqliteTable(
     index('clocks_open_due').on(t.open, t.dueAt),
     index('clocks_open_at_risk').on(t.open, t.atRiskAt),
     index('clocks_standard_status').on(t.standard, t.status),
+    index('clocks_ended_at').on(t.endedAt),
   ],
 );
 

@@ -17,6 +17,10 @@ export interface Config {
   socialPageId: string;
   /** Serve the built web app from this folder when it exists. */
   webRoot: string;
+  /** "High volumes" when this many calls wait… */
+  busyCallsWaiting: number;
+  /** …or the oldest call has waited this long (seconds). */
+  busyOldestWaitSeconds: number;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -45,5 +49,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     socialAppSecret: str('KEPT_SOCIAL_APP_SECRET', ''),
     socialPageId: str('KEPT_SOCIAL_PAGE_ID', ''),
     webRoot: str('KEPT_WEB_ROOT', './dist/web'),
+    busyCallsWaiting: int(env, 'KEPT_BUSY_CALLS_WAITING', 10),
+    busyOldestWaitSeconds: int(env, 'KEPT_BUSY_OLDEST_WAIT_SECONDS', 240),
   };
 }

@@ -1,0 +1,1 @@
+CREATE INDEX `clocks_ended_at` ON `clocks` (`ended_at`);

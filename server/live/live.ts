@@ -1,0 +1,374 @@
+// The live path: every running clock in memory, a timer at its next instant, and one delta per
+// change (an event came in, a timer fired, a calendar moved) pushed through the hub.
+import type { Sqlite } from '../../db/connection.js';
+import { localToUtc } from '../domain/calendar.js';
+import { phoneStats, type CallOutcome } from '../domain/metrics.js';
+import type { Clock } from '../domain/model.js';
+import { DAY, MINUTE } from '../domain/time.js';
+import type { ContactChange, IngestService } from '../ingest/service.js';
+import type { ContactRow } from '../store/contacts.js';
+import type { BoardFigures, BusyNotice, ChannelTile, DeltaMessage, IntradayBucket, LiveChannel, SnapshotMessage, UrgentClock } from './protocol.js';
+import { ClockScheduler, realTimers, type Firing, type TimerHost } from './scheduler.js';
+
+export const LIVE_CHANNELS: LiveChannel[] = ['phone', 'email', 'webform', 'social', 'voicemail'];
+const OPEN = new Set(['running', 'at-risk', 'breached', 'paused']);
+const HANDLED = "('met','missed','met-extended','missed-extended')";
+
+/** The first response a contact is waiting for: an answer, a reply or an acknowledgement. */
+export function isFirstResponse(standard: string): boolean {
+  return standard === 'phone-answer' || standard.endsWith('-reply') || standard.endsWith('-acknowledge') || standard === 'emergency-make-safe';
+}
+
+interface LiveClock {
+  key: string;
+  contactId: string;
+  standard: string;
+  status: string;
+  dueAt: number | null;
+  atRiskAt: number | null;
+  channel: LiveChannel;
+  category: string;
+  receivedAt: number;
+  customerName: string | null;
+  subject: string | null;
+  assignee: string | null;
+}
+
+export interface LiveOptions {
+  busyCallsWaiting: number;
+  busyOldestWaitSeconds: number;
+  /** Shortest gap between two broadcasts, ms: a burst of changes goes out as one delta. */
+  minBroadcastGapMs?: number;
+  timers?: TimerHost;
+}
+
+export interface LiveSink {
+  broadcast(build: (seq: number) => DeltaMessage): void;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export class LiveService {
+  private readonly clocks = new Map<string, LiveClock>();
+  private readonly byContact = new Map<string, Set<string>>();
+  readonly scheduler: ClockScheduler;
+  private readonly timers: TimerHost;
+  private sink: LiveSink | null = null;
+  private pendingKeys = new Set<string>();
+  private pendingContacts = new Set<string>();
+  private pendingCause: DeltaMessage['cause'] = 'contact';
+  private flushTimer: unknown = null;
+  private lastBroadcast = 0;
+  private readonly sqlite: Sqlite;
+  private unsubscribe: (() => void) | null = null;
+  /** Firings seen, with how late each was handled (ms), for the benchmark. */
+  lateness: number[] | null = null;
+
+  constructor(
+    private readonly service: IngestService,
+    private readonly options: LiveOptions,
+  ) {
+    this.timers = options.timers ?? realTimers;
+    this.scheduler = new ClockScheduler((f) => this.onFire(f), this.timers);
+    this.sqlite = service.connection.sqlite;
+  }
+
+  /**
+   * Loads every running clock and arms its timers. Transitions that fell due while Kept was down
+   * fire at once, and are recorded with the instant they really happened.
+   */
+  start(sink: LiveSink): { clocks: number } {
+    this.sink = sink;
+    const rows = this.sqlite
+      .prepare(
+        `SELECT k.contact_id, k.standard, k.status, k.due_at, k.at_risk_at, c.channel, c.category, c.received_at, c.customer, c.subject, c.assignee
+         FROM clocks k JOIN contacts c ON c.id = k.contact_id WHERE k.open = 1`,
+      )
+      .all() as Array<{ contact_id: string; standard: string; status: string; due_at: number | null; at_risk_at: number | null; channel: string; category: string; received_at: number; customer: string | null; subject: string | null; assignee: string | null }>;
+    for (const r of rows) {
+      const customer = r.customer === null ? null : (JSON.parse(r.customer) as { name?: string });
+      this.put({
+        key: `${r.contact_id}/${r.standard}`,
+        contactId: r.contact_id,
+        standard: r.standard,
+        status: r.status,
+        dueAt: r.due_at,
+        atRiskAt: r.at_risk_at,
+        channel: r.channel as LiveChannel,
+        category: r.category,
+        receivedAt: r.received_at,
+        customerName: customer?.name ?? null,
+        subject: r.subject,
+        assignee: r.assignee,
+      });
+    }
+    this.unsubscribe = this.service.onChange((changes) => this.onContactChanges(changes));
+    return { clocks: rows.length };
+  }
+
+  stop(): void {
+    this.scheduler.clear();
+    this.unsubscribe?.();
+    if (this.flushTimer !== null) this.timers.clearTimer(this.flushTimer);
+    this.flushTimer = null;
+  }
+
+  get runningClocks(): number {
+    return this.clocks.size;
+  }
+
+  private put(c: LiveClock): void {
+    this.clocks.set(c.key, c);
+    let keys = this.byContact.get(c.contactId);
+    if (keys === undefined) {
+      keys = new Set();
+      this.byContact.set(c.contactId, keys);
+    }
+    keys.add(c.key);
+    this.scheduler.arm(c);
+  }
+
+  private dropContact(contactId: string): string[] {
+    const keys = [...(this.byContact.get(contactId) ?? [])];
+    for (const k of keys) {
+      this.clocks.delete(k);
+      this.scheduler.disarm(k);
+    }
+    this.byContact.delete(contactId);
+    return keys;
+  }
+
+  private onContactChanges(changes: ContactChange[]): void {
+    for (const ch of changes) {
+      for (const k of this.dropContact(ch.contactId)) this.pendingKeys.add(k);
+      for (const clock of ch.clocks) {
+        if (!OPEN.has(clock.status)) continue;
+        const live = this.fromClock(ch.contact, clock);
+        this.put(live);
+        this.pendingKeys.add(live.key);
+      }
+      this.pendingContacts.add(ch.contactId);
+    }
+    this.schedule('contact');
+  }
+
+  private fromClock(contact: ContactRow, clock: Clock): LiveClock {
+    return {
+      key: `${contact.id}/${clock.standard}`,
+      contactId: contact.id,
+      standard: clock.standard,
+      status: clock.status,
+      dueAt: clock.dueAt,
+      atRiskAt: clock.atRiskAt,
+      channel: contact.channel as LiveChannel,
+      category: contact.category,
+      receivedAt: contact.receivedAt,
+      customerName: contact.customer?.name ?? null,
+      subject: contact.subject,
+      assignee: contact.assignee,
+    };
+  }
+
+  /** A timer fired: record each status at the instant it really happened, then push. */
+  private onFire(firings: Firing[]): void {
+    const now = this.timers.now();
+    const applied: Firing[] = [];
+    for (const f of firings) {
+      const c = this.clocks.get(f.key);
+      if (c === undefined) continue;
+      c.status = f.transition;
+      applied.push(f);
+      this.pendingKeys.add(f.key);
+      this.pendingContacts.add(c.contactId);
+      if (this.lateness !== null) this.lateness.push(now - f.at);
+    }
+    if (applied.length === 0) return;
+    const store = this.service.contacts;
+    void this.service.writer
+      .write(() => {
+        for (const f of applied) {
+          const slash = f.key.indexOf('/');
+          store.setStatus(f.key.slice(0, slash), f.key.slice(slash + 1), f.transition, f.at, now);
+        }
+      })
+      .catch(() => {
+        // The status is re-derived from dueAt on the next start; the push already went out.
+      });
+    this.schedule('timer');
+  }
+
+  /** Coalesces changes: at most one broadcast per `minBroadcastGapMs`. */
+  private schedule(cause: DeltaMessage['cause']): void {
+    if (this.pendingCause !== 'timer') this.pendingCause = cause;
+    if (this.flushTimer !== null) return;
+    const gap = this.options.minBroadcastGapMs ?? 50;
+    const wait = Math.max(0, this.lastBroadcast + gap - this.timers.now());
+    this.flushTimer = this.timers.setTimer(() => this.flush(), wait);
+  }
+
+  private flush(): void {
+    this.flushTimer = null;
+    if (this.sink === null || (this.pendingKeys.size === 0 && this.pendingContacts.size === 0)) return;
+    const now = this.timers.now();
+    this.lastBroadcast = now;
+    const upsert: UrgentClock[] = [];
+    const remove: string[] = [];
+    for (const key of this.pendingKeys) {
+      const c = this.clocks.get(key);
+      // Clients drop a removed row if they have it; a removal they never needed costs nothing.
+      if (c !== undefined && (c.status === 'at-risk' || c.status === 'breached')) upsert.push(this.urgent(c));
+      else remove.push(key);
+    }
+    const contacts = [...this.pendingContacts];
+    const cause = this.pendingCause;
+    this.pendingKeys = new Set();
+    this.pendingContacts = new Set();
+    this.pendingCause = 'contact';
+    const board = this.board(now);
+    upsert.sort((a, b) => a.dueAt.localeCompare(b.dueAt));
+    this.sink.broadcast((seq) => ({ type: 'delta', seq, cause, board, upsert, remove, contacts }));
+  }
+
+  private urgent(c: LiveClock): UrgentClock {
+    return {
+      contactId: c.contactId,
+      standard: c.standard,
+      status: c.status as 'at-risk' | 'breached',
+      dueAt: iso(c.dueAt!),
+      atRiskAt: c.atRiskAt === null ? null : iso(c.atRiskAt),
+      channel: c.channel,
+      category: c.category,
+      receivedAt: iso(c.receivedAt),
+      customerName: c.customerName,
+      subject: c.subject,
+      assignee: c.assignee,
+    };
+  }
+
+  snapshot(seq: number): SnapshotMessage {
+    const now = this.timers.now();
+    const urgent: UrgentClock[] = [];
+    for (const c of this.clocks.values()) {
+      if (c.status === 'at-risk' || c.status === 'breached') urgent.push(this.urgent(c));
+    }
+    urgent.sort((a, b) => a.dueAt.localeCompare(b.dueAt));
+    return { type: 'snapshot', seq, board: this.board(now), urgent };
+  }
+
+  /** Today's local midnight (UTC instant) in the customer-services calendar's zone. */
+  private todayStart(now: number): { start: number; date: string; timeZone: string } {
+    const cal = this.service.calendars['customer-services'];
+    const timeZone = cal?.timeZone ?? 'Europe/London';
+    const day = cal ? cal.localDayNumber(now) : Math.floor(now / DAY);
+    return { start: localToUtc(timeZone, day * DAY), date: new Date(day * DAY).toISOString().slice(0, 10), timeZone };
+  }
+
+  busy(now: number): BusyNotice {
+    let callsWaiting = 0;
+    let oldest = now;
+    for (const c of this.clocks.values()) {
+      if (c.standard !== 'phone-answer') continue;
+      callsWaiting++;
+      if (c.receivedAt < oldest) oldest = c.receivedAt;
+    }
+    const longestWaitSeconds = Math.max(0, Math.floor((now - oldest) / 1000));
+    const cal = this.service.calendars['customer-services'];
+    const open = cal ? cal.isOpen(now) : true;
+    const busy = open && (callsWaiting >= this.options.busyCallsWaiting || longestWaitSeconds >= this.options.busyOldestWaitSeconds);
+    let message = 'We are open. Calls are usually answered within 5 minutes.';
+    if (!open && cal) {
+      const next = cal.nextOpening(now);
+      const when = new Intl.DateTimeFormat('en-GB', { timeZone: cal.timeZone, weekday: 'long', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(next);
+      message = `We are closed. We open again on ${when.replace(' at', '')}. For an emergency repair, call the out-of-hours line.`;
+    } else if (busy) {
+      message = 'We are busier than usual, so you may wait longer than 5 minutes. You can also email us or use our web form: we reply within one working day.';
+    }
+    return { busy, message, callsWaiting, longestWaitSeconds };
+  }
+
+  board(now: number): BoardFigures {
+    const { start, date, timeZone } = this.todayStart(now);
+    const tiles = new Map<LiveChannel, ChannelTile & { waitingIds: Set<string>; oldest: number }>();
+    for (const ch of LIVE_CHANNELS) {
+      tiles.set(ch, { channel: ch, waitingNow: 0, oldestWaitingSince: null, handledToday: 0, atRisk: 0, breached: 0, waitingIds: new Set(), oldest: Infinity });
+    }
+    let callsOver = 0;
+    for (const c of this.clocks.values()) {
+      const tile = tiles.get(c.channel);
+      if (tile === undefined) continue;
+      if (c.status === 'at-risk') tile.atRisk++;
+      else if (c.status === 'breached') tile.breached++;
+      if (isFirstResponse(c.standard)) {
+        tile.waitingIds.add(c.contactId);
+        if (c.receivedAt < tile.oldest) tile.oldest = c.receivedAt;
+      }
+      if (c.standard === 'phone-answer' && now - c.receivedAt > 5 * MINUTE) callsOver++;
+    }
+    const handled = this.sqlite
+      .prepare(
+        `SELECT c.channel AS channel, k.standard AS standard, COUNT(DISTINCT k.contact_id) AS n FROM clocks k JOIN contacts c ON c.id = k.contact_id
+         WHERE k.ended_at >= ? AND k.status IN ${HANDLED} GROUP BY c.channel, k.standard`,
+      )
+      .all(start) as Array<{ channel: LiveChannel; standard: string; n: number }>;
+    for (const h of handled) {
+      const tile = tiles.get(h.channel);
+      if (tile !== undefined && isFirstResponse(h.standard)) tile.handledToday += h.n;
+    }
+    const calls = this.todaysCalls(start);
+    const stats = phoneStats(calls, now);
+    const received = this.sqlite.prepare('SELECT received_at FROM contacts WHERE received_at >= ?').all(start) as Array<{ received_at: number }>;
+    return {
+      at: iso(now),
+      today: date,
+      timeZone,
+      openNow: this.service.calendars['customer-services']?.isOpen(now) ?? true,
+      nextOpening: iso(this.service.calendars['customer-services']?.nextOpening(now) ?? now),
+      tiles: [...tiles.values()].map(({ waitingIds, oldest, ...t }) => ({ ...t, waitingNow: waitingIds.size, oldestWaitingSince: oldest === Infinity ? null : iso(oldest) })),
+      phone: {
+        serviceLevel: stats.serviceLevel,
+        offered: stats.offered,
+        answeredWithinTarget: stats.answeredWithinTarget,
+        shortAbandons: stats.shortAbandons,
+        abandons: stats.abandons,
+        callsWaitingOver5Min: callsOver,
+        callbacksRequested: stats.callbacksRequested,
+        callbacksConnected: stats.callbacksConnected,
+        averageSpeedOfAnswerMs: stats.averageSpeedOfAnswerMs,
+      },
+      intraday: this.intraday(start, now, timeZone, calls, received.map((r) => r.received_at)),
+      busy: this.busy(now),
+    };
+  }
+
+  private todaysCalls(start: number): CallOutcome[] {
+    const rows = this.sqlite
+      .prepare(
+        `SELECT c.received_at, c.callback, k.status, k.fulfilled_at, k.ended_at FROM contacts c JOIN clocks k ON k.contact_id = c.id AND k.standard = 'phone-answer'
+         WHERE c.channel = 'phone' AND c.received_at >= ?`,
+      )
+      .all(start) as Array<{ received_at: number; callback: number; status: string; fulfilled_at: number | null; ended_at: number | null }>;
+    return rows.map((r) => ({ receivedAt: r.received_at, status: r.status, answeredAt: r.fulfilled_at, endedAt: r.ended_at, callback: r.callback === 1 }));
+  }
+
+  /** Half hours from 08:00 (or the first contact) to 17:00 (or now), local time. */
+  private intraday(start: number, now: number, timeZone: string, calls: CallOutcome[], received: number[]): IntradayBucket[] {
+    const HALF = 30 * MINUTE;
+    const label = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    let first = start + 8 * 60 * MINUTE;
+    for (const r of received) if (r < first) first = Math.floor((r - start) / HALF) * HALF + start;
+    const last = Math.max(start + 17 * 60 * MINUTE, Math.ceil((now - start) / HALF) * HALF + start);
+    const buckets: IntradayBucket[] = [];
+    for (let from = first; from < last && from < start + DAY + HALF; from += HALF) {
+      const to = from + HALF;
+      const bucketCalls = calls.filter((c) => c.receivedAt >= from && c.receivedAt < to);
+      buckets.push({
+        from: iso(from),
+        label: label.format(from),
+        volume: received.filter((r) => r >= from && r < to).length,
+        callsOffered: bucketCalls.length,
+        serviceLevel: phoneStats(bucketCalls, now).serviceLevel,
+      });
+    }
+    return buckets;
+  }
+}

@@ -1,0 +1,113 @@
+// The live socket with real WebSocket clients on a listening port: snapshot, deltas, timers, replay.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { DeltaMessage, ServerMessage, SnapshotMessage } from '../../server/live/protocol.js';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+
+let t: TestApp;
+let base: string;
+beforeAll(async () => {
+  t = await startTestApp({ KEPT_BUSY_CALLS_WAITING: '2' });
+  base = (await t.app.listen({ port: 0, host: '127.0.0.1' })).replace('http', 'ws');
+});
+afterAll(async () => {
+  await t.close();
+});
+
+/** A client that records every message and can wait for one matching a test. */
+function connect(query = '', headers: Record<string, string> = t.auth) {
+  const messages: ServerMessage[] = [];
+  const waiters: Array<{ test: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void }> = [];
+  const ws = new WebSocket(`${base}/api/v1/live${query}`, { headers });
+  ws.on('message', (data) => {
+    const m = JSON.parse(String(data)) as ServerMessage;
+    messages.push(m);
+    for (const w of [...waiters]) {
+      if (w.test(m)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(m);
+      }
+    }
+  });
+  const next = <T extends ServerMessage>(test: (m: ServerMessage) => boolean, timeoutMs = 3000): Promise<T> => {
+    const found = messages.find(test);
+    if (found) return Promise.resolve(found as T);
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('timed out waiting for a message')), timeoutMs);
+      waiters.push({ test, resolve: (m) => (clearTimeout(timer), resolve(m as T)) });
+    });
+  };
+  return { ws, messages, next, opened: new Promise<void>((r, j) => (ws.once('open', () => r()), ws.once('error', j))) };
+}
+
+async function post(url: string, payload: unknown) {
+  const r = await t.app.inject({ method: 'POST', url, payload: payload as Record<string, unknown>, headers: t.auth });
+  return r.json() as { id: string; clocks: Array<{ dueAt: string }> };
+}
+
+describe('/api/v1/live', () => {
+  it('refuses a client without a token or same origin', async () => {
+    const c = connect('', {});
+    await expect(c.opened).rejects.toThrow(/401/);
+  });
+
+  it('sends a snapshot, then a delta within a second of a new call', async () => {
+    const c = connect();
+    const snap = await c.next<SnapshotMessage>((m) => m.type === 'snapshot');
+    expect(snap.board.tiles.map((x) => x.channel)).toEqual(['phone', 'email', 'webform', 'social', 'voicemail']);
+    const phoneBefore = snap.board.tiles[0]!.waitingNow;
+    const sent = Date.now();
+    await post('/api/v1/contacts', { channel: 'phone', externalId: 'live-1', receivedAt: new Date().toISOString(), customer: { name: 'Bo' } });
+    const delta = await c.next<DeltaMessage>((m) => m.type === 'delta' && m.board.tiles[0]!.waitingNow === phoneBefore + 1);
+    expect(Date.now() - sent).toBeLessThan(1000);
+    expect(delta.seq).toBeGreaterThan(snap.seq);
+    c.ws.close();
+  });
+
+  it('pushes the breach at the due instant (a timer, not a sweep), and records when it really happened', async () => {
+    const c = connect();
+    await c.next((m) => m.type === 'snapshot');
+    const receivedAt = new Date(Date.now() - 5 * 60_000 + 1500).toISOString(); // due in 1.5 s
+    const created = await post('/api/v1/contacts', { channel: 'phone', externalId: 'live-2', receivedAt });
+    const dueAt = Date.parse(created.clocks[0]!.dueAt);
+    const breach = await c.next<DeltaMessage>((m) => m.type === 'delta' && m.upsert.some((u) => u.contactId === created.id && u.status === 'breached'), 5000);
+    const late = Date.now() - dueAt;
+    expect(late).toBeGreaterThanOrEqual(0);
+    expect(late).toBeLessThan(1000);
+    expect(breach.cause).toBe('timer');
+    await new Promise((r) => setTimeout(r, 100));
+    const row = t.connection.sqlite.prepare("SELECT status, status_changed_at FROM clocks WHERE contact_id = ? AND standard = 'phone-answer'").get(created.id) as { status: string; status_changed_at: number };
+    expect(row).toEqual({ status: 'breached', status_changed_at: dueAt + 1 });
+    // Answered: the row leaves the urgent list.
+    await post(`/api/v1/contacts/${created.id}/events`, { type: 'answered', at: new Date().toISOString() });
+    await c.next<DeltaMessage>((m) => m.type === 'delta' && m.remove.includes(`${created.id}/phone-answer`));
+    c.ws.close();
+  });
+
+  it('a client reconnecting with its last seq gets what it missed; a stale seq gets a snapshot', async () => {
+    const first = connect();
+    const snap = await first.next<SnapshotMessage>((m) => m.type === 'snapshot');
+    first.ws.close();
+    await post('/api/v1/contacts', { channel: 'email', externalId: 'live-3', receivedAt: new Date().toISOString() });
+    await new Promise((r) => setTimeout(r, 200));
+    const again = connect(`?since=${snap.seq}`);
+    const missed = await again.next<DeltaMessage>((m) => m.type === 'delta');
+    expect(missed.seq).toBe(snap.seq + 1);
+    expect(again.messages.some((m) => m.type === 'snapshot')).toBe(false);
+    again.ws.close();
+    const future = connect('?since=999999');
+    expect((await future.next((m) => m.type === 'snapshot')).type).toBe('snapshot');
+    future.ws.close();
+  });
+
+  it('public status says open or closed and raises the busy notice', async () => {
+    const r = await t.app.inject({ method: 'GET', url: '/api/v1/status/public' });
+    expect(r.statusCode).toBe(200);
+    expect(r.headers['cache-control']).toBe('public, max-age=15');
+    const body = r.json() as { open: boolean; busy: boolean; message: string; callsWaiting: number };
+    expect(typeof body.open).toBe('boolean');
+    expect(body.message.length).toBeGreaterThan(10);
+    const live = t.app.live.busy(Date.now());
+    expect(live.callsWaiting).toBeGreaterThanOrEqual(1);
+  });
+});
