@@ -75,6 +75,11 @@ export class LiveHub {
     for (const c of this.clients) this.send(c, text);
   }
 
+  skip(): void {
+    this.seq++;
+    this.replay.length = 0; // what was skipped cannot be replayed: reconnecting clients get a snapshot
+  }
+
   private send(client: Client, text: string): void {
     const s = client.socket;
     if (s.readyState !== s.OPEN) return;

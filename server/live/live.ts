@@ -43,7 +43,10 @@ export interface LiveOptions {
 }
 
 export interface LiveSink {
+  readonly clientCount: number;
   broadcast(build: (seq: number) => DeltaMessage): void;
+  /** A change nobody is listening to: advance the sequence without building the delta. */
+  skip(): void;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -224,6 +227,11 @@ export class LiveService {
     this.pendingKeys = new Set();
     this.pendingContacts = new Set();
     this.pendingCause = 'contact';
+    if (this.sink.clientCount === 0) {
+      // No board is open: skip the figures; a board that connects later gets a snapshot.
+      this.sink.skip();
+      return;
+    }
     const board = this.board(now);
     upsert.sort((a, b) => a.dueAt.localeCompare(b.dueAt));
     this.sink.broadcast((seq) => ({ type: 'delta', seq, cause, board, upsert, remove, contacts }));

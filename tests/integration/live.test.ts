@@ -85,6 +85,8 @@ describe('/api/v1/live', () => {
   });
 
   it('a client reconnecting with its last seq gets what it missed; a stale seq gets a snapshot', async () => {
+    const wall = connect(); // another board stays connected, so the deltas are built and kept
+    await wall.next((m) => m.type === 'snapshot');
     const first = connect();
     const snap = await first.next<SnapshotMessage>((m) => m.type === 'snapshot');
     first.ws.close();
@@ -98,6 +100,16 @@ describe('/api/v1/live', () => {
     const future = connect('?since=999999');
     expect((await future.next((m) => m.type === 'snapshot')).type).toBe('snapshot');
     future.ws.close();
+    wall.ws.close();
+    // With no board open nothing is built or kept: a board that comes back gets a snapshot.
+    await new Promise((r) => setTimeout(r, 100));
+    const lastSeq = t.app.hub.currentSeq;
+    await post('/api/v1/contacts', { channel: 'email', externalId: 'live-4', receivedAt: new Date().toISOString() });
+    await new Promise((r) => setTimeout(r, 200));
+    const back = connect(`?since=${lastSeq}`);
+    const resync = await back.next((m) => m.type === 'snapshot' || m.type === 'delta');
+    expect(resync.type).toBe('snapshot');
+    back.ws.close();
   });
 
   it('public status says open or closed and raises the busy notice', async () => {
