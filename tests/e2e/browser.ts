@@ -1,0 +1,57 @@
+// End-to-end helpers: build the web app once, launch headless Chromium on a fresh profile.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const CHROMIUM = process.env.KEPT_CHROMIUM ?? '/usr/bin/chromium';
+
+/**
+ * Builds the web app into a fresh folder (not dist/web, which `npm start` or another run may be
+ * rebuilding at the same moment) and returns it, for KEPT_WEB_ROOT.
+ */
+export function buildWeb(): string {
+  const outDir = mkdtempSync(join(tmpdir(), 'kept-web-'));
+  execFileSync(join(ROOT, 'node_modules/.bin/vite'), ['build', '--logLevel', 'warn', '--outDir', outDir, '--emptyOutDir'], { cwd: ROOT, stdio: 'pipe' });
+  return outDir;
+}
+
+export interface Browser {
+  context: BrowserContext;
+  page: Page;
+  close(): Promise<void>;
+}
+
+export async function launchBrowser(viewport = { width: 1366, height: 768 }): Promise<Browser> {
+  const profile = mkdtempSync(join(tmpdir(), 'kept-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  return {
+    context,
+    page,
+    close: async () => {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** POSTs JSON to the real API with the token; throws on a non-2xx answer. */
+export async function postJson<T>(base: string, token: string, path: string, body: unknown): Promise<T> {
+  const r = await fetch(`${base}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`POST ${path}: ${r.status} ${text}`);
+  return JSON.parse(text) as T;
+}
+
+export interface CreatedContact {
+  id: string;
+  clocks: Array<{ standard: string; dueAt: string | null; atRiskAt: string | null; status: string }>;
+}

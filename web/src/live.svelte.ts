@@ -1,0 +1,192 @@
+// The live board's connection to `/api/v1/live` (server/live/protocol.ts): a snapshot, then numbered
+// deltas. On a drop it says so, and reconnects with backoff using `?since=<last seq>`, so the server
+// replays what was missed (or sends a fresh snapshot) and the board catches up without a reload.
+import type { BoardFigures, DeltaMessage, ServerMessage, SnapshotMessage, UrgentClock } from '../../server/live/protocol.js';
+import { clock } from './clock.svelte.js';
+
+export type ConnectionState = 'connecting' | 'live' | 'reconnecting';
+
+/** Same as LIVE_PATH in the protocol (the web app imports only the API's types). */
+const LIVE_PATH = '/api/v1/live';
+/** Backoff before each retry, ms (the last repeats), with ±20% jitter so many screens do not retry in step. */
+const BACKOFF = [1000, 2000, 4000, 8000, 15000];
+/** The server sends a heartbeat every 15 s; this long without any message means the socket is dead. */
+const SILENCE_MS = 40_000;
+
+export const urgentKey = (u: { contactId: string; standard: string }) => `${u.contactId}/${u.standard}`;
+
+const byDue = (a: UrgentClock, b: UrgentClock) => a.dueAt.localeCompare(b.dueAt) || urgentKey(a).localeCompare(urgentKey(b));
+
+export class LiveBoard {
+  state = $state<ConnectionState>('connecting');
+  board = $state.raw<BoardFigures | null>(null);
+  /** At-risk and breached clocks, most urgent (earliest due) first. */
+  urgent = $state.raw<UrgentClock[]>([]);
+  /** The last sequence number applied (null before the first snapshot). */
+  seq = $state<number | null>(null);
+  /** Failed attempts since the last good connection. */
+  attempt = $state(0);
+  /** When the next retry happens (server ms), while reconnecting. */
+  retryAt = $state<number | null>(null);
+  /** When the last message arrived (server ms). */
+  lastMessageAt = $state<number | null>(null);
+  /** Counters, for the curious (and the end-to-end tests). */
+  snapshots = $state(0);
+  deltas = $state(0);
+
+  private socket: WebSocket | null = null;
+  private rows = new Map<string, UrgentClock>();
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private silenceTimer: ReturnType<typeof setTimeout> | null = null;
+  private stopped = false;
+
+  constructor(private readonly url: (since: number | null) => string = defaultUrl) {}
+
+  start(): void {
+    this.stopped = false;
+    window.addEventListener('online', this.onOnline);
+    this.open();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    window.removeEventListener('online', this.onOnline);
+    this.clearTimers();
+    this.closeSocket();
+  }
+
+  /** Drop whatever is happening and connect at once (the `r` key, or the browser coming back online). */
+  reconnectNow(): void {
+    if (this.stopped) return;
+    this.clearTimers();
+    this.closeSocket();
+    if (this.seq !== null) this.state = 'reconnecting';
+    this.open();
+  }
+
+  private readonly onOnline = () => {
+    if (this.state !== 'live') this.reconnectNow();
+  };
+
+  private open(): void {
+    this.retryAt = null;
+    let socket: WebSocket;
+    try {
+      socket = new WebSocket(this.url(this.seq));
+    } catch {
+      this.dropped();
+      return;
+    }
+    this.socket = socket;
+    socket.onopen = () => {
+      if (this.socket !== socket) return;
+      this.state = 'live';
+      this.attempt = 0;
+      this.watchSilence();
+    };
+    socket.onmessage = (e: MessageEvent) => {
+      if (this.socket !== socket) return;
+      this.watchSilence();
+      let message: ServerMessage;
+      try {
+        message = JSON.parse(String(e.data)) as ServerMessage;
+      } catch {
+        return;
+      }
+      this.receive(message);
+    };
+    socket.onclose = () => {
+      if (this.socket === socket) this.dropped();
+    };
+    // An error is always followed by close.
+  }
+
+  private receive(m: ServerMessage): void {
+    this.lastMessageAt = clock.read();
+    switch (m.type) {
+      case 'snapshot':
+        this.applySnapshot(m);
+        break;
+      case 'delta':
+        if (this.seq !== null && m.seq <= this.seq) return; // already applied (a replay overlapping)
+        if (this.seq === null || m.seq > this.seq + 1) {
+          // A gap: ask the server again from what we have; it replays or sends a snapshot.
+          this.resync();
+          return;
+        }
+        this.applyDelta(m);
+        break;
+      case 'heartbeat':
+        clock.sync(Date.parse(m.at));
+        if (this.seq !== null && m.seq > this.seq) this.resync();
+        break;
+    }
+  }
+
+  private applySnapshot(m: SnapshotMessage): void {
+    clock.sync(Date.parse(m.board.at));
+    this.rows = new Map(m.urgent.map((u) => [urgentKey(u), u]));
+    this.urgent = [...m.urgent].sort(byDue);
+    this.board = m.board;
+    this.seq = m.seq;
+    this.snapshots++;
+  }
+
+  private applyDelta(m: DeltaMessage): void {
+    for (const key of m.remove) this.rows.delete(key);
+    for (const u of m.upsert) this.rows.set(urgentKey(u), u);
+    if (m.remove.length > 0 || m.upsert.length > 0) this.urgent = [...this.rows.values()].sort(byDue);
+    this.board = m.board;
+    this.seq = m.seq;
+    this.deltas++;
+  }
+
+  private resync(): void {
+    this.closeSocket();
+    this.state = 'reconnecting';
+    this.open();
+  }
+
+  private dropped(): void {
+    this.closeSocket();
+    if (this.stopped) return;
+    this.state = this.seq === null ? 'connecting' : 'reconnecting';
+    const base = BACKOFF[Math.min(this.attempt, BACKOFF.length - 1)]!;
+    const wait = Math.round(base * (0.8 + Math.random() * 0.4));
+    this.attempt++;
+    this.retryAt = clock.read() + wait;
+    this.clearTimers();
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.open();
+    }, wait);
+  }
+
+  private watchSilence(): void {
+    if (this.silenceTimer !== null) clearTimeout(this.silenceTimer);
+    this.silenceTimer = setTimeout(() => {
+      this.silenceTimer = null;
+      this.dropped();
+    }, SILENCE_MS);
+  }
+
+  private clearTimers(): void {
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    if (this.silenceTimer !== null) clearTimeout(this.silenceTimer);
+    this.retryTimer = null;
+    this.silenceTimer = null;
+  }
+
+  private closeSocket(): void {
+    const s = this.socket;
+    this.socket = null;
+    if (s === null) return;
+    s.onopen = s.onmessage = s.onclose = null;
+    if (s.readyState === WebSocket.CONNECTING || s.readyState === WebSocket.OPEN) s.close();
+  }
+}
+
+function defaultUrl(since: number | null): string {
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${scheme}//${location.host}${LIVE_PATH}${since === null ? '' : `?since=${since}`}`;
+}
