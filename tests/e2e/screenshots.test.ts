@@ -1,14 +1,17 @@
 // The board with a realistic Tuesday afternoon on it, in wall mode at 1920×1080 and on a laptop at
-// 1366×768: saved to docs/screenshots. This file's process lives on that Tuesday (see shiftClock),
-// so the real server computes "today" for it; the board follows the server's clock.
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+// 1366×768. `npm run test:e2e` saves them to docs/screenshots (KEPT_SCREENSHOT_DIR); a plain
+// `npm test` writes them to a temp folder, so it leaves the working tree alone. This file's process
+// lives on that Tuesday (see shiftClock), so the real server computes "today" for it; the board
+// follows the server's clock.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { buildWeb, launchBrowser, ROOT, type Browser } from './browser.js';
 import { seedScene, shiftClock } from './scene.js';
 
-const SHOTS = join(ROOT, 'docs/screenshots');
+const SHOTS = process.env.KEPT_SCREENSHOT_DIR ? resolve(ROOT, process.env.KEPT_SCREENSHOT_DIR) : mkdtempSync(join(tmpdir(), 'kept-shots-'));
 /** Tuesday 10 March 2026, 14:35 in London. */
 const SCENE_NOW = Date.parse('2026-03-10T14:35:00Z');
 

@@ -18,6 +18,11 @@ class Clock {
     this.schedule();
   }
 
+  /** Brings `now` up to date at once (new figures arrived: ages and countdowns must agree with them). */
+  touch(): void {
+    this.now = this.read();
+  }
+
   read(): number {
     return Date.now() + this.offset;
   }

@@ -39,18 +39,22 @@ export class LiveBoard {
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private silenceTimer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
+  /** performance.now() of the last message. */
+  private heardAt = performance.now();
 
   constructor(private readonly url: (since: number | null) => string = defaultUrl) {}
 
   start(): void {
     this.stopped = false;
     window.addEventListener('online', this.onOnline);
+    document.addEventListener('visibilitychange', this.onVisible);
     this.open();
   }
 
   stop(): void {
     this.stopped = true;
     window.removeEventListener('online', this.onOnline);
+    document.removeEventListener('visibilitychange', this.onVisible);
     this.clearTimers();
     this.closeSocket();
   }
@@ -68,6 +72,12 @@ export class LiveBoard {
     if (this.state !== 'live') this.reconnectNow();
   };
 
+  /** A laptop waking up: its timers slept too, so do not wait out the backoff or the silence watch. */
+  private readonly onVisible = () => {
+    if (document.visibilityState !== 'visible') return;
+    if (this.state !== 'live' || performance.now() - this.heardAt > SILENCE_MS / 2) this.reconnectNow();
+  };
+
   private open(): void {
     this.retryAt = null;
     let socket: WebSocket;
@@ -80,12 +90,14 @@ export class LiveBoard {
     this.socket = socket;
     socket.onopen = () => {
       if (this.socket !== socket) return;
+      this.heardAt = performance.now();
       this.state = 'live';
       this.attempt = 0;
       this.watchSilence();
     };
     socket.onmessage = (e: MessageEvent) => {
       if (this.socket !== socket) return;
+      this.heardAt = performance.now();
       this.watchSilence();
       let message: ServerMessage;
       try {
@@ -130,6 +142,7 @@ export class LiveBoard {
     this.board = m.board;
     this.seq = m.seq;
     this.snapshots++;
+    clock.touch();
   }
 
   private applyDelta(m: DeltaMessage): void {
@@ -139,6 +152,7 @@ export class LiveBoard {
     this.board = m.board;
     this.seq = m.seq;
     this.deltas++;
+    clock.touch();
   }
 
   private resync(): void {
