@@ -36,6 +36,7 @@ afterAll(async () => {
   await t?.close();
   restoreClock?.();
   if (web) rmSync(web, { recursive: true, force: true });
+  if (!process.env.KEPT_SCREENSHOT_DIR) rmSync(SHOTS, { recursive: true, force: true });
 });
 
 describe('screenshots', () => {

@@ -15,13 +15,36 @@ const SILENCE_MS = 40_000;
 
 export const urgentKey = (u: { contactId: string; standard: string }) => `${u.contactId}/${u.standard}`;
 
-const byDue = (a: UrgentClock, b: UrgentClock) => a.dueAt.localeCompare(b.dueAt) || urgentKey(a).localeCompare(urgentKey(b));
+/** A row of the urgent list: the clock, its key and its due instant (ms). */
+export interface UrgentRow {
+  key: string;
+  due: number;
+  clock: UrgentClock;
+}
+
+const toRow = (clock: UrgentClock): UrgentRow => ({ key: urgentKey(clock), due: Date.parse(clock.dueAt), clock });
+const byDue = (a: UrgentRow, b: UrgentRow) => a.due - b.due || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
+/** Where `row` goes in `rows` (sorted by byDue). */
+function position(rows: UrgentRow[], row: UrgentRow): number {
+  let lo = 0;
+  let hi = rows.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (byDue(rows[mid]!, row) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Changes in one delta beyond which the list is re-sorted rather than edited in place. */
+const RESORT_AFTER = 64;
 
 export class LiveBoard {
   state = $state<ConnectionState>('connecting');
   board = $state.raw<BoardFigures | null>(null);
   /** At-risk and breached clocks, most urgent (earliest due) first. */
-  urgent = $state.raw<UrgentClock[]>([]);
+  urgent = $state.raw<UrgentRow[]>([]);
   /** The last sequence number applied (null before the first snapshot). */
   seq = $state<number | null>(null);
   /** Failed attempts since the last good connection. */
@@ -35,7 +58,9 @@ export class LiveBoard {
   deltas = $state(0);
 
   private socket: WebSocket | null = null;
-  private rows = new Map<string, UrgentClock>();
+  private rows = new Map<string, UrgentRow>();
+  /** The rows sorted by due instant: edited in place by small deltas (a bad day has thousands). */
+  private sorted: UrgentRow[] = [];
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private silenceTimer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
@@ -137,8 +162,9 @@ export class LiveBoard {
 
   private applySnapshot(m: SnapshotMessage): void {
     clock.sync(Date.parse(m.board.at));
-    this.rows = new Map(m.urgent.map((u) => [urgentKey(u), u]));
-    this.urgent = [...m.urgent].sort(byDue);
+    this.rows = new Map(m.urgent.map((u) => [urgentKey(u), toRow(u)]));
+    this.sorted = [...this.rows.values()].sort(byDue);
+    this.urgent = this.sorted.slice();
     this.board = m.board;
     this.seq = m.seq;
     this.snapshots++;
@@ -146,9 +172,29 @@ export class LiveBoard {
   }
 
   private applyDelta(m: DeltaMessage): void {
-    for (const key of m.remove) this.rows.delete(key);
-    for (const u of m.upsert) this.rows.set(urgentKey(u), u);
-    if (m.remove.length > 0 || m.upsert.length > 0) this.urgent = [...this.rows.values()].sort(byDue);
+    const changes = m.remove.length + m.upsert.length;
+    if (changes > RESORT_AFTER) {
+      for (const key of m.remove) this.rows.delete(key);
+      for (const u of m.upsert) this.rows.set(urgentKey(u), toRow(u));
+      this.sorted = [...this.rows.values()].sort(byDue);
+    } else {
+      const drop = (key: string) => {
+        const old = this.rows.get(key);
+        if (old === undefined) return;
+        this.rows.delete(key);
+        const i = position(this.sorted, old);
+        if (this.sorted[i] === old) this.sorted.splice(i, 1);
+        else this.sorted = this.sorted.filter((r) => r !== old); // never expected; stay correct anyway
+      };
+      for (const key of m.remove) drop(key);
+      for (const u of m.upsert) {
+        const row = toRow(u);
+        drop(row.key);
+        this.rows.set(row.key, row);
+        this.sorted.splice(position(this.sorted, row), 0, row);
+      }
+    }
+    if (changes > 0) this.urgent = this.sorted.slice();
     this.board = m.board;
     this.seq = m.seq;
     this.deltas++;
