@@ -321,6 +321,17 @@ export class ContactStore {
     return (this.sqlite.prepare(sql).all(params) as RawContact[]).map(contactFromRaw);
   }
 
+  /** The newest social private-message contact from a sender that still has a running clock. */
+  latestOpenSocialMessage(senderId: string): string | undefined {
+    const r = this.sqlite
+      .prepare(
+        `SELECT c.id FROM contacts c WHERE c.channel = 'social' AND json_extract(c.source, '$.kind') = 'message' AND json_extract(c.source, '$.senderId') = ?
+         AND EXISTS (SELECT 1 FROM clocks k WHERE k.contact_id = c.id AND k.open = 1) ORDER BY c.received_at DESC LIMIT 1`,
+      )
+      .get(senderId) as { id: string } | undefined;
+    return r?.id;
+  }
+
   countRows(): { contacts: number; events: number; clocks: number } {
     const one = (t: string) => (this.sqlite.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get() as { n: number }).n;
     return { contacts: one('contacts'), events: one('events'), clocks: one('clocks') };
