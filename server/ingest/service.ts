@@ -193,7 +193,7 @@ export class IngestService {
           if (existing.contentHash !== contentHash) {
             throw new ConflictError(`a ${parsed.channel} contact with externalId "${parsed.externalId}" already exists with different content (id ${existing.id})`);
           }
-          return { created: false, row: existing, change: null };
+          return { created: false, row: existing, change: null, events: null };
         }
       }
       const row: ContactRow = {
@@ -228,10 +228,12 @@ export class IngestService {
         events.push({ ...stored, id: 0 });
       }
       const { clocks, row: updated } = this.recompute(row, events, now);
-      return { created: true, row: updated, change: { contactId: row.id, contact: updated, clocks, at: now } as ContactChange };
+      return { created: true, row: updated, change: { contactId: row.id, contact: updated, clocks, at: now } as ContactChange, events };
     });
     if (outcome.change !== null) this.publish([outcome.change]);
-    return { created: outcome.created, contact: this.view(outcome.row.id)! };
+    // A new contact's view is built from what was just written; a replay reads the stored one.
+    const contact = outcome.change !== null ? this.viewOf(outcome.row, outcome.events ?? [], outcome.change.clocks, this.now()) : this.view(outcome.row.id)!;
+    return { created: outcome.created, contact };
   }
 
   /** Appends events (any order; idempotent on externalId) and recomputes the clocks. */
@@ -293,9 +295,11 @@ export class IngestService {
   view(id: string, now = this.now()): ContactView | undefined {
     const row = this.contacts.byId(id);
     if (row === undefined) return undefined;
-    const events = this.contacts.events(id);
+    return this.viewOf(row, this.contacts.events(id), this.contacts.clocks(id).map((c) => c.detail), now);
+  }
+
+  private viewOf(row: ContactRow, events: EventRow[], stored: Clock[], now: number): ContactView {
     // Judge running clocks as of now (the stored status may be from the last write).
-    const stored = this.contacts.clocks(id).map((c) => c.detail);
     const clocks = stored.map((c) => clockToJson(this.asOf(c, now)));
     return {
       id: row.id,

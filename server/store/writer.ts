@@ -15,7 +15,18 @@ export class GroupCommitWriter {
   commits = 0;
   jobs = 0;
 
-  constructor(private readonly sqlite: Sqlite, private readonly maxBatch = 512) {}
+  private readonly sql;
+
+  constructor(private readonly sqlite: Sqlite, private readonly maxBatch = 512) {
+    // Prepared once: these run for every job.
+    this.sql = {
+      begin: sqlite.prepare('BEGIN IMMEDIATE'),
+      commit: sqlite.prepare('COMMIT'),
+      savepoint: sqlite.prepare('SAVEPOINT job'),
+      release: sqlite.prepare('RELEASE job'),
+      rollbackTo: sqlite.prepare('ROLLBACK TO job'),
+    };
+  }
 
   write<T>(run: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -37,20 +48,21 @@ export class GroupCommitWriter {
     if (batch.length === 0) return;
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     try {
-      this.sqlite.exec('BEGIN IMMEDIATE');
+      const { begin, commit, savepoint, release, rollbackTo } = this.sql;
+      begin.run();
       for (const job of batch) {
-        this.sqlite.exec('SAVEPOINT job');
+        savepoint.run();
         try {
           const value = job.run();
-          this.sqlite.exec('RELEASE job');
+          release.run();
           outcomes.push({ ok: true, value });
         } catch (error) {
-          this.sqlite.exec('ROLLBACK TO job');
-          this.sqlite.exec('RELEASE job');
+          rollbackTo.run();
+          release.run();
           outcomes.push({ ok: false, error });
         }
       }
-      this.sqlite.exec('COMMIT');
+      commit.run();
     } catch (error) {
       if (this.sqlite.inTransaction) this.sqlite.exec('ROLLBACK');
       for (const job of batch) job.reject(error);
