@@ -10,11 +10,23 @@ export interface HubOptions {
   /** Bytes queued on one socket beyond which the client is dropped. */
   maxBufferedBytes?: number;
   heartbeatMs?: number;
+  /**
+   * A snapshot built for one client is sent as it is to others connecting within this many ms while
+   * nothing has changed (same seq): 1,000 boards reconnecting after a restart cost one snapshot,
+   * not 1,000. Keep it well under a second (boards sync their clock on `board.at`).
+   */
+  snapshotReuseMs?: number;
 }
 
 interface Client {
   socket: WebSocket;
   alive: boolean;
+  /**
+   * Bytes of the snapshot (or replay) queued on connect, not held against the client until they
+   * have drained: a board with a long urgent list gets a snapshot of several MB, and dropping it
+   * for that would only make it reconnect and fetch the same snapshot again.
+   */
+  grace: number;
 }
 
 export class LiveHub {
@@ -24,6 +36,8 @@ export class LiveHub {
   private readonly heartbeat: NodeJS.Timeout;
   private readonly replayLimit: number;
   private readonly maxBuffered: number;
+  private readonly snapshotReuseMs: number;
+  private lastSnapshot: { seq: number; at: number; text: string } | null = null;
   dropped = 0;
 
   constructor(
@@ -32,6 +46,7 @@ export class LiveHub {
   ) {
     this.replayLimit = options.replayLimit ?? 2000;
     this.maxBuffered = options.maxBufferedBytes ?? 4 * 1024 * 1024;
+    this.snapshotReuseMs = options.snapshotReuseMs ?? 250;
     this.heartbeat = setInterval(() => this.beat(), options.heartbeatMs ?? 15_000);
     this.heartbeat.unref();
   }
@@ -46,7 +61,7 @@ export class LiveHub {
 
   /** A new socket: replay what it missed since `since`, or send a fresh snapshot. */
   add(socket: WebSocket, since: number | null): void {
-    const client: Client = { socket, alive: true };
+    const client: Client = { socket, alive: true, grace: 0 };
     this.clients.add(client);
     socket.on('pong', () => {
       client.alive = true;
@@ -60,42 +75,63 @@ export class LiveHub {
     const first = this.replay[0];
     if (since !== null && since === this.seq) return; // nothing missed
     if (since !== null && since < this.seq && first !== undefined && first.seq <= since + 1) {
-      for (const d of this.replay) if (d.seq > since) this.send(client, d.text);
+      for (const d of this.replay) {
+        if (d.seq <= since) continue;
+        this.send(client, d.text);
+        client.grace += d.text.length;
+      }
       return;
     }
-    this.send(client, JSON.stringify(this.snapshot(this.seq)));
+    const text = this.snapshotText();
+    this.send(client, text);
+    client.grace = text.length;
+  }
+
+  private snapshotText(): string {
+    const now = Date.now();
+    const last = this.lastSnapshot;
+    if (last !== null && last.seq === this.seq && now - last.at < this.snapshotReuseMs) return last.text;
+    const text = JSON.stringify(this.snapshot(this.seq));
+    this.lastSnapshot = { seq: this.seq, at: now, text };
+    return text;
   }
 
   /** Numbers a delta, keeps it for replay and sends it to every client (serialised once). */
   broadcast(build: (seq: number) => DeltaMessage): void {
     this.seq++;
+    this.lastSnapshot = null;
     const text = JSON.stringify(build(this.seq));
     this.replay.push({ seq: this.seq, text });
     if (this.replay.length > this.replayLimit) this.replay.splice(0, this.replay.length - this.replayLimit);
-    for (const c of this.clients) this.send(c, text);
+    // Encoded once: a string would be converted to bytes again for every socket.
+    const data = Buffer.from(text);
+    for (const c of this.clients) this.send(c, data);
   }
 
   skip(): void {
     this.seq++;
+    this.lastSnapshot = null;
     this.replay.length = 0; // what was skipped cannot be replayed: reconnecting clients get a snapshot
   }
 
-  private send(client: Client, text: string): void {
+  private send(client: Client, text: string | Buffer): void {
     const s = client.socket;
     if (s.readyState !== s.OPEN) return;
-    if (s.bufferedAmount > this.maxBuffered) {
+    const buffered = s.bufferedAmount;
+    if (client.grace > 0 && buffered <= this.maxBuffered) client.grace = 0; // the snapshot has drained
+    if (buffered > this.maxBuffered + client.grace) {
       // Too slow: drop it; it reconnects with `since` and catches up or gets a snapshot.
       this.dropped++;
       this.clients.delete(client);
       s.terminate();
       return;
     }
-    s.send(text);
+    s.send(text, { binary: false }); // a text frame, whether handed a string or its UTF-8 bytes
   }
 
   private beat(): void {
     const message: HeartbeatMessage = { type: 'heartbeat', seq: this.seq, at: new Date().toISOString() };
-    const text = JSON.stringify(message);
+    const text = Buffer.from(JSON.stringify(message));
     for (const c of this.clients) {
       if (!c.alive) {
         this.clients.delete(c);
