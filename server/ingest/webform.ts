@@ -1,63 +1,186 @@
-// Webform submissions: the form type sets the category; a honeypot field drops bots.
+// Webform submissions: the form type sets the category; a honeypot field drops bots; a submission
+// without its own id is keyed by its content, so a double-clicked submit is one contact.
 import { createHash } from 'node:crypto';
 import { ContactError } from '../domain/model.js';
-import type { ContactInput } from './service.js';
+import { InstantError, parseInstant } from '../domain/time.js';
+import type { Customer } from '../store/contacts.js';
+import { ConflictError, type ContactInput, type ContactView, type IngestService } from './service.js';
 
+/** formType → category (STANDARDS §4). */
 export const FORM_TYPES = { general: 'general', complaint: 'complaint', feedback: 'feedback', asb: 'asb' } as const;
+export type FormType = keyof typeof FORM_TYPES;
 export const PREFERRED = ['phone', 'email', 'sms', 'letter'] as const;
-/** Bots fill every field; people never see this one. */
+/** Bots fill every field; people never see this one (it is off-screen and hidden from assistive technology). */
 export const HONEYPOT = 'website';
+/** Without a submissionId or submittedAt, the same content again within this window is the same submission. */
+export const RESUBMIT_WINDOW_MS = 10 * 60_000;
+
+/** Longest accepted text per field (the customer fields match the contact API's limits). */
+export const FIELD_LIMITS = {
+  formType: 20,
+  name: 200,
+  email: 320,
+  phone: 50,
+  address: 500,
+  reference: 100,
+  preferredContact: 10,
+  accessibilityNeeds: 1000,
+  subject: 200,
+  message: 10_000,
+  submissionId: 200,
+  submittedAt: 40,
+} as const;
+export type FormField = keyof typeof FIELD_LIMITS;
 
 export type FormFields = Record<string, unknown>;
 
-function field(f: FormFields, name: string, max: number, required = false): string | undefined {
+export interface FormSubmission {
+  formType: FormType;
+  message: string;
+  customer: Customer;
+  subject?: string;
+  submissionId?: string;
+  /** The submittedAt field as given (validated); absent: the server's time is used. */
+  submittedAt?: string;
+}
+
+function text(f: FormFields, name: FormField, required = false): string | undefined {
   const v = f[name];
-  if (v === undefined || v === null || v === '') {
+  if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) {
     if (required) throw new ContactError(name, 'is required');
     return undefined;
   }
   if (typeof v !== 'string') throw new ContactError(name, 'must be text');
   const t = v.trim();
-  if (required && t === '') throw new ContactError(name, 'is required');
+  const max = FIELD_LIMITS[name];
   if (t.length > max) throw new ContactError(name, `must be at most ${max} characters`);
-  return t === '' ? undefined : t;
+  return t;
 }
 
+/** True when the honeypot is filled: answer as if accepted, store nothing. */
 export function isBot(f: FormFields): boolean {
   const v = f[HONEYPOT];
-  return typeof v === 'string' && v.trim() !== '';
+  return v !== undefined && v !== null && !(typeof v === 'string' && v.trim() === '');
 }
 
-/** Translates a form post into a contact. Throws ContactError naming the form field. */
-export function contactFromForm(f: FormFields, now: number): ContactInput {
-  const formType = field(f, 'formType', 20) ?? 'general';
-  if (!(formType in FORM_TYPES)) throw new ContactError('formType', `must be one of ${Object.keys(FORM_TYPES).join(', ')}`);
-  const message = field(f, 'message', 10_000, true)!;
-  const preferred = field(f, 'preferredContact', 10);
+/** Validates a form post. Throws ContactError naming the form's own field. */
+export function parseForm(f: FormFields): FormSubmission {
+  const formType = (text(f, 'formType') ?? 'general').toLowerCase();
+  if (!Object.hasOwn(FORM_TYPES, formType)) throw new ContactError('formType', `must be one of ${Object.keys(FORM_TYPES).join(', ')}`);
+  const message = text(f, 'message', true)!;
+  const email = text(f, 'email');
+  if (email !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) throw new ContactError('email', 'must be an email address, like name@example.com');
+  const phone = text(f, 'phone');
+  if (phone !== undefined && (phone.match(/\d/g) ?? []).length < 6) throw new ContactError('phone', 'must be a phone number');
+  const preferred = text(f, 'preferredContact')?.toLowerCase();
   if (preferred !== undefined && !(PREFERRED as readonly string[]).includes(preferred)) throw new ContactError('preferredContact', `must be one of ${PREFERRED.join(', ')}`);
-  const email = field(f, 'email', 320);
-  if (email !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) throw new ContactError('email', 'must be an email address');
-  const customer = {
-    name: field(f, 'name', 200),
+  const address = text(f, 'address');
+  // The way the customer asked to be answered must be one we can use.
+  if (preferred === 'email' && email === undefined) throw new ContactError('email', 'is required when the preferred contact is email');
+  if ((preferred === 'phone' || preferred === 'sms') && phone === undefined) throw new ContactError('phone', `is required when the preferred contact is ${preferred}`);
+  if (preferred === 'letter' && address === undefined) throw new ContactError('address', 'is required when the preferred contact is letter');
+  const submittedAt = text(f, 'submittedAt');
+  if (submittedAt !== undefined) {
+    try {
+      parseInstant(submittedAt);
+    } catch (e) {
+      if (e instanceof InstantError) throw new ContactError('submittedAt', e.message);
+      throw e;
+    }
+  }
+  const customer: Record<string, string | undefined> = {
+    name: text(f, 'name'),
     email,
-    phone: field(f, 'phone', 50),
-    address: field(f, 'address', 500),
-    reference: field(f, 'reference', 100),
+    phone,
+    address,
+    reference: text(f, 'reference'),
     preferredContact: preferred,
-    accessibilityNeeds: field(f, 'accessibilityNeeds', 1000),
+    accessibilityNeeds: text(f, 'accessibilityNeeds'),
   };
-  const receivedAt = field(f, 'submittedAt', 40) ?? new Date(now).toISOString();
-  const subject = field(f, 'subject', 200);
-  // Without a submission id, the content is the key: a double-clicked submit is one contact.
-  const externalId = field(f, 'submissionId', 200) ?? `form-${createHash('sha256').update(JSON.stringify([formType, message, customer])).digest('hex').slice(0, 32)}`;
+  const subject = text(f, 'subject');
+  const submissionId = text(f, 'submissionId');
+  return {
+    formType: formType as FormType,
+    message,
+    customer: Object.fromEntries(Object.entries(customer).filter(([, v]) => v !== undefined)) as Customer,
+    ...(subject !== undefined ? { subject } : {}),
+    ...(submissionId !== undefined ? { submissionId } : {}),
+    ...(submittedAt !== undefined ? { submittedAt } : {}),
+  };
+}
+
+const TITLES: Record<FormType, string> = { general: 'Question or request', complaint: 'Complaint', feedback: 'Feedback', asb: 'Anti-social behaviour report' };
+
+/** The contact for a submission, with the given idempotency key and arrival instant. */
+export function contactFromForm(s: FormSubmission, externalId: string, receivedAt: string): ContactInput {
   return {
     channel: 'webform',
-    category: FORM_TYPES[formType as keyof typeof FORM_TYPES],
+    category: FORM_TYPES[s.formType],
     externalId,
     receivedAt,
-    customer: Object.fromEntries(Object.entries(customer).filter(([, v]) => v !== undefined)),
-    subject: subject ?? `${formType === 'asb' ? 'Anti-social behaviour' : formType[0]!.toUpperCase() + formType.slice(1)} form`,
-    summary: message,
-    source: { form: formType },
+    ...(Object.keys(s.customer).length > 0 ? { customer: s.customer } : {}),
+    subject: s.subject ?? `${TITLES[s.formType]} (web form)`,
+    summary: s.message,
+    source: { form: s.formType, ...(s.submissionId !== undefined ? { submissionId: s.submissionId } : {}) },
   };
+}
+
+function contentKey(s: FormSubmission, extra: string): string {
+  const content = [s.formType, s.subject ?? null, s.message, Object.entries(s.customer).sort(([a], [b]) => a.localeCompare(b)), extra];
+  return `form-${createHash('sha256').update(JSON.stringify(content)).digest('hex').slice(0, 40)}`;
+}
+
+export type WebformOutcome = { bot: true } | { bot: false; created: boolean; contact: ContactView };
+
+/**
+ * Validates and stores a submission (the honeypot is checked after validation, so a bot learns
+ * nothing from it). The idempotency key is the submissionId, else a hash of the content and
+ * submittedAt. Without submittedAt the server's time is the arrival, and without a submissionId
+ * the key is a hash of the content within a 10-minute window: a double-click or a reload-and-resend
+ * is the same contact, while the same words sent again another day are a new one.
+ */
+export async function submitWebform(service: IngestService, fields: FormFields): Promise<WebformOutcome> {
+  const s = parseForm(fields);
+  if (isBot(fields)) return { bot: true };
+  if (s.submittedAt !== undefined) {
+    // Arrival given: the key is the submissionId, else the content and that instant; a replay is exact.
+    const key = s.submissionId ?? contentKey(s, new Date(parseInstant(s.submittedAt)).toISOString());
+    return { bot: false, ...(await service.createContact(contactFromForm(s, key, s.submittedAt))) };
+  }
+  if (s.submissionId !== undefined) {
+    // Arrival is the server's time: a replay of the same id is judged against the stored arrival.
+    const id = s.submissionId;
+    const create = () => {
+      const row = service.contacts.byExternal('webform', id);
+      return service.createContact(contactFromForm(s, id, new Date(row?.receivedAt ?? service.now()).toISOString()));
+    };
+    try {
+      return { bot: false, ...(await create()) };
+    } catch (e) {
+      if (e instanceof ConflictError && service.contacts.byExternal('webform', id) !== undefined) return { bot: false, ...(await create()) };
+      throw e;
+    }
+  }
+
+  const now = service.now();
+  const bucket = Math.floor(now / RESUBMIT_WINDOW_MS);
+  const stored = () => {
+    for (const b of [bucket, bucket - 1]) {
+      const row = service.contacts.byExternal('webform', contentKey(s, `window:${b}`));
+      if (row !== undefined) return { bot: false as const, created: false, contact: service.view(row.id)! };
+    }
+    return undefined;
+  };
+  const earlier = stored();
+  if (earlier !== undefined) return earlier;
+  try {
+    return { bot: false, ...(await service.createContact(contactFromForm(s, contentKey(s, `window:${bucket}`), new Date(now).toISOString()))) };
+  } catch (e) {
+    // Two clicks at once: the second finds the first's contact (same key, a later arrival instant).
+    if (e instanceof ConflictError) {
+      const again = stored();
+      if (again !== undefined) return again;
+    }
+    throw e;
+  }
 }

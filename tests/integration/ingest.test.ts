@@ -67,7 +67,7 @@ describe('telephony', () => {
     expect(unknown.json().message).toMatch(/callId/);
     const bad = await inject('POST', '/api/v1/ingest/telephony', { callId: 'call-9', event: 'queued', at: '2026-03-02T10:00:00' });
     expect(bad.status).toBe(400);
-    expect(bad.json().field).toBe('receivedAt');
+    expect(bad.json().field).toBe('at');
     expect((await inject('POST', '/api/v1/ingest/telephony', { callId: 'x', event: 'rang', at: '2026-03-02T10:00:00Z' })).json().field).toBe('event');
     expect(t.counts()).toEqual(before);
   });

@@ -1,25 +1,73 @@
-// POST /api/v1/ingest/telephony: a telephony platform's call events, one or an array, in order.
+// POST /api/v1/ingest/telephony: a telephony platform's call events, one or an array.
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { Config } from '../../config.js';
 import { CATEGORIES } from '../../domain/model.js';
-import { applyCallEvent, CALL_EVENTS, type CallEvent } from '../../ingest/telephony.js';
 import type { IngestService } from '../../ingest/service.js';
+import { applyCallEvents, CALL_EVENTS, QUEUES, UnknownCallError, type CallEvent } from '../../ingest/telephony.js';
+import { HttpError } from '../errors.js';
 import { ContactReply, errorResponses } from '../schemas.js';
+
+const EXAMPLES = {
+  queued: {
+    callId: 'CA7781-2026-03-02',
+    event: 'queued',
+    at: '2026-03-02T10:00:00Z',
+    caller: { number: '+441632960001', name: 'Ann Tenant' },
+    queue: 'customer-services',
+    category: 'repair',
+  },
+  answered: { callId: 'CA7781-2026-03-02', event: 'answered', at: '2026-03-02T10:03:10Z', eventId: 'evt-90211', agent: 'sam.jones' },
+  voicemail: {
+    callId: 'CA7790-2026-03-02',
+    event: 'voicemail-left',
+    at: '2026-03-02T18:05:00Z',
+    caller: { number: '+441632960002' },
+    recordingUrl: 'https://pbx.example/recordings/CA7790.wav',
+    durationSeconds: 41,
+  },
+};
 
 const CallEventBody = Type.Object(
   {
-    callId: Type.String({ minLength: 1, maxLength: 200, description: 'The platform\'s call id: the phone contact\'s externalId.' }),
-    event: Type.Union(CALL_EVENTS.map((e) => Type.Literal(e)), { description: 'queued opens the phone contact; voicemail-left opens a voicemail contact.' }),
-    at: Type.String({ description: 'ISO-8601 with offset.' }),
-    eventId: Type.Optional(Type.String({ maxLength: 200, description: 'Idempotency key of this event (default callId:event:at).' })),
-    caller: Type.Optional(Type.Object({ number: Type.Optional(Type.String({ maxLength: 50 })), name: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false })),
-    queue: Type.Optional(Type.Union([Type.Literal('customer-services'), Type.Literal('out-of-hours')], { description: 'The route (default customer-services).' })),
-    category: Type.Optional(Type.Union(CATEGORIES.map((c) => Type.Literal(c)))),
-    agent: Type.Optional(Type.String({ maxLength: 200, description: 'answered: the advisor who took the call.' })),
+    callId: Type.String({ minLength: 1, maxLength: 200, description: "The platform's id for the call (its call/contact/interaction id). It is the phone contact's `externalId`: every later event of the call must carry the same id." }),
+    event: Type.Union(
+      CALL_EVENTS.map((e) => Type.Literal(e)),
+      {
+        description:
+          '`queued`: the call entered the queue (opens the phone contact; its `at` is the contact\'s `receivedAt`, when the answer clock starts). `answered`: an advisor picked it up (meets phone-answer). `abandoned`: the caller hung up while queued (under 5 s after queued is a short abandon, left out of the service level). `callback-requested`: the caller chose a call back (keeps their place: phone-answer keeps running from the queued time). `callback-connected`: the call back reached the caller (meets phone-answer). `voicemail-left`: the caller left a message (opens a separate voicemail contact, 1-working-day reply target).',
+      },
+    ),
+    at: Type.String({ maxLength: 40, description: 'When it happened: ISO-8601 with an offset (`Z` or `+01:00`); a timestamp without one is rejected.', examples: ['2026-03-02T10:00:00Z', '2026-06-01T09:15:42.120+01:00'] }),
+    eventId: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: "The platform's id of this event: its idempotency key. Default `callId:event:at` (at in UTC), so a replayed log adds nothing." })),
+    caller: Type.Optional(
+      Type.Object(
+        {
+          number: Type.Optional(Type.String({ maxLength: 50, description: 'Caller line identity, e.g. +441632960001.' })),
+          name: Type.Optional(Type.String({ maxLength: 200, description: 'The caller\'s name when the platform knows it (CRM lookup).' })),
+        },
+        { additionalProperties: false, description: 'queued / voicemail-left: who is calling (stored on the contact as customer.phone and customer.name).' },
+      ),
+    ),
+    queue: Type.Optional(Type.Union(QUEUES.map((q) => Type.Literal(q)), { description: 'queued / voicemail-left: the contact\'s route. `customer-services` (default; 5-minute answer target) or `out-of-hours` (the 24/7 emergency line; no answer target).' })),
+    category: Type.Optional(Type.Union(CATEGORIES.map((c) => Type.Literal(c)), { description: 'queued / voicemail-left: the category, e.g. from the IVR choice (default general). Ignored on other events: recategorise with POST /api/v1/contacts/{id}/events.' })),
+    agent: Type.Optional(Type.String({ maxLength: 200, description: 'answered: the advisor who took the call (also recorded as an `assigned` event: the contact\'s assignee).' })),
+    recordingUrl: Type.Optional(Type.String({ maxLength: 2000, description: 'voicemail-left: where the recording is (kept in the contact\'s source; Kept does not fetch it).' })),
+    durationSeconds: Type.Optional(Type.Number({ minimum: 0, maximum: 86400, description: 'voicemail-left: length of the message (kept in the contact\'s source). Ignored on other events.' })),
   },
-  { additionalProperties: false, examples: [{ callId: 'c-7781', event: 'queued', at: '2026-03-02T10:00:00Z', caller: { number: '+441632960001', name: 'Ann Tenant' } }] },
+  { additionalProperties: false },
 );
+
+const Result = Type.Object({
+  callId: Type.String(),
+  event: Type.String(),
+  contactId: Type.String(),
+  outcome: Type.String({ description: 'created (opened a contact), replayed (that contact already existed), added (a new event), duplicate (already stored: nothing changed).' }),
+});
+const Reply = Type.Object({
+  contacts: Type.Array(ContactReply, { description: 'Every contact the request touched, in order of first mention, with its events and clocks after the request.' }),
+  results: Type.Array(Result, { description: 'One entry per posted event, in the order posted.' }),
+});
 
 export async function telephonyRoutes(app: FastifyInstance, service: IngestService, _config: Config): Promise<void> {
   app.post(
@@ -27,25 +75,42 @@ export async function telephonyRoutes(app: FastifyInstance, service: IngestServi
     {
       schema: {
         tags: ['ingest'],
-        summary: 'Call events from a telephony platform',
-        description:
-          'One call event or an array, applied in order. `queued` opens the phone contact (201; a replay 200); `answered`, `abandoned`, `callback-requested`, `callback-connected` apply to that call (200); `voicemail-left` opens a voicemail contact. An event for a call never queued answers 404.',
-        body: Type.Union([CallEventBody, Type.Array(CallEventBody, { minItems: 1, maxItems: 500 })]),
-        response: { 200: Type.Object({ contacts: Type.Array(ContactReply) }), 201: Type.Object({ contacts: Type.Array(ContactReply) }), ...errorResponses },
+        summary: 'Call events from a telephony platform (one or an array)',
+        description: [
+          'Map the platform\'s call webhook to one JSON object per event, or post a call\'s log as an array (up to 500).',
+          '',
+          '- `queued` opens the phone contact (channel phone, externalId = callId, receivedAt = at). `voicemail-left` opens a separate voicemail contact (externalId `callId:voicemail`).',
+          '- `answered`, `abandoned`, `callback-requested`, `callback-connected` become events on the call. They may arrive in any order and late: the clocks are recomputed from all of the call\'s events sorted by time.',
+          '- An event for a call Kept has never seen `queued` answers **404** naming `callId`, and stores nothing: Kept does not guess when a call entered the queue. Send `queued` first (a 404 is safe to retry), or send the call\'s events together in one array in any order.',
+          '- Idempotent: a replayed `queued` answers 200 with the stored contact; a replayed event (same eventId, or same call, event and instant) changes nothing. A `queued` for a known call with other caller, queue or category answers 409.',
+          '- An array is checked whole (timestamps, unknown calls, events before their call was queued) before anything is stored.',
+          '',
+          'Answers **201** when a contact was opened, else **200**, with the contacts touched (events and clocks) and a result per event.',
+        ].join('\n'),
+        body: Type.Union([CallEventBody, Type.Array(CallEventBody, { minItems: 1, maxItems: 500 })], {
+          examples: [
+            EXAMPLES.queued,
+            EXAMPLES.answered,
+            EXAMPLES.voicemail,
+            [
+              { callId: 'CA7795-2026-03-02', event: 'queued', at: '2026-03-02T11:00:00Z', caller: { number: '+441632960003' } },
+              { callId: 'CA7795-2026-03-02', event: 'callback-requested', at: '2026-03-02T11:02:00Z' },
+              { callId: 'CA7795-2026-03-02', event: 'callback-connected', at: '2026-03-02T11:04:30Z', agent: 'sam.jones' },
+            ],
+          ],
+        }),
+        response: { 200: Reply, 201: Reply, ...errorResponses },
       },
     },
     async (request, reply) => {
       const body = request.body as CallEvent | CallEvent[];
-      const list = Array.isArray(body) ? body : [body];
-      // One entry per contact touched, in first-touched order, each as it stands after the batch.
-      const contacts = new Map<string, Awaited<ReturnType<typeof applyCallEvent>>['contact']>();
-      let created = false;
-      for (let i = 0; i < list.length; i++) {
-        const r = await applyCallEvent(service, list[i]!, Array.isArray(body) ? i : -1);
-        created ||= r.created;
-        contacts.set(r.contact.id, r.contact);
+      try {
+        const r = await applyCallEvents(service, Array.isArray(body) ? body : [body], !Array.isArray(body));
+        return reply.status(r.created ? 201 : 200).send({ contacts: r.contacts, results: r.results });
+      } catch (e) {
+        if (e instanceof UnknownCallError) throw new HttpError(404, e.message, e.field);
+        throw e;
       }
-      return reply.status(created ? 201 : 200).send({ contacts: [...contacts.values()] });
     },
   );
 }
