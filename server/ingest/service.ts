@@ -1,6 +1,6 @@
 // Every channel's way in: validate → store with its events in one (group-committed) transaction →
 // recompute the contact's clocks → tell listeners (the live hub) once the data is durable.
-import { createHash, randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import type { Connection } from '../../db/connection.js';
 import { ALWAYS, type Closure } from '../domain/calendar.js';
 import { evaluateContact, type CalendarSet } from '../domain/clocks.js';
@@ -72,19 +72,51 @@ export interface CalendarChangeResult {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/**
+ * A UUID version 7 (RFC 9562): the creation millisecond in the first 48 bits, then random bits.
+ * Ids made close in time sort together, so new rows land at the end of the id-keyed indexes
+ * (contacts, events, clocks) instead of on a random page each: fewer pages dirtied per commit.
+ */
+export function timeOrderedId(now: number): string {
+  const ts = Math.max(0, Math.floor(now)).toString(16).padStart(12, '0').slice(-12);
+  const r = randomUUID(); // xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx: keep its random bits and variant
+  return `${ts.slice(0, 8)}-${ts.slice(8, 12)}-7${r.slice(15)}`;
+}
+
+const ARRAY_INDEX = /^(?:0|[1-9]\d{0,9})$/;
+const isArrayIndex = (k: string) => ARRAY_INDEX.test(k) && Number(k) < 4294967295;
+
+/**
+ * Canonical JSON: object keys sorted, text built in one pass. The same text as the original
+ * `JSON.stringify(sortKeysDeep(value))` (a rebuilt object lists array-index keys first, in
+ * numeric order; undefined and functions are dropped from objects and null in arrays), so the
+ * stored content hashes keep matching.
+ */
+function canonicalJson(v: unknown): string | undefined {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v);
+  if (Array.isArray(v)) {
+    let s = '[';
+    for (let i = 0; i < v.length; i++) s += (i === 0 ? '' : ',') + (canonicalJson(v[i]) ?? 'null');
+    return `${s}]`;
+  }
+  let keys = Object.keys(v).sort();
+  if (keys.some(isArrayIndex)) {
+    const indices = keys.filter(isArrayIndex).sort((a, b) => Number(a) - Number(b));
+    keys = [...indices, ...keys.filter((k) => !isArrayIndex(k))];
+  }
+  let s = '{';
+  let first = true;
+  for (const k of keys) {
+    const text = canonicalJson((v as Record<string, unknown>)[k]);
+    if (text === undefined) continue;
+    s += `${first ? '' : ','}${JSON.stringify(k)}:${text}`;
+    first = false;
+  }
+  return `${s}}`;
+}
+
 function canonicalHash(value: unknown): string {
-  const canonical = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(canonical);
-    if (v !== null && typeof v === 'object') {
-      return Object.fromEntries(
-        Object.keys(v as object)
-          .sort()
-          .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
-      );
-    }
-    return v;
-  };
-  return createHash('sha256').update(JSON.stringify(canonical(value))).digest('hex');
+  return hash('sha256', canonicalJson(value) ?? '', 'hex');
 }
 
 /** The event as stored: validated fields only, instants normalised to ISO UTC. */
@@ -147,6 +179,16 @@ export class IngestService {
 
   /** Rebuilds the contact from its stored events, evaluates it, and stores clocks and derived fields. */
   private recompute(row: ContactRow, events: EventRow[], now: number): { clocks: Clock[]; row: ContactRow } {
+    const { clocks, row: updated } = this.evaluate(row, events, now);
+    this.contacts.replaceClocks(row.id, clocks, now);
+    if (updated.category !== row.category || updated.assignee !== row.assignee || updated.callback !== row.callback || events.length > 0) {
+      this.contacts.updateDerived(row.id, updated);
+    }
+    return { clocks, row: updated };
+  }
+
+  /** The contact rebuilt from its (stored) events and evaluated: its clocks and derived fields; writes nothing. */
+  private evaluate(row: ContactRow, events: EventRow[], now: number): { clocks: Clock[]; row: ContactRow } {
     const contact: Contact = {
       id: row.id,
       channel: row.channel as Contact['channel'],
@@ -157,12 +199,7 @@ export class IngestService {
     };
     const pack = packInForce(row.packFamily, row.receivedAt);
     const result = evaluateContact(contact, pack, this.calendarSet, now);
-    this.contacts.replaceClocks(row.id, result.clocks, now);
-    const updated = { ...row, category: result.category, assignee: result.assignee, callback: result.callback, updatedAt: now };
-    if (updated.category !== row.category || updated.assignee !== row.assignee || updated.callback !== row.callback || events.length > 0) {
-      this.contacts.updateDerived(row.id, updated);
-    }
-    return { clocks: result.clocks, row: updated };
+    return { clocks: result.clocks, row: { ...row, category: result.category, assignee: result.assignee, callback: result.callback, updatedAt: now } };
   }
 
   /**
@@ -197,7 +234,7 @@ export class IngestService {
         }
       }
       const row: ContactRow = {
-        id: randomUUID(),
+        id: timeOrderedId(now),
         channel: parsed.channel,
         route: parsed.route,
         category: parsed.category,
@@ -215,19 +252,22 @@ export class IngestService {
         createdAt: now,
         updatedAt: now,
       };
-      this.contacts.insertContact(row);
-      const events: EventRow[] = [];
+      const stored: Array<Omit<EventRow, 'id'>> = [];
       const seen = new Set<string>();
       for (const e of parsed.events) {
         if (e.externalId !== undefined) {
           if (seen.has(e.externalId)) continue;
           seen.add(e.externalId);
         }
-        const stored = { contactId: row.id, seq: events.length, type: e.type, at: e.at, externalId: e.externalId ?? null, body: eventBody(e), receivedAt: now };
-        this.contacts.insertEvent(stored);
-        events.push({ ...stored, id: 0 });
+        stored.push({ contactId: row.id, seq: stored.length, type: e.type, at: e.at, externalId: e.externalId ?? null, body: eventBody(e), receivedAt: now });
       }
-      const { clocks, row: updated } = this.recompute(row, events, now);
+      const events: EventRow[] = stored.map((e) => ({ ...e, id: 0 }));
+      // Evaluated before anything is written, so the contact row goes in once, with its derived fields
+      // (no UPDATE after), and its clocks are inserted (nothing to delete). A rule error writes nothing.
+      const { clocks, row: updated } = this.evaluate(row, events, now);
+      this.contacts.insertContact(updated);
+      for (const e of stored) this.contacts.insertEvent(e);
+      this.contacts.insertClocks(row.id, clocks, now);
       return { created: true, row: updated, change: { contactId: row.id, contact: updated, clocks, at: now } as ContactChange, events };
     });
     if (outcome.change !== null) this.publish([outcome.change]);

@@ -1,7 +1,7 @@
 // Contacts, their append-only events and their clocks: the only code that writes those tables.
 import type { Sqlite } from '../../db/connection.js';
 import type { Clock } from '../domain/model.js';
-import { clockToJson } from '../domain/json.js';
+import { clockJsonText } from '../domain/json.js';
 
 export interface Customer {
   name?: string;
@@ -219,6 +219,11 @@ export class ContactStore {
   /** Replaces a contact's clock rows with the engine's latest answer. */
   replaceClocks(contactId: string, clocks: Clock[], now: number): void {
     this.s.deleteClocks.run(contactId);
+    this.insertClocks(contactId, clocks, now);
+  }
+
+  /** Stores the clocks of a contact that has none yet (a new contact: nothing to delete). */
+  insertClocks(contactId: string, clocks: Clock[], now: number): void {
     for (const c of clocks) {
       this.s.insertClock.run({
         contactId,
@@ -235,7 +240,7 @@ export class ContactStore {
         targetMs: c.targetMs,
         countedMs: c.countedMs,
         statusChangedAt: null,
-        detail: JSON.stringify(clockToJson(c)),
+        detail: clockJsonText(c), // the same text as JSON.stringify(clockToJson(c)), built directly
         updatedAt: now,
       });
     }
