@@ -160,7 +160,7 @@ export class ContactStore {
       ),
       clocks: sqlite.prepare<[string], RawClock>('SELECT contact_id, standard, status, open, due_at, at_risk_at, detail FROM clocks WHERE contact_id = ? ORDER BY rowid'),
       openClockContacts: sqlite.prepare<[string], { contact_id: string }>('SELECT DISTINCT contact_id FROM clocks WHERE open = 1 AND calendar = ?'),
-      setStatus: sqlite.prepare('UPDATE clocks SET status = @status, status_changed_at = @at, detail = json_set(detail, \'$.status\', @status), updated_at = @updatedAt WHERE contact_id = @contactId AND standard = @standard'),
+      setStatus: sqlite.prepare('UPDATE clocks SET status = @status, status_changed_at = @at, detail = json_set(detail, \'$.status\', @status), updated_at = @updatedAt WHERE contact_id = @contactId AND standard = @standard AND open = 1 AND status IN (\'running\', \'at-risk\')'),
       openClocks: sqlite.prepare<[], RawClock>('SELECT contact_id, standard, status, open, due_at, at_risk_at, detail FROM clocks WHERE open = 1'),
     };
   }
