@@ -326,15 +326,20 @@ export class ContactStore {
     return (this.sqlite.prepare(sql).all(params) as RawContact[]).map(contactFromRaw);
   }
 
-  /** The newest social private-message contact from a sender that still has a running clock. */
-  latestOpenSocialMessage(senderId: string): string | undefined {
-    const r = this.sqlite
+  /**
+   * A sender's private-message (social) contacts still awaiting a reply (an open `*-reply` clock),
+   * received at or before `receivedBy`, newest first: what the page's message to them answers.
+   */
+  socialMessagesAwaitingReply(senderId: string, receivedBy: number): string[] {
+    const rows = this.sqlite
       .prepare(
-        `SELECT c.id FROM contacts c WHERE c.channel = 'social' AND json_extract(c.source, '$.kind') = 'message' AND json_extract(c.source, '$.senderId') = ?
-         AND EXISTS (SELECT 1 FROM clocks k WHERE k.contact_id = c.id AND k.open = 1) ORDER BY c.received_at DESC LIMIT 1`,
+        `SELECT DISTINCT c.id, c.received_at FROM clocks k JOIN contacts c ON c.id = k.contact_id
+         WHERE k.open = 1 AND k.standard LIKE '%-reply' AND c.channel = 'social' AND c.received_at <= ?
+           AND json_extract(c.source, '$.kind') = 'message' AND json_extract(c.source, '$.senderId') = ?
+         ORDER BY c.received_at DESC, c.id DESC`,
       )
-      .get(senderId) as { id: string } | undefined;
-    return r?.id;
+      .all(receivedBy, senderId) as Array<{ id: string }>;
+    return rows.map((r) => r.id);
   }
 
   countRows(): { contacts: number; events: number; clocks: number } {
