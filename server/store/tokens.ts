@@ -12,11 +12,21 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
+/** How long a verified token is trusted without looking at the database again (a revocation by another process shows within this). */
+const RECHECK_MS = 250;
+const CACHE_MAX = 1024;
+
 export class TokenStore {
   private readonly lookup;
+  private readonly dataVersion;
+  /** Verified tokens (clear text, in memory only) → name; emptied when another connection changes the file. */
+  private readonly verified = new Map<string, string>();
+  private version = -1;
+  private checkedAt = -Infinity;
 
   constructor(private readonly sqlite: Sqlite) {
     this.lookup = sqlite.prepare<[string], { name: string }>('SELECT name FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL');
+    this.dataVersion = sqlite.prepare<[], number>('PRAGMA data_version').pluck();
   }
 
   /** Creates a token named `name`; returns the token (never stored in clear). */
@@ -39,11 +49,32 @@ export class TokenStore {
   }
 
   revoke(name: string, now: number): boolean {
+    this.verified.clear();
     return this.sqlite.prepare('UPDATE api_tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL').run(now, name).changes > 0;
   }
 
-  /** The token's name when it is valid, else undefined. */
+  /**
+   * The token's name when it is valid, else undefined. Valid tokens are remembered; the cache is
+   * dropped when this process revokes a token, and when `PRAGMA data_version` shows that another
+   * connection (the `sla token` command) changed the file, checked at most every 250 ms.
+   */
   verify(token: string): string | undefined {
-    return this.lookup.get(hashToken(token))?.name;
+    const t = performance.now();
+    if (t - this.checkedAt >= RECHECK_MS) {
+      this.checkedAt = t;
+      const v = this.dataVersion.get()!;
+      if (v !== this.version) {
+        this.version = v;
+        this.verified.clear();
+      }
+    }
+    const known = this.verified.get(token);
+    if (known !== undefined) return known;
+    const name = this.lookup.get(hashToken(token))?.name;
+    if (name !== undefined) {
+      if (this.verified.size >= CACHE_MAX) this.verified.clear();
+      this.verified.set(token, name);
+    }
+    return name;
   }
 }

@@ -1,5 +1,7 @@
 // The integration API on a real SQLite file: contacts, events, paging, explain, calendars, auth, bad input.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../db/connection.js';
+import { TokenStore } from '../../server/store/tokens.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 
 let t: TestApp;
@@ -136,6 +138,20 @@ describe('auth', () => {
     t.service.tokens.revoke('short-lived', Date.now());
     expect((await get('/api/v1/contacts', { authorization: `Bearer ${token}` })).status).toBe(401);
     expect(JSON.stringify(t.connection.sqlite.prepare('SELECT * FROM api_tokens').all())).not.toContain(token);
+  });
+  it('a token revoked by another process (the sla command) stops working within 250 ms', async () => {
+    const token = t.service.tokens.create('cli-revoked', Date.now());
+    const header = { authorization: `Bearer ${token}` };
+    expect((await get('/api/v1/contacts', header)).status).toBe(200);
+    expect((await get('/api/v1/contacts', header)).status).toBe(200); // now served from the cache
+    const other = openDatabase(t.config.dbFile); // what `sla token revoke` opens
+    try {
+      expect(new TokenStore(other.sqlite).revoke('cli-revoked', Date.now())).toBe(true);
+    } finally {
+      other.close();
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await get('/api/v1/contacts', header)).status).toBe(401);
   });
 });
 
