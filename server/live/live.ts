@@ -14,8 +14,14 @@ import { TodayLedger } from './today.js';
 export const LIVE_CHANNELS: LiveChannel[] = ['phone', 'email', 'webform', 'social', 'voicemail'];
 const OPEN = new Set(['running', 'at-risk', 'breached', 'paused']);
 
-/** The first response a contact is waiting for: an answer, a reply or an acknowledgement. */
-export function isFirstResponse(standard: string): boolean {
+/**
+ * The first response a contact on `channel` is waiting for, as its channel tile counts it: an answer,
+ * a reply, an acknowledgement or a make-safe. On the phone tile only the call itself counts: an
+ * answered emergency or complaint call is no longer waiting in the queue (its other clocks still show
+ * as at risk or breached), and is handled once, when answered.
+ */
+export function isFirstResponse(standard: string, channel?: string): boolean {
+  if (channel === 'phone') return standard === 'phone-answer';
   return standard === 'phone-answer' || standard.endsWith('-reply') || standard.endsWith('-acknowledge') || standard === 'emergency-make-safe';
 }
 
@@ -149,7 +155,7 @@ export class LiveService {
     const keys = this.byContact.get(c.contactId) ?? [];
     // A contact waits once however many first-response clocks it has (a phone complaint has two);
     // clocks leave only with their whole contact (dropContact), so the flag stays right.
-    if (isFirstResponse(c.standard)) {
+    if (isFirstResponse(c.standard, c.channel)) {
       let counted = false;
       for (const k of keys) if (this.clocks.get(k)?.countsWaiting === true) counted = true;
       c.countsWaiting = !counted;
@@ -363,7 +369,7 @@ export class LiveService {
     this.today.cover({ start, date, timeZone });
     for (const h of this.today.handledToday()) {
       const tile = tiles[CHANNEL_INDEX[h.channel] ?? -1];
-      if (tile !== undefined && isFirstResponse(h.standard)) tile.handledToday += h.n;
+      if (tile !== undefined && isFirstResponse(h.standard, h.channel)) tile.handledToday += h.n;
     }
     const calls = [...this.today.todaysCalls()];
     const stats = phoneStats(calls, now);

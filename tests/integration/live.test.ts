@@ -64,6 +64,29 @@ describe('/api/v1/live', () => {
     c.ws.close();
   });
 
+  it('an answered emergency call leaves the phone queue and counts as handled once, while its make-safe clock runs', async () => {
+    const c = connect();
+    const snap = await c.next<SnapshotMessage>((m) => m.type === 'snapshot');
+    const phone = snap.board.tiles[0]!;
+    const receivedAt = Date.now() - 60_000;
+    const created = await post('/api/v1/contacts', {
+      channel: 'phone',
+      category: 'emergency-repair',
+      externalId: 'live-emergency',
+      receivedAt: new Date(receivedAt).toISOString(),
+      events: [{ type: 'answered', at: new Date(receivedAt + 20_000).toISOString() }],
+    });
+    try {
+      const clocks = created.clocks as unknown as Array<{ standard: string; status: string }>;
+      expect(clocks.find((k) => k.standard === 'phone-answer')?.status).toBe('met');
+      expect(clocks.find((k) => k.standard === 'emergency-make-safe')?.status).toBe('running');
+      const delta = await c.next<DeltaMessage>((m) => m.type === 'delta' && m.board.tiles[0]!.handledToday > phone.handledToday);
+      expect(delta.board.tiles[0]).toMatchObject({ waitingNow: phone.waitingNow, handledToday: phone.handledToday + 1 });
+    } finally {
+      c.ws.close();
+    }
+  });
+
   it('pushes the breach at the due instant (a timer, not a sweep), and records when it really happened', async () => {
     const c = connect();
     await c.next((m) => m.type === 'snapshot');
