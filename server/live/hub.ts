@@ -30,7 +30,12 @@ interface Client {
 }
 
 export class LiveHub {
-  private seq = 0;
+  /**
+   * Starts at the start-up instant in ms, not 0: deltas are at most one per broadcast gap (≥ 1 ms), so
+   * every seq of an earlier run is below this one's start, and a board that reconnects across a
+   * restart with its old `since` gets a snapshot, never another run's deltas or a false "nothing missed".
+   */
+  private seq = Date.now();
   private readonly replay: Array<{ seq: number; text: string }> = [];
   private readonly clients = new Set<Client>();
   private readonly heartbeat: NodeJS.Timeout;

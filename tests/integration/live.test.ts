@@ -135,6 +135,29 @@ describe('/api/v1/live', () => {
     back.ws.close();
   });
 
+  it('a board that reconnects across a server restart gets a snapshot, never the new run\'s deltas as if they followed', async () => {
+    const board = connect();
+    await board.next((m) => m.type === 'snapshot');
+    await post('/api/v1/contacts', { channel: 'email', externalId: 'before-restart', receivedAt: new Date().toISOString() });
+    const last = await board.next<DeltaMessage>((m) => m.type === 'delta');
+    board.ws.close();
+    const restarted = await startTestApp(); // a new run (its own file; what matters is the new hub)
+    try {
+      const url = (await restarted.app.listen({ port: 0, host: '127.0.0.1' })).replace('http', 'ws');
+      expect(restarted.app.hub.currentSeq).toBeGreaterThan(t.app.hub.currentSeq);
+      await restarted.service.createContact({ channel: 'email', externalId: 'after-restart', receivedAt: new Date().toISOString() } as never);
+      const ws = new WebSocket(`${url}/api/v1/live?since=${last.seq}`, { headers: restarted.auth });
+      const first = await new Promise<ServerMessage>((resolve, reject) => {
+        ws.once('message', (d) => resolve(JSON.parse(String(d)) as ServerMessage));
+        ws.once('error', reject);
+      });
+      ws.close();
+      expect(first.type).toBe('snapshot');
+    } finally {
+      await restarted.close();
+    }
+  });
+
   it('public status says open or closed and raises the busy notice', async () => {
     const r = await t.app.inject({ method: 'GET', url: '/api/v1/status/public' });
     expect(r.statusCode).toBe(200);
