@@ -20,12 +20,57 @@ function daysInMonth(year: number, month: number): number {
   return MONTH_DAYS[month - 1]!;
 }
 
+/** The unsigned decimal number written in text[from, to), or -1 if any character there is not a digit. */
+function digits(text: string, from: number, to: number): number {
+  let v = 0;
+  for (let i = from; i < to; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+/**
+ * The common forms `YYYY-MM-DDTHH:MM:SS.sssZ` and `…SS.sss+HH:MM` read without a regular expression
+ * (the batch evaluator's hot path). Anything else, or anything out of range, answers -1 and is left
+ * to the full parser, which gives the reason.
+ */
+function parseCommonInstant(text: string): number {
+  const n = text.length;
+  if ((n !== 24 && n !== 29) || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(10) !== 84 || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58 || text.charCodeAt(19) !== 46) return -1;
+  const year = digits(text, 0, 4);
+  const month = digits(text, 5, 7);
+  const day = digits(text, 8, 10);
+  const hour = digits(text, 11, 13);
+  const minute = digits(text, 14, 16);
+  const second = digits(text, 17, 19);
+  const fraction = digits(text, 20, 23);
+  if (year < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0 || fraction < 0) return -1;
+  let offsetMinutes = 0;
+  if (n === 24) {
+    if (text.charCodeAt(23) !== 90) return -1; // Z
+  } else {
+    const sign = text.charCodeAt(23);
+    if ((sign !== 43 && sign !== 45) || text.charCodeAt(26) !== 58) return -1;
+    const oh = digits(text, 24, 26);
+    const om = digits(text, 27, 29);
+    if (oh < 0 || om < 0 || oh > 18 || om > 59) return -1;
+    offsetMinutes = (sign === 45 ? -1 : 1) * (oh * 60 + om);
+  }
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) return -1;
+  const ms = Date.UTC(year, month - 1, day, hour, minute, second, fraction) - offsetMinutes * MINUTE;
+  return ms < EARLIEST_INSTANT || ms >= LATEST_INSTANT ? -1 : ms;
+}
+
 /**
  * Parses an ISO-8601 timestamp that carries an offset (`Z` or `+01:00`) to epoch ms.
  * Throws InstantError with a readable reason otherwise; never guesses a zone.
  */
 export function parseInstant(text: unknown): number {
   if (typeof text !== 'string') throw new InstantError('must be an ISO-8601 timestamp string');
+  const fast = parseCommonInstant(text);
+  if (fast >= 0) return fast;
   const m = ISO_WITH_OFFSET.exec(text);
   if (m === null) {
     if (ISO_WITHOUT_OFFSET.test(text)) {
@@ -59,23 +104,43 @@ export function parseInstant(text: unknown): number {
 
 const PAD2: string[] = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
 const PAD3: string[] = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
-let cachedDay = NaN;
-let cachedDayPrefix = '';
+/** `YYYY-MM-DDT` of day numbers already formatted (bounded: the supported years are 2000–2199). */
+const dayPrefixes = new Map<number, string>();
 
-/** ISO-8601 UTC with milliseconds, the only output form (the date part is cached: output is hot). */
-export function formatInstant(ms: number): string {
-  const day = Math.floor(ms / DAY);
-  if (day !== cachedDay) {
-    cachedDay = day;
-    cachedDayPrefix = new Date(day * DAY).toISOString().slice(0, 11);
+/** `YYYY-MM-DDT` of a day number (civil-from-days, H. Hinnant; no Date object on the hot path). */
+function dayPrefix(day: number): string {
+  const known = dayPrefixes.get(day);
+  if (known !== undefined) return known;
+  let text: string;
+  if (day < 0 || day > 200_000) {
+    text = new Date(day * DAY).toISOString().slice(0, 11);
+  } else {
+    const z = day + 719_468;
+    const era = Math.floor(z / 146_097);
+    const doe = z - era * 146_097;
+    const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+    const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+    const mp = Math.floor((5 * doy + 2) / 153);
+    const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+    const m = mp < 10 ? mp + 3 : mp - 9;
+    const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+    text = `${y}-${PAD2[m]}-${PAD2[d]}T`;
+    if (dayPrefixes.size < 100_000) dayPrefixes.set(day, text);
   }
+  return text;
+}
+
+/** ISO-8601 UTC with milliseconds, the only output form (output is hot: no Date object per call). */
+export function formatInstant(ms: number): string {
+  if (!Number.isFinite(ms)) return new Date(ms).toISOString(); // throws RangeError, as Date does
+  const day = Math.floor(ms / DAY);
   let rest = ms - day * DAY;
   const h = Math.floor(rest / HOUR);
   rest -= h * HOUR;
   const m = Math.floor(rest / MINUTE);
   rest -= m * MINUTE;
   const sec = Math.floor(rest / 1000);
-  return `${cachedDayPrefix}${PAD2[h]}:${PAD2[m]}:${PAD2[sec]}.${PAD3[rest - sec * 1000]}Z`;
+  return `${dayPrefix(day)}${PAD2[h]}:${PAD2[m]}:${PAD2[sec]}.${PAD3[Math.floor(rest - sec * 1000)]}Z`;
 }
 
 /** Day number (days since 1970-01-01) of a calendar date written YYYY-MM-DD. */
