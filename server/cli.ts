@@ -1,12 +1,15 @@
 // The `sla` command line: `npm run --silent sla -- <command>`.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { availableParallelism } from 'node:os';
 import { CalendarError, type Closure } from './domain/calendar.js';
-import { customerServicesCalendar } from './domain/defaults.js';
-import { ALWAYS } from './domain/calendar.js';
 import { DIVISIONS } from './domain/holidays.js';
 import { InstantError, parseInstant } from './domain/time.js';
-import { evaluateStream, type EvaluateTotals } from './evaluate.js';
+import { evaluateStream, type EvaluateOptions, type EvaluateTotals } from './evaluate.js';
+import { EvaluatePool, optionsFromSetup, type EvaluateSetup } from './evaluate-pool.js';
+
+/** Worker threads for evaluate by default: one per core besides this one (at most 7). */
+const DEFAULT_THREADS = Math.min(7, Math.max(0, availableParallelism() - 1));
 
 const USAGE = `Usage: npm run --silent sla -- <command> [options]
 
@@ -18,6 +21,8 @@ Commands:
       --holidays FILE        a GOV.UK-format bank-holidays.json to use instead of the bundled one
       --pack NAME            standards pack family: livewest, housing-ombudsman (default: livewest)
       --explain              add the steps behind each dueAt
+      --threads N            worker threads besides the main one (default ${DEFAULT_THREADS}: cores − 1;
+                             0 = all in one thread); output order never changes
       --quiet                no progress on standard error
   token create NAME   Create an API token for an integration; prints it once (stored hashed).
   token list          List tokens (names and dates, never the tokens).
@@ -50,7 +55,8 @@ function parseClosure(text: string): Closure {
 
 function progressLine(t: EvaluateTotals, done: boolean): string {
   const rate = t.elapsedMs > 0 ? Math.round((t.lines / t.elapsedMs) * 1000) : 0;
-  return `sla evaluate: ${done ? 'done, ' : ''}${t.lines.toLocaleString('en-GB')} contacts, ${t.errors.toLocaleString('en-GB')} errors, ${rate.toLocaleString('en-GB')}/s, ${(t.elapsedMs / 1000).toFixed(1)}s\n`;
+  const lanes = t.batchesOnWorkers > 0 ? `, ${t.batchesOnWorkers.toLocaleString('en-GB')} of ${t.batches.toLocaleString('en-GB')} batches on worker threads` : '';
+  return `sla evaluate: ${done ? 'done, ' : ''}${t.lines.toLocaleString('en-GB')} contacts, ${t.errors.toLocaleString('en-GB')} errors, ${rate.toLocaleString('en-GB')}/s, ${(t.elapsedMs / 1000).toFixed(1)}s${lanes}\n`;
 }
 
 async function evaluateCommand(args: string[]): Promise<void> {
@@ -63,6 +69,7 @@ async function evaluateCommand(args: string[]): Promise<void> {
       holidays: { type: 'string' },
       pack: { type: 'string', default: 'livewest' },
       explain: { type: 'boolean', default: false },
+      threads: { type: 'string', default: String(DEFAULT_THREADS) },
       quiet: { type: 'boolean', default: false },
     },
     strict: true,
@@ -85,18 +92,29 @@ async function evaluateCommand(args: string[]): Promise<void> {
       throw new UsageError(`--holidays ${values.holidays}: ${(e as Error).message}`);
     }
   }
-  let calendar;
+  const threads = Number(values.threads);
+  if (!Number.isInteger(threads) || threads < 0 || threads > 64) throw new UsageError(`--threads "${values.threads}": a whole number from 0 to 64`);
+  const setup: EvaluateSetup = { now, division: values.division, closures, holidayFile, packFamily: values.pack, explain: values.explain };
+  let options: EvaluateOptions;
   try {
-    calendar = customerServicesCalendar({ division: values.division, closures, holidayFile });
+    options = optionsFromSetup(setup);
   } catch (e) {
     throw new UsageError(`--division ${values.division}: ${(e as Error).message}`);
   }
-  const totals = await evaluateStream(
-    process.stdin,
-    process.stdout,
-    { calendars: { always: ALWAYS, 'customer-services': calendar }, now, packFamily: values.pack, explain: values.explain },
-    values.quiet ? undefined : (t) => process.stderr.write(progressLine(t, false)),
-  );
+  const pool = threads > 0 ? new EvaluatePool(threads, setup) : undefined;
+  let totals: EvaluateTotals;
+  try {
+    totals = await evaluateStream(
+      process.stdin,
+      process.stdout,
+      options,
+      values.quiet ? undefined : (t) => process.stderr.write(progressLine(t, false)),
+      2000,
+      pool,
+    );
+  } finally {
+    await pool?.close();
+  }
   if (!values.quiet && (totals.elapsedMs >= 2000 || totals.errors > 0)) process.stderr.write(progressLine(totals, true));
 }
 

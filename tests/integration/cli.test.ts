@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { makeContactLines } from '../../scripts/bench/calendar-contacts.js';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -47,5 +48,30 @@ describe('sla evaluate', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/--closure .*without offset/);
     expect(sla(['evaluate', '--division', 'wales'], '').stderr).toMatch(/no division "wales"/);
+  });
+
+  it('--threads: worker threads give the same lines in the same order (bad and blank lines, CRLF, no final newline)', () => {
+    const lines = makeContactLines(60_000, 42, Date.parse('2026-11-23T00:00:00Z'));
+    for (let i = 997; i < lines.length; i += 1_009) lines[i] = i % 2 === 0 ? '{"id":"broken",' : '';
+    for (let i = 501; i < lines.length; i += 2_003) lines[i] = `${lines[i]}\r`;
+    const input = lines.join('\n'); // no newline after the last line
+    const run = (threads: string) =>
+      spawnSync(process.execPath, ['--import', 'tsx', join(root, 'server', 'cli.ts'), 'evaluate', '--now', '2026-11-23T00:00:00Z', '--threads', threads], {
+        input,
+        cwd: root,
+        encoding: 'utf8',
+        maxBuffer: 1 << 30,
+      });
+    const one = run('0');
+    const two = run('2');
+    expect(one.status).toBe(0);
+    expect(two.status).toBe(0);
+    const out = one.stdout.split('\n');
+    expect(out.length - 1).toBe(lines.filter((l) => l.trim() !== '').length);
+    const firstBroken = lines.indexOf('{"id":"broken",') + 1;
+    expect(out.find((l) => l.includes('not valid JSON'))).toContain(`"line":${firstBroken},`);
+    expect(two.stdout).toBe(one.stdout);
+    expect(one.stderr).not.toMatch(/worker threads/);
+    expect(two.stderr).toMatch(/done, [\d,]+ contacts, [\d,]+ errors, .* [1-9][\d,]* of [\d,]+ batches on worker threads/);
   });
 });
