@@ -21,6 +21,8 @@ export interface Config {
   busyCallsWaiting: number;
   /** …or the oldest call has waited this long (seconds). */
   busyOldestWaitSeconds: number;
+  /** Most urgent rows a board is sent (the rest are counted in the tiles). */
+  boardListLimit: number;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -51,5 +53,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webRoot: str('KEPT_WEB_ROOT', './dist/web'),
     busyCallsWaiting: int(env, 'KEPT_BUSY_CALLS_WAITING', 10),
     busyOldestWaitSeconds: int(env, 'KEPT_BUSY_OLDEST_WAIT_SECONDS', 240),
+    boardListLimit: int(env, 'KEPT_BOARD_LIST_LIMIT', 500),
   };
 }

@@ -74,7 +74,7 @@ export async function buildApp({ config, service, logger = false }: AppOptions):
   calendarRoutes(app, service);
   await ingestRoutes(app, service, config);
 
-  const live = new LiveService(service, { busyCallsWaiting: config.busyCallsWaiting, busyOldestWaitSeconds: config.busyOldestWaitSeconds });
+  const live = new LiveService(service, { busyCallsWaiting: config.busyCallsWaiting, busyOldestWaitSeconds: config.busyOldestWaitSeconds, urgentLimit: config.boardListLimit });
   const hub = new LiveHub((seq) => live.snapshot(seq));
   live.start(hub);
   app.decorate('live', live);

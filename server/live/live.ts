@@ -56,6 +56,8 @@ const CHANNEL_INDEX: Readonly<Record<string, number>> = Object.fromEntries(LIVE_
 export interface LiveOptions {
   busyCallsWaiting: number;
   busyOldestWaitSeconds: number;
+  /** Most urgent rows in a snapshot or a delta (default 500): a bad day or a breach storm stays small on the wire. */
+  urgentLimit?: number;
   /** Shortest gap between two broadcasts, ms: a burst of changes goes out as one delta. */
   minBroadcastGapMs?: number;
   timers?: TimerHost;
@@ -252,12 +254,12 @@ export class LiveService {
     if (this.sink === null || (this.pendingKeys.size === 0 && this.pendingContacts.size === 0)) return;
     const now = this.timers.now();
     this.lastBroadcast = now;
-    const upsert: UrgentClock[] = [];
+    const upsert: LiveClock[] = [];
     const remove: string[] = [];
     for (const key of this.pendingKeys) {
       const c = this.clocks.get(key);
       // Clients drop a removed row if they have it; a removal they never needed costs nothing.
-      if (c !== undefined && (c.status === 'at-risk' || c.status === 'breached')) upsert.push(this.urgent(c));
+      if (c !== undefined && (c.status === 'at-risk' || c.status === 'breached')) upsert.push(c);
       else remove.push(key);
     }
     const contacts = [...this.pendingContacts];
@@ -271,8 +273,16 @@ export class LiveService {
       return;
     }
     const board = this.board(now);
-    upsert.sort((a, b) => a.dueAt.localeCompare(b.dueAt));
-    this.sink.broadcast((seq) => ({ type: 'delta', seq, cause, board, upsert, remove, contacts }));
+    const { rows, partial } = this.mostUrgent(upsert);
+    this.sink.broadcast((seq) => ({ type: 'delta', seq, cause, board, upsert: rows, remove, contacts: partial ? [] : contacts, ...(partial ? { partial: true as const } : {}) }));
+  }
+
+  /** The most urgent of `clocks` (earliest due first), at most urgentLimit of them, as rows. */
+  private mostUrgent(clocks: LiveClock[]): { rows: UrgentClock[]; partial: boolean } {
+    clocks.sort((a, b) => a.dueAt! - b.dueAt! || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const limit = this.options.urgentLimit ?? 500;
+    const partial = clocks.length > limit;
+    return { rows: (partial ? clocks.slice(0, limit) : clocks).map((c) => this.urgent(c)), partial };
   }
 
   private urgent(c: LiveClock): UrgentClock {
@@ -293,12 +303,12 @@ export class LiveService {
 
   snapshot(seq: number): SnapshotMessage {
     const now = this.timers.now();
-    const urgent: UrgentClock[] = [];
+    const open: LiveClock[] = [];
     for (const c of this.clocks.values()) {
-      if (c.status === 'at-risk' || c.status === 'breached') urgent.push(this.urgent(c));
+      if (c.status === 'at-risk' || c.status === 'breached') open.push(c);
     }
-    urgent.sort((a, b) => a.dueAt.localeCompare(b.dueAt));
-    return { type: 'snapshot', seq, board: this.board(now), urgent };
+    const { rows } = this.mostUrgent(open);
+    return { type: 'snapshot', seq, board: this.board(now), urgent: rows, urgentTotal: open.length, urgentLimit: this.options.urgentLimit ?? 500 };
   }
 
   /** Today's local midnight (UTC instant) in the customer-services calendar's zone. */

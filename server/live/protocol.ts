@@ -85,8 +85,12 @@ export interface SnapshotMessage {
   type: 'snapshot';
   seq: number;
   board: BoardFigures;
-  /** Every open at-risk and breached clock, most urgent (earliest dueAt) first. */
+  /** The open at-risk and breached clocks, most urgent (earliest dueAt) first: at most `urgentLimit`. */
   urgent: UrgentClock[];
+  /** How many there are in all (the tiles' at-risk and breached counts add up to it). */
+  urgentTotal: number;
+  /** The most rows a snapshot or delta carries (KEPT_BOARD_LIST_LIMIT). */
+  urgentLimit: number;
 }
 
 export interface DeltaMessage {
@@ -101,6 +105,11 @@ export interface DeltaMessage {
   remove: string[];
   /** Contacts whose clocks changed (a queue view may refetch them). */
   contacts: string[];
+  /**
+   * More clocks turned urgent at once than `urgentLimit`: `upsert` has only the most urgent of them
+   * (and `contacts` is empty). A client that keeps a list should reconnect without `since` for a snapshot.
+   */
+  partial?: true;
 }
 
 export interface HeartbeatMessage {

@@ -118,7 +118,7 @@ const untilConnections = (n: number) => expect.poll(() => connections.length, { 
 
 describe('the board on the live protocol', () => {
   it('applies deltas in order, ignores one it already has, and keeps urgent rows by contactId/standard', async () => {
-    onConnect = (socket) => send(socket, { type: 'snapshot', seq: 10, board: board(Date.now(), 1), urgent: [urgent('a', 3600_000), urgent('b', 7200_000)] });
+    onConnect = (socket) => send(socket, { type: 'snapshot', seq: 10, board: board(Date.now(), 1), urgent: [urgent('a', 3600_000), urgent('b', 7200_000)], urgentTotal: 2, urgentLimit: 500 });
     await open();
     const socket = connections[0]!.socket;
     send(socket, delta(11, 2, [urgent('c', 1800_000)], ['b/email-reply']));
@@ -134,7 +134,7 @@ describe('the board on the live protocol', () => {
 
   it('a gap in seq: asks again with ?since=<last seq> and takes what the server replays', async () => {
     onConnect = (socket, since) => {
-      if (since === null) send(socket, { type: 'snapshot', seq: 20, board: board(Date.now(), 1), urgent: [] });
+      if (since === null) send(socket, { type: 'snapshot', seq: 20, board: board(Date.now(), 1), urgent: [], urgentTotal: 0, urgentLimit: 500 });
       else for (let s = since + 1; s <= 22; s++) send(socket, delta(s, s - 18));
     };
     await open();
@@ -148,8 +148,8 @@ describe('the board on the live protocol', () => {
 
   it('a heartbeat ahead of the board means something was missed: it resyncs', async () => {
     onConnect = (socket, since) => {
-      if (since === null) send(socket, { type: 'snapshot', seq: 30, board: board(Date.now(), 1), urgent: [] });
-      else send(socket, { type: 'snapshot', seq: 31, board: board(Date.now(), 5), urgent: [] }); // too old to replay
+      if (since === null) send(socket, { type: 'snapshot', seq: 30, board: board(Date.now(), 1), urgent: [], urgentTotal: 0, urgentLimit: 500 });
+      else send(socket, { type: 'snapshot', seq: 31, board: board(Date.now(), 5), urgent: [], urgentTotal: 0, urgentLimit: 500 }); // too old to replay
     };
     await open();
     send(connections[0]!.socket, { type: 'heartbeat', seq: 31, at: new Date().toISOString() });
@@ -161,7 +161,7 @@ describe('the board on the live protocol', () => {
 
   it('a closed socket: "Reconnecting…", then back with ?since after about a second', async () => {
     onConnect = (socket, since) => {
-      if (since === null) send(socket, { type: 'snapshot', seq: 40, board: board(Date.now(), 1), urgent: [] });
+      if (since === null) send(socket, { type: 'snapshot', seq: 40, board: board(Date.now(), 1), urgent: [], urgentTotal: 0, urgentLimit: 500 });
       else send(socket, delta(41, 6));
     };
     await open();
@@ -179,12 +179,45 @@ describe('the board on the live protocol', () => {
     await page.getByTestId('connection').and(page.locator('[data-state=live]')).waitFor();
   });
 
+  it('more urgent clocks than the server sends: counts them all, and a partial delta refills the list from a snapshot', async () => {
+    const withCounts = (at: number, atRisk: number, breached: number) => {
+      const b = board(at, 1);
+      b.tiles[1]!.atRisk = atRisk;
+      b.tiles[1]!.breached = breached;
+      return b;
+    };
+    onConnect = (socket, since) => {
+      if (since === null && connections.length === 1) {
+        send(socket, { type: 'snapshot', seq: 60, board: withCounts(Date.now(), 9, 0), urgent: [urgent('a', 3600_000), urgent('b', 7200_000)], urgentTotal: 9, urgentLimit: 2 });
+      } else {
+        send(socket, { type: 'snapshot', seq: 62, board: withCounts(Date.now(), 9, 3), urgent: [urgent('x', -60_000), urgent('y', -30_000)].map((u) => ({ ...u, status: 'breached' as const })), urgentTotal: 12, urgentLimit: 2 });
+      }
+    };
+    await open();
+    const { page } = browser;
+    await expect.poll(() => page.getByTestId('urgent-more').textContent()).toMatch(/\+ 7 more not shown/);
+    await expect(page.getByTestId('urgent').textContent()).resolves.toMatch(/0 breached.*9 at risk/s);
+    // A storm: three clocks breached at once, only the two most urgent sent, marked partial.
+    const storm = delta(61, 1, [urgent('x', -60_000), urgent('y', -30_000)].map((u) => ({ ...u, status: 'breached' as const })));
+    storm.partial = true;
+    storm.board = withCounts(Date.now(), 9, 3);
+    send(connections[0]!.socket, storm);
+    await untilConnections(2);
+    expect(connections[1]!.url).toBe('/api/v1/live'); // no since: a fresh snapshot
+    await expect.poll(() => attr('data-refills')).toBe(1);
+    await expect.poll(() => attr('data-seq')).toBe(62);
+    const rows = await page.getByTestId('urgent-row').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.key));
+    expect(rows).toEqual(['x/email-reply', 'y/email-reply']);
+    await expect(page.getByTestId('urgent').textContent()).resolves.toMatch(/3 breached.*9 at risk/s);
+    await expect(page.getByTestId('connection').getAttribute('data-state')).resolves.toBe('live');
+  });
+
   it("follows the server's clock, not the screen's: ages and countdowns agree with the figures", async () => {
     const ahead = 10 * 60_000; // the server is ten minutes ahead of this screen
     onConnect = (socket) => {
       const b = board(Date.now() + ahead, 1);
       b.tiles[0]!.oldestWaitingSince = new Date(Date.now() + ahead - 65_000).toISOString();
-      send(socket, { type: 'snapshot', seq: 50, board: b, urgent: [] });
+      send(socket, { type: 'snapshot', seq: 50, board: b, urgent: [], urgentTotal: 0, urgentLimit: 500 });
     };
     await open();
     const oldest = await browser.page.getByTestId('tile-phone').getByTestId('oldest-waiting').textContent();

@@ -169,3 +169,46 @@ describe('/api/v1/live', () => {
     expect(live.callsWaiting).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe('/api/v1/live with more urgent clocks than KEPT_BOARD_LIST_LIMIT', () => {
+  it('sends only the most urgent rows with the total, and cuts a storm short with partial', async () => {
+    const small = await startTestApp({ KEPT_BOARD_LIST_LIMIT: '2' });
+    try {
+      const url = (await small.app.listen({ port: 0, host: '127.0.0.1' })).replace('http', 'ws');
+      const call = (i: number, minutesAgo: number) =>
+        small.app.inject({
+          method: 'POST',
+          url: '/api/v1/contacts',
+          headers: small.auth,
+          payload: { channel: 'phone', externalId: `storm-${i}`, receivedAt: new Date(Date.now() - minutesAgo * 60_000).toISOString() },
+        });
+      // Three calls waiting 10–12 minutes: breached before any board connects.
+      for (const i of [0, 1, 2]) expect((await call(i, 10 + i)).statusCode).toBe(201);
+      const messages: ServerMessage[] = [];
+      const ws = new WebSocket(`${url}/api/v1/live`, { headers: small.auth });
+      ws.on('message', (d) => messages.push(JSON.parse(String(d)) as ServerMessage));
+      await expect.poll(() => messages.length).toBeGreaterThan(0);
+      const snap = messages[0] as SnapshotMessage;
+      expect(snap.type).toBe('snapshot');
+      expect(snap.urgentLimit).toBe(2);
+      expect(snap.urgentTotal).toBe(3);
+      expect(snap.urgent.map((u) => u.status)).toEqual(['breached', 'breached']);
+      // The two most urgent: the longest waiting (earliest due) first.
+      const due = snap.urgent.map((u) => Date.parse(u.dueAt));
+      expect(due[0]!).toBeLessThan(due[1]!);
+      expect(snap.board.tiles[0]!.breached).toBe(3);
+      // Five more breached calls at once: one delta, the two most urgent rows, partial.
+      await Promise.all([3, 4, 5, 6, 7].map((i) => call(i, 20 + i)));
+      await expect.poll(() => messages.some((m) => m.type === 'delta' && m.board.tiles[0]!.breached === 8)).toBe(true);
+      const deltas = messages.filter((m): m is DeltaMessage => m.type === 'delta');
+      for (const d of deltas) expect(d.upsert.length).toBeLessThanOrEqual(2);
+      const storm = deltas.find((d) => d.partial === true);
+      expect(storm).toBeDefined();
+      expect(storm!.upsert.map((u) => u.contactId).length).toBe(2);
+      expect(storm!.board.tiles[0]!.breached).toBe(8);
+      ws.close();
+    } finally {
+      await small.close();
+    }
+  });
+});

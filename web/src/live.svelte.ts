@@ -39,6 +39,19 @@ function position(rows: UrgentRow[], row: UrgentRow): number {
 
 /** Changes in one delta beyond which the list is re-sorted rather than edited in place. */
 const RESORT_AFTER = 64;
+/** Fewest ms between two refills (a snapshot asked for because the list ran short). */
+const REFILL_GAP_MS = 5000;
+
+/** At-risk and breached clocks the tiles count, in all and breached. */
+function urgentCounts(b: BoardFigures): { total: number; breached: number } {
+  let total = 0;
+  let breached = 0;
+  for (const t of b.tiles) {
+    total += t.atRisk + t.breached;
+    breached += t.breached;
+  }
+  return { total, breached };
+}
 
 export class LiveBoard {
   state = $state<ConnectionState>('connecting');
@@ -53,9 +66,16 @@ export class LiveBoard {
   retryAt = $state<number | null>(null);
   /** When the last message arrived (server ms). */
   lastMessageAt = $state<number | null>(null);
+  /**
+   * At-risk and breached clocks in all, and breached (the server sends only the most urgent
+   * `urgentLimit` rows; the list says how many more there are).
+   */
+  urgentTotal = $state(0);
+  breachedTotal = $state(0);
   /** Counters, for the curious (and the end-to-end tests). */
   snapshots = $state(0);
   deltas = $state(0);
+  refills = $state(0);
 
   private socket: WebSocket | null = null;
   private rows = new Map<string, UrgentRow>();
@@ -64,6 +84,11 @@ export class LiveBoard {
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private silenceTimer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
+  /** Most rows the server sends (from the snapshot). */
+  private limit = Infinity;
+  /** Connect without `since` next time: a fresh snapshot, to refill a list that ran short. */
+  private wantSnapshot = false;
+  private lastRefill = -Infinity;
   /** performance.now() of the last message. */
   private heardAt = performance.now();
 
@@ -107,7 +132,8 @@ export class LiveBoard {
     this.retryAt = null;
     let socket: WebSocket;
     try {
-      socket = new WebSocket(this.url(this.seq));
+      socket = new WebSocket(this.url(this.wantSnapshot ? null : this.seq));
+      this.wantSnapshot = false;
     } catch {
       this.dropped();
       return;
@@ -167,8 +193,16 @@ export class LiveBoard {
     this.urgent = this.sorted.slice();
     this.board = m.board;
     this.seq = m.seq;
+    this.limit = m.urgentLimit ?? Infinity;
+    this.counts(m.board, m.urgentTotal);
     this.snapshots++;
     clock.touch();
+  }
+
+  private counts(b: BoardFigures, total = 0): void {
+    const c = urgentCounts(b);
+    this.urgentTotal = Math.max(total, c.total, this.rows.size);
+    this.breachedTotal = c.breached;
   }
 
   private applyDelta(m: DeltaMessage): void {
@@ -194,11 +228,31 @@ export class LiveBoard {
         this.sorted.splice(position(this.sorted, row), 0, row);
       }
     }
+    if (this.sorted.length > this.limit) {
+      // Keep the most urgent `limit` rows, as the server does; the rest are counted.
+      for (const row of this.sorted.splice(this.limit)) this.rows.delete(row.key);
+    }
     if (changes > 0) this.urgent = this.sorted.slice();
     this.board = m.board;
     this.seq = m.seq;
+    this.counts(m.board);
     this.deltas++;
     clock.touch();
+    // A storm cut short (partial), or rows handled until fewer than half the limit are known while
+    // the tiles count more: ask for a fresh snapshot of the most urgent.
+    const short = this.rows.size < this.limit / 2 && this.urgentTotal > this.rows.size;
+    if (m.partial === true || short) this.refill(m.partial === true);
+  }
+
+  /** A fresh snapshot without showing "Reconnecting…" (the board stays live meanwhile). */
+  private refill(now: boolean): void {
+    const t = performance.now();
+    if (!now && t - this.lastRefill < REFILL_GAP_MS) return;
+    this.lastRefill = t;
+    this.refills++;
+    this.closeSocket();
+    this.wantSnapshot = true;
+    this.open();
   }
 
   private resync(): void {
