@@ -14,6 +14,7 @@
 //   5 minutes of real elapsed time, so a queue compressed 30 times would answer every call within
 //   seconds and make every abandon a short one. Short abandons are drawn in real seconds (1–4 s).
 import { customerServicesCalendar } from '../server/domain/defaults.js';
+import { mulberry32 } from './lib/prng.js';
 
 export type Channel = 'phone' | 'email' | 'webform' | 'social' | 'voicemail';
 const CHANNELS: Channel[] = ['phone', 'email', 'webform', 'social', 'voicemail'];
@@ -169,16 +170,6 @@ const PAUSE_REASONS = ['Awaiting photos from the customer', "Awaiting the contra
 // ---------------------------------------------------------------------------------------------
 // Randomness
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Random {
   constructor(readonly next: () => number) {}

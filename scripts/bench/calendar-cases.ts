@@ -3,23 +3,15 @@
 // arithmetic goes wrong: the days around the clock changes, bank holidays, and the opening and
 // closing edges. Nothing here uses Kept's engine (local times come from Intl directly), so the
 // cases do not lean on the code they measure.
+import { mulberry32 } from '../lib/prng.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 export const ZONE = 'Europe/London';
 
-/** mulberry32: small, fast, seeded; good enough to spread cases. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator of the cases (mulberry32). */
+export const prng = mulberry32;
 
 const londonParts = new Intl.DateTimeFormat('en-GB', {
   timeZone: ZONE,

@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 import Fastify from 'fastify';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../lib/free-port.js';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { contactBody } from './ingest-bodies.js';
@@ -43,17 +43,6 @@ interface Tally {
   perRound: number[];
   /** SQLite commits over the rounds (Kept). */
   commits: number;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a !== null ? ok(a.port) : fail(new Error('no port'))));
-    });
-  });
 }
 
 async function waitFor(url: string, child: ChildProcess, timeoutMs = 30_000): Promise<void> {

@@ -2,6 +2,7 @@
 // calls and written contacts so far, yesterday's unanswered backlog, and a queue building up now.
 // Used for the screenshots in docs/screenshots. Deterministic (seeded), relative to `now`.
 import { postJson } from './browser.js';
+import { mulberry32 as random } from '../../scripts/lib/prng.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -28,16 +29,6 @@ export function shiftClock(to: number): () => void {
   };
 }
 
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FIRST = ['Joanne', 'Gareth', 'Priya', 'Liam', 'Sandra', 'David', 'Megan', 'Tomasz', 'Aisha', 'Graham', 'Chloe', 'Rhys', 'Fatima', 'Colin', 'Bethan', 'Yusuf', 'Karen', 'Owen', 'Leanne', 'Marcus'];
 const LAST = ['Pritchard', 'Evans', 'Okafor', "O'Connor", 'Hughes', 'Nowak', 'Begum', 'Trelawny', 'Rowe', 'Penrose', 'Ahmed', 'Jenkins', 'Carter', 'Mason', 'Harvey', 'Lewis'];

@@ -2,18 +2,7 @@
 // Date's own parser and formatter on every form, and bad text still gets the full parser's reason.
 import { describe, expect, it } from 'vitest';
 import { formatInstant, InstantError, parseInstant } from '../../server/domain/time.js';
-
-/** A small seeded generator (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as random } from '../../scripts/lib/prng.js';
 
 const FROM = Date.UTC(2000, 0, 1);
 const TO = Date.UTC(2200, 0, 1);

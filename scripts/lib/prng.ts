@@ -1,0 +1,13 @@
+// One seeded generator for the simulator, benchmarks and tests: the same seed gives the same run.
+
+/** mulberry32: small, fast and seeded; numbers in [0, 1). Good enough to spread cases, not for secrets. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
