@@ -1,15 +1,11 @@
 // The `sla` command line: `npm run --silent sla -- <command>`.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { availableParallelism } from 'node:os';
 import { CalendarError, type Closure } from './domain/calendar.js';
 import { DIVISIONS } from './domain/holidays.js';
 import { InstantError, parseInstant } from './domain/time.js';
 import { evaluateStream, type EvaluateOptions, type EvaluateTotals } from './evaluate.js';
-import { EvaluatePool, optionsFromSetup, type EvaluateSetup } from './evaluate-pool.js';
-
-/** Worker threads for evaluate by default: one per core besides this one (at most 7). */
-const DEFAULT_THREADS = Math.min(7, Math.max(0, availableParallelism() - 1));
+import { DEFAULT_EVALUATE_THREADS as DEFAULT_THREADS, EvaluatePool, optionsFromSetup, type EvaluateSetup } from './evaluate-pool.js';
 
 const USAGE = `Usage: npm run --silent sla -- <command> [options]
 

@@ -1,5 +1,6 @@
 // Worker threads for `sla evaluate`: each builds the same calendars from the same setup and
 // evaluates whole batches of lines; evaluateStream keeps the output in input order.
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Closure } from './domain/calendar.js';
 import { ALWAYS } from './domain/calendar.js';
@@ -20,6 +21,9 @@ export function optionsFromSetup(setup: EvaluateSetup): EvaluateOptions {
   const calendar = customerServicesCalendar({ division: setup.division, closures: setup.closures, holidayFile: setup.holidayFile });
   return { calendars: { always: ALWAYS, 'customer-services': calendar }, now: setup.now, packFamily: setup.packFamily, explain: setup.explain };
 }
+
+/** Worker threads `sla evaluate` starts by default: one per core besides the main one, at most 7. */
+export const DEFAULT_EVALUATE_THREADS = Math.min(7, Math.max(0, availableParallelism() - 1));
 
 type Reply = { ready: true } | { id: number; result: BatchResult } | { id: number; error: string };
 

@@ -164,10 +164,10 @@ export async function evaluateStream(
     queue.push(slot);
     const lane = runner?.lane();
     totals.batches++;
-    if (lane !== undefined) totals.batchesOnWorkers++;
     if (lane === undefined) {
       slot.result = evaluateBatch(text, firstLine, options);
     } else {
+      totals.batchesOnWorkers++;
       lane(text, firstLine).then(
         (r) => (slot.result = r),
         (e: unknown) => (slot.error = e ?? new Error('evaluate worker failed')),

@@ -277,12 +277,15 @@ export class LiveService {
     this.sink.broadcast((seq) => ({ type: 'delta', seq, cause, board, upsert: rows, remove, contacts: partial ? [] : contacts, ...(partial ? { partial: true as const } : {}) }));
   }
 
+  private get urgentLimit(): number {
+    return this.options.urgentLimit ?? 500;
+  }
+
   /** The most urgent of `clocks` (earliest due first), at most urgentLimit of them, as rows. */
   private mostUrgent(clocks: LiveClock[]): { rows: UrgentClock[]; partial: boolean } {
     clocks.sort((a, b) => a.dueAt! - b.dueAt! || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    const limit = this.options.urgentLimit ?? 500;
-    const partial = clocks.length > limit;
-    return { rows: (partial ? clocks.slice(0, limit) : clocks).map((c) => this.urgent(c)), partial };
+    const partial = clocks.length > this.urgentLimit;
+    return { rows: (partial ? clocks.slice(0, this.urgentLimit) : clocks).map((c) => this.urgent(c)), partial };
   }
 
   private urgent(c: LiveClock): UrgentClock {
@@ -308,7 +311,7 @@ export class LiveService {
       if (c.status === 'at-risk' || c.status === 'breached') open.push(c);
     }
     const { rows } = this.mostUrgent(open);
-    return { type: 'snapshot', seq, board: this.board(now), urgent: rows, urgentTotal: open.length, urgentLimit: this.options.urgentLimit ?? 500 };
+    return { type: 'snapshot', seq, board: this.board(now), urgent: rows, urgentTotal: open.length, urgentLimit: this.urgentLimit };
   }
 
   /** Today's local midnight (UTC instant) in the customer-services calendar's zone. */
