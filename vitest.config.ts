@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // One log folder for the suite; at the end, every log line is grepped for every secret used.
+    globalSetup: ['tests/helpers/log-check.ts'],
   },
 });

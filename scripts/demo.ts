@@ -59,7 +59,7 @@ if (!values.keep) for (const suffix of ['', '-wal', '-shm']) rmSync(`${dbFile}${
 
 const config = loadConfig({ ...process.env, KEPT_DB: dbFile, ...(values.port ? { PORT: values.port } : {}), KEPT_LOG_LEVEL: process.env.KEPT_LOG_LEVEL ?? 'warn' });
 const connection = openDatabase(config.dbFile);
-const service = new IngestService(connection, { packFamily: config.packFamily });
+const service = new IngestService(connection, { packFamily: config.packFamily, maxEventsPerContact: config.maxEventsPerContact });
 const now = Date.now();
 service.tokens.revoke('demo', now);
 const token = service.tokens.create('demo', now);

@@ -1,12 +1,78 @@
-// Configuration from environment variables; every one is listed in the README with its default.
+// Configuration: every environment variable checked at boot against one schema (env-schema), so a
+// typo in a value stops Kept with the variable's name instead of answering clients 400 later.
+import { Ajv } from 'ajv';
+import envSchema from 'env-schema';
+import { Type, type Static } from 'typebox';
+import { PACKS } from './domain/standards.js';
+
+const PACK_FAMILIES = [...new Set(PACKS.map((p) => p.family))];
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const Whole = (def: number, description: string, minimum = 0) => Type.Integer({ minimum, default: def, description });
+const Text = (def: string, description: string) => Type.String({ default: def, description });
+
+/** Every variable Kept reads, with its default. The README's table and docs/security.md list the same. */
+export const EnvSchema = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'The port to listen on.' }),
+  HOST: Text('127.0.0.1', 'The address to listen on (0.0.0.0 for every interface).'),
+  KEPT_DB: Text('./data/kept.db', 'The SQLite database file.'),
+  KEPT_PACK: Type.Union(
+    PACK_FAMILIES.map((f) => Type.Literal(f)),
+    { default: 'livewest', description: 'The standards pack family.' },
+  ),
+  KEPT_LOG_LEVEL: Type.Union(
+    LOG_LEVELS.map((l) => Type.Literal(l)),
+    { default: 'info', description: 'Log level.' },
+  ),
+  KEPT_PUBLIC_URL: Type.String({ default: '', pattern: '^(https?://[^\\s/?#]+/?)?$', description: 'The address people reach Kept at, e.g. https://kept.example.org (https turns on HSTS).' }),
+  KEPT_TRUST_PROXY: Type.Boolean({ default: false, description: 'true behind a TLS-terminating proxy: take the client address from X-Forwarded-For.' }),
+  KEPT_BODY_LIMIT: Whole(1_048_576, 'Largest request body, bytes (JSON and form routes).', 1024),
+  KEPT_EMAIL_BODY_LIMIT: Whole(26_214_400, 'Largest raw email, bytes (mail with attachments).', 1024),
+  KEPT_HEADERS_TIMEOUT_MS: Whole(15_000, 'Time allowed to receive the request headers.', 1000),
+  KEPT_REQUEST_TIMEOUT_MS: Whole(60_000, 'Time allowed to receive the whole request, body included.', 1000),
+  KEPT_KEEP_ALIVE_TIMEOUT_MS: Whole(72_000, 'How long an idle keep-alive connection is kept open.', 1000),
+  KEPT_IDLE_TIMEOUT_MS: Whole(120_000, 'A connection silent this long is closed.', 1000),
+  KEPT_WS_MAX_CLIENTS: Whole(2000, 'Live-board sockets open at once, in total.', 1),
+  KEPT_WS_MAX_CLIENTS_PER_ADDRESS: Whole(50, 'Live-board sockets open at once from one address.', 1),
+  KEPT_MAX_EVENTS_PER_CONTACT: Whole(1000, 'Events one contact may hold.', 10),
+  KEPT_FAILED_AUTH_PER_MINUTE: Whole(30, 'Failed credentials per address per minute before 429.', 1),
+  KEPT_FORM_POSTS_PER_MINUTE: Whole(10, 'Posts to the public form per address per minute.', 1),
+  KEPT_MAILBOX: Text('customer.services@example.org', 'The customer-services mailbox: mail to it is route customer-services.'),
+  KEPT_ORG_DOMAINS: Text('example.org', "The organisation's mail domains, comma-separated."),
+  KEPT_SOCIAL_VERIFY_TOKEN: Text('', 'The social webhook subscription token.'),
+  KEPT_SOCIAL_APP_SECRET: Text('', 'The social app secret (checks X-Hub-Signature-256).'),
+  KEPT_SOCIAL_PAGE_ID: Text('', "The organisation's own page id."),
+  KEPT_WEB_ROOT: Text('./dist/web', 'Serve the built board from this folder.'),
+  KEPT_BUSY_CALLS_WAITING: Whole(10, '"High volumes" from this many calls waiting…'),
+  KEPT_BUSY_OLDEST_WAIT_SECONDS: Whole(240, '…or this long an oldest wait.'),
+  KEPT_BOARD_LIST_LIMIT: Whole(500, 'Most urgent rows a board is sent.', 1),
+});
+export type Env = Static<typeof EnvSchema>;
+
+/** Variables read by the tests and benchmarks only: known, so not refused as typos. */
+const TOOLING = new Set(['KEPT_SCREENSHOT_DIR', 'KEPT_CHROMIUM', 'KEPT_PROPERTY_SCALE', 'KEPT_PROPERTY_SEED', 'KEPT_TEST_LOG_DIR']);
+
 export interface Config {
   port: number;
   host: string;
   dbFile: string;
   packFamily: string;
+  logLevel: string;
+  /** The public address (no trailing slash), or '' when not set. */
+  publicUrl: string;
+  trustProxy: boolean;
   /** Largest request body accepted, bytes. */
   bodyLimit: number;
-  logLevel: string;
+  emailBodyLimit: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  idleTimeoutMs: number;
+  wsMaxClients: number;
+  wsMaxClientsPerAddress: number;
+  maxEventsPerContact: number;
+  failedAuthPerMinute: number;
+  formPostsPerMinute: number;
   /** The customer-services mailbox: mail to it is route customer-services. */
   mailbox: string;
   /** The organisation's mail domains: mail to other addresses there is colleague-direct; mail from them is a reply. */
@@ -25,34 +91,78 @@ export interface Config {
   boardListLimit: number;
 }
 
-function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const v = env[name];
-  if (v === undefined || v === '') return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name}: expected a whole number, got "${v}"`);
-  return n;
+/** A configuration Kept cannot start with: names the variable. */
+export class ConfigError extends Error {}
+
+interface AjvIssue {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
 }
 
+function describe(errors: AjvIssue[], env: Record<string, string | undefined>): string {
+  const byVar = new Map<string, AjvIssue[]>();
+  for (const e of errors) {
+    const name = e.instancePath.replace(/^\//, '');
+    byVar.set(name, [...(byVar.get(name) ?? []), e]);
+  }
+  return [...byVar]
+    .map(([name, list]) => {
+      const allowed = list.filter((e) => e.keyword === 'const').map((e) => String(e.params.allowedValue));
+      const rule = allowed.length > 0 ? `must be one of ${allowed.join(', ')}` : (list.find((e) => e.keyword !== 'anyOf')?.message ?? 'is invalid');
+      return `${name}: ${rule} (got "${env[name] ?? ''}")`;
+    })
+    .join('; ');
+}
+
+/** Reads and checks the environment. Throws ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const str = (name: string, fallback: string) => (env[name] === undefined || env[name] === '' ? fallback : env[name]!);
+  const known = new Set(Object.keys(EnvSchema.properties));
+  const unknown = Object.keys(env).filter((k) => k.startsWith('KEPT_') && !known.has(k) && !TOOLING.has(k));
+  if (unknown.length > 0) throw new ConfigError(`${unknown.join(', ')}: not a Kept setting (known: ${[...known].filter((k) => k.startsWith('KEPT_')).join(', ')})`);
+  // An empty value means "the default", as a shell's `KEPT_X= npm start` would suggest.
+  const data = Object.fromEntries(Object.keys(EnvSchema.properties).flatMap((k) => (env[k] === undefined || env[k] === '' ? [] : [[k, env[k]]])));
+  let e: Env;
+  try {
+    e = envSchema<Env>({
+      schema: EnvSchema as object,
+      data,
+      ajv: new Ajv({ allErrors: true, useDefaults: true, coerceTypes: true, removeAdditional: true, strict: false }),
+    });
+  } catch (err) {
+    const errors = (err as { errors?: AjvIssue[] }).errors;
+    throw new ConfigError(errors ? describe(errors, data) : (err as Error).message);
+  }
   return {
-    port: int(env, 'PORT', 3000),
-    host: str('HOST', '127.0.0.1'),
-    dbFile: str('KEPT_DB', './data/kept.db'),
-    packFamily: str('KEPT_PACK', 'livewest'),
-    bodyLimit: int(env, 'KEPT_BODY_LIMIT', 1_048_576),
-    logLevel: str('KEPT_LOG_LEVEL', 'info'),
-    mailbox: str('KEPT_MAILBOX', 'customer.services@example.org').toLowerCase(),
-    orgDomains: str('KEPT_ORG_DOMAINS', 'example.org')
-      .split(',')
+    port: e.PORT,
+    host: e.HOST,
+    dbFile: e.KEPT_DB,
+    packFamily: e.KEPT_PACK,
+    logLevel: e.KEPT_LOG_LEVEL,
+    publicUrl: e.KEPT_PUBLIC_URL.replace(/\/$/, ''),
+    trustProxy: e.KEPT_TRUST_PROXY,
+    bodyLimit: e.KEPT_BODY_LIMIT,
+    emailBodyLimit: e.KEPT_EMAIL_BODY_LIMIT,
+    headersTimeoutMs: e.KEPT_HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: Math.max(e.KEPT_REQUEST_TIMEOUT_MS, e.KEPT_HEADERS_TIMEOUT_MS),
+    keepAliveTimeoutMs: e.KEPT_KEEP_ALIVE_TIMEOUT_MS,
+    idleTimeoutMs: e.KEPT_IDLE_TIMEOUT_MS,
+    wsMaxClients: e.KEPT_WS_MAX_CLIENTS,
+    wsMaxClientsPerAddress: e.KEPT_WS_MAX_CLIENTS_PER_ADDRESS,
+    maxEventsPerContact: e.KEPT_MAX_EVENTS_PER_CONTACT,
+    failedAuthPerMinute: e.KEPT_FAILED_AUTH_PER_MINUTE,
+    formPostsPerMinute: e.KEPT_FORM_POSTS_PER_MINUTE,
+    mailbox: e.KEPT_MAILBOX.toLowerCase(),
+    orgDomains: e.KEPT_ORG_DOMAINS.split(',')
       .map((d) => d.trim().toLowerCase())
       .filter((d) => d !== ''),
-    socialVerifyToken: str('KEPT_SOCIAL_VERIFY_TOKEN', ''),
-    socialAppSecret: str('KEPT_SOCIAL_APP_SECRET', ''),
-    socialPageId: str('KEPT_SOCIAL_PAGE_ID', ''),
-    webRoot: str('KEPT_WEB_ROOT', './dist/web'),
-    busyCallsWaiting: int(env, 'KEPT_BUSY_CALLS_WAITING', 10),
-    busyOldestWaitSeconds: int(env, 'KEPT_BUSY_OLDEST_WAIT_SECONDS', 240),
-    boardListLimit: int(env, 'KEPT_BOARD_LIST_LIMIT', 500),
+    socialVerifyToken: e.KEPT_SOCIAL_VERIFY_TOKEN,
+    socialAppSecret: e.KEPT_SOCIAL_APP_SECRET,
+    socialPageId: e.KEPT_SOCIAL_PAGE_ID,
+    webRoot: e.KEPT_WEB_ROOT,
+    busyCallsWaiting: e.KEPT_BUSY_CALLS_WAITING,
+    busyOldestWaitSeconds: e.KEPT_BUSY_OLDEST_WAIT_SECONDS,
+    boardListLimit: e.KEPT_BOARD_LIST_LIMIT,
   };
 }

@@ -1,12 +1,19 @@
-// `npm start`: open (and migrate) the database, build the app, listen.
+// `npm start`: check the configuration, open (and migrate) the database, build the app, listen.
 import { openDatabase } from '../db/connection.js';
-import { loadConfig } from './config.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
 import { buildApp } from './http/app.js';
 import { IngestService } from './ingest/service.js';
 
-const config = loadConfig();
+let config: Config;
+try {
+  config = loadConfig();
+} catch (e) {
+  if (!(e instanceof ConfigError)) throw e;
+  process.stderr.write(`kept: configuration refused: ${e.message}\n`);
+  process.exit(2);
+}
 const connection = openDatabase(config.dbFile);
-const service = new IngestService(connection, { packFamily: config.packFamily });
+const service = new IngestService(connection, { packFamily: config.packFamily, maxEventsPerContact: config.maxEventsPerContact });
 const app = await buildApp({ config, service, logger: true });
 
 const shutdown = async (signal: string) => {
@@ -19,4 +26,4 @@ process.once('SIGINT', () => void shutdown('SIGINT'));
 process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
 await app.listen({ port: config.port, host: config.host });
-app.log.info(`Kept is listening on http://${config.host}:${config.port} (API docs at /docs, database ${config.dbFile})`);
+app.log.info(`Kept is listening on http://${config.host}:${config.port} (API docs at /docs)`);

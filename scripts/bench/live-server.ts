@@ -35,7 +35,7 @@ export type FromServer = { type: 'ready'; port: number; runningClocks: number; l
 const send = (m: FromServer) => process.send!(m);
 const config = loadConfig({ ...process.env, KEPT_WEB_ROOT: '/nonexistent', KEPT_LOG_LEVEL: 'warn' });
 const connection = openDatabase(config.dbFile);
-const service = new IngestService(connection, { packFamily: config.packFamily });
+const service = new IngestService(connection, { packFamily: config.packFamily, maxEventsPerContact: config.maxEventsPerContact });
 const loadStarted = performance.now();
 const app = await buildApp({ config, service });
 const loadMs = performance.now() - loadStarted;

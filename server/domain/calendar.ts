@@ -1,3 +1,4 @@
+import { KeptError } from '../errors.js';
 import type { HolidayList } from './holidays.js';
 import {
   DAY,
@@ -78,7 +79,12 @@ export interface DayInfo {
   closures: Closure[];
 }
 
-export class CalendarError extends Error {}
+/** A calendar that cannot be built or cannot answer (bad hours, unknown zone, beyond 2199). */
+export class CalendarError extends KeptError {
+  constructor(message: string) {
+    super(400, 'invalid-calendar', message);
+  }
+}
 
 function parseClock(text: string, field: string): number {
   const m = /^(\d{2}):(\d{2})$/.exec(text);

@@ -1,4 +1,5 @@
 // The contact centre's nouns: contacts, events and clocks (STANDARDS §4), as plain data.
+import { ValidationError } from '../errors.js';
 
 export const CHANNELS = ['phone', 'email', 'webform', 'social', 'voicemail'] as const;
 export type Channel = (typeof CHANNELS)[number];
@@ -124,13 +125,5 @@ export interface EvaluatedContact {
   clocks: Clock[];
 }
 
-/** Bad input: names the field and the rule. */
-export class ContactError extends Error {
-  readonly field: string;
-  readonly rule: string;
-  constructor(field: string, rule: string) {
-    super(`${field}: ${rule}`);
-    this.field = field;
-    this.rule = rule;
-  }
-}
+/** Bad input about a contact or event: names the field and the rule (400). */
+export class ContactError extends ValidationError {}

@@ -1,4 +1,5 @@
 // Standards packs are versioned data (STANDARDS §5). Code reads them; it never hard-codes a target.
+import { KeptError } from '../errors.js';
 import type { Category, Channel, EventType, Route } from './model.js';
 
 export interface EventMatch {
@@ -178,7 +179,12 @@ export const HOUSING_OMBUDSMAN_2024: StandardsPack = {
 /** Every version of every pack, oldest first within a family. */
 export const PACKS: StandardsPack[] = [LIVEWEST_1, HOUSING_OMBUDSMAN_2024];
 
-export class PackError extends Error {}
+/** An unknown pack or none in force: a configuration fault (KEPT_PACK is checked at boot). */
+export class PackError extends KeptError {
+  constructor(message: string) {
+    super(400, 'unknown-pack', message);
+  }
+}
 
 /** The version of a family in force at an instant (a contact is judged by its receivedAt). */
 const inForceFromCache = new WeakMap<StandardsPack, number>();

@@ -1,4 +1,5 @@
 // Instants are epoch milliseconds (UTC). Strings and time zones live only at these edges.
+import { ValidationError } from '../errors.js';
 
 export const MINUTE = 60_000;
 export const HOUR = 3_600_000;
@@ -12,7 +13,13 @@ const ISO_WITH_OFFSET =
   /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|z|([+-])(\d{2}):?(\d{2}))$/;
 const ISO_WITHOUT_OFFSET = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}([.,]\d+)?)?)?$/;
 
-export class InstantError extends Error {}
+/** A timestamp Kept cannot read; callers name the field (they know it, this module does not). */
+export class InstantError extends ValidationError {
+  constructor(rule: string) {
+    super('timestamp', rule, 'invalid-instant');
+    this.message = rule;
+  }
+}
 
 const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 function daysInMonth(year: number, month: number): number {

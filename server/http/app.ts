@@ -1,19 +1,25 @@
-// The Fastify app: external plugins, then Kept's own (errors, auth), then one route file per resource.
+// The Fastify app: the front door (limits, security headers, rate limits, access by route, one error
+// handler, a strict JSON parser), then one route file per resource, then the board's static files.
 import fastifyFormbody from '@fastify/formbody';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
-import fastifyWebsocket from '@fastify/websocket';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
+import fastifyWebsocket from '@fastify/websocket';
 import { Ajv } from 'ajv';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { Writable } from 'node:stream';
 import type { Config } from '../config.js';
 import type { IngestService } from '../ingest/service.js';
 import { LiveHub } from '../live/hub.js';
 import { LiveService } from '../live/live.js';
-import { registerAuth } from './auth.js';
+import { publicScope, registerAccess, type RouteAccess } from './access.js';
 import { registerErrorHandler } from './errors.js';
+import { registerJsonParser } from './json-body.js';
+import { loggerOptions } from './logging.js';
 import { calendarRoutes } from './routes/calendars.js';
 import { contactRoutes } from './routes/contacts.js';
 import { healthRoutes } from './routes/health.js';
@@ -24,24 +30,66 @@ declare module 'fastify' {
   interface FastifyInstance {
     live: LiveService;
     hub: LiveHub;
+    config: Config;
+    /** Every route with who may call it, filled when the app is ready (docs/security.md, tests/security). */
+    routeAccess: RouteAccess[];
   }
 }
 
 export interface AppOptions {
   config: Config;
   service: IngestService;
-  logger?: boolean;
+  /** Log requests (JSON lines, secrets redacted) to standard output, or to this stream. */
+  logger?: boolean | Writable;
 }
+
+/** The Content-Security-Policy for the board, the public form and everything else Kept serves. */
+export const CSP_DIRECTIVES = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", 'data:'],
+  connectSrc: ["'self'"],
+  fontSrc: ["'self'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+  baseUri: ["'none'"],
+  objectSrc: ["'none'"],
+};
 
 export async function buildApp({ config, service, logger = false }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: logger ? { level: config.logLevel } : false,
+    logger: logger === false ? false : loggerOptions(config.logLevel, logger === true ? undefined : logger),
+    disableRequestLogging: false,
     bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy,
+    // Limits on the connection itself: a client that sends headers or a body slowly is cut off.
+    requestTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    connectionTimeout: config.idleTimeoutMs,
+    http: { headersTimeout: config.headersTimeoutMs, requestTimeout: config.requestTimeoutMs, connectionsCheckingInterval: 1000 },
+    // Proto-poisoning and other body rules are the JSON parser's (json-body.ts); no 404 on `//` spellings.
+    routerOptions: { ignoreDuplicateSlashes: false, ignoreTrailingSlash: false, maxParamLength: 200 },
   });
+  app.decorate('config', config);
   // Params and query strings arrive as text: a coercing validator for those, strict for bodies.
   const strict = new Ajv({ coerceTypes: false, removeAdditional: false, allErrors: true, strict: false, useDefaults: true });
   const coercing = new Ajv({ coerceTypes: true, removeAdditional: false, allErrors: true, strict: false, useDefaults: true });
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
+  registerErrorHandler(app);
+  registerJsonParser(app);
+
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES },
+    // HSTS only where Kept is reached over https (sent over http it would be ignored, or pin a wrong origin).
+    hsts: config.publicUrl.startsWith('https://') ? { maxAge: 31_536_000, includeSubDomains: false } : false,
+    referrerPolicy: { policy: 'no-referrer' },
+    frameguard: { action: 'deny' },
+  });
+  // Rate limits are opt-in per route (the public form) and by hand for failed credentials (access.ts).
+  await app.register(fastifyRateLimit, { global: false, cache: 10_000 });
+  const table = registerAccess(app, { tokens: service.tokens, failedAuthPerMinute: config.failedAuthPerMinute });
+  app.decorate('routeAccess', table);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -50,7 +98,7 @@ export async function buildApp({ config, service, logger = false }: AppOptions):
         title: 'Kept integration API',
         version: '1',
         description:
-          'Post contacts and events from telephony, mail, web forms and social platforms; read contacts, clocks and calendars. Every /api/v1 route except health, the social webhook challenge and the public status needs `Authorization: Bearer <token>` (create one with `npm run --silent sla -- token create NAME`).',
+          'Post contacts and events from telephony, mail, web forms and social platforms; read contacts, clocks and calendars. Every /api/v1 route except health, the social webhook challenge and the public status needs `Authorization: Bearer <token>` (create one with `npm run --silent sla -- token create NAME`). Errors answer `{statusCode, error, code, message, field?, rule?}`.',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
@@ -63,11 +111,10 @@ export async function buildApp({ config, service, logger = false }: AppOptions):
       ],
     },
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
-  await app.register(fastifyFormbody);
+  // The docs page runs under its own CSP: swagger-ui's page needs its inline bootstrap script.
+  await publicScope(app, fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true, transformStaticCSP: (header: string) => `${header}; frame-ancestors 'none'; base-uri 'none'` });
+  await app.register(fastifyFormbody, { bodyLimit: config.bodyLimit });
   await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
-  registerErrorHandler(app);
-  registerAuth(app, service.tokens);
 
   healthRoutes(app, service);
   contactRoutes(app, service);
@@ -87,7 +134,7 @@ export async function buildApp({ config, service, logger = false }: AppOptions):
 
   const webRoot = resolve(config.webRoot);
   if (existsSync(webRoot)) {
-    await app.register(fastifyStatic, { root: webRoot, prefix: '/', wildcard: false, index: ['index.html'] });
+    await publicScope(app, fastifyStatic, { root: webRoot, prefix: '/', wildcard: false, index: ['index.html'] });
   }
   return app;
 }

@@ -1,22 +1,7 @@
-// One error handler: every client mistake is a 4xx naming the field and the rule, never a 500.
-import type { FastifyError, FastifyInstance } from 'fastify';
-import { CalendarError } from '../domain/calendar.js';
-import { HolidayFileError } from '../domain/holidays.js';
-import { ContactError } from '../domain/model.js';
-import { PackError } from '../domain/standards.js';
-import { ConflictError, NotFoundError } from '../ingest/service.js';
-
-export class HttpError extends Error {
-  constructor(
-    readonly statusCode: number,
-    message: string,
-    readonly field?: string,
-  ) {
-    super(message);
-  }
-}
-
-const REASONS: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 429: 'Too Many Requests', 500: 'Internal Server Error' };
+// One error handler: a KeptError answers as it says; schema and Fastify errors are translated once
+// into the same shape; a database fault is a 503 naming the cause; anything else is a logged 500.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { KeptError, PayloadTooLargeError, REASONS, UnavailableError, UnsupportedMediaTypeError, ValidationError } from '../errors.js';
 
 /** `/events/0/at` → `events[0].at` */
 function fieldOf(instancePath: string, missing?: string): string {
@@ -32,61 +17,89 @@ interface AjvError {
   params: Record<string, unknown>;
 }
 
-function describeValidation(errors: AjvError[], context: string): { field: string; rule: string } {
-  // Prefer the most specific error: a missing or unknown property, then an enum, then the first.
+/** The most useful of a schema's complaints: a missing or unknown property, then an enum, then the first. */
+export function validationError(errors: AjvError[], context: string): ValidationError {
   const pick = errors.find((e) => e.keyword === 'required' || e.keyword === 'additionalProperties') ?? errors.find((e) => e.keyword === 'const' || e.keyword === 'enum') ?? errors[0]!;
   const missing = pick.keyword === 'required' ? String(pick.params.missingProperty) : pick.keyword === 'additionalProperties' ? String(pick.params.additionalProperty) : undefined;
   const field = fieldOf(pick.instancePath, missing) || context;
-  if (pick.keyword === 'required') return { field, rule: 'is required' };
-  if (pick.keyword === 'additionalProperties') return { field, rule: 'is not a known field' };
+  if (pick.keyword === 'required') return new ValidationError(field, 'is required', 'required');
+  if (pick.keyword === 'additionalProperties') return new ValidationError(field, 'is not a known field', 'unknown-field');
   if (pick.keyword === 'const' || pick.keyword === 'anyOf') {
     const allowed = errors.filter((e) => e.instancePath === pick.instancePath && e.keyword === 'const').map((e) => String(e.params.allowedValue));
-    if (allowed.length > 0) return { field, rule: `must be one of ${allowed.join(', ')}` };
+    if (allowed.length > 0) return new ValidationError(field, `must be one of ${allowed.join(', ')}`, 'not-allowed');
   }
-  return { field, rule: pick.message ?? 'is invalid' };
+  return new ValidationError(field, pick.message ?? 'is invalid');
+}
+
+/** SQLite's own codes for faults that are nobody's input: the reason a 503 names. */
+const DATABASE_FAULTS: Record<string, { code: string; reason: string }> = {
+  SQLITE_BUSY: { code: 'database-locked', reason: 'database locked: another process holds a write lock; try again shortly' },
+  SQLITE_LOCKED: { code: 'database-locked', reason: 'database locked: try again shortly' },
+  SQLITE_FULL: { code: 'disk-full', reason: 'disk full: the database cannot grow; nothing was stored' },
+  SQLITE_READONLY: { code: 'read-only', reason: 'read-only: the database file cannot be written; nothing was stored' },
+  SQLITE_IOERR: { code: 'disk-error', reason: 'disk error while writing the database; nothing was stored' },
+  SQLITE_CANTOPEN: { code: 'disk-error', reason: 'the database file cannot be opened' },
+};
+
+/** `SQLITE_IOERR_WRITE` → the SQLITE_IOERR entry. */
+export function databaseFault(code: unknown): { code: string; reason: string } | undefined {
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return undefined;
+  const key = Object.keys(DATABASE_FAULTS).find((k) => code === k || code.startsWith(`${k}_`));
+  return key === undefined ? undefined : DATABASE_FAULTS[key];
+}
+
+/** The media types a route takes (its schema's `consumes`, else JSON). */
+function accepted(request: FastifyRequest): string[] {
+  const consumes = (request.routeOptions.schema as { consumes?: string[] } | undefined)?.consumes;
+  return consumes ?? ['application/json'];
+}
+
+/** Any error → a KeptError (or undefined: a fault of Kept's own, answered 500). */
+export function toKeptError(error: FastifyError & { validation?: AjvError[]; validationContext?: string }, request: FastifyRequest): KeptError | undefined {
+  if (error instanceof KeptError) return error;
+  if (error.validation) return validationError(error.validation, error.validationContext ?? 'body');
+  const sqlite = databaseFault(error.code);
+  if (sqlite !== undefined) return new UnavailableError(sqlite.reason, sqlite.code);
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new PayloadTooLargeError(`body: is larger than the limit of ${request.routeOptions.bodyLimit ?? 'the server'} bytes`);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new UnsupportedMediaTypeError(request.headers['content-type'] ?? '', accepted(request));
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new ValidationError('body', 'is empty: send a JSON document', 'invalid-json');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new KeptError(400, 'invalid-content-length', 'Content-Length: does not match the body sent', { field: 'Content-Length' });
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new ValidationError('body', `is not valid JSON: ${error.message}`, 'invalid-json');
+    default:
+  }
+  if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+    return new KeptError(error.statusCode, (error.code ?? 'bad-request').toLowerCase(), error.message);
+  }
+  return undefined;
+}
+
+/** The error body every route answers with: `{statusCode, error, code, message, field?, rule?, …}`. */
+export function sendError(reply: FastifyReply, e: KeptError): FastifyReply {
+  const body: Record<string, unknown> = { statusCode: e.status, error: REASONS[e.status] ?? 'Error', code: e.code, message: e.message };
+  if (e.field !== undefined) body.field = e.field;
+  if (e.rule !== undefined) body.rule = e.rule;
+  if (e.extra !== undefined) Object.assign(body, e.extra);
+  if (e.retryAfter !== undefined) void reply.header('retry-after', String(e.retryAfter));
+  return reply.status(e.status).send(body);
 }
 
 export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError & { validation?: AjvError[]; validationContext?: string }, request, reply) => {
-    let status = 500;
-    let message = 'Internal error';
-    let field: string | undefined;
-    let rule: string | undefined;
-    if (error.validation) {
-      status = 400;
-      const d = describeValidation(error.validation, error.validationContext ?? 'body');
-      field = d.field;
-      rule = d.rule;
-      message = `${field}: ${rule}`;
-    } else if (error instanceof ContactError) {
-      status = 400;
-      field = error.field;
-      rule = error.rule;
-      message = error.message;
-    } else if (error instanceof PackError || error instanceof CalendarError || error instanceof HolidayFileError) {
-      status = 400;
-      message = error.message;
-    } else if (error instanceof NotFoundError) {
-      status = 404;
-      message = error.message;
-    } else if (error instanceof ConflictError) {
-      status = 409;
-      message = error.message;
-    } else if (error instanceof HttpError) {
-      status = error.statusCode;
-      message = error.message;
-      field = error.field;
-    } else if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
-      status = error.statusCode;
-      message = error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `request body is larger than the limit of ${request.routeOptions.bodyLimit ?? 'the server'} bytes` : error.message;
+    const e = toKeptError(error, request);
+    if (e === undefined) {
+      request.log.error({ err: error }, 'request failed');
+      return reply.status(500).send({ statusCode: 500, error: REASONS[500], code: 'internal', message: 'Internal error: the cause is in the server log' });
     }
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    const body: Record<string, unknown> = { statusCode: status, error: REASONS[status] ?? 'Error', message };
-    if (field !== undefined) body.field = field;
-    if (rule !== undefined) body.rule = rule;
-    void reply.status(status).send(body);
+    if (e.status >= 500) request.log.warn({ code: e.code }, e.message);
+    return sendError(reply, e);
   });
   app.setNotFoundHandler((request, reply) => {
-    void reply.status(404).send({ statusCode: 404, error: 'Not Found', message: `no route ${request.method} ${request.url.split('?')[0]}` });
+    void reply.status(404).send({ statusCode: 404, error: 'Not Found', code: 'no-route', message: `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}` });
   });
 }

@@ -53,12 +53,15 @@ export const ContactBody = Type.Object(
 );
 export type ContactBodyT = Static<typeof ContactBody>;
 
+/** Every 4xx and 5xx: see server/errors.ts for the codes. */
 export const ErrorReply = Type.Object({
   statusCode: Type.Integer(),
-  error: Type.String(),
-  message: Type.String(),
-  field: Type.Optional(Type.String()),
-  rule: Type.Optional(Type.String()),
+  error: Type.String({ description: 'The HTTP reason phrase.' }),
+  code: Type.String({ description: 'A stable code to switch on, e.g. `required`, `invalid`, `not-found`, `database-locked`.' }),
+  message: Type.String({ description: 'What is wrong, for a person: `field: rule` for bad input.' }),
+  field: Type.Optional(Type.String({ description: 'The input at fault, e.g. `events[0].at`, `Authorization`, `Content-Type`.' })),
+  rule: Type.Optional(Type.String({ description: 'What the field broke, e.g. `is required`.' })),
+  accepted: Type.Optional(Type.Array(Type.String(), { description: '415: the media types the route takes.' })),
 });
 
 export const ClockReply = Type.Object(
@@ -104,7 +107,12 @@ export const ContactReply = Type.Object(
 export const errorResponses = {
   400: ErrorReply,
   401: ErrorReply,
+  403: ErrorReply,
   404: ErrorReply,
   409: ErrorReply,
   413: ErrorReply,
+  415: ErrorReply,
+  422: ErrorReply,
+  429: ErrorReply,
+  503: ErrorReply,
 };

@@ -1,11 +1,12 @@
 // Contacts: create (idempotent), add events, read, list with cursor paging, explain a deadline.
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { explainClock } from '../../domain/explain.js';
 import { CHANNELS, RUNNING_STATUSES, ENDED_STATUSES } from '../../domain/model.js';
+import { ValidationError } from '../../errors.js';
 import { InstantError, parseInstant } from '../../domain/time.js';
-import { NotFoundError, type ContactInput, type IngestService } from '../../ingest/service.js';
-import { HttpError } from '../errors.js';
+import { NotFoundError, type IngestService } from '../../ingest/service.js';
 import { ContactBody, ContactReply, EventBody, errorResponses } from '../schemas.js';
 
 const STATUSES = [...RUNNING_STATUSES, ...ENDED_STATUSES, 'open'];
@@ -21,7 +22,7 @@ function decodeCursor(cursor: string): { receivedAt: number; id: string } {
   } catch {
     // fall through
   }
-  throw new HttpError(400, 'cursor: not a cursor this API returned', 'cursor');
+  throw new ValidationError('cursor', 'is not a cursor this API returned');
 }
 
 function queryInstant(value: string | undefined, field: string): number | undefined {
@@ -29,7 +30,7 @@ function queryInstant(value: string | undefined, field: string): number | undefi
   try {
     return parseInstant(value);
   } catch (e) {
-    throw new HttpError(400, `${field}: ${(e as InstantError).message}`, field);
+    throw new ValidationError(field, (e as InstantError).message);
   }
 }
 
@@ -42,12 +43,14 @@ function explainJson(e: ReturnType<typeof explainClock>) {
   };
 }
 
-export function contactRoutes(app: FastifyInstance, service: IngestService): void {
+export function contactRoutes(instance: FastifyInstance, service: IngestService): void {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
 
   app.post(
     '/api/v1/contacts',
     {
+      config: { access: 'token' },
       schema: {
         tags: ['contacts'],
         summary: 'Create a contact (idempotent on channel + externalId)',
@@ -57,7 +60,7 @@ export function contactRoutes(app: FastifyInstance, service: IngestService): voi
       },
     },
     async (request, reply) => {
-      const { created, contact } = await service.createContact(request.body as ContactInput);
+      const { created, contact } = await service.createContact(request.body);
       return reply.status(created ? 201 : 200).send(contact);
     },
   );
@@ -65,6 +68,7 @@ export function contactRoutes(app: FastifyInstance, service: IngestService): voi
   app.post(
     '/api/v1/contacts/:id/events',
     {
+      config: { access: 'token' },
       schema: {
         tags: ['contacts'],
         summary: 'Add one event or an array of events, in any order',
@@ -75,17 +79,17 @@ export function contactRoutes(app: FastifyInstance, service: IngestService): voi
       },
     },
     async (request) => {
-      const { id } = request.params as { id: string };
-      const body = request.body as Record<string, unknown> | Array<Record<string, unknown>>;
+      const { id } = request.params;
+      const body = request.body;
       return service.addEvents(id, Array.isArray(body) ? body : [body]);
     },
   );
 
   app.get(
     '/api/v1/contacts/:id',
-    { schema: { tags: ['contacts'], summary: 'A contact with its events and clocks', params: IdParams, response: { 200: ContactReply, ...errorResponses } } },
+    { config: { access: 'token' }, schema: { tags: ['contacts'], summary: 'A contact with its events and clocks', params: IdParams, response: { 200: ContactReply, ...errorResponses } } },
     async (request) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       const view = service.view(id);
       if (view === undefined) throw new NotFoundError(`no contact with id "${id}"`);
       return view;
@@ -95,6 +99,7 @@ export function contactRoutes(app: FastifyInstance, service: IngestService): voi
   app.get(
     '/api/v1/contacts',
     {
+      config: { access: 'token' },
       schema: {
         tags: ['contacts'],
         summary: 'List contacts, newest first, with cursor paging',
@@ -116,21 +121,21 @@ export function contactRoutes(app: FastifyInstance, service: IngestService): voi
       },
     },
     async (request) => {
-      const q = request.query as Record<string, string | number | undefined>;
+      const q = request.query;
       const status = typeof q.status === 'string' ? q.status.split(',').map((s) => s.trim()).filter((s) => s !== '') : undefined;
       for (const s of status ?? []) {
-        if (!STATUSES.includes(s)) throw new HttpError(400, `status: unknown value "${s}"; expected one of ${STATUSES.join(', ')}`, 'status');
+        if (!STATUSES.includes(s)) throw new ValidationError('status', `has an unknown value "${s}"; expected one of ${STATUSES.join(', ')}`, 'not-allowed');
       }
-      const limit = typeof q.limit === 'number' ? q.limit : 50;
+      const limit = q.limit ?? 50;
       const now = service.now();
       const rows = service.contacts.list({
         status,
-        standard: q.standard as string | undefined,
-        channel: q.channel as string | undefined,
-        category: q.category as string | undefined,
-        assignee: q.assignee as string | undefined,
-        receivedFrom: queryInstant(q.from as string | undefined, 'from'),
-        receivedTo: queryInstant(q.to as string | undefined, 'to'),
+        standard: q.standard,
+        channel: q.channel,
+        category: q.category,
+        assignee: q.assignee,
+        receivedFrom: queryInstant(q.from, 'from'),
+        receivedTo: queryInstant(q.to, 'to'),
         after: typeof q.cursor === 'string' ? decodeCursor(q.cursor) : undefined,
         limit: limit + 1,
         now,
@@ -147,15 +152,16 @@ export function contactRoutes(app: FastifyInstance, service: IngestService): voi
   app.get(
     '/api/v1/contacts/:id/clocks/:standard/explain',
     {
+      config: { access: 'token' },
       schema: {
         tags: ['contacts'],
         summary: 'The steps by which a clock\'s dueAt was reached',
-        params: Type.Object({ id: Type.String(), standard: Type.String() }),
+        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }), standard: Type.String({ minLength: 1, maxLength: 100 }) }),
         response: { 200: Type.Object({ standard: Type.String(), text: Type.String(), steps: Type.Array(Type.Object({}, { additionalProperties: true })) }, { additionalProperties: true }), ...errorResponses },
       },
     },
     async (request) => {
-      const { id, standard } = request.params as { id: string; standard: string };
+      const { id, standard } = request.params;
       if (service.contacts.byId(id) === undefined) throw new NotFoundError(`no contact with id "${id}"`);
       const clock = service.contacts.clocks(id).find((c) => c.standard === standard);
       if (clock === undefined) throw new NotFoundError(`contact "${id}" has no ${standard} clock`);

@@ -1,22 +1,48 @@
+// Health: anyone may ask whether Kept is up; only a token holder is told the details (database path, commits).
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { IngestService } from '../../ingest/service.js';
+import { tokenFrom } from '../access.js';
+import { databaseFault } from '../errors.js';
 
-export function healthRoutes(app: FastifyInstance, service: IngestService): void {
+const Health = Type.Object({
+  status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
+  reason: Type.Optional(Type.String({ description: 'degraded: why (e.g. database locked).' })),
+  uptimeSeconds: Type.Optional(Type.Number({ description: 'With a token only.' })),
+  database: Type.Optional(Type.String({ description: 'With a token only: the database file.' })),
+  commits: Type.Optional(Type.Number({ description: 'With a token only: write transactions committed since start.' })),
+});
+
+export function healthRoutes(instance: FastifyInstance, service: IngestService): void {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const started = Date.now();
+  const ping = service.connection.sqlite.prepare('SELECT 1');
   app.get(
     '/api/v1/health',
     {
-      config: { auth: false },
+      config: { access: 'public' },
       schema: {
         tags: ['health'],
-        summary: 'Is Kept up, and is its database answering?',
-        response: { 200: Type.Object({ status: Type.Literal('ok'), uptimeSeconds: Type.Number(), database: Type.String(), commits: Type.Number() }) },
+        summary: 'Is Kept up, and is its database answering? Details with a token.',
+        response: { 200: Health, 503: Health },
       },
     },
-    async () => {
-      service.connection.sqlite.prepare('SELECT 1').get();
-      return { status: 'ok' as const, uptimeSeconds: Math.round((Date.now() - started) / 1000), database: service.connection.sqlite.name, commits: service.writer.commits };
+    async (request, reply) => {
+      let reason: string | undefined;
+      try {
+        ping.get();
+      } catch (e) {
+        reason = databaseFault((e as { code?: unknown }).code)?.reason ?? 'the database does not answer';
+      }
+      const token = tokenFrom(request);
+      const trusted = token !== undefined && service.tokens.verify(token) !== undefined;
+      const body = {
+        status: reason === undefined ? ('ok' as const) : ('degraded' as const),
+        ...(reason !== undefined ? { reason } : {}),
+        ...(trusted ? { uptimeSeconds: Math.round((Date.now() - started) / 1000), database: service.connection.sqlite.name, commits: service.writer.commits } : {}),
+      };
+      return reply.status(reason === undefined ? 200 : 503).send(body);
     },
   );
 }

@@ -1,51 +1,76 @@
-// The live socket and the public status a website shows customers.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+// The live socket (bounded in total and per address) and the public status a website shows customers.
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import { UnavailableError } from '../../errors.js';
 import type { IngestService } from '../../ingest/service.js';
 import type { LiveHub } from '../../live/hub.js';
 import type { LiveService } from '../../live/live.js';
 import { LIVE_PATH } from '../../live/protocol.js';
-import { tokenFrom } from '../auth.js';
+import { ErrorReply } from '../schemas.js';
 
-/** Same-origin pages (the board) need no token; anything else shows an API token. */
-function mayListen(request: FastifyRequest, service: IngestService): boolean {
-  const origin = request.headers.origin;
-  if (typeof origin === 'string') {
-    try {
-      if (new URL(origin).host === request.headers.host) return true;
-    } catch {
-      return false;
-    }
+/** Open sockets in total and per address; a refused socket is told why and when to try again. */
+export class SocketQuota {
+  private readonly perAddress = new Map<string, number>();
+  private total = 0;
+  constructor(
+    private readonly maxTotal: number,
+    private readonly maxPerAddress: number,
+  ) {}
+
+  /** Takes a place for `address`, or throws a 503 naming the limit reached. */
+  take(address: string): () => void {
+    if (this.total >= this.maxTotal) throw new UnavailableError(`the live board has its most sockets open (${this.maxTotal}, KEPT_WS_MAX_CLIENTS): try again shortly`, 'too-many-sockets', 5);
+    const mine = this.perAddress.get(address) ?? 0;
+    if (mine >= this.maxPerAddress) throw new UnavailableError(`this address has ${mine} live sockets open, the most allowed (KEPT_WS_MAX_CLIENTS_PER_ADDRESS): close one first`, 'too-many-sockets', 5);
+    this.total++;
+    this.perAddress.set(address, mine + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.total--;
+      const left = (this.perAddress.get(address) ?? 1) - 1;
+      if (left <= 0) this.perAddress.delete(address);
+      else this.perAddress.set(address, left);
+    };
   }
-  const token = tokenFrom(request) ?? (request.query as { access_token?: string }).access_token;
-  return token !== undefined && service.tokens.verify(token) !== undefined;
+
+  get open(): number {
+    return this.total;
+  }
 }
 
-export function liveRoutes(app: FastifyInstance, service: IngestService, live: LiveService, hub: LiveHub): void {
+export function liveRoutes(instance: FastifyInstance, service: IngestService, live: LiveService, hub: LiveHub): void {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
+  const quota = new SocketQuota(app.config.wsMaxClients, app.config.wsMaxClientsPerAddress);
   app.get(
     LIVE_PATH,
     {
       websocket: true,
-      config: { auth: false },
+      // The board's own page (same origin) or an API token: see server/http/access.ts.
+      config: { access: 'board', tokenInQuery: true },
       schema: {
         tags: ['live'],
         summary: 'WebSocket: a snapshot of the board, then numbered deltas (see server/live/protocol.ts)',
-        querystring: Type.Object({ since: Type.Optional(Type.Integer({ minimum: 0 })), access_token: Type.Optional(Type.String()) }),
+        querystring: Type.Object({ since: Type.Optional(Type.Integer({ minimum: 0 })), access_token: Type.Optional(Type.String({ maxLength: 200 })) }),
+        response: { 401: ErrorReply, 429: ErrorReply, 503: ErrorReply },
       },
-      preValidation: async (request, reply) => {
-        if (!mayListen(request, service)) await reply.status(401).send({ statusCode: 401, error: 'Unauthorized', message: 'the live socket needs a same-origin page or an API token' });
+      preValidation: async (request) => {
+        // Counted before the upgrade, so a refused socket costs no snapshot.
+        // The place is given back when the connection closes, however the upgrade went.
+        request.raw.socket.once('close', quota.take(request.ip));
       },
     },
     (socket, request) => {
-      const { since } = request.query as { since?: number };
-      hub.add(socket, since ?? null);
+      hub.add(socket, request.query.since ?? null);
     },
   );
 
   app.get(
     '/api/v1/status/public',
     {
-      config: { auth: false },
+      config: { access: 'public' },
       schema: {
         tags: ['live'],
         summary: 'For the website: open now, next opening, and whether the centre is busy (no token; cacheable)',
@@ -66,7 +91,8 @@ export function liveRoutes(app: FastifyInstance, service: IngestService, live: L
       const now = service.now();
       const cal = service.calendars['customer-services'];
       const busy = live.busy(now);
-      void reply.header('cache-control', 'public, max-age=15').header('access-control-allow-origin', '*');
+      // Any website may read it (CORS), and embed the answer: it holds no personal data.
+      void reply.header('cache-control', 'public, max-age=15').header('access-control-allow-origin', '*').header('cross-origin-resource-policy', 'cross-origin');
       return {
         open: cal ? cal.isOpen(now) : true,
         nextOpening: new Date(cal ? cal.nextOpening(now) : now).toISOString(),
