@@ -2,7 +2,7 @@
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as schema from './schema.js';
 
@@ -17,8 +17,47 @@ export interface Connection {
 
 export const MIGRATIONS_FOLDER = join(import.meta.dirname, 'migrations');
 
+/**
+ * Takes group and world access off a file Kept owns, if it exists. Owner bits are kept as they are.
+ * A file owned by another user (EPERM) is left alone: it is not Kept's to change, and refusing to
+ * start over it would turn a deliberate shared set-up into an outage.
+ */
+function ownerOnly(path: string): void {
+  let mode: number;
+  try {
+    mode = statSync(path).mode;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  if ((mode & 0o077) === 0) return;
+  try {
+    chmodSync(path, mode & 0o700);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') throw e;
+  }
+}
+
+/**
+ * The database holds customers' names, addresses and messages: its folder (when Kept creates it)
+ * and its files are the owner's alone. The file is created 0600 before SQLite opens it, rather
+ * than narrowing `process.umask` around the open: umask is process-wide (other files being written
+ * at that moment would be affected) and cannot be set from worker threads. SQLite creates `-wal`
+ * and `-shm` with the database file's permissions; they are narrowed again after the open in case
+ * older, wider ones were left behind.
+ */
+function prepareFiles(file: string): void {
+  // `mode` applies only to folders this call creates. An existing folder is left as it is, neither
+  // widened nor narrowed: it may be shared (KEPT_DB=./kept.db puts the database in the working folder).
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  closeSync(openSync(file, 'a', 0o600)); // 'a': creates it if missing, never truncates an existing database
+  ownerOnly(file);
+}
+
 export function openDatabase(file: string): Connection {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  // ':memory:' and '' (a temporary database) have no files to protect.
+  const onDisk = file !== ':memory:' && file !== '';
+  if (onDisk) prepareFiles(file);
   const sqlite = new Database(file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
@@ -26,5 +65,6 @@ export function openDatabase(file: string): Connection {
   sqlite.pragma('busy_timeout = 5000');
   const db = drizzle(sqlite, { schema });
   migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+  if (onDisk) for (const suffix of ['-wal', '-shm']) ownerOnly(`${file}${suffix}`);
   return { sqlite, db, close: () => sqlite.close() };
 }

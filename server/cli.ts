@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CalendarError, type Closure } from './domain/calendar.js';
-import { DIVISIONS } from './domain/holidays.js';
+import { KeptError } from './errors.js';
+import { DIVISIONS, holidayListsFromGovUk, type HolidayImportResult } from './domain/holidays.js';
 import { InstantError, parseInstant } from './domain/time.js';
 import { evaluateStream, type EvaluateOptions, type EvaluateTotals } from './evaluate.js';
 import { DEFAULT_EVALUATE_THREADS as DEFAULT_THREADS, EvaluatePool, optionsFromSetup, type EvaluateSetup } from './evaluate-pool.js';
@@ -23,9 +24,17 @@ Commands:
   token create NAME   Create an API token for an integration; prints it once (stored hashed).
   token list          List tokens (names and dates, never the tokens).
   token revoke NAME   Revoke a token at once.
+  holidays import FILE
+             Import bank holidays from a GOV.UK-format bank-holidays.json (every division in it);
+             running clocks are recomputed. Prints the holidays added, removed and retitled.
+      --division NAME        only this division: ${DIVISIONS.join(', ')}
+      --replace              allow the import to remove bank holidays dated today or later
+                             (without it such a file is refused, exit code 2, and nothing changes)
   help       Show this text.
 
-The token commands use the database at KEPT_DB (default ./data/kept.db).
+The token and holidays commands use the database at KEPT_DB (default ./data/kept.db).
+Kept reads calendars when it starts: restart a running Kept after "holidays import", or import
+through the API instead (POST /api/v1/holidays/import).
 `;
 
 class UsageError extends Error {}
@@ -158,6 +167,59 @@ async function tokenCommand(args: string[]): Promise<void> {
   }
 }
 
+/** One division's outcome, for people: a summary line, then + added, - removed, ~ retitled. */
+function describeImport(r: HolidayImportResult): string {
+  const n = (count: number, one: string) => `${count} ${one}${count === 1 ? '' : 's'}`;
+  const change = r.added + r.removed + r.retitledHolidays.length === 0 ? 'no change' : `${r.added} added, ${r.removed} removed, ${r.retitledHolidays.length} retitled`;
+  const calendars = r.calendars.length === 0 ? 'no calendar uses it' : `calendars: ${r.calendars.join(', ')}`;
+  let text = `${r.division}: ${change}; ${n(r.movedClocks, 'clock')} moved (${n(r.recomputedContacts, 'contact')} recomputed; ${calendars})\n`;
+  for (const h of r.addedHolidays) text += `  + ${h.date}  ${h.title}\n`;
+  for (const h of r.removedHolidays) text += `  - ${h.date}  ${h.title}\n`;
+  for (const h of r.retitledHolidays) text += `  ~ ${h.date}  ${h.title} (was: ${h.previousTitle})\n`;
+  return text;
+}
+
+async function holidaysCommand(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { division: { type: 'string' }, replace: { type: 'boolean', default: false } },
+    strict: true,
+    allowPositionals: true,
+  });
+  const [verb, file, ...extra] = positionals;
+  if (verb !== 'import') throw new UsageError(`holidays: expected import FILE\n\n${USAGE}`);
+  if (file === undefined) throw new UsageError('holidays import FILE: which file? A GOV.UK-format bank-holidays.json');
+  if (extra.length > 0) throw new UsageError(`holidays import: one FILE only (also given: ${extra.join(' ')})`);
+  if (values.division !== undefined && !(DIVISIONS as readonly string[]).includes(values.division)) {
+    throw new UsageError(`--division "${values.division}": one of ${DIVISIONS.join(', ')}`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`${file}: ${(e as Error).message}`);
+  }
+  // Read and validated before the database is opened: a bad file touches nothing.
+  const lists = holidayListsFromGovUk(doc, values.division);
+  const { openDatabase } = await import('../db/connection.js');
+  const { IngestService } = await import('./ingest/service.js');
+  const { loadConfig } = await import('./config.js');
+  const config = loadConfig();
+  const connection = openDatabase(config.dbFile);
+  try {
+    // The same path as POST /api/v1/holidays/import: one transaction, guard, recompute, audit.
+    const service = new IngestService(connection, { packFamily: config.packFamily });
+    const results = await service.importHolidays(lists, 'cli', { replace: values.replace });
+    for (const r of results) process.stdout.write(describeImport(r));
+    // A running Kept holds calendars in memory from its start: it does not see this change until restarted.
+    if (results.some((r) => r.added + r.removed + r.retitledHolidays.length > 0)) {
+      process.stderr.write('Holidays imported. If Kept is running, restart it: it reads calendars when it starts.\n');
+    }
+  } finally {
+    connection.close();
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   try {
@@ -167,6 +229,9 @@ async function main(argv: string[]): Promise<void> {
         break;
       case 'token':
         await tokenCommand(rest);
+        break;
+      case 'holidays':
+        await holidaysCommand(rest);
         break;
       case undefined:
       case 'help':
@@ -178,7 +243,8 @@ async function main(argv: string[]): Promise<void> {
         throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
     }
   } catch (e) {
-    if (e instanceof UsageError || e instanceof CalendarError) fail(e.message);
+    // KeptError: a refusal that names its field and rule (a bad holiday file, an import that would remove holidays).
+    if (e instanceof UsageError || e instanceof CalendarError || e instanceof KeptError) fail(e.message);
     if (e instanceof TypeError && 'code' in e && String((e as { code: unknown }).code).startsWith('ERR_PARSE_ARGS')) fail(e.message);
     throw e;
   }

@@ -60,7 +60,6 @@ export const CSP_DIRECTIVES = {
 export async function buildApp({ config, service, logger = false }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logger === false ? false : loggerOptions(config.logLevel, logger === true ? undefined : logger),
-    disableRequestLogging: false,
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
     // Limits on the connection itself: a client that sends headers or a body slowly is cut off.
@@ -87,7 +86,9 @@ export async function buildApp({ config, service, logger = false }: AppOptions):
     frameguard: { action: 'deny' },
   });
   // Rate limits are opt-in per route (the public form) and by hand for failed credentials (access.ts).
-  await app.register(fastifyRateLimit, { global: false, cache: 10_000 });
+  await app.register(fastifyRateLimit, { global: false, cache: 20_000 });
+  // Before the access hook: a refused upgrade must still reach the plugin's onResponse, which closes the socket.
+  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
   const table = registerAccess(app, { tokens: service.tokens, failedAuthPerMinute: config.failedAuthPerMinute });
   app.decorate('routeAccess', table);
 
@@ -114,7 +115,6 @@ export async function buildApp({ config, service, logger = false }: AppOptions):
   // The docs page runs under its own CSP: swagger-ui's page needs its inline bootstrap script.
   await publicScope(app, fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true, transformStaticCSP: (header: string) => `${header}; frame-ancestors 'none'; base-uri 'none'` });
   await app.register(fastifyFormbody, { bodyLimit: config.bodyLimit });
-  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
 
   healthRoutes(app, service);
   contactRoutes(app, service);

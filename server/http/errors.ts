@@ -21,7 +21,9 @@ interface AjvError {
 export function validationError(errors: AjvError[], context: string): ValidationError {
   const pick = errors.find((e) => e.keyword === 'required' || e.keyword === 'additionalProperties') ?? errors.find((e) => e.keyword === 'const' || e.keyword === 'enum') ?? errors[0]!;
   const missing = pick.keyword === 'required' ? String(pick.params.missingProperty) : pick.keyword === 'additionalProperties' ? String(pick.params.additionalProperty) : undefined;
-  const field = fieldOf(pick.instancePath, missing) || context;
+  const path = fieldOf(pick.instancePath, missing);
+  // A body that is an array names its items from the body: `body[0].type`, never a bare `[0].type`.
+  const field = path === '' ? context : path.startsWith('[') ? `${context}${path}` : path;
   if (pick.keyword === 'required') return new ValidationError(field, 'is required', 'required');
   if (pick.keyword === 'additionalProperties') return new ValidationError(field, 'is not a known field', 'unknown-field');
   if (pick.keyword === 'const' || pick.keyword === 'anyOf') {

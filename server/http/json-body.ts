@@ -65,7 +65,8 @@ export function parseJsonBody(text: string, root = 'body'): unknown {
 }
 
 export function registerJsonParser(app: FastifyInstance): void {
-  app.removeContentTypeParser('application/json');
+  // No route takes plain text: without this, Fastify's own text/plain parser would hand a route a string (a 400, not a 415).
+  app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     try {
       requireUtf8(request, ['application/json']);

@@ -1,5 +1,6 @@
 // Every channel's way in: validate → store with its events in one (group-committed) transaction →
 // recompute the contact's clocks → tell listeners (the live hub) once the data is durable.
+import { ConflictError, NotFoundError, UnprocessableError } from '../errors.js';
 import { hash, randomUUID } from 'node:crypto';
 import type { Connection } from '../../db/connection.js';
 import { ALWAYS, type Closure } from '../domain/calendar.js';
@@ -8,15 +9,14 @@ import { parseContact, parseEvent } from '../domain/contact.js';
 import { ContactError, type Clock, type Contact, type ContactEvent } from '../domain/model.js';
 import { clockToJson, type ClockJson } from '../domain/json.js';
 import { packInForce } from '../domain/standards.js';
-import type { HolidayList } from '../domain/holidays.js';
+import { compareHolidays, ukDateOf, type HolidayChanges, type HolidayImportResult, type HolidayList } from '../domain/holidays.js';
 import { AuditStore } from '../store/audit.js';
 import { CalendarStore } from '../store/calendars.js';
 import { ContactStore, type ContactRow, type Customer, type EventRow } from '../store/contacts.js';
 import { TokenStore } from '../store/tokens.js';
 import { GroupCommitWriter } from '../store/writer.js';
 
-export class NotFoundError extends Error {}
-export class ConflictError extends Error {}
+export { ConflictError, NotFoundError } from '../errors.js';
 
 /** What a channel hands in: the contact of STANDARDS §8 plus what the advisor needs to see. */
 export interface ContactInput {
@@ -141,9 +141,10 @@ export class IngestService {
 
   constructor(
     readonly connection: Connection,
-    options: { packFamily?: string; now?: () => number } = {},
+    options: { packFamily?: string; now?: () => number; maxEventsPerContact?: number } = {},
   ) {
     this.now = options.now ?? Date.now;
+    this.maxEventsPerContact = options.maxEventsPerContact ?? 1000;
     this.packFamily = options.packFamily ?? 'livewest';
     this.contacts = new ContactStore(connection.sqlite);
     this.calendarStore = new CalendarStore(connection.sqlite);
@@ -155,6 +156,8 @@ export class IngestService {
   }
 
   readonly now: () => number;
+  /** Events one contact may hold (KEPT_MAX_EVENTS_PER_CONTACT): every write recomputes from all of them. */
+  readonly maxEventsPerContact: number;
 
   get calendars(): CalendarSet {
     return this.calendarSet;
@@ -209,6 +212,9 @@ export class IngestService {
   async createContact(input: ContactInput): Promise<{ created: boolean; contact: ContactView }> {
     // Validate before queueing: bad input never reaches the transaction.
     const parsed = parseContact({ ...input, id: undefined });
+    if (parsed.events.length > this.maxEventsPerContact) {
+      throw new UnprocessableError('events', `has ${parsed.events.length} events; at most ${this.maxEventsPerContact} are kept per contact (KEPT_MAX_EVENTS_PER_CONTACT)`, 'too-many-events');
+    }
     const packFamily = this.packFamily;
     packInForce(packFamily, parsed.receivedAt);
     const contentHash = canonicalHash({
@@ -305,6 +311,14 @@ export class IngestService {
         added++;
       }
       if (added === 0) return { added, change: null };
+      // seq is now the contact's event count; past the cap the savepoint rolls this job back.
+      if (seq > this.maxEventsPerContact) {
+        throw new UnprocessableError(
+          rawEvents.length === 1 ? 'event' : 'events',
+          `contact "${contactId}" would hold ${seq} events; at most ${this.maxEventsPerContact} are kept per contact (KEPT_MAX_EVENTS_PER_CONTACT): open a new contact for new work`,
+          'too-many-events',
+        );
+      }
       const all = this.contacts.events(contactId);
       try {
         const { clocks, row: updated } = this.recompute(row, all, now);
@@ -429,34 +443,94 @@ export class IngestService {
     });
   }
 
-  /** Imports one division's holidays (GOV.UK format) and recomputes every calendar using it. */
-  async importHolidays(list: HolidayList, actor: string): Promise<CalendarChangeResult & { added: number; removed: number; calendars: string[] }> {
-    const using = this.calendarStore.all().filter((c) => c.division === list.division).map((c) => c.id);
-    let diff = { added: 0, removed: 0 };
+  /**
+   * Imports GOV.UK holiday lists (one per division) in one transaction, with the recompute of
+   * every running clock on a calendar using them; one audit entry per division. Adding holidays
+   * needs nothing; an import that would remove a bank holiday dated today or later (UK date, by
+   * `now()`) is refused (422) unless `replace` is set, and then no division changes, so a
+   * truncated or wrong file cannot silently give staff working days they do not have.
+   */
+  async importHolidays(lists: readonly HolidayList[], actor: string, options: { replace?: boolean } = {}): Promise<HolidayImportResult[]> {
+    const replace = options.replace === true;
     const previous = this.calendarSet;
     const outcome = await this.writer
       .write(() => {
+        // Compared inside the transaction: the stored list is the one being replaced, even if
+        // another import ran since the request arrived.
         const now = this.now();
-        diff = this.calendarStore.replaceHolidays(list);
-        this.calendarSet = this.loadCalendars();
-        let recomputedContacts = 0;
-        let movedClocks = 0;
+        const plans = lists.map((list) => ({ list, changes: compareHolidays(this.calendarStore.holidays(list.division)?.holidays ?? [], list.holidays) }));
+        if (!replace) this.refuseFutureRemovals(plans, ukDateOf(now));
+        const changed = plans.filter(({ changes: c }) => c.added.length + c.removed.length + c.retitled.length > 0);
+        for (const { list } of changed) this.calendarStore.replaceHolidays(list);
+        if (changed.length > 0) this.calendarSet = this.loadCalendars();
+        const calendars = this.calendarStore.all();
         const changes: ContactChange[] = [];
-        for (const id of using) {
-          this.calendarStore.touch(id, now);
-          const r = this.recomputeRunning(id, now);
-          recomputedContacts += r.recomputedContacts;
-          movedClocks += r.movedClocks;
-          changes.push(...r.changes);
-        }
-        this.audit.record(now, actor, 'holidays.import', { division: list.division, ...diff, calendars: using, recomputedContacts, movedClocks });
-        return { recomputedContacts, movedClocks, changes };
+        const results = plans.map(({ list, changes: c }): HolidayImportResult => {
+          const using = calendars.filter((cal) => cal.division === list.division).map((cal) => cal.id);
+          let recomputedContacts = 0;
+          let movedClocks = 0;
+          if (changed.some((p) => p.list === list)) {
+            for (const id of using) {
+              this.calendarStore.touch(id, now);
+              const r = this.recomputeRunning(id, now);
+              recomputedContacts += r.recomputedContacts;
+              movedClocks += r.movedClocks;
+              changes.push(...r.changes);
+            }
+          }
+          this.audit.record(now, actor, 'holidays.import', {
+            division: list.division,
+            added: c.added.length,
+            removed: c.removed.length,
+            retitled: c.retitled.length,
+            // Removals are the edit that can hurt: the dates are kept so the audit says which.
+            removedDates: c.removed.map((h) => h.date),
+            replace,
+            calendars: using,
+            recomputedContacts,
+            movedClocks,
+          });
+          return {
+            division: list.division,
+            added: c.added.length,
+            removed: c.removed.length,
+            addedHolidays: c.added,
+            removedHolidays: c.removed,
+            retitledHolidays: c.retitled,
+            calendars: using,
+            recomputedContacts,
+            movedClocks,
+          };
+        });
+        return { results, changes };
       })
       .catch((e: unknown) => {
         this.calendarSet = previous;
         throw e;
       });
     this.publish(outcome.changes);
-    return { recomputedContacts: outcome.recomputedContacts, movedClocks: outcome.movedClocks, ...diff, calendars: using };
+    return outcome.results;
   }
+
+  /** Throws a 422 naming the (first) division whose import would remove bank holidays dated `today` or later. */
+  private refuseFutureRemovals(plans: ReadonlyArray<{ list: HolidayList; changes: HolidayChanges }>, today: string): void {
+    const refused = plans
+      .map(({ list, changes }) => ({ division: list.division, future: changes.removed.filter((h) => h.date >= today) }))
+      .filter((r) => r.future.length > 0);
+    if (refused.length === 0) return;
+    const first = refused[0]!;
+    const others = refused.slice(1);
+    const SHOWN = 10;
+    const listed = first.future.slice(0, SHOWN).map((h) => `${h.date} ${h.title}`).join(', ');
+    const more = first.future.length > SHOWN ? ` and ${first.future.length - SHOWN} more` : '';
+    const also = others.length > 0 ? `; ${others.map((o) => `${o.division} would remove ${o.future.length}`).join(', ')} as well` : '';
+    const n = first.future.length;
+    throw new UnprocessableError(
+      first.division,
+      `the file would remove ${n} bank holiday${n === 1 ? '' : 's'} dated ${today} or later (${listed}${more})${also}; nothing was changed. ` +
+        'Import with replace (?replace=true, or --replace on the command line) if they really are no longer holidays',
+      'would-remove-holidays',
+    );
+  }
+
 }

@@ -2,7 +2,7 @@
 import type { Sqlite } from '../../db/connection.js';
 import { CompiledCalendar, STANDARD_WEEKLY_HOURS, type Closure, type WeeklyHours } from '../domain/calendar.js';
 import { BUNDLED_BANK_HOLIDAYS } from '../domain/defaults.js';
-import { DIVISIONS, holidaysFromGovUk, type HolidayList } from '../domain/holidays.js';
+import { compareHolidays, DIVISIONS, holidaysFromGovUk, type HolidayChanges, type HolidayList } from '../domain/holidays.js';
 import { HOUR } from '../domain/time.js';
 
 export interface CalendarRow {
@@ -66,14 +66,16 @@ export class CalendarStore {
     return { division, holidays: rows, coveredFrom: `${rows[0]!.date.slice(0, 4)}-01-01`, coveredTo: `${rows[rows.length - 1]!.date.slice(0, 4)}-12-31` };
   }
 
-  /** Replaces a division's holidays; returns how many dates were added and removed. */
-  replaceHolidays(list: HolidayList): { added: number; removed: number } {
-    const before = new Set((this.sqlite.prepare('SELECT date FROM holidays WHERE division = ?').all(list.division) as Array<{ date: string }>).map((r) => r.date));
-    const after = new Set(list.holidays.map((h) => h.date));
+  /**
+   * Replaces a division's holidays with the list as given; returns what changed. Callers decide
+   * first whether the change is allowed (IngestService.importHolidays guards removals).
+   */
+  replaceHolidays(list: HolidayList): HolidayChanges {
+    const changes = compareHolidays(this.holidays(list.division)?.holidays ?? [], list.holidays);
     this.sqlite.prepare('DELETE FROM holidays WHERE division = ?').run(list.division);
     const insert = this.sqlite.prepare('INSERT INTO holidays (division, date, title) VALUES (?, ?, ?)');
     for (const h of list.holidays) insert.run(list.division, h.date, h.title);
-    return { added: [...after].filter((d) => !before.has(d)).length, removed: [...before].filter((d) => !after.has(d)).length };
+    return changes;
   }
 
   closures(calendarId: string): ClosureRow[] {

@@ -200,8 +200,13 @@ describe('a browser', () => {
     expect(page).toContain('<form method="post" action="/forms/contact"');
     expect(page).toContain('<legend>What is it about?</legend>');
     expect(page).toContain('<label for="message">Your message (required)</label>');
-    expect(page).toMatch(/:focus-visible\{outline:3px/);
+    // The look is the linked stylesheet (the CSP allows no inline style), focus styles included.
+    expect(page).toContain('<link rel="stylesheet" href="/forms/contact.css">');
+    expect(page).not.toContain('<style');
     expect(page).not.toContain('<script');
+    const css = await inject('GET', '/forms/contact.css');
+    expect([css.status, css.headers['content-type']]).toEqual([200, 'text/css; charset=utf-8']);
+    expect(css.body).toMatch(/:focus-visible\{outline:3px/);
     // Every input and textarea (radios included) has a label tied to its id.
     const ids = [...page.matchAll(/<(?:input|textarea)[^>]* id="([^"]+)"/g)].map((m) => m[1]!);
     expect(ids).toEqual(expect.arrayContaining(['formType', 'formType-complaint', 'subject', 'message', 'name', 'email', 'phone', 'address', 'reference', 'preferredContact', 'accessibilityNeeds', 'website']));
@@ -250,10 +255,17 @@ describe('a browser', () => {
     for (let i = 0; i < 10; i++) expect((await form({ message: `Message ${i}`, website: 'bot' }, {}, ip)).status).toBe(303);
     const limited = await form({ message: 'One more' }, {}, ip);
     expect(limited.status).toBe(429);
-    expect(limited.headers['retry-after']).toBe('60');
+    // Retry-After: the seconds left in this address's minute.
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(55);
+    expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
+    expect(limited.headers['content-type']).toMatch(/^text\/html/);
+    expect(limited.body).toContain('<title>Error: Contact us</title>');
     expect(limited.body).toContain('Wait a minute');
     expect(limited.body).toContain('>One more</textarea>');
-    expect((await inject('POST', FORM, { message: 'As JSON' }, {}, ip)).status).toBe(429);
+    const script = await inject('POST', FORM, { message: 'As JSON' }, {}, ip);
+    expect(script.status).toBe(429);
+    expect(script.headers['retry-after']).toBe(limited.headers['retry-after']);
+    expect(script.json()).toMatchObject({ statusCode: 429, error: 'Too Many Requests', message: expect.stringMatching(/^too many posts to the form from this address \(10 a minute\): wait \d+ s$/) });
     expect((await form({ message: 'Another address', website: 'bot' }, {}, '192.0.2.78')).status).toBe(303);
   });
 });

@@ -1,15 +1,18 @@
 // Calendars: read them; import GOV.UK holidays; add and remove closures (running clocks recomputed).
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { DIVISIONS, holidaysFromGovUk } from '../../domain/holidays.js';
+import { DIVISIONS, holidayListsFromGovUk } from '../../domain/holidays.js';
 import { InstantError, parseInstant } from '../../domain/time.js';
 import { NotFoundError, type IngestService } from '../../ingest/service.js';
-import { HttpError } from '../errors.js';
+import { ValidationError } from '../../errors.js';
 import { errorResponses } from '../schemas.js';
 
 const Recomputed = { recomputedContacts: Type.Integer(), movedClocks: Type.Integer() };
 
-export function calendarRoutes(app: FastifyInstance, service: IngestService): void {
+export function calendarRoutes(instance: FastifyInstance, service: IngestService): void {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
+  const CalendarParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
   const describe = (id: string) => {
     const row = service.calendarStore.byId(id);
     if (row === undefined) throw new NotFoundError(`no calendar "${id}"`);
@@ -32,23 +35,24 @@ export function calendarRoutes(app: FastifyInstance, service: IngestService): vo
     };
   };
 
-  app.get('/api/v1/calendars', { schema: { tags: ['calendars'], summary: 'Every calendar' } }, async () => ({
+  app.get('/api/v1/calendars', { config: { access: 'token' }, schema: { tags: ['calendars'], summary: 'Every calendar' } }, async () => ({
     items: service.calendarStore.all().map((c) => describe(c.id)),
   }));
 
   app.get(
     '/api/v1/calendars/:id',
-    { schema: { tags: ['calendars'], summary: 'One calendar: hours, holidays, closures, open now', params: Type.Object({ id: Type.String() }), response: { ...errorResponses } } },
-    async (request) => describe((request.params as { id: string }).id),
+    { config: { access: 'token' }, schema: { tags: ['calendars'], summary: 'One calendar: hours, holidays, closures, open now', params: CalendarParams, response: { 200: Type.Object({ id: Type.String() }, { additionalProperties: true }), ...errorResponses } } },
+    async (request) => describe(request.params.id),
   );
 
   app.post(
     '/api/v1/calendars/:id/closures',
     {
+      config: { access: 'token' },
       schema: {
         tags: ['calendars'],
         summary: 'Add a closure (whole or part days); running clocks are recomputed in the same transaction',
-        params: Type.Object({ id: Type.String() }),
+        params: CalendarParams,
         body: Type.Object(
           {
             from: Type.String({ description: 'ISO-8601 with offset' }),
@@ -61,18 +65,18 @@ export function calendarRoutes(app: FastifyInstance, service: IngestService): vo
       },
     },
     async (request, reply) => {
-      const { id } = request.params as { id: string };
-      const body = request.body as { from: string; to: string; reason?: string };
+      const { id } = request.params;
+      const body = request.body;
       const instant = (v: string, field: string) => {
         try {
           return parseInstant(v);
         } catch (e) {
-          throw new HttpError(400, `${field}: ${(e as InstantError).message}`, field);
+          throw new ValidationError(field, (e as InstantError).message);
         }
       };
       const from = instant(body.from, 'from');
       const to = instant(body.to, 'to');
-      if (to <= from) throw new HttpError(400, 'to: must be after from', 'to');
+      if (to <= from) throw new ValidationError('to', 'must be after from');
       const result = await service.addClosure(id, { from, to, ...(body.reason ? { reason: body.reason } : {}) }, request.tokenName ?? 'api');
       return reply.status(201).send(result);
     },
@@ -81,15 +85,16 @@ export function calendarRoutes(app: FastifyInstance, service: IngestService): vo
   app.delete(
     '/api/v1/calendars/:id/closures/:closureId',
     {
+      config: { access: 'token' },
       schema: {
         tags: ['calendars'],
         summary: 'Remove a closure; running clocks are recomputed',
-        params: Type.Object({ id: Type.String(), closureId: Type.Integer() }),
+        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }), closureId: Type.Integer({ minimum: 1 }) }),
         response: { 200: Type.Object(Recomputed), ...errorResponses },
       },
     },
     async (request) => {
-      const { id, closureId } = request.params as { id: string; closureId: number };
+      const { id, closureId } = request.params;
       return service.removeClosure(id, closureId, request.tokenName ?? 'api');
     },
   );
@@ -97,28 +102,30 @@ export function calendarRoutes(app: FastifyInstance, service: IngestService): vo
   app.post(
     '/api/v1/holidays/import',
     {
+      config: { access: 'token' },
       bodyLimit: 5 * 1024 * 1024,
       schema: {
         tags: ['calendars'],
         summary: 'Import bank holidays from a GOV.UK-format bank-holidays.json',
-        description: 'Every division in the file (or only ?division=) replaces the stored list; calendars using it have their running clocks recomputed.',
-        querystring: Type.Object({ division: Type.Optional(Type.Union(DIVISIONS.map((d) => Type.Literal(d)))) }),
+        description:
+          'Every division in the file (or only ?division=) replaces the stored list, all in one transaction; calendars using it have their running clocks recomputed. ' +
+          'Dates must be real days in 2000–2199 and titles strings. Adding holidays needs nothing; an import that would remove bank holidays dated today or later ' +
+          'is refused (422, naming the division and the dates) unless ?replace=true. The answer lists, per division, the holidays added, removed and retitled.',
+        querystring: Type.Object({
+          division: Type.Optional(Type.Union(DIVISIONS.map((d) => Type.Literal(d)))),
+          replace: Type.Optional(Type.Boolean({ description: 'allow the import to remove bank holidays dated today or later' })),
+        }),
         body: Type.Object({}, { additionalProperties: true }),
       },
     },
     async (request) => {
-      const doc = request.body as Record<string, unknown>;
-      const { division } = request.query as { division?: string };
-      const divisions = division !== undefined ? [division] : DIVISIONS.filter((d) => d in doc);
-      if (divisions.length === 0) throw new HttpError(400, `body: no GOV.UK division found (expected keys ${DIVISIONS.join(', ')})`, 'body');
-      const lists = divisions.map((d) => holidaysFromGovUk(doc, d)); // validate all before changing any
-      const results = [];
-      for (const list of lists) results.push({ division: list.division, ...(await service.importHolidays(list, request.tokenName ?? 'api')) });
-      return { divisions: results };
+      const { division, replace } = request.query as { division?: string; replace?: boolean };
+      const lists = holidayListsFromGovUk(request.body, division); // every division validated before any is stored
+      return { divisions: await service.importHolidays(lists, request.tokenName ?? 'api', { replace: replace === true }) };
     },
   );
 
-  app.get('/api/v1/audit', { schema: { tags: ['calendars'], summary: 'Recent audit entries (calendar edits and their recomputes)' } }, async () => ({
+  app.get('/api/v1/audit', { config: { access: 'token' }, schema: { tags: ['calendars'], summary: 'Recent audit entries (calendar edits and their recomputes)' } }, async () => ({
     items: service.audit.recent().map((a) => ({ ...a, at: new Date(a.at).toISOString() })),
   }));
 }
