@@ -34,12 +34,54 @@ export class KeptError extends Error {
   }
 }
 
-/** Bad input: names the field and the rule; the message is `field: rule`. */
+/** One step of a field path: a property name or an array index. */
+export type PathStep = string | number;
+
+/** `events[0].at` → ['events', 0, 'at']. One linear pass; a name with dots or brackets in it stays whole. */
+export function parseFieldPath(field: string): PathStep[] {
+  const steps: PathStep[] = [];
+  let name = '';
+  for (let i = 0; i < field.length; i++) {
+    const c = field[i]!;
+    if (c === '.') {
+      if (name !== '') steps.push(name);
+      name = '';
+    } else if (c === '[') {
+      const close = field.indexOf(']', i);
+      const index = close === -1 ? '' : field.slice(i + 1, close);
+      if (close === -1 || !/^\d{1,9}$/.test(index)) {
+        name += c;
+        continue;
+      }
+      if (name !== '') steps.push(name);
+      name = '';
+      steps.push(Number(index));
+      i = close;
+    } else name += c;
+  }
+  if (name !== '') steps.push(name);
+  return steps;
+}
+
+/** ['events', 0, 'at'] → `events[0].at` */
+export function formatFieldPath(path: readonly PathStep[]): string {
+  return path.reduce<string>((acc, step) => (typeof step === 'number' ? `${acc}[${step}]` : acc === '' ? step : `${acc}.${step}`), '');
+}
+
+/** Bad input: names the field and the rule; the message is `field: rule`; `path` is the field, structured. */
 export class ValidationError extends KeptError {
   declare readonly field: string;
   declare readonly rule: string;
-  constructor(field: string, rule: string, code = 'invalid') {
-    super(400, code, `${field}: ${rule}`, { field, rule });
+  readonly path: readonly PathStep[];
+  constructor(field: string, rule: string, code = 'invalid', extra?: Record<string, unknown>) {
+    super(400, code, `${field}: ${rule}`, { field, rule, ...(extra !== undefined ? { extra } : {}) });
+    this.path = parseFieldPath(field);
+  }
+
+  /** The same error at another path (an adapter naming its own field for the service's). */
+  at(path: readonly PathStep[]): ValidationError {
+    const Same = this.constructor as new (field: string, rule: string, code?: string, extra?: Record<string, unknown>) => ValidationError;
+    return new Same(formatFieldPath(path), this.rule, this.code, this.extra);
   }
 }
 

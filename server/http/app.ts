@@ -57,6 +57,11 @@ export const CSP_DIRECTIVES = {
   objectSrc: ["'none'"],
 };
 
+/** The API docs' policy: the app's, with inline styles allowed for swagger-ui's renderer. */
+export const DOCS_CSP = Object.fromEntries(
+  Object.entries({ ...CSP_DIRECTIVES, styleSrc: ["'self'", "'unsafe-inline'"], scriptSrcAttr: ["'none'"] }).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), v]),
+);
+
 export async function buildApp({ config, service, logger = false }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logger === false ? false : loggerOptions(config.logLevel, logger === true ? undefined : logger),
@@ -112,8 +117,9 @@ export async function buildApp({ config, service, logger = false }: AppOptions):
       ],
     },
   });
-  // The docs page runs under its own CSP: swagger-ui's page needs its inline bootstrap script.
-  await publicScope(app, fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true, transformStaticCSP: (header: string) => `${header}; frame-ancestors 'none'; base-uri 'none'` });
+  // The docs pages run under their own CSP: the same as the app's, except that swagger-ui injects
+  // <style> elements as it renders (styles only: scripts stay 'self').
+  await publicScope(app, fastifySwaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP });
   await app.register(fastifyFormbody, { bodyLimit: config.bodyLimit });
 
   healthRoutes(app, service);

@@ -325,12 +325,9 @@ export class IngestService {
         return { added, change: { contactId, contact: updated, clocks, at: now } as ContactChange };
       } catch (e) {
         // Name the caller's field, not the stored position.
-        if (e instanceof ContactError) {
-          const m = /^events\[(\d+)\]\.(.*)$/.exec(e.field);
-          if (m !== null) {
-            const index = Number(m[1]) - (seq - added);
-            if (index >= 0) throw new ContactError(rawEvents.length === 1 ? `event.${m[2]}` : `events[${index}].${m[2]}`, e.rule);
-          }
+        if (e instanceof ContactError && e.path[0] === 'events' && typeof e.path[1] === 'number') {
+          const index = e.path[1] - (seq - added);
+          if (index >= 0) throw e.at(rawEvents.length === 1 ? ['event', ...e.path.slice(2)] : ['events', index, ...e.path.slice(2)]);
         }
         throw e;
       }

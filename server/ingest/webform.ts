@@ -47,13 +47,13 @@ export interface FormSubmission {
 function text(f: FormFields, name: FormField, required = false): string | undefined {
   const v = f[name];
   if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) {
-    if (required) throw new ContactError(name, 'is required');
+    if (required) throw new ContactError(name, 'is required', 'required');
     return undefined;
   }
   if (typeof v !== 'string') throw new ContactError(name, 'must be text');
   const t = v.trim();
   const max = FIELD_LIMITS[name];
-  if (t.length > max) throw new ContactError(name, `must be at most ${max} characters`);
+  if (t.length > max) throw new ContactError(name, `must be at most ${max} characters`, 'too-long', { maxLength: max });
   return t;
 }
 
@@ -76,9 +76,9 @@ export function parseForm(f: FormFields): FormSubmission {
   if (preferred !== undefined && !(PREFERRED as readonly string[]).includes(preferred)) throw new ContactError('preferredContact', `must be one of ${PREFERRED.join(', ')}`);
   const address = text(f, 'address');
   // The way the customer asked to be answered must be one we can use.
-  if (preferred === 'email' && email === undefined) throw new ContactError('email', 'is required when the preferred contact is email');
-  if ((preferred === 'phone' || preferred === 'sms') && phone === undefined) throw new ContactError('phone', `is required when the preferred contact is ${preferred}`);
-  if (preferred === 'letter' && address === undefined) throw new ContactError('address', 'is required when the preferred contact is letter');
+  if (preferred === 'email' && email === undefined) throw new ContactError('email', 'is required when the preferred contact is email', 'required');
+  if ((preferred === 'phone' || preferred === 'sms') && phone === undefined) throw new ContactError('phone', `is required when the preferred contact is ${preferred}`, 'required');
+  if (preferred === 'letter' && address === undefined) throw new ContactError('address', 'is required when the preferred contact is letter', 'required');
   const submittedAt = text(f, 'submittedAt');
   if (submittedAt !== undefined) {
     try {

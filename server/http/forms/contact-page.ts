@@ -47,14 +47,13 @@ const LABELS: Record<FormField, string> = {
   submittedAt: 'Submitted at',
 };
 
-const LIMIT_RULE = /^must be at most (\d+) characters$/;
 
 /** The error as a person should read it: what to do, in plain words. */
 function friendly(e: ContactError): string {
   const field = e.field as FormField;
   const either = 'or choose another way for us to reply';
-  const max = LIMIT_RULE.exec(e.rule);
-  if (max !== null) return `${(LABELS[field] ?? e.field).replace(' (required)', '')} must be ${max[1]} characters or fewer`;
+  // Decided by the error's code and facts, never by reading its wording.
+  if (e.code === 'too-long') return `${(LABELS[field] ?? e.field).replace(' (required)', '')} must be ${String(e.extra?.maxLength)} characters or fewer`;
   switch (field) {
     case 'message':
       return 'Enter your message';
@@ -63,9 +62,9 @@ function friendly(e: ContactError): string {
     case 'preferredContact':
       return 'Choose how you would like us to reply';
     case 'email':
-      return e.rule.startsWith('is required') ? `Enter your email address, ${either}` : 'Enter an email address in the correct format, like name@example.com';
+      return e.code === 'required' ? `Enter your email address, ${either}` : 'Enter an email address in the correct format, like name@example.com';
     case 'phone':
-      return e.rule.startsWith('is required') ? `Enter your phone number, ${either}` : 'Enter a phone number, like 01632 960 001 or 07700 900 982';
+      return e.code === 'required' ? `Enter your phone number, ${either}` : 'Enter a phone number, like 01632 960 001 or 07700 900 982';
     case 'address':
       return `Enter your postal address, ${either}`;
     default:
