@@ -1,18 +1,50 @@
-// Email: a raw RFC 5322 message, parsed with mailparser. Message-ID is the key; To/Cc decide the
-// route; mail from the organisation that answers a stored message becomes its `replied` event.
-import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+// Email: a raw RFC 5322 message, streamed to mailparser on a worker thread. Message-ID is the key;
+// To/Cc decide the route; mail from the organisation that answers a stored message becomes its `replied` event.
+import { createRequire } from 'node:module';
+import type { Readable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
 import type { Config } from '../config.js';
 import { ContactError } from '../domain/model.js';
-import { MINUTE, formatInstant, parseInstant } from '../domain/time.js';
-import { NotFoundError, type ContactView, type IngestService } from './service.js';
+import { EARLIEST_INSTANT, LATEST_INSTANT, MINUTE, formatInstant, parseInstant } from '../domain/time.js';
+import { NotFoundError, PayloadTooLargeError, UnavailableError } from '../errors.js';
+import type { ContactView, IngestService } from './service.js';
 
 /** The summary keeps the start of the text body. */
 export const SUMMARY_CHARS = 2000;
 const SUBJECT_CHARS = 1000;
+/** Of the text body only this much comes back from the parser: the summary needs the start only. */
+const TEXT_KEPT_CHARS = 64 * 1024;
+/** Attachments listed in `source` (the rest are counted): a message may carry up to 1,000 MIME parts. */
+const LISTED_ATTACHMENTS = 100;
+/**
+ * Addresses read from one header. Handing 250,000 parsed addresses (a 1 MB Cc) from the parsing
+ * thread cost the main thread 140–200 ms to unpack; a message to more people than this is routed
+ * by the first ones.
+ */
+const MAX_ADDRESSES = 1000;
+/** A Date header longer than this is not a date; it is neither parsed nor quoted whole in the note. */
+const DATE_CHARS = 200;
+/**
+ * `stallMs`: the parser is given up on when it has owed an answer this long without a word (a chunk
+ * not consumed, or no result after the last byte): whatever the message does to mailparser, one
+ * request cannot hold a parsing thread longer than this without showing progress. (An object so the
+ * tests can shorten it.)
+ */
+export const mailParsing = { stallMs: 10_000 };
+/** Bytes handed to the parsing thread and not yet consumed by it; past this the upload is paused. */
+const WINDOW_BYTES = 1024 * 1024;
+/** Parsing threads. Mail is a few thousand messages a day: two keep a slow message from queueing the rest. */
+const MAIL_THREADS = 2;
+/** Messages waiting for a parsing thread before new ones are told to come back later (503). */
+const MAX_WAITING = 32;
+/** HTML bodies larger than this are not converted to text (the summary is then empty): it bounds the thread's work. */
+const MAX_HTML_TO_TEXT = 4 * 1024 * 1024;
 
 /** Mail from the organisation that answers nothing Kept has stored: 404 naming the header. */
 export class UnansweredEmailError extends NotFoundError {
-  readonly field = 'In-Reply-To';
+  constructor(message: string) {
+    super(message, 'In-Reply-To', 'unanswered-reply');
+  }
 }
 
 export type EmailOutcome =
@@ -25,40 +57,110 @@ export type EmailOutcome =
   /** An automatic reply from the organisation (auto-acknowledgement, out-of-office): not a reply (202). */
   | { kind: 'ignored'; reason: string; messageId: string };
 
-interface Mailbox {
+export interface Mailbox {
   address: string;
   name: string;
 }
 
-function addresses(a: AddressObject | AddressObject[] | undefined): Mailbox[] {
-  const list = a === undefined ? [] : Array.isArray(a) ? a : [a];
+/** What the parsing thread reports about a message: plain data, bounded, nothing of the attachments but their size. */
+export interface MailFacts {
+  messageId: string | undefined;
+  subject: string | undefined;
+  inReplyTo: string | undefined;
+  /** The newest 100 References ids at most (mailparser's reading). */
+  references: string[];
+  /** Each list holds the header's first MAX_ADDRESSES addresses. */
+  from: Mailbox[];
+  to: Mailbox[];
+  cc: Mailbox[];
+  bcc: Mailbox[];
+  deliveredTo: Mailbox[];
+  /** The top-level header lines as written (folded), in order; bounded by mailparser's 1 MiB per MIME part. */
+  headerLines: Array<{ key: string; line: string }>;
+  attachments: Array<{ filename: string | null; contentType: string; size: number }>;
+  /** Attachments beyond those listed. */
+  moreAttachments: number;
+  /** The first TEXT_KEPT_CHARS of the text body (HTML converted when there is no text part). */
+  text: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scans of header text. The text is the sender's: every scan here is one pass with no pattern that
+// can backtrack over a run of it (tests/security/adapters-linear.test.ts times them at two sizes).
+
+/** Characters that end an address in an unparsed header value (X-Original-To and friends). */
+const ADDRESS_SEPARATORS = /[\s<>,;"']+/;
+
+/**
+ * Addresses in an unparsed header value (X-Original-To and friends), the first MAX_ADDRESSES: split
+ * on separators, then keep the tokens with an `@` that is neither their first nor their last
+ * character. (The former `/[^\s<>,;"']+@[^\s<>,;"']+/g` rescanned a run without `@` from each of
+ * its characters: 10 KB took 0.11 s, 160 KB 25.5 s.)
+ */
+export function bareAddresses(v: unknown): Mailbox[] {
+  if (typeof v !== 'string') return [];
   const out: Mailbox[] = [];
-  const walk = (values: AddressObject['value']) => {
-    for (const v of values) {
-      if (v.group) walk(v.group);
-      else if (v.address) out.push({ address: v.address.trim().toLowerCase(), name: (v.name ?? '').trim() });
-    }
-  };
-  for (const o of list) walk(o.value);
+  for (const token of v.split(ADDRESS_SEPARATORS)) {
+    const at = token.indexOf('@', 1);
+    if (at !== -1 && at < token.length - 1) out.push({ address: token.toLowerCase(), name: '' });
+    if (out.length >= MAX_ADDRESSES) break;
+  }
   return out;
 }
 
-/** Addresses in an unparsed header value (X-Original-To and friends). */
-const bareAddresses = (v: unknown): Mailbox[] =>
-  typeof v === 'string' ? (v.match(/[^\s<>,;"']+@[^\s<>,;"']+/g) ?? []).map((address) => ({ address: address.toLowerCase(), name: '' })) : [];
-
 const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1);
 
-/** Every `<id>` in an In-Reply-To or References value (mailparser keeps several ids as one string). */
-function messageIds(v: string | string[] | undefined): string[] {
+/** JavaScript's `\s`, by code unit. */
+const isSpace = (c: number) =>
+  (c >= 0x09 && c <= 0x0d) || c === 0x20 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+
+/** Every `<id>` in an In-Reply-To or References value (mailparser keeps several ids as one string). One pass. */
+export function messageIds(v: string | string[] | undefined): string[] {
   const list = v === undefined ? [] : Array.isArray(v) ? v : [v];
-  return list.flatMap((s) => s.match(/<[^<>\s]+>/g) ?? []);
+  const out: string[] = [];
+  for (const s of list) {
+    let open = -1; // the `<` the current id started at, or -1
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c === 0x3c /* < */) open = i;
+      else if (c === 0x3e /* > */) {
+        if (open !== -1 && i > open + 1) out.push(s.slice(open, i + 1));
+        open = -1;
+      } else if (isSpace(c)) open = -1; // an id holds no white space
+    }
+  }
+  return out;
 }
 
 const MONTHS: Record<string, number> = { jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12 };
 /** RFC 5322 §4.3 obsolete zone names, which do name an offset. Other names (BST, CET…) are not guessed. */
 const ZONES: Record<string, number> = { ut: 0, utc: 0, gmt: 0, z: 0, est: -5, edt: -4, cst: -6, cdt: -5, mst: -7, mdt: -6, pst: -8, pdt: -7 };
+// Anchored, and every repeat is bounded or followed by a character it cannot match (white space is
+// collapsed to single spaces first), so a failed match costs one pass.
 const RFC5322_DATE = /^(?:[a-z]{3,9},?\s*)?(\d{1,2})\s+([a-z]{3})[a-z]*\.?\s+(\d{2,4})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*([+-]\d{4}|[a-z]{1,5}))?$/i;
+
+/** Drops RFC 5322 comments `( … )` (nested too) in one pass. */
+function withoutComments(value: string): string {
+  let out = '';
+  let depth = 0;
+  let from = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0x28 /* ( */) {
+      if (depth === 0) out += value.slice(from, i);
+      depth++;
+    } else if (c === 0x29 /* ) */ && depth > 0) {
+      depth--;
+      if (depth === 0) {
+        out += ' ';
+        from = i + 1;
+      }
+    }
+  }
+  return depth === 0 ? out + value.slice(from) : out;
+}
+
+const SUPPORTED_YEARS = 'is outside the years 2000–2199 Kept supports';
 
 /**
  * Reads a Date header value (RFC 5322 date-time). Returns the instant, or why it cannot be used:
@@ -66,13 +168,17 @@ const RFC5322_DATE = /^(?:[a-z]{3,9},?\s*)?(\d{1,2})\s+([a-z]{3})[a-z]*\.?\s+(\d
  * "now", silently; Kept never guesses a zone (STANDARDS §1).
  */
 export function parseMailDate(value: string): { ms: number } | { problem: string } {
-  const text = value.replace(/\([^()]*\)/g, ' ').replace(/\s+/g, ' ').trim();
+  if (value.length > DATE_CHARS) return { problem: 'is not a readable date' };
+  const text = withoutComments(value).replace(/\s+/g, ' ').trim();
   const m = RFC5322_DATE.exec(text);
   if (m === null) {
     try {
       return { ms: parseInstant(text) }; // some systems write ISO-8601
     } catch {
-      return { problem: /\d{1,2}:\d{2}/.test(text) && !/[+-]\d{2}:?\d{2}\b|\bZ\b/i.test(text) ? 'has no UTC offset' : 'is not a readable date' };
+      const isoYear = /^\d{4}-\d{2}-\d{2}T/.test(text) ? Number(text.slice(0, 4)) : undefined;
+      if (isoYear !== undefined && (isoYear < 2000 || isoYear > 2199)) return { problem: SUPPORTED_YEARS };
+      // A time of day with nothing after it that could be an offset: the sender left the zone out.
+      return { problem: /\d{1,2}:\d{2}/.test(text) && !/(?:[+-]\d{2}:?\d{2}|Z)$/i.test(text) ? 'has no UTC offset' : 'is not a readable date' };
     }
   }
   const [, d, mon, y, h, min, s, zone] = m;
@@ -93,91 +199,487 @@ export function parseMailDate(value: string): { ms: number } | { problem: string
     if (hours === undefined) return { problem: `names the zone "${zone}" instead of a UTC offset` };
     offsetMinutes = hours * 60;
   }
-  const iso = `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${d!.padStart(2, '0')}T${h!.padStart(2, '0')}:${min}:${s ?? '00'}Z`;
-  try {
-    return { ms: parseInstant(iso) - offsetMinutes * MINUTE };
-  } catch {
-    return { problem: 'is not a readable date' };
-  }
+  // The years are judged on the instant itself: 31 Dec 1999 23:30 -0100 is 2000 in UTC. (Date.UTC
+  // reads years below 100 as 19xx, so those are refused before it is asked.)
+  if (year < 1999 || year > 2200) return { problem: SUPPORTED_YEARS };
+  const day = Number(d);
+  const [hour, minute, second] = [Number(h), Number(min), Number(s ?? '0')];
+  const lastDay = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (day < 1 || day > lastDay || hour > 23 || minute > 59 || second > 59) return { problem: 'is not a readable date' };
+  const ms = Date.UTC(year, month - 1, day, hour, minute, second) - offsetMinutes * MINUTE;
+  if (ms < EARLIEST_INSTANT || ms >= LATEST_INSTANT) return { problem: SUPPORTED_YEARS };
+  return { ms };
 }
 
-/** A header as it was written (the first of that name, unfolded), or undefined. */
-function rawHeader(mail: ParsedMail, key: string): string | undefined {
-  const line = mail.headerLines?.find((l) => l.key === key)?.line;
+/** A top-level header as it was written (the first of that name, unfolded), or undefined. */
+export function rawHeader(lines: ReadonlyArray<{ key: string; line: string }>, key: string): string | undefined {
+  const line = lines.find((l) => l.key === key)?.line;
   if (line === undefined) return undefined;
+  // `\r?\n[ \t]+` cannot backtrack: it only starts at a line break.
   return line
     .slice(line.indexOf(':') + 1)
     .replace(/\r?\n[ \t]+/g, ' ')
     .trim();
 }
 
+/** The date as quoted back in `source` (a hostile Date header is not stored whole). */
+const quoted = (date: string) => (date.length <= DATE_CHARS ? date : `${date.slice(0, DATE_CHARS)}…`);
+
 /**
  * When the message was sent, from its Date header. Falls back to when Kept received it (and says so)
- * when the header is missing, has no offset, or is later than that receipt (a sender's clock ahead).
+ * when the header is missing, unreadable, has no offset, is outside the years Kept supports, or is
+ * later than that receipt (a sender's clock ahead).
  */
-function sentAt(mail: ParsedMail, now: number): { at: number; note?: string; date?: string } {
-  const date = rawHeader(mail, 'date');
-  if (date === undefined) return { at: now, note: 'no Date header: receivedAt is when Kept received the message' };
-  const parsed = parseMailDate(date);
+function sentAt(lines: MailFacts['headerLines'], now: number): { at: number; note?: string; date?: string } {
+  const raw = rawHeader(lines, 'date');
+  if (raw === undefined) return { at: now, note: 'no Date header: receivedAt is when Kept received the message' };
+  const date = quoted(raw);
+  const parsed = parseMailDate(raw);
   if ('problem' in parsed) return { at: now, date, note: `the Date header "${date}" ${parsed.problem}: receivedAt is when Kept received the message` };
   if (parsed.ms > now) return { at: now, date, note: `the Date header "${date}" is later than Kept received the message: receivedAt is when Kept received it` };
   return { at: parsed.ms, date };
 }
 
 /** RFC 3834 Auto-Submitted, and the common non-standard markers of automatic replies. */
-function automatic(mail: ParsedMail): string | undefined {
-  const header = (k: string) => {
-    const v = mail.headers.get(k);
-    return typeof v === 'string' ? v.trim().toLowerCase() : undefined;
-  };
+function automatic(lines: MailFacts['headerLines']): string | undefined {
+  const header = (k: string) => rawHeader(lines, k)?.toLowerCase();
   const auto = header('auto-submitted');
-  if (auto !== undefined && auto !== '' && !auto.startsWith('no')) return `Auto-Submitted: ${auto}`;
-  for (const k of ['x-autoreply', 'x-autorespond', 'x-autoresponder']) if (mail.headers.has(k)) return k;
+  if (auto !== undefined && auto !== '' && !auto.startsWith('no')) return `Auto-Submitted: ${auto.slice(0, 100)}`;
+  for (const k of ['x-autoreply', 'x-autorespond', 'x-autoresponder']) if (lines.some((l) => l.key === k)) return k;
   const precedence = header('precedence');
   if (precedence === 'auto_reply' || precedence === 'bulk' || precedence === 'junk') return `Precedence: ${precedence}`;
   return undefined;
 }
 
-function summaryOf(mail: ParsedMail): string | undefined {
-  const text = (mail.text ?? '').replace(/\r\n/g, '\n').replace(/\n{3,}/g, '\n\n').trim();
-  if (text === '') return undefined;
-  return text.length <= SUMMARY_CHARS ? text : `${text.slice(0, SUMMARY_CHARS - 1).trimEnd()}…`;
+/** The start of the text body, blank runs closed up. `\n{3,}` matches a run once and fails at once elsewhere. */
+export function summaryOf(text: string): string | undefined {
+  const clean = text.replace(/\r\n/g, '\n').replace(/\n{3,}/g, '\n\n').trim();
+  if (clean === '') return undefined;
+  return clean.length <= SUMMARY_CHARS ? clean : `${clean.slice(0, SUMMARY_CHARS - 1).trimEnd()}…`;
 }
 
-async function parse(raw: Buffer): Promise<ParsedMail> {
-  try {
-    return await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true });
-  } catch (e) {
-    throw new ContactError('body', `is not a readable RFC 5322 message (${e instanceof Error ? e.message : String(e)})`);
+// ---------------------------------------------------------------------------------------------
+// The parsing threads. mailparser is hardened against the known super-linear inputs, but some
+// linear work is still long for one turn of the event loop (a 1 MiB Cc header of short addresses
+// holds it for 0.44 s), and it is a large dependency fed by strangers: the message is parsed on a
+// worker thread, so health checks, the board and other posts never wait on it.
+//
+// The thread's code is inline (CommonJS, no TypeScript): it needs no loader and no file to ship,
+// and it only drives mailparser and copies out plain data. Every judgement stays in this module.
+const WORKER_SOURCE = String.raw`
+'use strict';
+const { parentPort, workerData } = require('node:worker_threads');
+const { MailParser } = require(workerData.mailparser);
+const jobs = new Map();
+
+function mailboxes(value, max) {
+  const out = [];
+  const walk = (list) => {
+    for (const v of list || []) {
+      if (out.length >= max) return;
+      if (v && Array.isArray(v.group)) walk(v.group);
+      else if (v && typeof v.address === 'string' && v.address !== '') out.push({ address: v.address.trim().toLowerCase(), name: String(v.name || '').slice(0, 1000).trim() });
+    }
+  };
+  for (const o of [].concat(value || [])) walk(o && o.value);
+  return out;
+}
+
+function start(id, o) {
+  const parser = new MailParser({ skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true, checksumAlgo: false, maxHtmlLengthToParse: o.maxHtml });
+  const job = { parser, attachments: [], more: 0, text: '', settled: false };
+  const finish = (message) => {
+    if (job.settled) return;
+    job.settled = true;
+    jobs.delete(id);
+    parentPort.postMessage(Object.assign({ id }, message));
+  };
+  parser.on('error', (e) => finish({ kind: 'error', message: String((e && e.message) || e), code: e && e.code }));
+  let reading = false;
+  const read = () => {
+    reading = true;
+    let data;
+    while ((data = parser.read()) !== null) {
+      if (data.type === 'text') {
+        job.text = String(data.text || '').slice(0, o.textChars);
+        continue;
+      }
+      if (data.type !== 'attachment') continue;
+      const a = data;
+      let size = 0;
+      // The content is counted and dropped: attachments are never held.
+      a.content.on('data', (chunk) => { size += chunk.length; });
+      a.content.on('end', () => {
+        if (job.attachments.length < o.listed) {
+          const filename = typeof a.filename === 'string' ? a.filename.slice(0, 255) : null;
+          job.attachments.push({ filename, contentType: String(a.contentType || 'application/octet-stream').slice(0, 255), size });
+        } else job.more++;
+        a.release();
+        read();
+      });
+      return; // the parser waits for release() before the next part
+    }
+    reading = false;
+  };
+  parser.on('readable', () => { if (!reading) read(); });
+  parser.on('end', () => {
+    const headers = parser.headers instanceof Map ? parser.headers : new Map();
+    const text = (v) => (typeof v === 'string' ? v : undefined);
+    const refs = [].concat(parser.references || []).filter((r) => typeof r === 'string');
+    finish({
+      kind: 'done',
+      facts: {
+        messageId: text(parser.messageId),
+        subject: text(parser.subject) === undefined ? undefined : parser.subject.slice(0, 4 * o.subjectChars),
+        inReplyTo: text(parser.inReplyTo),
+        references: refs.slice(-100),
+        from: mailboxes(parser.from, o.maxAddresses),
+        to: mailboxes(parser.to, o.maxAddresses),
+        cc: mailboxes(parser.cc, o.maxAddresses),
+        bcc: mailboxes(parser.bcc, o.maxAddresses),
+        deliveredTo: mailboxes(headers.get('delivered-to'), o.maxAddresses),
+        headerLines: Array.isArray(parser.headerLines) ? parser.headerLines.map((l) => ({ key: String(l.key), line: String(l.line) })) : [],
+        attachments: job.attachments,
+        moreAttachments: job.more,
+        text: job.text,
+      },
+    });
+  });
+  return job;
+}
+
+parentPort.on('message', (m) => {
+  if (m.kind === 'start') {
+    jobs.set(m.id, start(m.id, m.options));
+    return;
+  }
+  const job = jobs.get(m.id);
+  if (job === undefined) return;
+  if (m.kind === 'bytes') {
+    const n = m.bytes.byteLength;
+    job.parser.write(Buffer.from(m.bytes), () => parentPort.postMessage({ id: m.id, kind: 'ack', bytes: n }));
+  } else if (m.kind === 'end') job.parser.end();
+  else if (m.kind === 'abort') {
+    job.settled = true;
+    jobs.delete(m.id);
+    job.parser.destroy();
+  }
+});
+parentPort.postMessage({ kind: 'ready' });
+`;
+
+type FromThread =
+  | { kind: 'ready' }
+  | { id: number; kind: 'ack'; bytes: number }
+  | { id: number; kind: 'done'; facts: MailFacts }
+  | { id: number; kind: 'error'; message: string; code?: string };
+
+const notReadable = (why: string) => new ContactError('body', `is not a readable RFC 5322 message (${why})`);
+
+/** One parsing thread; it parses one message at a time. */
+class MailThread {
+  readonly worker: Worker;
+  ready = false;
+  /** The job it is working on, told about everything the thread says. */
+  job: ParseJob | undefined;
+  dead = false;
+  constructor(mailparser: string, onExit: (t: MailThread) => void) {
+    // The heap cap keeps a message that makes mailparser balloon from taking the server's memory with it.
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { mailparser }, resourceLimits: { maxOldGenerationSizeMb: 512 } });
+    this.worker.unref();
+    this.worker.on('message', (m: FromThread) => {
+      if (m.kind === 'ready') this.ready = true;
+      else if (this.job !== undefined && this.job.id === m.id) this.job.hear(m);
+    });
+    this.worker.on('error', (e: Error & { code?: string }) => {
+      this.dead = true;
+      if (e.code === 'ERR_WORKER_OUT_OF_MEMORY') this.job?.fail(new PayloadTooLargeError('body: parsing the message needed more memory than a message is allowed'));
+      else if (!this.ready) this.job?.fail(new UnavailableError(`email: the mail parser could not start (${e.message})`, 'parser-unavailable'));
+      else this.job?.fail(notReadable(e.message));
+    });
+    this.worker.on('exit', () => {
+      this.dead = true;
+      this.job?.fail(new UnavailableError('email: the mail parser stopped; send the message again', 'parser-unavailable'));
+      onExit(this);
+    });
   }
 }
 
-export async function ingestEmail(service: IngestService, config: Config, raw: Buffer): Promise<EmailOutcome> {
-  const mail = await parse(raw);
+let nextJobId = 1;
+
+/** One message on its way through a thread: flow control (acks), the stall watchdog, the result. */
+class ParseJob {
+  readonly id = nextJobId++;
+  private unacked = 0;
+  private ended = false;
+  private settled = false;
+  private watchdog: NodeJS.Timeout | undefined;
+  private drained: (() => void) | undefined;
+  readonly result: Promise<MailFacts>;
+  private resolve!: (f: MailFacts) => void;
+  private reject!: (e: Error) => void;
+
+  constructor(
+    private readonly thread: MailThread,
+    private readonly onSettled: (job: ParseJob, healthy: boolean) => void,
+  ) {
+    this.result = new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    this.result.catch(() => {}); // read by the caller; never an unhandled rejection while streaming
+    thread.job = this;
+    thread.worker.ref();
+    thread.worker.postMessage({ id: this.id, kind: 'start', options: { textChars: TEXT_KEPT_CHARS, listed: LISTED_ATTACHMENTS, subjectChars: SUBJECT_CHARS, maxHtml: MAX_HTML_TO_TEXT, maxAddresses: MAX_ADDRESSES } });
+  }
+
+  /** Hands bytes over (copied: request chunks may share a pooled buffer). False: wait for `drain()` first. */
+  write(chunk: Buffer): boolean {
+    if (this.settled) return true;
+    const copy = new Uint8Array(chunk);
+    this.unacked += copy.byteLength;
+    this.thread.worker.postMessage({ id: this.id, kind: 'bytes', bytes: copy.buffer }, [copy.buffer]);
+    this.arm();
+    return this.unacked < WINDOW_BYTES;
+  }
+
+  /** Calls back once the thread has consumed enough to take more (or the job is over). */
+  drain(callback: () => void): void {
+    if (this.settled || this.unacked < WINDOW_BYTES) callback();
+    else this.drained = callback;
+  }
+
+  end(): Promise<MailFacts> {
+    if (!this.settled) {
+      this.ended = true;
+      this.thread.worker.postMessage({ id: this.id, kind: 'end' });
+      this.arm();
+    }
+    return this.result;
+  }
+
+  /** The upload went wrong (too large, cut off): the thread drops the message and stays in service. */
+  abort(error: Error): void {
+    if (this.settled) return;
+    this.thread.worker.postMessage({ id: this.id, kind: 'abort' });
+    this.settle(true);
+    this.reject(error);
+  }
+
+  hear(m: FromThread): void {
+    if (this.settled) return;
+    if (m.kind === 'ack') {
+      this.unacked -= m.bytes;
+      this.arm();
+      if (this.unacked < WINDOW_BYTES && this.drained !== undefined) {
+        const callback = this.drained;
+        this.drained = undefined;
+        callback();
+      }
+    } else if (m.kind === 'done') {
+      this.settle(true);
+      this.resolve(m.facts);
+    } else if (m.kind === 'error') {
+      this.settle(true);
+      // mailsplit's own limits (a part's header over 1 MiB, over 1,000 parts) are sizes: 413.
+      this.reject(m.code === 'EMAXLEN' ? new PayloadTooLargeError(`body: ${m.message} (mailparser's limits: 1 MiB of header per MIME part, 1,000 parts)`) : notReadable(m.message));
+    }
+  }
+
+  fail(error: Error): void {
+    if (this.settled) return;
+    this.settle(false);
+    this.reject(error);
+  }
+
+  /** Runs while the thread owes an answer; restarted by every word from it. */
+  private arm(): void {
+    clearTimeout(this.watchdog);
+    if (this.settled || (this.unacked === 0 && !this.ended)) return;
+    this.watchdog = setTimeout(() => {
+      if (this.settled) return;
+      this.settle(false); // the thread is stopped and replaced
+      this.reject(new ContactError('body', `could not be parsed: the mail parser made no progress on it for ${mailParsing.stallMs / 1000} s, so Kept stopped (the message is built to be slow to read, or is not mail)`));
+    }, mailParsing.stallMs);
+  }
+
+  private settle(healthy: boolean): void {
+    this.settled = true;
+    clearTimeout(this.watchdog);
+    if (this.thread.job === this) this.thread.job = undefined;
+    this.drained?.();
+    this.drained = undefined;
+    this.onSettled(this, healthy);
+  }
+}
+
+/** The parsing threads, started when the first message arrives; idle ones do not keep the process alive. */
+class MailThreads {
+  private readonly idle: MailThread[] = [];
+  private running = 0;
+  private readonly waiting: Array<(t: MailThread) => void> = [];
+  private mailparser: string | undefined;
+
+  async start(): Promise<ParseJob> {
+    const thread = await this.acquire();
+    return new ParseJob(thread, (_job, healthy) => this.release(thread, healthy));
+  }
+
+  private acquire(): Promise<MailThread> {
+    const thread = this.idle.pop();
+    if (thread !== undefined) return Promise.resolve(thread);
+    if (this.running < MAIL_THREADS) {
+      this.running++;
+      return Promise.resolve(this.spawn());
+    }
+    if (this.waiting.length >= MAX_WAITING) {
+      return Promise.reject(new UnavailableError(`email: ${MAX_WAITING} messages are already waiting to be parsed; send this one again shortly`, 'parser-busy', 5));
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private spawn(): MailThread {
+    this.mailparser ??= createRequire(import.meta.url).resolve('mailparser');
+    return new MailThread(this.mailparser, (t) => {
+      // A thread that dies while idle leaves the pool here; a busy one leaves through release().
+      const i = this.idle.indexOf(t);
+      if (i === -1) return;
+      this.idle.splice(i, 1);
+      this.running--;
+    });
+  }
+
+  private release(thread: MailThread, healthy: boolean): void {
+    let next: MailThread | undefined = thread;
+    if (!healthy || thread.dead) {
+      if (!thread.dead) void thread.worker.terminate();
+      next = undefined;
+    }
+    const waiter = this.waiting.shift();
+    if (waiter !== undefined) {
+      waiter(next ?? this.spawn());
+      return;
+    }
+    if (next === undefined) this.running--;
+    else {
+      next.worker.unref();
+      this.idle.push(next);
+    }
+  }
+}
+
+const threads = new MailThreads();
+
+/**
+ * Streams a raw message to a parsing thread and answers what it found. Counts the bytes: past
+ * `limit` it stops reading and throws PayloadTooLargeError naming the limit (nothing is kept).
+ */
+export async function parseMail(input: Buffer | Readable, limit: number): Promise<MailFacts> {
+  if (Buffer.isBuffer(input) && input.length > limit) throw tooLarge(limit);
+  const job = await threads.start();
+  if (Buffer.isBuffer(input)) {
+    for (let i = 0; i < input.length; i += 64 * 1024) {
+      job.write(input.subarray(i, i + 64 * 1024));
+      await new Promise<void>((resolve) => job.drain(resolve));
+    }
+    return job.end();
+  }
+  await new Promise<void>((resolve, reject) => {
+    // The client may have gone while the message waited for a thread: no event would come now.
+    if (input.destroyed) {
+      const error = new ContactError('body', 'ended before the message was complete (the connection closed)');
+      job.abort(error);
+      return reject(error);
+    }
+    let total = 0;
+    let stopped = false;
+    const stop = (error?: Error) => {
+      if (stopped) return;
+      stopped = true;
+      input.off('data', onData);
+      input.off('end', onEnd);
+      input.off('error', onError);
+      input.off('close', onClose);
+      if (error === undefined) return resolve();
+      job.abort(error);
+      discardRest(input, total, 2 * limit);
+      reject(error);
+    };
+    const onData = (chunk: Buffer | string) => {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
+      total += bytes.length;
+      if (total > limit) return stop(tooLarge(limit));
+      if (!job.write(bytes)) {
+        input.pause();
+        job.drain(() => input.resume());
+      }
+    };
+    const onEnd = () => stop();
+    const onError = (e: Error) => stop(new ContactError('body', `ended before the message was complete (${e.message})`));
+    const onClose = () => {
+      if (!input.readableEnded) stop(new ContactError('body', 'ended before the message was complete (the connection closed)'));
+    };
+    input.on('data', onData);
+    input.on('end', onEnd);
+    input.on('error', onError);
+    input.on('close', onClose);
+    // The thread may fail mid-upload (a refused part, a stall): stop reading at once.
+    job.result.catch((e: Error) => stop(e));
+  });
+  return job.end();
+}
+
+/**
+ * After a refusal the rest of the upload is read and dropped (never kept), up to `bound` bytes in
+ * all, so a sender still writing can read the answer instead of meeting a reset connection; past
+ * the bound reading stops, and the route cuts the connection once the answer is out.
+ */
+function discardRest(input: Readable, read: number, bound: number): void {
+  if (input.readableEnded || input.destroyed) return;
+  let total = read;
+  const onData = (chunk: Buffer | string) => {
+    total += chunk.length;
+    if (total <= bound) return;
+    input.off('data', onData);
+    input.pause();
+  };
+  input.on('data', onData);
+  input.resume();
+}
+
+export const tooLarge = (limit: number) => new PayloadTooLargeError(`body: the message is larger than the email limit of ${limit} bytes (KEPT_EMAIL_BODY_LIMIT)`);
+
+// ---------------------------------------------------------------------------------------------
+
+/** Takes a raw message (streamed, at most `limit` bytes) and records it. */
+export async function ingestEmail(service: IngestService, config: Config, input: Buffer | Readable, limit = config.emailBodyLimit): Promise<EmailOutcome> {
+  const mail = await parseMail(input, limit);
   const messageId = mail.messageId?.trim();
   if (!messageId || messageId === '<>') throw new ContactError('Message-ID', 'is required: the message has no Message-ID header, and Kept uses it to recognise a message sent twice');
+  if (messageId.length > 1000) throw new ContactError('Message-ID', 'must be at most 1000 characters');
   const now = service.now();
 
   // A replay of a stored message: the stored contact, whatever the receipt time is now.
   const stored = service.contacts.byExternal('email', messageId);
   if (stored !== undefined) return { kind: 'replayed', contact: service.view(stored.id)! };
 
-  const from = addresses(mail.from)[0];
+  const from = mail.from[0];
   const atOrg = (address: string) => config.orgDomains.includes(domainOf(address));
-  const when = sentAt(mail, now);
+  const when = sentAt(mail.headerLines, now);
 
   if (from !== undefined && atOrg(from.address)) return reply(service, mail, messageId, from, when.at);
 
   // Inbound. To/Cc first; then where the receiving server says it delivered it (Bcc, an alias).
-  const visible = [...addresses(mail.to), ...addresses(mail.cc)];
-  const delivered = [...addresses(mail.bcc), ...addresses(mail.headers.get('delivered-to') as AddressObject | AddressObject[] | undefined), ...bareAddresses(mail.headers.get('x-original-to'))];
+  const visible = [...mail.to, ...mail.cc];
+  const delivered = [...mail.bcc, ...mail.deliveredTo, ...bareAddresses(rawHeader(mail.headerLines, 'x-original-to'))];
   let route: 'customer-services' | 'colleague-direct';
   let colleague: string | undefined;
-  if ([...visible, ...delivered].some((r) => r.address === config.mailbox)) route = 'customer-services';
+  if (visible.some((r) => r.address === config.mailbox) || delivered.some((r) => r.address === config.mailbox)) route = 'customer-services';
   else {
     colleague = (visible.find((r) => atOrg(r.address)) ?? delivered.find((r) => atOrg(r.address)))?.address;
     if (colleague === undefined) {
-      const to = visible.map((r) => r.address).join(', ') || 'no recipients';
+      const shown = visible.slice(0, 10).map((r) => r.address);
+      const to = shown.length === 0 ? 'no recipients' : `${shown.join(', ')}${visible.length > shown.length ? ` and ${visible.length - shown.length} more` : ''}`;
       throw new ContactError(
         'To',
         `is neither the customer-services mailbox (${config.mailbox}) nor an address at ${config.orgDomains.join(', ')} (the message is to ${to}), so Kept cannot tell which standard applies`,
@@ -186,17 +688,18 @@ export async function ingestEmail(service: IngestService, config: Config, raw: B
     route = 'colleague-direct';
   }
 
-  const summary = summaryOf(mail);
+  const summary = summaryOf(mail.text);
   const subject = mail.subject?.trim();
-  const auto = automatic(mail);
+  const auto = automatic(mail.headerLines);
   const inReplyTo = messageIds(mail.inReplyTo)[0];
+  const name = from?.name.slice(0, 200);
   try {
     const r = await service.createContact({
       channel: 'email',
       route,
       externalId: messageId,
       receivedAt: formatInstant(when.at),
-      ...(from !== undefined ? { customer: { ...(from.name ? { name: from.name } : {}), email: from.address } } : {}),
+      ...(from !== undefined ? { customer: { ...(name ? { name } : {}), email: from.address.slice(0, 320) } } : {}),
       ...(subject ? { subject: subject.slice(0, SUBJECT_CHARS) } : {}),
       ...(summary !== undefined ? { summary } : {}),
       source: {
@@ -204,9 +707,10 @@ export async function ingestEmail(service: IngestService, config: Config, raw: B
         ...(when.date !== undefined ? { date: when.date } : {}),
         ...(when.note !== undefined ? { note: when.note } : {}),
         ...(colleague !== undefined ? { colleague } : {}),
-        ...(inReplyTo !== undefined ? { inReplyTo } : {}),
+        ...(inReplyTo !== undefined && inReplyTo.length <= 1000 ? { inReplyTo } : {}),
         ...(auto !== undefined ? { automatic: auto } : {}),
-        attachments: mail.attachments.map((a) => ({ filename: a.filename ?? null, contentType: a.contentType, size: a.size })),
+        attachments: mail.attachments,
+        ...(mail.moreAttachments > 0 ? { attachmentsNotListed: mail.moreAttachments } : {}),
       },
     });
     return { kind: r.created ? 'created' : 'replayed', contact: r.contact };
@@ -223,26 +727,34 @@ export async function ingestEmail(service: IngestService, config: Config, raw: B
  * newest stored one its References name); every other stored message it names that still awaits a
  * reply (received by then) is answered by it too: one reply answers the thread so far.
  */
-async function reply(service: IngestService, mail: ParsedMail, messageId: string, from: Mailbox, at: number): Promise<EmailOutcome> {
-  const auto = automatic(mail);
+async function reply(service: IngestService, mail: MailFacts, messageId: string, from: Mailbox, at: number): Promise<EmailOutcome> {
+  const auto = automatic(mail.headerLines);
   if (auto !== undefined) return { kind: 'ignored', reason: `an automatic reply (${auto}) is not a reply: the clock keeps running`, messageId };
   // In-Reply-To first, then References newest first (the last one is the message answered).
-  const named = [...new Set([...messageIds(mail.inReplyTo), ...messageIds(mail.references).reverse()])];
+  const named = [...new Set([...messageIds(mail.inReplyTo), ...messageIds(mail.references).reverse()])].filter((id) => id.length <= 1000);
   const rows = named.flatMap((id) => {
     const row = service.contacts.byExternal('email', id);
     return row === undefined ? [] : [row];
   });
   const primary = rows[0];
   if (primary === undefined) {
+    const shown = named.slice(0, 10).join(', ') + (named.length > 10 ? ` and ${named.length - 10} more` : '');
     throw new UnansweredEmailError(
       named.length === 0
         ? `In-Reply-To: mail from the organisation (${from.address}) is recorded as a reply, but this message has no In-Reply-To or References naming the message it answers`
-        : `In-Reply-To: mail from the organisation (${from.address}) answers ${named.join(', ')}, which Kept has not stored (post the customer's message first)`,
+        : `In-Reply-To: mail from the organisation (${from.address}) answers ${shown}, which Kept has not stored (post the customer's message first)`,
     );
   }
   const event = { type: 'replied', at: formatInstant(at), externalId: messageId };
   const duplicate = service.contacts.eventByExternal(primary.id, messageId) !== undefined;
-  const result = duplicate ? { contact: service.view(primary.id)! } : await service.addEvents(primary.id, [event]);
+  let result: { contact: ContactView };
+  try {
+    result = duplicate ? { contact: service.view(primary.id)! } : await service.addEvents(primary.id, [event]);
+  } catch (e) {
+    // The event's fields came from the message's headers: name those.
+    if (e instanceof ContactError && e.field === 'event.at') throw new ContactError('Date', e.rule);
+    throw e;
+  }
   const alsoAnswered: string[] = [];
   for (const row of rows.slice(1)) {
     if (row.id === primary.id || row.receivedAt > at || service.contacts.eventByExternal(row.id, messageId) !== undefined) continue;

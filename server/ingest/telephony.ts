@@ -40,11 +40,8 @@ export interface CallBatchResult {
 
 /** An event for a call Kept has never seen queued: 404 naming the field. */
 export class UnknownCallError extends NotFoundError {
-  constructor(
-    readonly field: string,
-    callId: string,
-  ) {
-    super(`${field}: no queued call "${callId}" (send its queued event first, or the call's events together in one array)`);
+  constructor(field: string, callId: string) {
+    super(`${field}: no queued call "${callId}" (send its queued event first, or the call's events together in one array)`, field, 'unknown-call');
   }
 }
 

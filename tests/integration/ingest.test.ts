@@ -13,6 +13,7 @@ beforeAll(async () => {
     KEPT_SOCIAL_APP_SECRET: SECRET,
     KEPT_SOCIAL_PAGE_ID: 'PAGE1',
     KEPT_BODY_LIMIT: '200000',
+    KEPT_EMAIL_BODY_LIMIT: '200000',
   });
 });
 afterAll(async () => {
@@ -168,12 +169,15 @@ describe('email', () => {
     expect(clock(reply.json(), 'direct-email-reply').status).toBe('met');
   });
 
-  it('no Message-ID is 400, an unknown reply 404, an oversized message 413 — nothing stored', async () => {
+  it('no Message-ID is 400, an unknown reply 404, a message over the email limit 413, text/plain 415 — nothing stored', async () => {
     const before = t.counts();
     const noId = await post(mime(`From: x@example.com\nTo: customer.services@livewest.example\nDate: Mon, 2 Mar 2026 10:00:00 +0000`, 'hello'));
     expect([noId.status, noId.json().field]).toEqual([400, 'Message-ID']);
     expect((await post(mime(`From: jo@livewest.example\nTo: x@example.com\nMessage-ID: <r-9@livewest.example>\nIn-Reply-To: <nothing@example.com>`, 'hi'))).status).toBe(404);
-    expect((await post(mime(`From: x@example.com\nTo: customer.services@livewest.example\nMessage-ID: <big@example.com>`, 'x'.repeat(250_000)))).status).toBe(413);
+    const big = await post(mime(`From: x@example.com\nTo: customer.services@livewest.example\nMessage-ID: <big@example.com>`, 'x'.repeat(250_000)));
+    expect([big.status, big.json().message]).toEqual([413, 'body: the message is larger than the email limit of 200000 bytes (KEPT_EMAIL_BODY_LIMIT)']);
+    const plain = await inject('POST', '/api/v1/ingest/email', inbound.replace('<m-100@', '<m-415@'), { 'content-type': 'text/plain' });
+    expect([plain.status, plain.json().field, plain.json().accepted]).toEqual([415, 'Content-Type', ['message/rfc822']]);
     expect(t.counts()).toEqual(before);
   });
 });

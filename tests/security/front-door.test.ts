@@ -189,6 +189,9 @@ describe('refusals name the field and the problem', () => {
     expect(r.statusCode).toBe(400);
     expect(r.json()).toMatchObject({ field: 'body', code: 'invalid-json' });
     expect(r.json().message).toMatch(/position \d+/);
+    // V8 quotes the body for an unexpected token instead of giving a position: Kept finds the position.
+    const quoted = await post('{"channel": tru }');
+    expect(quoted.json().message).toBe('body: is not valid JSON: Unexpected token " " at position 15');
   });
 
   it('__proto__ and constructor keys are refused by name and path, not as "not valid JSON"', async () => {

@@ -1,10 +1,13 @@
-// POST /api/v1/ingest/email: a raw RFC 5322 message (message/rfc822).
-import type { FastifyInstance } from 'fastify';
+// POST /api/v1/ingest/email: a raw RFC 5322 message (message/rfc822), streamed to the parser.
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Readable } from 'node:stream';
 import { Type } from 'typebox';
 import type { Config } from '../../config.js';
-import { ingestEmail, UnansweredEmailError } from '../../ingest/email.js';
+import { ContactError } from '../../domain/model.js';
+import { UnsupportedMediaTypeError } from '../../errors.js';
+import { ingestEmail, tooLarge } from '../../ingest/email.js';
 import type { IngestService } from '../../ingest/service.js';
-import { HttpError } from '../errors.js';
 import { ContactReply, errorResponses } from '../schemas.js';
 
 const EmailIgnored = Type.Object(
@@ -16,41 +19,82 @@ const EmailIgnored = Type.Object(
   { description: 'An automatic reply from the organisation (Auto-Submitted, X-Autoreply, Precedence: auto_reply): accepted, not recorded.' },
 );
 
+const ACCEPTED = ['message/rfc822'] as const;
+
+/** The media type of a Content-Type header, lower-cased, without parameters (split, no pattern). */
+const mediaTypeOf = (header: string | undefined) => (header ?? '').split(';', 1)[0]!.trim().toLowerCase();
+
+/** After a refusal, how long a sender still writing the body is given to read the answer before the connection is cut. */
+const LINGER_MS = 2000;
+
+/**
+ * Refuses other media types and declared lengths over the limit before a byte of the body is read.
+ * Node then reads the unwanted body to its end and drops it (so the sender can read the answer),
+ * unless it is declared larger than twice the limit, or not declared: then the connection closes.
+ */
+function checkRequest(request: FastifyRequest, reply: FastifyReply, limit: number): void {
+  const given = request.headers['content-type'];
+  const declared = Number(request.headers['content-length']);
+  const refusal = mediaTypeOf(given) !== 'message/rfc822' ? new UnsupportedMediaTypeError(given ?? '', ACCEPTED) : Number.isFinite(declared) && declared > limit ? tooLarge(limit) : undefined;
+  if (refusal === undefined) return;
+  if (!(Number.isFinite(declared) && declared <= 2 * limit)) void reply.header('connection', 'close');
+  throw refusal;
+}
+
 export async function emailRoutes(app: FastifyInstance, service: IngestService, config: Config): Promise<void> {
-  // The raw message goes to mailparser as bytes (its own charset handling); the body limit still applies (413).
-  app.addContentTypeParser('message/rfc822', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
-  app.post(
-    '/api/v1/ingest/email',
-    {
-      schema: {
-        tags: ['ingest'],
-        summary: 'A raw email (Content-Type: message/rfc822)',
-        description: [
-          'The whole message as sent (headers and MIME body), e.g. from a journaling or forwarding rule.',
-          '',
-          '- Inbound mail with the customer-services mailbox (KEPT_MAILBOX) in To or Cc opens an email contact on route `customer-services` (email-reply, 1 working day); mail to another address at one of KEPT_ORG_DOMAINS, route `colleague-direct` (direct-email-reply, 2 working days; the colleague is in `source.colleague`). Mail to neither is `400` (field `To`).',
-          '- `Message-ID` is the externalId (required: `400`, field `Message-ID`); a replay answers `200` with the stored contact.',
-          '- `Date` is `receivedAt`; when it is missing, has no UTC offset or is later than Kept received it, Kept uses its own receipt time and says so in `source.note`.',
-          '- Mail **from** the organisation is a reply: its In-Reply-To (or References) must name a stored message, which gets a `replied` event (the reply\'s Message-ID is its key; `200`). Naming nothing stored is `404`, field `In-Reply-To`. An automatic reply (auto-acknowledgement, out-of-office) is accepted with `202` and not recorded.',
-          '- Attachments are not stored: `source.attachments` lists filename, contentType and size.',
-          '- Category is `general`: a complaint cannot be told reliably from mail text; an advisor recategorises.',
-        ].join('\n'),
-        response: { 200: ContactReply, 201: ContactReply, 202: EmailIgnored, ...errorResponses },
+  const limit = config.emailBodyLimit;
+  // The message is handed to the route as the request stream (the general body limit does not
+  // apply: mail with attachments is larger); ingestEmail counts the bytes against the email limit.
+  await app.register(async (scope) => {
+    scope.addContentTypeParser('message/rfc822', (_request, payload, done) => done(null, payload));
+    scope.withTypeProvider<TypeBoxTypeProvider>().post(
+      '/api/v1/ingest/email',
+      {
+        config: { access: 'token' },
+        bodyLimit: limit, // what the route reports as its limit; the stream itself is counted by ingestEmail
+        onRequest: async (request, reply) => checkRequest(request, reply, limit),
+        schema: {
+          tags: ['ingest'],
+          summary: 'A raw email (Content-Type: message/rfc822)',
+          description: [
+            'The whole message as sent (headers and MIME body), e.g. from a journaling or forwarding rule.',
+            '',
+            `- \`Content-Type: message/rfc822\` only (anything else is \`415\`). Up to KEPT_EMAIL_BODY_LIMIT bytes (default 25 MiB, attachments included; larger is \`413\` and nothing is stored). The message is parsed as it arrives, on a separate thread; attachments are counted, never kept.`,
+            '- Inbound mail with the customer-services mailbox (KEPT_MAILBOX) in To or Cc opens an email contact on route `customer-services` (email-reply, 1 working day); mail to another address at one of KEPT_ORG_DOMAINS, route `colleague-direct` (direct-email-reply, 2 working days; the colleague is in `source.colleague`). Mail to neither is `400` (field `To`).',
+            '- `Message-ID` is the externalId (required: `400`, field `Message-ID`); a replay answers `200` with the stored contact.',
+            '- `Date` is `receivedAt`; when it is missing, unreadable, has no UTC offset, is outside the years 2000–2199 or is later than Kept received it, Kept uses its own receipt time and says so in `source.note`.',
+            '- Mail **from** the organisation is a reply: its In-Reply-To (or References) must name a stored message, which gets a `replied` event (the reply\'s Message-ID is its key; `200`). Naming nothing stored is `404`, field `In-Reply-To`. An automatic reply (auto-acknowledgement, out-of-office) is accepted with `202` and not recorded.',
+            '- Attachments are not stored: `source.attachments` lists filename, contentType and size (the first 100; `source.attachmentsNotListed` counts the rest).',
+            '- A message the parser cannot read, or makes no progress on for 10 s, is `400` (field `body`); a MIME part with more than 1 MiB of header, or more than 1,000 parts, is `413`. When 32 messages already wait for a parsing thread, `503` with Retry-After.',
+            '- Category is `general`: a complaint cannot be told reliably from mail text; an advisor recategorises.',
+          ].join('\n'),
+          consumes: [...ACCEPTED],
+          response: { 200: ContactReply, 201: ContactReply, 202: EmailIgnored, ...errorResponses },
+        },
       },
-    },
-    async (request, reply) => {
-      const body = request.body;
-      const raw = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : '');
-      try {
-        const r = await ingestEmail(service, config, raw);
-        void reply.header('kept-outcome', r.kind);
-        if (r.kind === 'ignored') return reply.status(202).send({ ignored: true, reason: r.reason, messageId: r.messageId });
-        if (r.kind === 'replied' && r.alsoAnswered.length > 0) void reply.header('kept-also-answered', r.alsoAnswered.join(','));
-        return reply.status(r.kind === 'created' ? 201 : 200).send(r.contact);
-      } catch (e) {
-        if (e instanceof UnansweredEmailError) throw new HttpError(404, e.message, e.field);
-        throw e;
-      }
-    },
-  );
+      async (request, reply) => {
+        const body: unknown = request.body;
+        if (!(body instanceof Readable) && !Buffer.isBuffer(body)) throw new ContactError('body', 'is empty: send the raw message');
+        try {
+          const r = await ingestEmail(service, config, body, limit);
+          void reply.header('kept-outcome', r.kind);
+          if (r.kind === 'ignored') return reply.status(202).send({ ignored: true, reason: r.reason, messageId: r.messageId });
+          if (r.kind === 'replied' && r.alsoAnswered.length > 0) void reply.header('kept-also-answered', r.alsoAnswered.join(','));
+          return reply.status(r.kind === 'created' ? 201 : 200).send(r.contact);
+        } catch (e) {
+          // Refused before the whole body was read: ingestEmail drops the rest as it comes (up to twice the
+          // limit); once the answer is out, a sender that has still not finished is cut off.
+          if (body instanceof Readable && !body.readableEnded) {
+            reply.raw.once('finish', () => {
+              if (body.readableEnded) return;
+              setTimeout(() => {
+                if (!body.readableEnded) body.destroy();
+              }, LINGER_MS).unref();
+            });
+          }
+          throw e;
+        }
+      },
+    );
+  });
 }

@@ -1,11 +1,11 @@
 // POST /api/v1/ingest/telephony: a telephony platform's call events, one or an array.
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { Config } from '../../config.js';
 import { CATEGORIES } from '../../domain/model.js';
 import type { IngestService } from '../../ingest/service.js';
-import { applyCallEvents, CALL_EVENTS, QUEUES, UnknownCallError, type CallEvent } from '../../ingest/telephony.js';
-import { HttpError } from '../errors.js';
+import { applyCallEvents, CALL_EVENTS, QUEUES } from '../../ingest/telephony.js';
 import { ContactReply, errorResponses } from '../schemas.js';
 
 const EXAMPLES = {
@@ -70,9 +70,10 @@ const Reply = Type.Object({
 });
 
 export async function telephonyRoutes(app: FastifyInstance, service: IngestService, _config: Config): Promise<void> {
-  app.post(
+  app.withTypeProvider<TypeBoxTypeProvider>().post(
     '/api/v1/ingest/telephony',
     {
+      config: { access: 'token' },
       schema: {
         tags: ['ingest'],
         summary: 'Call events from a telephony platform (one or an array)',
@@ -103,14 +104,9 @@ export async function telephonyRoutes(app: FastifyInstance, service: IngestServi
       },
     },
     async (request, reply) => {
-      const body = request.body as CallEvent | CallEvent[];
-      try {
-        const r = await applyCallEvents(service, Array.isArray(body) ? body : [body], !Array.isArray(body));
-        return reply.status(r.created ? 201 : 200).send({ contacts: r.contacts, results: r.results });
-      } catch (e) {
-        if (e instanceof UnknownCallError) throw new HttpError(404, e.message, e.field);
-        throw e;
-      }
+      const body = request.body;
+      const r = await applyCallEvents(service, Array.isArray(body) ? body : [body], !Array.isArray(body));
+      return reply.status(r.created ? 201 : 200).send({ contacts: r.contacts, results: r.results });
     },
   );
 }
