@@ -1,6 +1,7 @@
 // Telephony: a platform's call events, keyed by call id, translated into phone (and voicemail)
 // contacts and their events. One event or a batch; a batch is checked whole before anything is written.
 import { ContactError } from '../domain/model.js';
+import { parseFieldPath } from '../errors.js';
 import { InstantError, parseInstant } from '../domain/time.js';
 import type { ContactInput, ContactView, IngestService } from './service.js';
 import { NotFoundError } from './service.js';
@@ -134,7 +135,7 @@ export async function applyCallEvents(service: IngestService, events: CallEvent[
     try {
       r = await service.createContact(openingInput(e));
     } catch (err) {
-      if (err instanceof ContactError) throw new ContactError(name(i, err.field === 'receivedAt' ? 'at' : err.field), err.rule);
+      if (err instanceof ContactError) throw err.at(parseFieldPath(name(i, err.field === 'receivedAt' ? 'at' : err.field)));
       throw err;
     }
     created ||= r.created;
@@ -172,11 +173,14 @@ export async function applyCallEvents(service: IngestService, events: CallEvent[
     try {
       await service.addEvents(contactId, raw);
     } catch (err) {
+      // The service names `event.at` or `events[k].at`: back to the caller's own `[i].at` by the structured path.
       if (err instanceof ContactError) {
-        const m = /^(?:event|events\[(\d+)\])\.(\w+)/.exec(err.field);
-        if (m !== null) {
-          const i = origin[m[1] === undefined ? 0 : Number(m[1])] ?? indexes[0]!;
-          throw new ContactError(name(i, CALLER_FIELD[m[2]!] ?? m[2]!), err.rule);
+        const [head, second, third] = err.path;
+        const k = head === 'events' && typeof second === 'number' ? second : head === 'event' ? 0 : undefined;
+        const key = head === 'events' ? third : second;
+        if (k !== undefined && typeof key === 'string') {
+          const i = origin[k] ?? indexes[0]!;
+          throw err.at(parseFieldPath(name(i, CALLER_FIELD[key] ?? key)));
         }
       }
       throw err;

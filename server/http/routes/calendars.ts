@@ -119,7 +119,7 @@ export function calendarRoutes(instance: FastifyInstance, service: IngestService
       },
     },
     async (request) => {
-      const { division, replace } = request.query as { division?: string; replace?: boolean };
+      const { division, replace } = request.query;
       const lists = holidayListsFromGovUk(request.body, division); // every division validated before any is stored
       return { divisions: await service.importHolidays(lists, request.tokenName ?? 'api', { replace: replace === true }) };
     },
