@@ -44,7 +44,9 @@ export class EvaluatePool implements BatchRunner {
   /** Starts `threads` workers; they take batches once loaded (until then this thread does the work). */
   constructor(threads: number, setup: EvaluateSetup) {
     for (let i = 0; i < threads; i++) {
-      const worker = new Worker(new URL('./evaluate-worker.mjs', import.meta.url), { workerData: setup });
+      // From TypeScript (tsx) a .mjs shim registers the loader in the thread; compiled, the .js itself.
+      const entry = /\.[cm]?ts$/.test(new URL(import.meta.url).pathname) ? './evaluate-worker.mjs' : './evaluate-worker.js';
+      const worker = new Worker(new URL(entry, import.meta.url), { workerData: setup });
       const lane: Lane = { worker, ready: false, inFlight: 0 };
       worker.on('message', (m: Reply) => {
         if ('ready' in m) {

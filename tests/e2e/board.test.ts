@@ -39,9 +39,13 @@ async function phoneWaiting(): Promise<number> {
 
 /** Waits in the page until the phone tile shows `count` waiting; returns the page's clock then (ms). */
 async function untilPhoneWaiting(count: number, timeout = 5000): Promise<number> {
+  // Function predicates (not strings): the page runs under script-src 'self', which forbids eval.
   const handle = await page.waitForFunction(
-    `(() => { const e = document.querySelector('[data-testid=tile-phone] [data-testid=waiting-now]'); return e && e.textContent.trim() === '${count}' ? Date.now() : false; })()`,
-    undefined,
+    (want) => {
+      const e = document.querySelector('[data-testid=tile-phone] [data-testid=waiting-now]');
+      return e !== null && e.textContent?.trim() === want ? Date.now() : false;
+    },
+    String(count),
     { polling: 10, timeout },
   );
   return (await handle.jsonValue()) as number;
@@ -107,12 +111,12 @@ describe('the live board', () => {
     expect(atRisk).toContain('Grace Hopper');
 
     const seen = await page.waitForFunction(
-      `(() => {
-        const row = document.querySelector('[data-testid=urgent-row][data-key="${call.id}/phone-answer"][data-status=breached]');
+      ({ key, want }) => {
+        const row = document.querySelector(`[data-testid=urgent-row][data-key="${key}"][data-status=breached]`);
         const tile = document.querySelector('[data-testid=tile-phone] [data-testid=breached]');
-        return row && tile && tile.textContent.trim() === '${breachedBefore + 1}' ? Date.now() : false;
-      })()`,
-      undefined,
+        return row !== null && tile !== null && tile.textContent?.trim() === want ? Date.now() : false;
+      },
+      { key: `${call.id}/phone-answer`, want: String(breachedBefore + 1) },
       { polling: 10, timeout: 5000 },
     );
     const late = ((await seen.jsonValue()) as number) - dueAt;
@@ -192,7 +196,11 @@ describe('the live board', () => {
         .observe(el.parentElement, { subtree: true, attributes: true, attributeFilter: ['data-state'], childList: true });
     })()`);
     await page.keyboard.press('r');
-    await page.waitForFunction(`window.__states.includes('reconnecting') && document.querySelector('[data-testid=connection]').dataset.state === 'live'`, undefined, { timeout: 3000 });
+    await page.waitForFunction(
+      () => (window as unknown as { __states: string[] }).__states.includes('reconnecting') && (document.querySelector('[data-testid=connection]') as HTMLElement | null)?.dataset.state === 'live',
+      undefined,
+      { timeout: 3000 },
+    );
     await expect(page.evaluate('window.__sameDocument')).resolves.toBe(true);
 
     // Keyboard focus shows.
