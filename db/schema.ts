@@ -29,8 +29,17 @@ export const contacts = sqliteTable(
   },
   (t) => [
     uniqueIndex('contacts_channel_external_id').on(t.channel, t.externalId),
-    index('contacts_received_at').on(t.receivedAt, t.id),
-    index('contacts_assignee').on(t.assignee),
+    // Lists go newest first by (received_at, id). Channel and category ride along, so a list
+    // filtered by them is judged in the index and reads only the rows it returns.
+    index('contacts_received_at').on(t.receivedAt, t.id, t.channel, t.category),
+    // An advisor's contacts, newest first (only assigned contacts are indexed).
+    index('contacts_assignee_received')
+      .on(t.assignee, t.receivedAt, t.id)
+      .where(sql`${t.assignee} IS NOT NULL`),
+    // A page's reply to a private message finds that sender's messages (social.ts).
+    index('contacts_social_sender')
+      .on(sql`json_extract(${t.source}, '$.senderId')`, t.receivedAt)
+      .where(sql`${t.channel} = 'social'`),
   ],
 );
 
@@ -65,6 +74,8 @@ export const clocks = sqliteTable(
       .notNull()
       .references(() => contacts.id),
     standard: text('standard').notNull(),
+    /** The contact's receivedAt (it never changes), so lists can page clocks in the contacts' order. */
+    receivedAt: integer('received_at').notNull(),
     standardVersion: text('standard_version').notNull(),
     calendar: text('calendar').notNull(),
     status: text('status').notNull(),
@@ -85,9 +96,15 @@ export const clocks = sqliteTable(
   },
   (t) => [
     primaryKey({ columns: [t.contactId, t.standard] }),
-    index('clocks_open_due').on(t.open, t.dueAt),
-    index('clocks_open_at_risk').on(t.open, t.atRiskAt),
-    index('clocks_standard_status').on(t.standard, t.status),
+    // Running clocks newest first, with what judges their status against now (and the calendar a
+    // calendar edit recomputes, and what the board loads at start): covering, so no table lookups.
+    index('clocks_open_received')
+      .on(t.receivedAt, t.contactId, t.standard, t.status, t.dueAt, t.atRiskAt, t.calendar)
+      .where(sql`${t.open} = 1`),
+    // Lists by a stored status (met, missed, cancelled, paused…) or by standard, newest first.
+    index('clocks_status_received').on(t.status, t.receivedAt, t.contactId, t.standard),
+    index('clocks_standard_received').on(t.standard, t.receivedAt, t.contactId),
+    // Clocks met or missed today (the board's ledger at start).
     index('clocks_ended_at').on(t.endedAt),
   ],
 );

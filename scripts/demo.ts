@@ -59,7 +59,7 @@ if (!values.keep) for (const suffix of ['', '-wal', '-shm']) rmSync(`${dbFile}${
 
 const config = loadConfig({ ...process.env, KEPT_DB: dbFile, ...(values.port ? { PORT: values.port } : {}), KEPT_LOG_LEVEL: process.env.KEPT_LOG_LEVEL ?? 'warn' });
 const connection = openDatabase(config.dbFile);
-const service = new IngestService(connection, { packFamily: config.packFamily, maxEventsPerContact: config.maxEventsPerContact });
+const service = new IngestService(connection, { packFamily: config.packFamily, maxEventsPerContact: config.maxEventsPerContact, writerThread: true, writeTimeoutMs: config.writeTimeoutMs });
 const now = Date.now();
 service.tokens.revoke('demo', now);
 const token = service.tokens.create('demo', now);
@@ -110,6 +110,7 @@ async function shutdown(reason: string): Promise<void> {
   const s = await simulator.stop();
   console.log(summary(s));
   await app.close();
+  await service.close();
   connection.close();
   console.log(`Stopped. The day is in ${dbFile} (npm run demo -- --keep to carry on from it).`);
   process.exit(s.errors > 0 && s.actions === 0 ? 1 : 0);

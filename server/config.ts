@@ -35,6 +35,7 @@ export const EnvSchema = Type.Object({
   KEPT_WS_MAX_CLIENTS: Whole(2000, 'Live-board sockets open at once, in total.', 1),
   KEPT_WS_MAX_CLIENTS_PER_ADDRESS: Whole(50, 'Live-board sockets open at once from one address.', 1),
   KEPT_MAX_EVENTS_PER_CONTACT: Whole(1000, 'Events one contact may hold.', 10),
+  KEPT_WRITE_TIMEOUT_MS: Whole(5000, 'Longest a write waits for a database lock held by another process before answering 503.', 100),
   KEPT_FAILED_AUTH_PER_MINUTE: Whole(30, 'Failed credentials per address per minute before 429.', 1),
   KEPT_FORM_POSTS_PER_MINUTE: Whole(10, 'Posts to the public form per address per minute.', 1),
   KEPT_MAILBOX: Text('customer.services@example.org', 'The customer-services mailbox: mail to it is route customer-services.'),
@@ -71,6 +72,8 @@ export interface Config {
   wsMaxClients: number;
   wsMaxClientsPerAddress: number;
   maxEventsPerContact: number;
+  /** Longest a write waits for a lock held by another process (then 503 "database locked"). */
+  writeTimeoutMs: number;
   failedAuthPerMinute: number;
   formPostsPerMinute: number;
   /** The customer-services mailbox: mail to it is route customer-services. */
@@ -151,6 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     wsMaxClients: e.KEPT_WS_MAX_CLIENTS,
     wsMaxClientsPerAddress: e.KEPT_WS_MAX_CLIENTS_PER_ADDRESS,
     maxEventsPerContact: e.KEPT_MAX_EVENTS_PER_CONTACT,
+    writeTimeoutMs: e.KEPT_WRITE_TIMEOUT_MS,
     failedAuthPerMinute: e.KEPT_FAILED_AUTH_PER_MINUTE,
     formPostsPerMinute: e.KEPT_FORM_POSTS_PER_MINUTE,
     mailbox: e.KEPT_MAILBOX.toLowerCase(),

@@ -13,17 +13,35 @@ try {
   process.exit(2);
 }
 const connection = openDatabase(config.dbFile);
-const service = new IngestService(connection, { packFamily: config.packFamily, maxEventsPerContact: config.maxEventsPerContact });
+// Writes run on the writer thread (its own connection): the event loop never waits on SQLite's locks or fsync.
+let stopped = (detail: string): void => {
+  process.stderr.write(`kept: ${detail}; restarting it\n`);
+};
+const service = new IngestService(connection, {
+  packFamily: config.packFamily,
+  maxEventsPerContact: config.maxEventsPerContact,
+  writerThread: true,
+  writeTimeoutMs: config.writeTimeoutMs,
+  onWriterStopped: (detail) => stopped(detail),
+});
 const app = await buildApp({ config, service, logger: true });
+stopped = (detail) => app.log.error(`${detail}; restarting it`);
 
 const shutdown = async (signal: string) => {
   app.log.info(`${signal}: closing`);
   await app.close();
+  await service.close();
   connection.close();
   process.exit(0);
 };
 process.once('SIGINT', () => void shutdown('SIGINT'));
 process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
+try {
+  await service.writerReady;
+} catch (e) {
+  process.stderr.write(`kept: the database writer could not start: ${(e as Error).message}\n`);
+  process.exit(1);
+}
 await app.listen({ port: config.port, host: config.host });
 app.log.info(`Kept is listening on http://${config.host}:${config.port} (API docs at /docs)`);

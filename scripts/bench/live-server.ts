@@ -35,7 +35,7 @@ export type FromServer = { type: 'ready'; port: number; runningClocks: number; l
 const send = (m: FromServer) => process.send!(m);
 const config = loadConfig({ ...process.env, KEPT_WEB_ROOT: '/nonexistent', KEPT_LOG_LEVEL: 'warn' });
 const connection = openDatabase(config.dbFile);
-const service = new IngestService(connection, { packFamily: config.packFamily, maxEventsPerContact: config.maxEventsPerContact });
+const service = new IngestService(connection, { packFamily: config.packFamily, maxEventsPerContact: config.maxEventsPerContact, writerThread: true, writeTimeoutMs: config.writeTimeoutMs });
 const loadStarted = performance.now();
 const app = await buildApp({ config, service });
 const loadMs = performance.now() - loadStarted;
@@ -101,7 +101,8 @@ process.on('message', (m: ToServer) => {
       broadcastMs: broadcastMs.splice(0),
     });
   } else if (m.type === 'close') {
-    void app.close().then(() => {
+    void app.close().then(async () => {
+      await service.close();
       connection.close();
       process.exit(0);
     });

@@ -266,12 +266,8 @@ function evaluateClock(
     status = 'cancelled';
   } else if (openPause && extendedUntil === undefined) {
     status = 'paused';
-  } else if (dueAt !== null && now > dueAt) {
-    status = 'breached';
-  } else if (atRiskAt !== null && now >= atRiskAt) {
-    status = 'at-risk';
   } else {
-    status = 'running';
+    status = runningStatus(dueAt, atRiskAt, now);
   }
 
   const clock: Clock = {
@@ -301,6 +297,26 @@ function evaluateClock(
   }
   if (notes.length > 0) clock.notes = notes;
   return clock;
+}
+
+/** A running clock's status at `now`: breached past its due instant, at risk from its at-risk instant. */
+export function runningStatus(dueAt: number | null, atRiskAt: number | null, now: number): 'running' | 'at-risk' | 'breached' {
+  if (dueAt !== null && now > dueAt) return 'breached';
+  if (atRiskAt !== null && now >= atRiskAt) return 'at-risk';
+  return 'running';
+}
+
+/**
+ * A stored clock as of `now`, by the rules above: a clock still running (stored by the last write as
+ * running, at risk or breached) gets its status and counted time brought forward; any other is as stored.
+ */
+export function clockAsOf(c: Clock, calendars: CalendarSet, now: number): Clock {
+  if (c.status !== 'running' && c.status !== 'at-risk' && c.status !== 'breached') return c;
+  const status = runningStatus(c.dueAt, c.atRiskAt, now);
+  if (status === c.status) return c;
+  const cal = calendars[c.calendar];
+  const counted = cal ? Math.max(c.countedMs, cal.countedBetween(c.startedAt, now) - (c.pauses ?? []).reduce((s, p) => s + cal.countedBetween(p.from, p.to ?? now), 0)) : c.countedMs;
+  return { ...c, status, countedMs: counted, remainingMs: Math.max(0, c.targetMs - counted) };
 }
 
 function iso(ms: number): string {

@@ -1,7 +1,8 @@
 // One error handler: a KeptError answers as it says; schema and Fastify errors are translated once
 // into the same shape; a database fault is a 503 naming the cause; anything else is a logged 500.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { KeptError, PayloadTooLargeError, REASONS, UnavailableError, UnsupportedMediaTypeError, ValidationError } from '../errors.js';
+import { KeptError, PayloadTooLargeError, REASONS, UnsupportedMediaTypeError, ValidationError } from '../errors.js';
+import { databaseFault, faultError } from '../store/faults.js';
 
 /** `/events/0/at` → `events[0].at` */
 function fieldOf(instancePath: string, missing?: string): string {
@@ -33,22 +34,8 @@ export function validationError(errors: AjvError[], context: string): Validation
   return new ValidationError(field, pick.message ?? 'is invalid');
 }
 
-/** SQLite's own codes for faults that are nobody's input: the reason a 503 names. */
-const DATABASE_FAULTS: Record<string, { code: string; reason: string }> = {
-  SQLITE_BUSY: { code: 'database-locked', reason: 'database locked: another process holds a write lock; try again shortly' },
-  SQLITE_LOCKED: { code: 'database-locked', reason: 'database locked: try again shortly' },
-  SQLITE_FULL: { code: 'disk-full', reason: 'disk full: the database cannot grow; nothing was stored' },
-  SQLITE_READONLY: { code: 'read-only', reason: 'read-only: the database file cannot be written; nothing was stored' },
-  SQLITE_IOERR: { code: 'disk-error', reason: 'disk error while writing the database; nothing was stored' },
-  SQLITE_CANTOPEN: { code: 'disk-error', reason: 'the database file cannot be opened' },
-};
-
-/** `SQLITE_IOERR_WRITE` → the SQLITE_IOERR entry. */
-export function databaseFault(code: unknown): { code: string; reason: string } | undefined {
-  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return undefined;
-  const key = Object.keys(DATABASE_FAULTS).find((k) => code === k || code.startsWith(`${k}_`));
-  return key === undefined ? undefined : DATABASE_FAULTS[key];
-}
+/** SQLite's own codes for faults that are nobody's input (the table lives with the writer, which reports them too). */
+export { databaseFault } from '../store/faults.js';
 
 /** The media types a route takes (its schema's `consumes`, else JSON). */
 function accepted(request: FastifyRequest): string[] {
@@ -61,7 +48,7 @@ export function toKeptError(error: FastifyError & { validation?: AjvError[]; val
   if (error instanceof KeptError) return error;
   if (error.validation) return validationError(error.validation, error.validationContext ?? 'body');
   const sqlite = databaseFault(error.code);
-  if (sqlite !== undefined) return new UnavailableError(sqlite.reason, sqlite.code);
+  if (sqlite !== undefined) return faultError(sqlite);
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new PayloadTooLargeError(`body: is larger than the limit of ${request.routeOptions.bodyLimit ?? 'the server'} bytes`);

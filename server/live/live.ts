@@ -226,17 +226,13 @@ export class LiveService {
       if (this.lateness !== null) this.lateness.push(now - f.at);
     }
     if (applied.length === 0) return;
-    const store = this.service.contacts;
-    void this.service.writer
-      .write(() => {
-        for (const f of applied) {
-          const slash = f.key.indexOf('/');
-          store.setStatus(f.key.slice(0, slash), f.key.slice(slash + 1), f.transition, f.at, now);
-        }
-      })
-      .catch(() => {
-        // The status is re-derived from dueAt on the next start; the push already went out.
-      });
+    const statuses = applied.map((f) => {
+      const slash = f.key.indexOf('/');
+      return { contactId: f.key.slice(0, slash), standard: f.key.slice(slash + 1), status: f.transition, at: f.at };
+    });
+    this.service.recordStatuses(statuses, now).catch(() => {
+      // The status is re-derived from dueAt on the next start; the push already went out.
+    });
     this.schedule('timer');
   }
 

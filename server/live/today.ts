@@ -40,17 +40,19 @@ export class TodayLedger {
     this.received.clear();
     this.handled.clear();
     this.handledCounts.clear();
+    // `+c.channel`, `+k.standard` and `+k.status`: filters, not index keys. Without statistics the planner would
+    // otherwise walk every phone call or phone-answer clock (or every met clock) instead of today's.
     const calls = this.sqlite
       .prepare(
-        `SELECT c.id, c.received_at, c.callback, k.status, k.fulfilled_at, k.ended_at FROM contacts c JOIN clocks k ON k.contact_id = c.id AND k.standard = 'phone-answer'
-         WHERE c.channel = 'phone' AND c.received_at >= ?`,
+        `SELECT c.id, c.received_at, c.callback, k.status, k.fulfilled_at, k.ended_at FROM contacts c JOIN clocks k ON k.contact_id = c.id AND +k.standard = 'phone-answer'
+         WHERE +c.channel = 'phone' AND c.received_at >= ?`,
       )
       .all(day.start) as Array<{ id: string; received_at: number; callback: number; status: string; fulfilled_at: number | null; ended_at: number | null }>;
     for (const r of calls) this.calls.set(r.id, { receivedAt: r.received_at, status: r.status, answeredAt: r.fulfilled_at, endedAt: r.ended_at, callback: r.callback === 1 });
     const received = this.sqlite.prepare('SELECT id, received_at FROM contacts WHERE received_at >= ?').all(day.start) as Array<{ id: string; received_at: number }>;
     for (const r of received) this.received.set(r.id, r.received_at);
     const handled = this.sqlite
-      .prepare(`SELECT k.contact_id, k.standard, c.channel FROM clocks k JOIN contacts c ON c.id = k.contact_id WHERE k.ended_at >= ? AND k.status IN ${HANDLED_SQL}`)
+      .prepare(`SELECT k.contact_id, k.standard, c.channel FROM clocks k JOIN contacts c ON c.id = k.contact_id WHERE k.ended_at >= ? AND +k.status IN ${HANDLED_SQL}`)
       .all(day.start) as Array<{ contact_id: string; standard: string; channel: LiveChannel }>;
     for (const r of handled) this.markHandled(`${r.contact_id}/${r.standard}`, r.channel, r.standard);
   }

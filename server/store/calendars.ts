@@ -32,6 +32,12 @@ export class CalendarStore {
 
   /** First start: the customer-services calendar and the bundled GOV.UK holidays. */
   seed(now: number): void {
+    // One transaction: a first start either seeds everything or nothing (a crash half-way would
+    // otherwise leave a division's holidays missing for good), with one fsync instead of hundreds.
+    this.sqlite.transaction(() => this.seedRows(now)).immediate();
+  }
+
+  private seedRows(now: number): void {
     const has = this.sqlite.prepare('SELECT COUNT(*) AS n FROM calendars').get() as { n: number };
     if (has.n === 0) {
       this.sqlite

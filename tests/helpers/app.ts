@@ -50,12 +50,20 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
   const config = loadConfig({ KEPT_DB: join(dir, 'kept.db'), KEPT_WEB_ROOT: join(dir, 'no-web'), ...env });
   for (const key of ['KEPT_SOCIAL_APP_SECRET', 'KEPT_SOCIAL_VERIFY_TOKEN']) if (env[key] !== undefined) recordSecret(env[key]);
   const connection = openDatabase(config.dbFile);
-  const service = new IngestService(connection, { packFamily: config.packFamily, maxEventsPerContact: config.maxEventsPerContact, ...(options.now ? { now: options.now } : {}) });
+  const service = new IngestService(connection, {
+    packFamily: config.packFamily,
+    maxEventsPerContact: config.maxEventsPerContact,
+    // As the server runs: writes on the writer thread.
+    writerThread: true,
+    writeTimeoutMs: config.writeTimeoutMs,
+    ...(options.now ? { now: options.now } : {}),
+  });
   const token = service.tokens.create('test', Date.now());
   recordSecret(token);
   const log = createWriteStream(join(testLogDir(), `app-${process.pid}-${++logs}.log`));
   const app = await buildApp({ config, service, logger: log });
   await app.ready();
+  await service.writerReady;
   return {
     app,
     service,
@@ -67,6 +75,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
     counts: () => service.contacts.countRows(),
     close: async () => {
       await app.close();
+      await service.close();
       connection.close();
       log.end();
       rmSync(dir, { recursive: true, force: true });

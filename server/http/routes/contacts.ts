@@ -143,7 +143,7 @@ export function contactRoutes(instance: FastifyInstance, service: IngestService)
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
       return {
-        items: page.map((r) => service.view(r.id, now)!),
+        items: service.views(page, now),
         nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.receivedAt, last.id) : null,
       };
     },
@@ -162,9 +162,11 @@ export function contactRoutes(instance: FastifyInstance, service: IngestService)
     },
     async (request) => {
       const { id, standard } = request.params;
-      if (service.contacts.byId(id) === undefined) throw new NotFoundError(`no contact with id "${id}"`);
-      const clock = service.contacts.clocks(id).find((c) => c.standard === standard);
-      if (clock === undefined) throw new NotFoundError(`contact "${id}" has no ${standard} clock`);
+      const clock = service.contacts.clock(id, standard);
+      if (clock === undefined) {
+        if (service.contacts.byId(id) === undefined) throw new NotFoundError(`no contact with id "${id}"`);
+        throw new NotFoundError(`contact "${id}" has no ${standard} clock`);
+      }
       const now = service.now();
       return explainJson(explainClock(service.asOf(clock.detail, now), service.calendars, now));
     },

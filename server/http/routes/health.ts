@@ -1,4 +1,6 @@
-// Health: anyone may ask whether Kept is up; only a token holder is told the details (database path, commits).
+// Health: anyone may ask whether Kept is up and can write; only a token holder is told the details
+// (database path, commits). While writes fail (the writer's last failure: database locked, disk full,
+// read-only, writer stopped) it answers 503 with the reason; the next commit that writes clears it.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
@@ -35,6 +37,8 @@ export function healthRoutes(instance: FastifyInstance, service: IngestService):
       } catch (e) {
         reason = databaseFault((e as { code?: unknown }).code)?.reason ?? 'the database does not answer';
       }
+      const failure = service.writer.failure;
+      if (reason === undefined && failure !== null) reason = failure.reason;
       const token = tokenFrom(request);
       const trusted = token !== undefined && service.tokens.verify(token) !== undefined;
       const body = {
@@ -42,6 +46,7 @@ export function healthRoutes(instance: FastifyInstance, service: IngestService):
         ...(reason !== undefined ? { reason } : {}),
         ...(trusted ? { uptimeSeconds: Math.round((Date.now() - started) / 1000), database: service.connection.sqlite.name, commits: service.writer.commits } : {}),
       };
+      if (failure !== null) void reply.header('retry-after', String(failure.retryAfter));
       return reply.status(reason === undefined ? 200 : 503).send(body);
     },
   );

@@ -1,0 +1,69 @@
+// What a write command runs against: the stores on the writer's connection and the calendars as the
+// writer sees them. A command is a function (context, plain input) → plain output, run inside the
+// group-commit writer's transaction (its own savepoint); input and output cross threads, so they are
+// data only: no closures, no class instances.
+import type { Sqlite } from '../../db/connection.js';
+import { ALWAYS } from '../domain/calendar.js';
+import type { CalendarSet } from '../domain/clocks.js';
+import type { Clock } from '../domain/model.js';
+import { AuditStore } from '../store/audit.js';
+import { CalendarStore } from '../store/calendars.js';
+import { ContactStore, type ContactRow } from '../store/contacts.js';
+
+/** A contact whose clocks changed, as listeners (the live board) hear it after COMMIT. */
+export interface ContactChange {
+  contactId: string;
+  contact: ContactRow;
+  clocks: Clock[];
+  at: number;
+}
+
+export interface CalendarChangeResult {
+  recomputedContacts: number;
+  movedClocks: number;
+}
+
+export interface CommandContext {
+  readonly contacts: ContactStore;
+  readonly calendarStore: CalendarStore;
+  readonly audit: AuditStore;
+  /** The compiled calendars; a calendar edit replaces them (calendar-edit.ts). */
+  calendars: CalendarSet;
+  /** Set by a calendar edit: a transaction rolled back as a whole reloads them from the database. */
+  calendarsEdited: boolean;
+  /** Events one contact may hold (KEPT_MAX_EVENTS_PER_CONTACT). */
+  readonly maxEventsPerContact: number;
+}
+
+/** Every stored calendar compiled, plus `always`. */
+export function loadCalendars(store: CalendarStore): CalendarSet {
+  const set: Record<string, CalendarSet[string]> = { always: ALWAYS };
+  for (const row of store.all()) set[row.id] = store.compile(row);
+  return set;
+}
+
+export function createContext(sqlite: Sqlite, options: { maxEventsPerContact: number }): CommandContext {
+  const calendarStore = new CalendarStore(sqlite);
+  return {
+    contacts: new ContactStore(sqlite),
+    calendarStore,
+    audit: new AuditStore(sqlite),
+    calendars: loadCalendars(calendarStore),
+    calendarsEdited: false,
+    maxEventsPerContact: options.maxEventsPerContact,
+  };
+}
+
+/** The writer's hooks: after COMMIT the calendars stand; after a whole rollback they are read again. */
+export function contextHooks(ctx: CommandContext): { onCommit: () => void; onRollback: () => void } {
+  return {
+    onCommit: () => {
+      ctx.calendarsEdited = false;
+    },
+    onRollback: () => {
+      if (!ctx.calendarsEdited) return;
+      ctx.calendarsEdited = false;
+      ctx.calendars = loadCalendars(ctx.calendarStore);
+    },
+  };
+}

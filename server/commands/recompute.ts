@@ -1,0 +1,54 @@
+// A contact's clocks are a pure function of the contact and all its events: rebuilt from the stored
+// events, evaluated by the engine, and the clock rows replaced.
+import { evaluateContact } from '../domain/clocks.js';
+import { parseEvent } from '../domain/contact.js';
+import type { Clock, Contact } from '../domain/model.js';
+import { packInForce } from '../domain/standards.js';
+import type { ContactRow, EventRow } from '../store/contacts.js';
+import type { CalendarChangeResult, CommandContext, ContactChange } from './context.js';
+
+/** The contact rebuilt from its (stored) events, evaluated: its clocks and derived fields; writes nothing. */
+export function evaluateStored(ctx: CommandContext, row: ContactRow, events: EventRow[], now: number): { clocks: Clock[]; row: ContactRow } {
+  const contact: Contact = {
+    id: row.id,
+    channel: row.channel as Contact['channel'],
+    route: row.route as Contact['route'],
+    category: row.initialCategory as Contact['category'],
+    receivedAt: row.receivedAt,
+    events: events.map((e) => parseEvent(e.body, `events[${e.seq}]`, e.seq, row.receivedAt)),
+  };
+  const pack = packInForce(row.packFamily, row.receivedAt);
+  const result = evaluateContact(contact, pack, ctx.calendars, now);
+  return { clocks: result.clocks, row: { ...row, category: result.category, assignee: result.assignee, callback: result.callback, updatedAt: now } };
+}
+
+/** Evaluates the contact from its stored events and stores its clocks and derived fields. */
+export function recompute(ctx: CommandContext, row: ContactRow, events: EventRow[], now: number): { clocks: Clock[]; row: ContactRow } {
+  const { clocks, row: updated } = evaluateStored(ctx, row, events, now);
+  ctx.contacts.replaceClocks(row.id, clocks, now);
+  if (updated.category !== row.category || updated.assignee !== row.assignee || updated.callback !== row.callback || events.length > 0) {
+    ctx.contacts.updateDerived(row.id, updated);
+  }
+  return { clocks, row: updated };
+}
+
+/** Recomputes every contact with a running clock on the calendar; the changes are those whose due instants moved. */
+export function recomputeRunning(ctx: CommandContext, calendarId: string, now: number): CalendarChangeResult & { changes: ContactChange[] } {
+  const ids = ctx.contacts.contactIdsWithOpenClocksOn(calendarId);
+  let moved = 0;
+  const changes: ContactChange[] = [];
+  for (const id of ids) {
+    const row = ctx.contacts.byId(id)!;
+    const before = new Map(ctx.contacts.clocks(id).map((c) => [c.standard, c.dueAt]));
+    const { clocks, row: updated } = recompute(ctx, row, ctx.contacts.events(id), now);
+    let changed = false;
+    for (const c of clocks) {
+      if (before.get(c.standard) !== c.dueAt) {
+        moved++;
+        changed = true;
+      }
+    }
+    if (changed) changes.push({ contactId: id, contact: updated, clocks, at: now });
+  }
+  return { recomputedContacts: ids.length, movedClocks: moved, changes };
+}

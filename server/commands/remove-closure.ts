@@ -1,0 +1,20 @@
+// Command: remove a calendar's closure and recompute its running clocks; audited.
+import { NotFoundError } from '../errors.js';
+import { editCalendar } from './calendar-edit.js';
+import type { CalendarChangeResult, CommandContext, ContactChange } from './context.js';
+
+export interface RemoveClosureInput {
+  now: number;
+  calendarId: string;
+  closureId: number;
+  actor: string;
+}
+
+export type RemoveClosureOutput = CalendarChangeResult & { changes: ContactChange[] };
+
+export function removeClosure(ctx: CommandContext, c: RemoveClosureInput): RemoveClosureOutput {
+  const { result, changes } = editCalendar(ctx, { calendarId: c.calendarId, now: c.now, actor: c.actor, action: 'closure.remove', detail: { closure: c.closureId } }, () => {
+    if (!ctx.calendarStore.removeClosure(c.calendarId, c.closureId)) throw new NotFoundError(`no closure ${c.closureId} on calendar "${c.calendarId}"`);
+  });
+  return { ...result, changes };
+}

@@ -1,0 +1,59 @@
+// A contact as the API shows it: instants as ISO strings, events with their sequence numbers, and
+// clocks judged as of now by the engine's rules (a stored status may be from the last write).
+import type { CalendarSet } from '../domain/clocks.js';
+import { clockAsOf } from '../domain/clocks.js';
+import { clockToJson, type ClockJson } from '../domain/json.js';
+import type { Clock } from '../domain/model.js';
+import type { ContactRow, Customer, EventRow } from '../store/contacts.js';
+
+export interface EventView extends Record<string, unknown> {
+  type: string;
+  at: string;
+  seq: number;
+}
+
+export interface ContactView {
+  id: string;
+  channel: string;
+  route: string;
+  category: string;
+  externalId: string | null;
+  receivedAt: string;
+  customer: Customer | null;
+  subject: string | null;
+  summary: string | null;
+  assignee: string | null;
+  callback: boolean;
+  source: Record<string, unknown> | null;
+  createdAt: string;
+  updatedAt: string;
+  events: EventView[];
+  clocks: ClockJson[];
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function eventView(e: EventRow): EventView {
+  return { ...e.body, type: e.type, at: iso(e.at), seq: e.seq };
+}
+
+export function contactView(row: ContactRow, events: EventRow[], clocks: Clock[], calendars: CalendarSet, now: number): ContactView {
+  return {
+    id: row.id,
+    channel: row.channel,
+    route: row.route,
+    category: row.category,
+    externalId: row.externalId,
+    receivedAt: iso(row.receivedAt),
+    customer: row.customer,
+    subject: row.subject,
+    summary: row.summary,
+    assignee: row.assignee,
+    callback: row.callback,
+    source: row.source,
+    createdAt: iso(row.createdAt),
+    updatedAt: iso(row.updatedAt),
+    events: events.map(eventView),
+    clocks: clocks.map((c) => clockToJson(clockAsOf(c, calendars, now))),
+  };
+}
