@@ -2,7 +2,7 @@
 // open), against the real server started like `npm start` in a child process, from a real HTTP client.
 //
 //   npm run bench:reads -- [--contacts 1000000] [--requests 200] [--concurrency 4] [--seconds 15]
-//                          [--rebuild] [--max-age-hours 24] [--no-write]
+//                          [--rebuild] [--max-age-hours 24] [--no-write] [--compiled]
 //
 // 1. The database is built once (scripts/bench/reads-db.ts: every contact through IngestService, in big
 //    transactions) and cached as data/bench/reads-<key>.db with a .json beside it. It is rebuilt when
@@ -11,7 +11,8 @@
 // 2. Each run works on a copy (the closure below and the timers write to it): the statuses the
 //    timers would have stored since the build are caught up first, as by a server left running.
 // 3. The server: `node --import tsx server/main.ts` (what `tsx server/main.ts` runs, in one process so
-//    /proc/<pid>/status is the server's), KEPT_DB, PORT, HOST=127.0.0.1, KEPT_LOG_LEVEL=warn.
+//    /proc/<pid>/status is the server's), or with --compiled what `npm start` runs, compiled for the
+//    run; KEPT_DB, PORT, HOST=127.0.0.1, KEPT_LOG_LEVEL=warn.
 //    Start-up = spawn → the first 200 from /api/v1/health; memory = VmRSS after start.
 // 4. Reads over keep-alive HTTP (fetch): each kind --requests times one after another (varied: other
 //    advisors, weeks, cursors, contacts), then all kinds mixed from --concurrency clients for --seconds;
@@ -19,8 +20,8 @@
 //    (?access_token=); a closure added on the next weekday, timed to its 201 and to the board's delta.
 // Everything is bounded in time; every request targets 127.0.0.1. Prints a table with ratios against
 // the targets and writes it, with the query plans, to docs/benchmarks.md (between the bench:reads markers).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { constants, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { constants, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -41,6 +42,8 @@ const { values } = parseArgs({
     rebuild: { type: 'boolean', default: false },
     'max-age-hours': { type: 'string', default: '24' },
     'no-write': { type: 'boolean', default: false },
+    /** Run the compiled server (what `npm start` runs), compiled for this run into data/bench/app. */
+    compiled: { type: 'boolean', default: false },
   },
 });
 const CONTACTS = Number(values.contacts);
@@ -96,6 +99,7 @@ function cachedBuild(): BuildInfo | null {
 }
 
 let info = cachedBuild();
+const reused = info !== null;
 if (info === null) {
   log(`building ${fmt(CONTACTS)} contacts (a year up to now) into ${cached}…`);
   rmSync(cachedInfo, { force: true }); // no version file until the build is whole
@@ -127,6 +131,7 @@ const children = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const c of children) c.kill('SIGKILL');
   rmSync(workDir, { recursive: true, force: true });
+  if (values.compiled) rmSync(join(cacheDir, 'app'), { recursive: true, force: true });
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
@@ -195,9 +200,21 @@ interface Started {
   startupMs: number;
 }
 
+// --compiled: the server as `npm start` runs it (scripts/build-server.mjs's tsc and copies), built into
+// data/bench/app so dist/ (which others may be running) is left alone.
+let serverArgs = ['--import', 'tsx', join(ROOT, 'server', 'main.ts')];
+if (values.compiled) {
+  const out = join(cacheDir, 'app');
+  rmSync(out, { recursive: true, force: true });
+  log('compiling the server into data/bench/app…');
+  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', out], { stdio: 'inherit' });
+  for (const path of ['db/migrations', 'server/http/forms/contact-form.css']) cpSync(join(ROOT, path), join(out, path), { recursive: true });
+  serverArgs = [join(out, 'server', 'main.js')];
+}
+
 async function startServer(): Promise<Started> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'server', 'main.ts')], { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, serverArgs, { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
   children.add(child);
   let exited: number | null = null;
   child.once('exit', (code) => {
@@ -480,7 +497,7 @@ const table = [
   ...rows.map((r) => `| ${r.join(' | ')} |`),
 ].join('\n');
 const totalS = (Date.now() - benchStarted) / 1000;
-const machine = `${availableParallelism()} cores, Node ${process.version}, load average ${loadAtStart.toFixed(1)} at the start and ${loadavg()[0]!.toFixed(1)} at the end`;
+const machine = `${availableParallelism()} cores, Node ${process.version}, ${values.compiled ? 'the compiled server (`node dist/app/server/main.js`, as `npm start`)' : 'the server under tsx (`node --import tsx server/main.ts`)'}, load average ${loadAtStart.toFixed(1)} at the start and ${loadavg()[0]!.toFixed(1)} at the end`;
 const statusLine = ['met', 'missed', 'breached', 'at-risk', 'running', 'paused', 'abandoned', 'abandoned-short', 'cancelled', 'met-extended', 'missed-extended']
   .map((s) => `${s} ${fmt(counts[s] ?? 0)}`)
   .join(', ');
@@ -494,7 +511,7 @@ if (!values['no-write']) {
   const BEGIN = '<!-- bench:reads:begin (written by npm run bench:reads) -->';
   const END = '<!-- bench:reads:end -->';
   const block = `${BEGIN}
-${date}, ${machine}; \`npm run bench:reads\` took ${totalS.toFixed(0)} s (the cached database reused: ${values.rebuild ? 'no' : 'yes, or built first as logged'}).
+${date}, ${machine}; \`npm run bench:reads\` took ${totalS.toFixed(0)} s (${reused ? 'the cached database reused' : `the database built first, in ${info.buildSeconds.toFixed(0)} s`}).
 
 ${data}
 

@@ -19,6 +19,7 @@ export function addClosure(ctx: CommandContext, c: AddClosureInput): AddClosureO
     ctx,
     { calendarId: c.calendarId, now: c.now, actor: c.actor, action: 'closure.add', detail: { from: iso(c.closure.from), to: iso(c.closure.to), reason: c.closure.reason ?? null } },
     () => ctx.calendarStore.addClosure(c.calendarId, c.closure, c.now),
+    () => c.closure.from,
   );
   return { ...result, id, changes };
 }

@@ -14,18 +14,18 @@ import { recomputeRunning } from './recompute.js';
 export function editCalendars<T>(
   ctx: CommandContext,
   now: number,
-  edit: () => { changed: readonly string[]; value: T },
+  edit: () => { changed: readonly string[]; value: T; changedFrom?: number },
 ): { value: T; byCalendar: Map<string, CalendarChangeResult>; changes: ContactChange[] } {
   const previous = ctx.calendars;
   ctx.calendarsEdited = true;
   try {
-    const { changed, value } = edit();
+    const { changed, value, changedFrom } = edit();
     const byCalendar = new Map<string, CalendarChangeResult>();
     const changes: ContactChange[] = [];
     if (changed.length > 0) ctx.calendars = loadCalendars(ctx.calendarStore);
     for (const id of changed) {
       ctx.calendarStore.touch(id, now);
-      const r = recomputeRunning(ctx, id, now);
+      const r = recomputeRunning(ctx, id, now, changedFrom);
       byCalendar.set(id, { recomputedContacts: r.recomputedContacts, movedClocks: r.movedClocks });
       changes.push(...r.changes);
     }
@@ -41,9 +41,14 @@ export function editCalendar<T>(
   ctx: CommandContext,
   o: { calendarId: string; now: number; actor: string; action: string; detail: Record<string, unknown> },
   write: () => T,
+  /** The first instant whose working time the edit changes (a closure's start), when known. */
+  changedFrom?: (value: T) => number,
 ): { value: T; result: CalendarChangeResult; changes: ContactChange[] } {
   if (ctx.calendarStore.byId(o.calendarId) === undefined) throw new NotFoundError(`no calendar "${o.calendarId}"`);
-  const { value, byCalendar, changes } = editCalendars(ctx, o.now, () => ({ value: write(), changed: [o.calendarId] }));
+  const { value, byCalendar, changes } = editCalendars(ctx, o.now, () => {
+    const value = write();
+    return { value, changed: [o.calendarId], ...(changedFrom !== undefined ? { changedFrom: changedFrom(value) } : {}) };
+  });
   const result = byCalendar.get(o.calendarId)!;
   ctx.audit.record(o.now, o.actor, o.action, { calendar: o.calendarId, ...o.detail, recomputedContacts: result.recomputedContacts, movedClocks: result.movedClocks });
   return { value, result, changes };

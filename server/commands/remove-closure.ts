@@ -13,8 +13,15 @@ export interface RemoveClosureInput {
 export type RemoveClosureOutput = CalendarChangeResult & { changes: ContactChange[] };
 
 export function removeClosure(ctx: CommandContext, c: RemoveClosureInput): RemoveClosureOutput {
-  const { result, changes } = editCalendar(ctx, { calendarId: c.calendarId, now: c.now, actor: c.actor, action: 'closure.remove', detail: { closure: c.closureId } }, () => {
-    if (!ctx.calendarStore.removeClosure(c.calendarId, c.closureId)) throw new NotFoundError(`no closure ${c.closureId} on calendar "${c.calendarId}"`);
-  });
+  const { result, changes } = editCalendar(
+    ctx,
+    { calendarId: c.calendarId, now: c.now, actor: c.actor, action: 'closure.remove', detail: { closure: c.closureId } },
+    () => {
+      const closure = ctx.calendarStore.closures(c.calendarId).find((k) => k.id === c.closureId);
+      if (closure === undefined || !ctx.calendarStore.removeClosure(c.calendarId, c.closureId)) throw new NotFoundError(`no closure ${c.closureId} on calendar "${c.calendarId}"`);
+      return closure.from;
+    },
+    (from) => from,
+  );
   return { ...result, changes };
 }

@@ -270,6 +270,10 @@ export class ContactStore {
       clocks: sqlite.prepare<[string], RawClock>('SELECT contact_id, standard, status, open, due_at, at_risk_at, detail FROM clocks WHERE contact_id = ? ORDER BY rowid'),
       // The open clocks' index carries the calendar: no table row read (without it, and without statistics, a walk of every clock).
       openClockContacts: sqlite.prepare<[string], { contact_id: string }>('SELECT DISTINCT contact_id FROM clocks INDEXED BY clocks_open_received WHERE open = 1 AND calendar = ?'),
+      // The same, less the clocks due at or before an instant (their working time up to then is settled).
+      openClockContactsDueAfter: sqlite.prepare<[string, number], { contact_id: string }>(
+        'SELECT DISTINCT contact_id FROM clocks INDEXED BY clocks_open_received WHERE open = 1 AND calendar = ? AND (due_at IS NULL OR due_at > ?)',
+      ),
       setStatus: sqlite.prepare('UPDATE clocks SET status = @status, status_changed_at = @at, detail = json_set(detail, \'$.status\', @status), updated_at = @updatedAt WHERE contact_id = @contactId AND standard = @standard AND open = 1 AND status IN (\'running\', \'at-risk\')'),
       openClocks: sqlite.prepare<[], RawClock>('SELECT contact_id, standard, status, open, due_at, at_risk_at, detail FROM clocks INDEXED BY clocks_open_received WHERE open = 1'),
       clock: sqlite.prepare<[string, string], RawClock>('SELECT contact_id, standard, status, open, due_at, at_risk_at, detail FROM clocks WHERE contact_id = ? AND standard = ?'),
@@ -379,8 +383,13 @@ export class ContactStore {
     this.s.setStatus.run({ contactId, standard, status, at, updatedAt: now });
   }
 
-  contactIdsWithOpenClocksOn(calendarId: string): string[] {
-    return this.s.openClockContacts.all(calendarId).map((r) => r.contact_id);
+  /**
+   * Contacts with an open clock on the calendar; with `dueAfter`, only those with one due after it
+   * (or paused, with no due instant).
+   */
+  contactIdsWithOpenClocksOn(calendarId: string, dueAfter?: number): string[] {
+    const rows = dueAfter === undefined ? this.s.openClockContacts.all(calendarId) : this.s.openClockContactsDueAfter.all(calendarId, dueAfter);
+    return rows.map((r) => r.contact_id);
   }
 
   /**

@@ -8,7 +8,10 @@ import { NotFoundError, type IngestService } from '../../ingest/service.js';
 import { ValidationError } from '../../errors.js';
 import { errorResponses } from '../schemas.js';
 
-const Recomputed = { recomputedContacts: Type.Integer(), movedClocks: Type.Integer() };
+const Recomputed = {
+  recomputedContacts: Type.Integer({ description: 'Contacts recomputed: those with an open clock on the calendar due after the edit starts (or paused); clocks due earlier cannot move.' }),
+  movedClocks: Type.Integer({ description: 'Clocks whose due instant moved.' }),
+};
 
 export function calendarRoutes(instance: FastifyInstance, service: IngestService): void {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
