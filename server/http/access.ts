@@ -13,7 +13,22 @@ import type { TokenStore } from '../store/tokens.js';
  *   until people sign in.
  */
 export const ACCESS_LEVELS = ['public', 'token', 'board'] as const;
-export type Access = (typeof ACCESS_LEVELS)[number];
+/** The people who sign in (issue 10): each route names the roles that may call it. */
+export const ROLES = ['advisor', 'team-lead', 'manager', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+/**
+ * A route's declaration: a level, or the roles of signed-in people that may call it (`token: true`
+ * also lets an integration's API token call it).
+ */
+export type Access = (typeof ACCESS_LEVELS)[number] | { roles: readonly Role[]; token?: boolean };
+
+/** A declaration this app knows how to enforce. */
+export function validAccess(access: unknown): access is Access {
+  if (typeof access === 'string') return (ACCESS_LEVELS as readonly string[]).includes(access);
+  if (access === null || typeof access !== 'object') return false;
+  const { roles, token } = access as { roles?: unknown; token?: unknown };
+  return Array.isArray(roles) && roles.length > 0 && roles.every((r) => (ROLES as readonly string[]).includes(r)) && (token === undefined || typeof token === 'boolean');
+}
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -73,7 +88,7 @@ export function registerAccess(app: FastifyInstance, { tokens, failedAuthPerMinu
     for (const route of routes) {
       const access = (route.config as { access?: Access } | undefined)?.access;
       for (const method of Array.isArray(route.method) ? route.method : [route.method]) {
-        if (access === undefined || !(ACCESS_LEVELS as readonly string[]).includes(access)) missing.push(`${method} ${route.url}`);
+        if (!validAccess(access)) missing.push(`${method} ${route.url}`);
         else table.push({ method, url: route.url, access });
       }
     }
