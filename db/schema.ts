@@ -106,6 +106,8 @@ export const clocks = sqliteTable(
     index('clocks_standard_received').on(t.standard, t.receivedAt, t.contactId),
     // Clocks met or missed today (the board's ledger at start).
     index('clocks_ended_at').on(t.endedAt),
+    // Open clocks in due order (the unassigned work of a queue, earliest due first): a walk that stops at the page.
+    index('clocks_open_due').on(t.dueAt, t.contactId).where(sql`${t.open} = 1`),
   ],
 );
 
@@ -164,5 +166,96 @@ export const audit = sqliteTable(
     action: text('action').notNull(),
     detail: text('detail', { mode: 'json' }),
   },
-  (t) => [index('audit_at').on(t.at)],
+  // Filtered, newest-first pages of the trail (GET /api/v1/audit?actor=&action=): keyed on id.
+  (t) => [index('audit_at').on(t.at), index('audit_actor_id').on(t.actor, t.id), index('audit_action_id').on(t.action, t.id)],
 );
+
+/**
+ * Safeguarding alerts (issue 10): a contact flagged as a safety or safeguarding concern, raised by an
+ * advisor or an integration's field, shown to team leads until someone records an action.
+ */
+export const alerts = sqliteTable(
+  'alerts',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    contactId: text('contact_id')
+      .notNull()
+      .references(() => contacts.id),
+    /** `safeguarding` or `vulnerability`. */
+    kind: text('kind').notNull(),
+    note: text('note'),
+    raisedAt: integer('raised_at').notNull(),
+    /** An advisor's email, or `token:NAME` / `integration` for a source system's field. */
+    raisedBy: text('raised_by').notNull(),
+    actionedAt: integer('actioned_at'),
+    actionedBy: text('actioned_by'),
+    action: text('action'),
+  },
+  (t) => [
+    // Open alerts, oldest first (the team lead's list); a contact's alerts by the second.
+    index('alerts_open').on(t.raisedAt, t.id).where(sql`${t.actionedAt} IS NULL`),
+    index('alerts_contact').on(t.contactId, t.id),
+  ],
+);
+
+/** Per-year sequences Kept issues references from (complaints: `CMP-2026-000123`). */
+export const sequences = sqliteTable(
+  'sequences',
+  {
+    name: text('name').notNull(),
+    year: integer('year').notNull(),
+    value: integer('value').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.name, t.year] })],
+);
+
+/**
+ * People who sign in (issue 10). The email is stored lower-cased. The password is an scrypt hash
+ * with its own salt and parameters (`scrypt$N$r$p$salt$hash`, server/store/users.ts). `queues` is
+ * the list of routes or categories an advisor works, JSON (`["customer-services", "repairs"]`).
+ */
+export const users = sqliteTable('users', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  email: text('email').notNull().unique(),
+  name: text('name').notNull(),
+  role: text('role').notNull(),
+  passwordHash: text('password_hash').notNull(),
+  /** A one-time password (new account, admin reset): nothing else is allowed until it is changed. */
+  mustChangePassword: integer('must_change_password', { mode: 'boolean' }).notNull().default(true),
+  queues: text('queues', { mode: 'json' }).notNull(),
+  disabledAt: integer('disabled_at'),
+  /** Failed sign-ins in a row; at the limit the account is locked until `locked_until`. */
+  failedSignins: integer('failed_signins').notNull().default(0),
+  lockedUntil: integer('locked_until'),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/** Sessions: the cookie holds a random id; only its SHA-256 is stored. Revocable, expiring. */
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    idHash: text('id_hash').notNull().unique(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id),
+    createdAt: integer('created_at').notNull(),
+    /** Last request seen (written at most once a minute): the idle lifetime counts from it. */
+    lastSeenAt: integer('last_seen_at').notNull(),
+    /** The absolute end: created_at + the absolute lifetime. */
+    expiresAt: integer('expires_at').notNull(),
+    revokedAt: integer('revoked_at'),
+  },
+  (t) => [index('sessions_user').on(t.userId, t.createdAt)],
+);
+
+/** Wall screens: a named display whose long random secret (shown once) is stored as SHA-256. */
+export const displays = sqliteTable('displays', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  name: text('name').notNull(),
+  secretHash: text('secret_hash').notNull().unique(),
+  createdAt: integer('created_at').notNull(),
+  createdBy: text('created_by').notNull(),
+  revokedAt: integer('revoked_at'),
+});

@@ -9,6 +9,7 @@ import { openDatabase } from '../db/connection.js';
 import { loadConfig } from '../server/config.js';
 import { buildApp } from '../server/http/app.js';
 import { IngestService } from '../server/ingest/service.js';
+import { hashPassword, oneTimePassword } from '../server/people/passwords.js';
 import { startSimulator, type SimulatorStats } from './simulator.js';
 
 const { values } = parseArgs({
@@ -67,11 +68,33 @@ const app = await buildApp({ config, service, logger: true });
 await app.listen({ port: config.port, host: config.host });
 const base = `http://${config.host}:${config.port}`;
 
+// People to sign in as: nobody is signed in by the demo itself. Each gets a one-time password (a
+// kept database's accounts get new ones), to be changed at first sign-in.
+const DEMO_PEOPLE = [
+  { email: 'lead@demo.kept.example', name: 'Karen Whitfield', role: 'team-lead', queues: [] },
+  { email: 'priya.shah@demo.kept.example', name: 'Priya Shah', role: 'advisor', queues: ['customer-services'] },
+  { email: 'tom.hughes@demo.kept.example', name: 'Tom Hughes', role: 'advisor', queues: ['customer-services', 'repairs'] },
+  { email: 'manager@demo.kept.example', name: 'Joe Tremayne', role: 'manager', queues: [] },
+  { email: 'admin@demo.kept.example', name: 'Abi Lawson', role: 'admin', queues: [] },
+] as const;
+const accounts: string[] = [];
+for (const p of DEMO_PEOPLE) {
+  const password = oneTimePassword();
+  const hash = await hashPassword(password);
+  const existing = app.people.byEmail(p.email);
+  if (existing === undefined) app.people.create({ ...p, passwordHash: hash }, now);
+  else app.people.setPassword(existing.id, hash, true, now);
+  service.audit.record(now, 'demo', existing === undefined ? 'user.create' : 'user.reset', { email: p.email, role: p.role });
+  accounts.push(`  ${p.role.padEnd(10)} ${p.email.padEnd(30)} ${password}   (${p.name})`);
+}
+
 const dayMinutes = (9 * 60) / speed;
 console.log(`
 Kept demo: ${base}/   (the board; press w for wall mode)
   API docs   ${base}/docs
   API token  ${token}
+  Sign in at ${base}/ as (one-time passwords: each asks for a new password first):
+${accounts.join('\n')}
   database   ${dbFile}${values.keep ? ' (kept)' : ' (fresh)'}
   speed      ${speed}x: the simulated Monday 08:00–17:00 plays in ${dayMinutes >= 60 ? `${(dayMinutes / 60).toFixed(1)} hours` : `${dayMinutes.toFixed(1)} minutes`}${minutes ? `; stopping after ${minutes} min` : ''}
   Ctrl-C to stop.

@@ -24,6 +24,13 @@ Commands:
   token create NAME   Create an API token for an integration; prints it once (stored hashed).
   token list          List tokens (names and dates, never the tokens).
   token revoke NAME   Revoke a token at once.
+  user create EMAIL --role ROLE --name "NAME" [--queues a,b]
+             Create a person who signs in (ROLE: advisor, team-lead, manager, admin; --queues: the
+             routes or categories an advisor works). Prints a one-time password as the last line
+             of standard output: they must change it at first sign-in.
+  user list           List users (email, role, name, queues, state; never a password).
+  user disable EMAIL  Disable a user: their sessions end at once.
+  user reset EMAIL    A new one-time password (last line of standard output); sessions end.
   holidays import FILE
              Import bank holidays from a GOV.UK-format bank-holidays.json (every division in it);
              running clocks are recomputed. Prints the holidays added, removed and retitled.
@@ -32,7 +39,7 @@ Commands:
                              (without it such a file is refused, exit code 2, and nothing changes)
   help       Show this text.
 
-The token and holidays commands use the database at KEPT_DB (default ./data/kept.db).
+The token, user and holidays commands use the database at KEPT_DB (default ./data/kept.db).
 Kept reads calendars when it starts: restart a running Kept after "holidays import", or import
 through the API instead (POST /api/v1/holidays/import).
 `;
@@ -167,6 +174,87 @@ async function tokenCommand(args: string[]): Promise<void> {
   }
 }
 
+async function userCommand(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { role: { type: 'string' }, name: { type: 'string' }, queues: { type: 'string' } },
+    strict: true,
+    allowPositionals: true,
+  });
+  const [verb, email, ...extra] = positionals;
+  if (extra.length > 0) throw new UsageError(`user ${verb ?? ''}: one EMAIL only (also given: ${extra.join(' ')})`);
+  const { openDatabase } = await import('../db/connection.js');
+  const { PeopleStore, PeopleError } = await import('./store/people.js');
+  const { AuditStore } = await import('./store/audit.js');
+  const { hashPassword, oneTimePassword } = await import('./people/passwords.js');
+  const { loadConfig } = await import('./config.js');
+  const connection = openDatabase(loadConfig().dbFile);
+  try {
+    const people = new PeopleStore(connection.sqlite);
+    const audit = new AuditStore(connection.sqlite);
+    const now = Date.now();
+    const find = () => {
+      if (email === undefined) throw new UsageError(`user ${verb}: which EMAIL?`);
+      const u = people.byEmail(email);
+      if (u === undefined) throw new UsageError(`no user ${email}`);
+      return u;
+    };
+    switch (verb) {
+      case 'create': {
+        if (email === undefined) throw new UsageError('user create EMAIL --role ROLE --name "NAME"');
+        if (values.role === undefined) throw new UsageError('user create: --role advisor | team-lead | manager | admin');
+        if (values.name === undefined) throw new UsageError('user create: --name "Their Name"');
+        const password = oneTimePassword();
+        const hash = await hashPassword(password);
+        let user;
+        try {
+          user = people.create({ email, name: values.name, role: values.role, queues: (values.queues ?? '').split(','), passwordHash: hash }, now);
+        } catch (e) {
+          if (e instanceof PeopleError) throw new UsageError(e.message);
+          throw e;
+        }
+        audit.record(now, 'cli', 'user.create', { email: user.email, role: user.role, queues: user.queues });
+        process.stderr.write(`User ${user.email} (${user.role}) created. Their one-time password follows: give it to them; they change it at first sign-in.\n`);
+        process.stdout.write(`${password}\n`);
+        break;
+      }
+      case 'list':
+        for (const u of people.list()) {
+          const state = u.disabled ? 'disabled' : u.lockedUntil !== null && u.lockedUntil > now ? `locked until ${new Date(u.lockedUntil).toISOString()}` : u.mustChangePassword ? 'one-time password' : 'active';
+          process.stdout.write(`${u.email}\t${u.role}\t${u.name}\t${u.queues.join(',') || '-'}\t${state}\n`);
+        }
+        break;
+      case 'disable': {
+        const u = find();
+        people.disable(u.id, now);
+        audit.record(now, 'cli', 'user.disable', { email: u.email });
+        process.stderr.write(`User ${u.email} disabled; their sessions have ended.\n`);
+        break;
+      }
+      case 'enable': {
+        const u = find();
+        people.enable(u.id, now);
+        audit.record(now, 'cli', 'user.enable', { email: u.email });
+        process.stderr.write(`User ${u.email} enabled.\n`);
+        break;
+      }
+      case 'reset': {
+        const u = find();
+        const password = oneTimePassword();
+        people.setPassword(u.id, await hashPassword(password), true, now);
+        audit.record(now, 'cli', 'user.reset', { email: u.email });
+        process.stderr.write(`User ${u.email}: a new one-time password follows; their sessions have ended.\n`);
+        process.stdout.write(`${password}\n`);
+        break;
+      }
+      default:
+        throw new UsageError(`user: expected create, list, disable, enable or reset\n\n${USAGE}`);
+    }
+  } finally {
+    connection.close();
+  }
+}
+
 /** One division's outcome, for people: a summary line, then + added, - removed, ~ retitled. */
 function describeImport(r: HolidayImportResult): string {
   const n = (count: number, one: string) => `${count} ${one}${count === 1 ? '' : 's'}`;
@@ -229,6 +317,9 @@ async function main(argv: string[]): Promise<void> {
         break;
       case 'token':
         await tokenCommand(rest);
+        break;
+      case 'user':
+        await userCommand(rest);
         break;
       case 'holidays':
         await holidaysCommand(rest);

@@ -10,6 +10,9 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 
 const Whole = (def: number, description: string, minimum = 0) => Type.Integer({ minimum, default: def, description });
 const Text = (def: string, description: string) => Type.String({ default: def, description });
+/** A public message: empty for the default, else text with only the named {placeholders}. */
+const Message = (description: string, placeholders: string) =>
+  Type.String({ default: '', maxLength: 500, pattern: `^([^{}]|\\{(${placeholders})\\})*$`, description: `${description} Empty: the default wording.` });
 
 /** Every variable Kept reads, with its default. The README's table and docs/security.md list the same. */
 export const EnvSchema = Type.Object({
@@ -37,6 +40,10 @@ export const EnvSchema = Type.Object({
   KEPT_MAX_EVENTS_PER_CONTACT: Whole(1000, 'Events one contact may hold.', 10),
   KEPT_WRITE_TIMEOUT_MS: Whole(5000, 'Longest a write waits for a database lock held by another process before answering 503.', 100),
   KEPT_FAILED_AUTH_PER_MINUTE: Whole(30, 'Failed credentials per address per minute before 429.', 1),
+  KEPT_SESSION_IDLE_MINUTES: Whole(240, 'A session unused this long ends (minutes).', 1),
+  KEPT_SESSION_MAX_HOURS: Whole(12, 'A session ends this long after sign-in, however busy (hours).', 1),
+  KEPT_SIGNIN_LOCK_AFTER: Whole(5, 'Failed sign-ins in a row to one account before it is locked for a while.', 1),
+  KEPT_SIGNIN_LOCK_MINUTES: Whole(15, 'How long a locked account (and a throttled email) waits before sign-in is tried again.', 1),
   KEPT_FORM_POSTS_PER_MINUTE: Whole(10, 'Posts to the public form per address per minute.', 1),
   KEPT_MAILBOX: Text('customer.services@example.org', 'The customer-services mailbox: mail to it is route customer-services.'),
   KEPT_ORG_DOMAINS: Text('example.org', "The organisation's mail domains, comma-separated."),
@@ -47,6 +54,10 @@ export const EnvSchema = Type.Object({
   KEPT_BUSY_CALLS_WAITING: Whole(10, '"High volumes" from this many calls waiting…'),
   KEPT_BUSY_OLDEST_WAIT_SECONDS: Whole(240, '…or this long an oldest wait.'),
   KEPT_BOARD_LIST_LIMIT: Whole(500, 'Most urgent rows a board is sent.', 1),
+  KEPT_BOARD_CALENDAR: Type.String({ default: 'customer-services', minLength: 1, maxLength: 100, description: "The calendar the board follows: its zone, its opening hours (open now, the intraday chart's span) and its name (the heading)." }),
+  KEPT_PUBLIC_OPEN_MESSAGE: Message('What customers are told while open; {phoneTarget} and {replyTarget} are the pack\'s targets in words.', 'phoneTarget|replyTarget'),
+  KEPT_PUBLIC_BUSY_MESSAGE: Message('What customers are told while busy; {phoneTarget}, {replyTarget}.', 'phoneTarget|replyTarget'),
+  KEPT_PUBLIC_CLOSED_MESSAGE: Message('What customers are told while closed; {nextOpening} ("tomorrow at 08:00"), {phoneTarget}, {replyTarget}.', 'nextOpening|phoneTarget|replyTarget'),
 });
 export type Env = Static<typeof EnvSchema>;
 
@@ -75,6 +86,13 @@ export interface Config {
   /** Longest a write waits for a lock held by another process (then 503 "database locked"). */
   writeTimeoutMs: number;
   failedAuthPerMinute: number;
+  /** A session unused this long ends. */
+  sessionIdleMs: number;
+  /** A session ends this long after sign-in. */
+  sessionMaxMs: number;
+  /** Failed sign-ins in a row before an account locks (and per email within the lock window). */
+  signinLockAfter: number;
+  signinLockMs: number;
   formPostsPerMinute: number;
   /** The customer-services mailbox: mail to it is route customer-services. */
   mailbox: string;
@@ -92,6 +110,10 @@ export interface Config {
   busyOldestWaitSeconds: number;
   /** Most urgent rows a board is sent (the rest are counted in the tiles). */
   boardListLimit: number;
+  /** The calendar the board follows (zone, opening hours, name). */
+  boardCalendar: string;
+  /** The public messages as configured ('' = the default wording, built from the pack's targets). */
+  publicMessages: { open: string; busy: string; closed: string };
 }
 
 /** A configuration Kept cannot start with: names the variable. */
@@ -156,6 +178,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxEventsPerContact: e.KEPT_MAX_EVENTS_PER_CONTACT,
     writeTimeoutMs: e.KEPT_WRITE_TIMEOUT_MS,
     failedAuthPerMinute: e.KEPT_FAILED_AUTH_PER_MINUTE,
+    sessionIdleMs: e.KEPT_SESSION_IDLE_MINUTES * 60_000,
+    sessionMaxMs: e.KEPT_SESSION_MAX_HOURS * 3_600_000,
+    signinLockAfter: e.KEPT_SIGNIN_LOCK_AFTER,
+    signinLockMs: e.KEPT_SIGNIN_LOCK_MINUTES * 60_000,
     formPostsPerMinute: e.KEPT_FORM_POSTS_PER_MINUTE,
     mailbox: e.KEPT_MAILBOX.toLowerCase(),
     orgDomains: e.KEPT_ORG_DOMAINS.split(',')
@@ -168,5 +194,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     busyCallsWaiting: e.KEPT_BUSY_CALLS_WAITING,
     busyOldestWaitSeconds: e.KEPT_BUSY_OLDEST_WAIT_SECONDS,
     boardListLimit: e.KEPT_BOARD_LIST_LIMIT,
+    boardCalendar: e.KEPT_BOARD_CALENDAR,
+    publicMessages: { open: e.KEPT_PUBLIC_OPEN_MESSAGE, busy: e.KEPT_PUBLIC_BUSY_MESSAGE, closed: e.KEPT_PUBLIC_CLOSED_MESSAGE },
   };
 }

@@ -111,8 +111,8 @@ export class UnauthorizedError extends KeptError {
 }
 
 export class ForbiddenError extends KeptError {
-  constructor(message: string, field?: string) {
-    super(403, 'forbidden', message, field === undefined ? {} : { field });
+  constructor(message: string, field?: string, code = 'forbidden') {
+    super(403, code, message, field === undefined ? {} : { field });
   }
 }
 

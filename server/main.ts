@@ -1,4 +1,5 @@
-// `npm start`: check the configuration, open (and migrate) the database, build the app, listen.
+// `npm start`: check the configuration, open (and migrate) the database, build the app, listen; the
+// running clocks finish loading behind the listening server.
 import { openDatabase } from '../db/connection.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { buildApp } from './http/app.js';
@@ -24,7 +25,14 @@ const service = new IngestService(connection, {
   writeTimeoutMs: config.writeTimeoutMs,
   onWriterStopped: (detail) => stopped(detail),
 });
-const app = await buildApp({ config, service, logger: true });
+let app: Awaited<ReturnType<typeof buildApp>>;
+try {
+  app = await buildApp({ config, service, logger: true });
+} catch (e) {
+  if (!(e instanceof ConfigError)) throw e;
+  process.stderr.write(`kept: configuration refused: ${e.message}\n`);
+  process.exit(2);
+}
 stopped = (detail) => app.log.error(`${detail}; restarting it`);
 
 const shutdown = async (signal: string) => {
@@ -43,5 +51,14 @@ try {
   process.stderr.write(`kept: the database writer could not start: ${(e as Error).message}\n`);
   process.exit(1);
 }
+// Listening does not wait for the running clocks: with a large backlog they load in pages while
+// /health answers `starting` (reads and writes are served; the board answers 503 until armed).
 await app.listen({ port: config.port, host: config.host });
 app.log.info(`Kept is listening on http://${config.host}:${config.port} (API docs at /docs)`);
+app.liveArmed.then(
+  ({ clocks, ms }) => app.log.info(`live board armed: ${clocks} running clocks loaded in ${Math.round(ms)} ms`),
+  (e: unknown) => {
+    process.stderr.write(`kept: the running clocks could not be loaded: ${(e as Error).message}\n`);
+    process.exit(1);
+  },
+);

@@ -38,6 +38,7 @@ const connection = openDatabase(config.dbFile);
 const service = new IngestService(connection, { packFamily: config.packFamily, maxEventsPerContact: config.maxEventsPerContact, writerThread: true, writeTimeoutMs: config.writeTimeoutMs });
 const loadStarted = performance.now();
 const app = await buildApp({ config, service });
+await app.liveArmed; // the clocks load in pages behind buildApp: the figures below want them all
 const loadMs = performance.now() - loadStarted;
 const live = app.live;
 

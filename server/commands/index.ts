@@ -1,6 +1,7 @@
 // Every write command by name: the writer (on its thread, or inline) runs them by name with plain input.
 import { addClosure, type AddClosureInput, type AddClosureOutput } from './add-closure.js';
 import { addEvents, type AddEventsInput, type AddEventsOutput } from './add-events.js';
+import { alertAction, contactAction, type AlertActionInput, type ContactActionInput, type ContactActionOutput } from './contact-action.js';
 import type { CommandContext } from './context.js';
 import { createContact, type CreateContactInput, type CreateContactOutput } from './create-contact.js';
 import { importHolidays, type ImportHolidaysInput, type ImportHolidaysOutput } from './import-holidays.js';
@@ -14,6 +15,8 @@ export interface Commands {
   'remove-closure': { input: RemoveClosureInput; output: RemoveClosureOutput };
   'import-holidays': { input: ImportHolidaysInput; output: ImportHolidaysOutput };
   'set-statuses': { input: SetStatusesInput; output: null };
+  'contact-action': { input: ContactActionInput; output: ContactActionOutput };
+  'alert-action': { input: AlertActionInput; output: { recorded: boolean } };
 }
 
 export type CommandName = keyof Commands;
@@ -27,6 +30,8 @@ const COMMANDS: { [K in CommandName]: (ctx: CommandContext, input: CommandInput<
   'remove-closure': removeClosure,
   'import-holidays': importHolidays,
   'set-statuses': setStatuses,
+  'contact-action': contactAction,
+  'alert-action': alertAction,
 };
 
 export function runCommand<K extends CommandName>(ctx: CommandContext, name: K, input: CommandInput<K>): CommandOutput<K> {

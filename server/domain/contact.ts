@@ -66,6 +66,8 @@ export function parseEvent(raw: unknown, field: string, seq: number, receivedAt:
   const event: ContactEvent = { type, at, seq };
   const externalId = idText(r.externalId, `${field}.externalId`);
   if (externalId !== undefined) event.externalId = externalId;
+  const by = text(r.by, `${field}.by`, false);
+  if (by !== undefined) event.by = by;
   switch (type) {
     case 'paused':
       event.clock = text(r.clock, `${field}.clock`, true)!;

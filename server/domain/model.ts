@@ -58,6 +58,8 @@ export interface ContactEvent {
   appointmentArranged?: boolean;
   /** Complaint stage (1 or 2) for packs with staged complaints; 1 when absent. */
   stage?: number;
+  /** Who did it: an advisor's email (a person's action in Kept) or a source system's agent. */
+  by?: string;
 }
 
 export interface Contact {

@@ -1,5 +1,7 @@
 // The Fastify app: the front door (limits, security headers, rate limits, access by route, one error
 // handler, a strict JSON parser), then one route file per resource, then the board's static files.
+import fastifyCookie from '@fastify/cookie';
+import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
@@ -15,22 +17,30 @@ import type { Writable } from 'node:stream';
 import type { Config } from '../config.js';
 import type { IngestService } from '../ingest/service.js';
 import { LiveHub } from '../live/hub.js';
-import { LiveService } from '../live/live.js';
-import { publicScope, registerAccess, type RouteAccess } from './access.js';
+import { LiveService, type LiveOptions, type LoadResult } from '../live/live.js';
+import { PeopleStore } from '../store/people.js';
+import { CSRF_COOKIE, CSRF_HEADER, publicScope, registerAccess, type RouteAccess } from './access.js';
 import { registerErrorHandler } from './errors.js';
 import { registerJsonParser } from './json-body.js';
 import { loggerOptions } from './logging.js';
+import { adminRoutes } from './routes/admin.js';
 import { calendarRoutes } from './routes/calendars.js';
 import { contactRoutes } from './routes/contacts.js';
 import { healthRoutes } from './routes/health.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { liveRoutes } from './routes/live.js';
+import { sessionRoutes } from './routes/session.js';
+import { queueRoutes } from './routes/queue.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     live: LiveService;
+    /** Settles once every running clock is loaded and armed (rejects if loading failed). */
+    liveArmed: Promise<LoadResult>;
     hub: LiveHub;
     config: Config;
+    /** People (users, sessions) and wall-screen displays. */
+    people: PeopleStore;
     /** Every route with who may call it, filled when the app is ready (docs/security.md, tests/security). */
     routeAccess: RouteAccess[];
   }
@@ -41,6 +51,8 @@ export interface AppOptions {
   service: IngestService;
   /** Log requests (JSON lines, secrets redacted) to standard output, or to this stream. */
   logger?: boolean | Writable;
+  /** How the running clocks load at start (page size, how the loop is let in): for tests. */
+  liveLoading?: Pick<LiveOptions, 'loadPageRows' | 'yieldToLoop'>;
 }
 
 /** The Content-Security-Policy for the board, the public form and everything else Kept serves. */
@@ -62,7 +74,7 @@ export const DOCS_CSP = Object.fromEntries(
   Object.entries({ ...CSP_DIRECTIVES, styleSrc: ["'self'", "'unsafe-inline'"], scriptSrcAttr: ["'none'"] }).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), v]),
 );
 
-export async function buildApp({ config, service, logger = false }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, service, logger = false, liveLoading = {} }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logger === false ? false : loggerOptions(config.logLevel, logger === true ? undefined : logger),
     bodyLimit: config.bodyLimit,
@@ -94,7 +106,27 @@ export async function buildApp({ config, service, logger = false }: AppOptions):
   await app.register(fastifyRateLimit, { global: false, cache: 20_000 });
   // Before the access hook: a refused upgrade must still reach the plugin's onResponse, which closes the socket.
   await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
-  const table = registerAccess(app, { tokens: service.tokens, failedAuthPerMinute: config.failedAuthPerMinute });
+  // Cookies: the session (HttpOnly, SameSite=Lax, Secure over https), the display's, and the CSRF secret.
+  const secure = config.publicUrl.startsWith('https://');
+  await app.register(fastifyCookie);
+  await app.register(fastifyCsrf, {
+    cookieKey: CSRF_COOKIE,
+    cookieOpts: { path: '/', httpOnly: true, sameSite: 'strict', secure },
+    getToken: (request) => {
+      const value = request.headers[CSRF_HEADER];
+      return typeof value === 'string' ? value : undefined;
+    },
+  });
+  const people = new PeopleStore(service.connection.sqlite);
+  app.decorate('people', people);
+  const table = registerAccess(app, {
+    tokens: service.tokens,
+    failedAuthPerMinute: config.failedAuthPerMinute,
+    people,
+    sessionLifetimes: { idleMs: config.sessionIdleMs, absoluteMs: config.sessionMaxMs },
+    allowedOrigins: () => allowedOrigins(app, config),
+    now: service.now,
+  });
   app.decorate('routeAccess', table);
 
   await app.register(fastifySwagger, {
@@ -104,15 +136,18 @@ export async function buildApp({ config, service, logger = false }: AppOptions):
         title: 'Kept integration API',
         version: '1',
         description:
-          'Post contacts and events from telephony, mail, web forms and social platforms; read contacts, clocks and calendars. Every /api/v1 route except health, the social webhook challenge and the public status needs `Authorization: Bearer <token>` (create one with `npm run --silent sla -- token create NAME`). Errors answer `{statusCode, error, code, message, field?, rule?}`.',
+          'Post contacts and events from telephony, mail, web forms and social platforms; read contacts, clocks and calendars. Integrations send `Authorization: Bearer <token>` (create one with `npm run --silent sla -- token create NAME`) on the ingest routes and the reads; people sign in (POST /api/v1/session) and send the session cookie, with X-CSRF-Token on every POST, PUT, PATCH and DELETE. Which route takes which: docs/security.md. Errors answer `{statusCode, error, code, message, field?, rule?}`.',
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, session: { type: 'apiKey', in: 'cookie', name: 'kept_session' } } },
       security: [{ bearer: [] }],
       tags: [
         { name: 'contacts', description: 'Contacts, events and clocks' },
         { name: 'ingest', description: 'Channel adapters: each source in its own format' },
         { name: 'calendars', description: 'Working hours, bank holidays, closures' },
+        { name: 'people', description: 'Queues, actions, the contact page, safeguarding alerts' },
         { name: 'live', description: 'The live board socket and the public status' },
+        { name: 'session', description: 'Sign-in, sign-out, password change (session cookie + X-CSRF-Token)' },
+        { name: 'admin', description: 'Users, API tokens, wall-screen displays, the audit trail' },
         { name: 'health', description: 'Liveness' },
       ],
     },
@@ -122,20 +157,35 @@ export async function buildApp({ config, service, logger = false }: AppOptions):
   await publicScope(app, fastifySwaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP });
   await app.register(fastifyFormbody, { bodyLimit: config.bodyLimit });
 
-  healthRoutes(app, service);
-  contactRoutes(app, service);
-  calendarRoutes(app, service);
-  await ingestRoutes(app, service, config);
-
-  const live = new LiveService(service, { busyCallsWaiting: config.busyCallsWaiting, busyOldestWaitSeconds: config.busyOldestWaitSeconds, urgentLimit: config.boardListLimit });
+  const live = new LiveService(service, {
+    calendar: config.boardCalendar,
+    busyCallsWaiting: config.busyCallsWaiting,
+    busyOldestWaitSeconds: config.busyOldestWaitSeconds,
+    wording: config.publicMessages,
+    urgentLimit: config.boardListLimit,
+    ...liveLoading,
+  });
   const hub = new LiveHub((seq) => live.snapshot(seq));
-  live.start(hub);
+  // The running clocks load in pages with the event loop let in between: the app can listen and
+  // answer (/health says `starting`) while a large backlog loads; the board answers 503 until armed.
+  const armed = live.start(hub);
+  armed.catch(() => {}); // the caller awaits app.liveArmed and decides (main.ts stops Kept)
   app.decorate('live', live);
+  app.decorate('liveArmed', armed);
   app.decorate('hub', hub);
   app.addHook('onClose', async () => {
     live.stop();
     hub.close();
   });
+
+  healthRoutes(app, service, live);
+  sessionRoutes(app, { people, audit: service.audit, now: service.now });
+  adminRoutes(app, { people, tokens: service.tokens, audit: service.audit, now: service.now });
+  contactRoutes(app, service);
+  calendarRoutes(app, service);
+  queueRoutes(app, service, { webRoot: config.webRoot });
+  await ingestRoutes(app, service, config);
+
   liveRoutes(app, service, live, hub);
 
   const webRoot = resolve(config.webRoot);
@@ -143,4 +193,17 @@ export async function buildApp({ config, service, logger = false }: AppOptions):
     await publicScope(app, fastifyStatic, { root: webRoot, prefix: '/', wildcard: false, index: ['index.html'] });
   }
   return app;
+}
+
+/**
+ * The origins a browser's socket may open from: KEPT_PUBLIC_URL when set, else the address Kept
+ * listens on (and `localhost` for a loopback address). Never the request's own Host header.
+ */
+function allowedOrigins(app: FastifyInstance, config: Config): string[] {
+  if (config.publicUrl !== '') return [new URL(config.publicUrl).origin];
+  const address = app.server.address();
+  const port = address !== null && typeof address === 'object' ? address.port : config.port;
+  const host = config.host;
+  const hosts = ['127.0.0.1', 'localhost', '::1', '0.0.0.0', '::'].includes(host) ? ['127.0.0.1', 'localhost', '[::1]'] : [host.includes(':') ? `[${host}]` : host];
+  return hosts.map((h) => `http://${h}:${port}`);
 }

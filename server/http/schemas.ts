@@ -19,6 +19,7 @@ export const EventBody = Type.Object(
     assignee: Type.Optional(Type.String({ description: 'assigned: the advisor now owning the contact.' })),
     appointmentArranged: Type.Optional(Type.Boolean({ description: 'attended: the follow-on repair was arranged too.' })),
     stage: Type.Optional(Type.Integer({ minimum: 1, maximum: 2, description: 'Complaint stage (housing-ombudsman pack).' })),
+    by: Type.Optional(Type.String({ maxLength: 320, description: 'Who did it: an advisor\'s email or the source system\'s agent.' })),
   },
   { additionalProperties: true },
 );
@@ -31,7 +32,9 @@ export const Customer = Type.Object(
     address: Type.Optional(Type.String({ maxLength: 500 })),
     reference: Type.Optional(Type.String({ maxLength: 100, description: 'Tenancy or customer reference.' })),
     preferredContact: Type.Optional(Type.String({ maxLength: 50, description: 'phone, email, sms, letter…' })),
-    accessibilityNeeds: Type.Optional(Type.String({ maxLength: 1000 })),
+    accessibilityNeeds: Type.Optional(Type.String({ maxLength: 1000, description: 'Large print, braille, audio, BSL/video relay, interpreter and language…' })),
+    vulnerability: Type.Optional(Type.String({ maxLength: 1000, description: 'A vulnerability the customer has told us of: shown to advisors before anything else.' })),
+    safeguarding: Type.Optional(Type.Boolean({ description: 'A safety or safeguarding concern: raises an alert for team leads until someone records an action.' })),
   },
   { additionalProperties: false },
 );

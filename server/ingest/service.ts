@@ -10,10 +10,12 @@ import type { HolidayImportResult, HolidayList } from '../domain/holidays.js';
 import { prepareAddEvents } from '../commands/add-events.js';
 import { loadCalendars, type CalendarChangeResult, type ContactChange } from '../commands/context.js';
 import { prepareCreateContact, type ContactInput } from '../commands/create-contact.js';
+import type { ContactActionInput, ContactActionOutput } from '../commands/contact-action.js';
 import type { CommandInput, CommandName, CommandOutput } from '../commands/index.js';
 import { AuditStore } from '../store/audit.js';
 import { CalendarStore } from '../store/calendars.js';
 import { ContactStore, type ContactRow } from '../store/contacts.js';
+import { QueueStore } from '../store/queue.js';
 import { TokenStore } from '../store/tokens.js';
 import { InlineRunner, type CommandRunner } from '../writer/runner.js';
 import { ThreadRunner } from '../writer/thread.js';
@@ -46,6 +48,8 @@ export class IngestService {
   readonly calendarStore: CalendarStore;
   readonly tokens: TokenStore;
   readonly audit: AuditStore;
+  /** The people's reads: unassigned work, load, safeguarding alerts (issue 10). */
+  readonly queue: QueueStore;
   /** Runs the write commands (server/commands/): on the writer thread, or inline. */
   readonly writer: CommandRunner;
   private calendarSet: CalendarSet;
@@ -66,6 +70,7 @@ export class IngestService {
     this.calendarStore = new CalendarStore(connection.sqlite);
     this.tokens = new TokenStore(connection.sqlite);
     this.audit = new AuditStore(connection.sqlite);
+    this.queue = new QueueStore(connection.sqlite);
     // Seeded here, before the writer thread opens the file, so both see the same calendars.
     this.calendarStore.seed(this.now());
     this.calendarSet = loadCalendars(this.calendarStore);
@@ -120,6 +125,10 @@ export class IngestService {
     const outcome = await this.run('create-contact', command);
     if (!outcome.created) return { created: false, contact: this.view(outcome.row.id)! };
     this.publish([outcome.change]);
+    // An integration's flag (customer.safeguarding) raises the team leads' alert (issue 10).
+    if (input.customer?.safeguarding === true) {
+      await this.run('contact-action', { now: this.now(), contactId: outcome.row.id, actor: 'integration', action: 'flagged', events: [], alert: { kind: 'safeguarding', note: input.customer.vulnerability ?? null } });
+    }
     // A new contact's view is built from what was just written.
     return { created: true, contact: contactView(outcome.row, outcome.events, outcome.change.clocks, this.calendarSet, this.now()) };
   }
@@ -131,6 +140,25 @@ export class IngestService {
     const outcome = await this.run('add-events', prepareAddEvents(current, rawEvents, this.now()));
     if (outcome.change !== null) this.publish([outcome.change]);
     return { added: outcome.added, contact: this.view(contactId)! };
+  }
+
+  /**
+   * A person's action on a contact (issue 10): its events (field-checked here, as addEvents does), a
+   * complaint reference issued and an alert raised in the same transaction, then the board told.
+   */
+  async contactAction(input: Omit<ContactActionInput, 'now' | 'events'> & { events: Array<Record<string, unknown>> }): Promise<Omit<ContactActionOutput, 'change'> & { contact: ContactView }> {
+    const current = this.contacts.byId(input.contactId);
+    if (current === undefined) throw new NotFoundError(`no contact with id "${input.contactId}"`);
+    const now = this.now();
+    const { events } = prepareAddEvents(current, input.events, now);
+    const { change, ...out } = await this.run('contact-action', { ...input, now, events });
+    if (change !== null) this.publish([change]);
+    return { ...out, contact: this.view(input.contactId)! };
+  }
+
+  /** Records who did what about a safeguarding alert. */
+  alertAction(alertId: number, actor: string, action: string): Promise<{ recorded: boolean }> {
+    return this.run('alert-action', { now: this.now(), alertId, actor, action });
   }
 
   /** Events for a contact found by its source key (adapters: a call id, a Message-ID). */

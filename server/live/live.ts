@@ -1,48 +1,36 @@
 // The live path: every running clock in memory, a timer at its next instant, and one delta per
-// change (an event came in, a timer fired, a calendar moved) pushed through the hub.
-import type { Sqlite } from '../../db/connection.js';
-import { localToUtc } from '../domain/calendar.js';
-import { phoneStats, type CallOutcome } from '../domain/metrics.js';
+// change (an event came in, a timer fired, a calendar moved) pushed through the hub. The figures
+// are board.ts's (pure); the reads are the store's (server/store/live.ts); the site facts come from
+// the board's calendar, the standards pack and the configuration (site.ts).
+import { ConfigError } from '../config.js';
+import type { WorkingCalendar } from '../domain/calendar.js';
 import type { Clock } from '../domain/model.js';
-import { DAY, MINUTE } from '../domain/time.js';
+import { PACKS, packInForce, type StandardsPack } from '../domain/standards.js';
 import type { ContactChange, IngestService } from '../ingest/service.js';
 import type { ContactRow } from '../store/contacts.js';
-import type { BoardFigures, BusyNotice, ChannelTile, DeltaMessage, IntradayBucket, LiveChannel, SnapshotMessage, UrgentClock } from './protocol.js';
+import { LiveStore, type OpenClockCursor, type OpenClockRow } from '../store/live.js';
+import { boardFigures, busyNotice, isFirstResponse, localDay, phoneQueue, type BoardSite, type RunningClock } from './board.js';
+import type { BoardFigures, BusyNotice, DeltaMessage, SnapshotMessage, UrgentClock } from './protocol.js';
 import { ClockScheduler, realTimers, type Firing, type TimerHost } from './scheduler.js';
+import { packTargets, publicWording, WordingError, type WordingTemplates } from './site.js';
 import { TodayLedger } from './today.js';
 
-export const LIVE_CHANNELS: LiveChannel[] = ['phone', 'email', 'webform', 'social', 'voicemail'];
 const OPEN = new Set(['running', 'at-risk', 'breached', 'paused']);
 
-/**
- * The first response a contact on `channel` is waiting for, as its channel tile counts it: an answer,
- * a reply, an acknowledgement or a make-safe. On the phone tile only the call itself counts: an
- * answered emergency or complaint call is no longer waiting in the queue (its other clocks still show
- * as at risk or breached), and is handled once, when answered.
- */
-export function isFirstResponse(standard: string, channel?: string): boolean {
-  if (channel === 'phone') return standard === 'phone-answer';
-  return standard === 'phone-answer' || standard.endsWith('-reply') || standard.endsWith('-acknowledge') || standard === 'emergency-make-safe';
+/** Standards whose every version applies to one channel only: their clocks' channel is implied. */
+export function impliedChannels(packs: readonly StandardsPack[] = PACKS): Map<string, string> {
+  const seen = new Map<string, string | null>();
+  for (const pack of packs) {
+    for (const def of pack.standards) {
+      const channels = def.appliesWhen.channels;
+      const one = channels !== undefined && channels.length === 1 ? channels[0]! : null;
+      seen.set(def.id, seen.has(def.id) && seen.get(def.id) !== one ? null : one);
+    }
+  }
+  return new Map([...seen].filter((e): e is [string, string] => e[1] !== null));
 }
 
-interface LiveClock {
-  key: string;
-  contactId: string;
-  standard: string;
-  status: string;
-  dueAt: number | null;
-  atRiskAt: number | null;
-  channel: LiveChannel;
-  category: string;
-  receivedAt: number;
-  customerName: string | null;
-  subject: string | null;
-  assignee: string | null;
-  /** The contact's one first-response clock that counts it as waiting (set by put). */
-  countsWaiting: boolean;
-}
-
-/** Standards, statuses, channels and categories: a few values repeated on every clock, kept once. */
+/** Standards, statuses and channels: a few values repeated on every clock, kept once. */
 const interned = new Map<string, string>();
 function intern(s: string): string {
   const known = interned.get(s);
@@ -51,16 +39,22 @@ function intern(s: string): string {
   return s;
 }
 
-const CHANNEL_INDEX: Readonly<Record<string, number>> = Object.fromEntries(LIVE_CHANNELS.map((ch, i) => [ch, i]));
-
 export interface LiveOptions {
+  /** The calendar whose hours, zone and name the board shows (KEPT_BOARD_CALENDAR; default customer-services). */
+  calendar?: string;
   busyCallsWaiting: number;
   busyOldestWaitSeconds: number;
+  /** The public messages as configured (KEPT_PUBLIC_*_MESSAGE; '' or absent: the default). */
+  wording?: Partial<WordingTemplates>;
   /** Most urgent rows in a snapshot or a delta (default 500): a bad day or a breach storm stays small on the wire. */
   urgentLimit?: number;
   /** Shortest gap between two broadcasts, ms: a burst of changes goes out as one delta. */
   minBroadcastGapMs?: number;
   timers?: TimerHost;
+  /** Running clocks read per page at start (default 5,000, ~10 ms): the event loop answers between pages. */
+  loadPageRows?: number;
+  /** How loading lets the event loop in between pages (default: setImmediate); tests hold it. */
+  yieldToLoop?: () => Promise<void>;
 }
 
 export interface LiveSink {
@@ -70,26 +64,47 @@ export interface LiveSink {
   skip(): void;
 }
 
+/** Public status: open now, the next opening, the busy notice and its words. */
+export interface PublicStatus extends BusyNotice {
+  open: boolean;
+  nextOpening: string;
+  at: string;
+}
+
+export interface LoadResult {
+  /** Running clocks in memory once armed. */
+  clocks: number;
+  /** From the first page read to armed. */
+  ms: number;
+}
+
 const iso = (ms: number) => new Date(ms).toISOString();
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class LiveService {
-  private readonly clocks = new Map<string, LiveClock>();
+  private readonly clocks = new Map<string, RunningClock>();
   /** Keys of each contact's running clocks (an array: most contacts have one or two). */
   private readonly byContact = new Map<string, string[]>();
   readonly scheduler: ClockScheduler;
   private readonly timers: TimerHost;
+  private readonly store: LiveStore;
+  /** Today's calls, contacts received and clocks handled, in memory (one pass per delta, no query). */
+  private readonly today: TodayLedger;
+  private readonly calendarId: string;
+  /** Site facts read once: the board's heading, the pack's phone target, thresholds and the public words. */
+  private readonly facts: Omit<BoardSite, 'calendar'>;
   private sink: LiveSink | null = null;
   private pendingKeys = new Set<string>();
   private pendingContacts = new Set<string>();
   private pendingCause: DeltaMessage['cause'] = 'contact';
   private flushTimer: unknown = null;
   private lastBroadcast = 0;
-  private readonly sqlite: Sqlite;
-  /** Today's calls, contacts received and clocks handled, in memory (one pass per delta, no query). */
-  private readonly today: TodayLedger;
-  private intradayLabels: { timeZone: string; format: Intl.DateTimeFormat } | null = null;
-  private openingLabels: { timeZone: string; format: Intl.DateTimeFormat } | null = null;
   private unsubscribe: (() => void) | null = null;
+  private stopped = false;
+  /** While loading: contacts whose change was heard (it carried all their clocks): later pages skip their rows. */
+  private changedWhileLoading: Set<string> | null = null;
+  private loadedRows = 0;
+  private isArmed = false;
   /** Firings seen, with how late each was handled (ms), for the benchmark. */
   lateness: number[] | null = null;
 
@@ -99,49 +114,103 @@ export class LiveService {
   ) {
     this.timers = options.timers ?? realTimers;
     this.scheduler = new ClockScheduler((f) => this.onFire(f), this.timers);
-    this.sqlite = service.connection.sqlite;
-    this.today = new TodayLedger(this.sqlite);
+    this.store = new LiveStore(service.connection.sqlite, impliedChannels());
+    this.today = new TodayLedger(this.store);
+    this.calendarId = options.calendar ?? 'customer-services';
+    if (service.calendars[this.calendarId] === undefined) {
+      throw new ConfigError(`KEPT_BOARD_CALENDAR: no calendar "${this.calendarId}" (known: ${Object.keys(service.calendars).join(', ')})`);
+    }
+    const targets = packTargets(packInForce(service.packFamily, this.timers.now()));
+    let wording;
+    try {
+      wording = publicWording({ open: options.wording?.open ?? '', busy: options.wording?.busy ?? '', closed: options.wording?.closed ?? '' }, targets);
+    } catch (e) {
+      if (e instanceof WordingError) throw new ConfigError(e.message);
+      throw e;
+    }
+    this.facts = {
+      title: service.calendarStore.byId(this.calendarId)?.name ?? 'Contact centre',
+      phoneTargetMs: targets.phoneTargetMs,
+      busyCallsWaiting: options.busyCallsWaiting,
+      busyOldestWaitSeconds: options.busyOldestWaitSeconds,
+      wording,
+    };
+  }
+
+  /** The board's calendar as it stands (a calendar edit replaces the compiled calendars). */
+  private get calendar(): WorkingCalendar {
+    return this.service.calendars[this.calendarId]!;
+  }
+
+  private get site(): BoardSite {
+    return { ...this.facts, calendar: this.calendar };
   }
 
   /**
-   * Loads every running clock and arms its timers. Transitions that fell due while Kept was down
-   * fire at once, and are recorded with the instant they really happened.
+   * Loads every running clock and arms its timers. Pages of `loadPageRows` are read one statement at
+   * a time with the event loop let in between (the first page at once: a small database is armed
+   * before this returns), so the server can listen and answer while a large backlog loads. A change
+   * heard meanwhile is applied as usual and the pages read after it skip that contact. Timers are held
+   * until every clock is in: transitions that fell due while Kept was down then fire at once, in one
+   * batch, and are recorded with the instant they really happened.
    */
-  start(sink: LiveSink): { clocks: number } {
+  async start(sink: LiveSink): Promise<LoadResult> {
     this.sink = sink;
-    // Row by row (no array of every row), the customer's name read by SQLite (no JSON per row).
-    const rows = this.sqlite
-      .prepare(
-        `SELECT k.contact_id || '/' || k.standard AS key, k.contact_id, k.standard, k.status, k.due_at, k.at_risk_at, c.channel, c.category, c.received_at, json_extract(c.customer, '$.name') AS customer_name, c.subject, c.assignee
-         FROM clocks k JOIN contacts c ON c.id = k.contact_id WHERE k.open = 1`,
-      )
-      .iterate() as IterableIterator<{ key: string; contact_id: string; standard: string; status: string; due_at: number | null; at_risk_at: number | null; channel: string; category: string; received_at: number; customer_name: unknown; subject: string | null; assignee: string | null }>;
-    let count = 0;
-    for (const r of rows) {
-      count++;
-      const standard = intern(r.standard);
-      this.put({
-        key: r.key, // built by SQLite: a flat string (a JS concatenation would keep a rope and its flat copy)
-        contactId: r.contact_id,
-        standard,
-        status: intern(r.status),
-        dueAt: r.due_at,
-        atRiskAt: r.at_risk_at,
-        channel: intern(r.channel) as LiveChannel,
-        category: intern(r.category),
-        receivedAt: r.received_at,
-        customerName: typeof r.customer_name === 'string' ? r.customer_name : null,
-        subject: r.subject,
-        assignee: r.assignee,
-        countsWaiting: false,
-      });
-    }
-    this.today.cover(this.todayStart(this.timers.now()));
+    const started = performance.now();
+    this.changedWhileLoading = new Set();
     this.unsubscribe = this.service.onChange((changes) => this.onContactChanges(changes));
-    return { clocks: count };
+    this.scheduler.hold();
+    const pageRows = this.options.loadPageRows ?? 5000;
+    const yieldToLoop = this.options.yieldToLoop ?? nextTurn;
+    let after: OpenClockCursor | null = null;
+    try {
+      for (;;) {
+        const rows = this.store.openClocks(after, pageRows);
+        for (const r of rows) this.loadRow(r);
+        this.loadedRows += rows.length;
+        if (rows.length < pageRows) break;
+        const last = rows[rows.length - 1]!;
+        after = { receivedAt: last[1], contactId: last[2], standard: last[3] };
+        await yieldToLoop();
+        if (this.stopped) return { clocks: this.clocks.size, ms: performance.now() - started };
+      }
+    } finally {
+      this.changedWhileLoading = null;
+    }
+    this.today.cover(localDay(this.calendar, this.timers.now()));
+    this.isArmed = true;
+    this.scheduler.resume();
+    return { clocks: this.clocks.size, ms: performance.now() - started };
+  }
+
+  private loadRow(r: OpenClockRow): void {
+    const contactId = r[2];
+    if (this.changedWhileLoading!.has(contactId)) return;
+    this.put({
+      key: r[0],
+      receivedAt: r[1],
+      contactId,
+      standard: intern(r[3]),
+      status: intern(r[4]),
+      dueAt: r[5],
+      atRiskAt: r[6],
+      channel: intern(r[7]),
+      countsWaiting: false,
+    });
+  }
+
+  /** False while the running clocks load: the board and the public status answer 503 `starting`. */
+  get armed(): boolean {
+    return this.isArmed;
+  }
+
+  /** Open-clock rows read so far (for /health while starting). */
+  get loadedClocks(): number {
+    return this.loadedRows;
   }
 
   stop(): void {
+    this.stopped = true;
     this.scheduler.clear();
     this.unsubscribe?.();
     if (this.flushTimer !== null) this.timers.clearTimer(this.flushTimer);
@@ -152,7 +221,7 @@ export class LiveService {
     return this.clocks.size;
   }
 
-  private put(c: LiveClock): void {
+  private put(c: RunningClock): void {
     this.clocks.set(c.key, c);
     const keys = this.byContact.get(c.contactId) ?? [];
     // A contact waits once however many first-response clocks it has (a phone complaint has two);
@@ -180,6 +249,7 @@ export class LiveService {
 
   private onContactChanges(changes: ContactChange[]): void {
     for (const ch of changes) {
+      this.changedWhileLoading?.add(ch.contactId);
       this.today.applyChange(ch.contact, ch.clocks);
       for (const k of this.dropContact(ch.contactId)) this.pendingKeys.add(k);
       for (const clock of ch.clocks) {
@@ -193,7 +263,7 @@ export class LiveService {
     this.schedule('contact');
   }
 
-  private fromClock(contact: ContactRow, clock: Clock): LiveClock {
+  private fromClock(contact: ContactRow, clock: Clock): RunningClock {
     return {
       key: `${contact.id}/${clock.standard}`,
       contactId: contact.id,
@@ -201,12 +271,8 @@ export class LiveService {
       status: intern(clock.status),
       dueAt: clock.dueAt,
       atRiskAt: clock.atRiskAt,
-      channel: intern(contact.channel) as LiveChannel,
-      category: intern(contact.category),
+      channel: intern(contact.channel),
       receivedAt: contact.receivedAt,
-      customerName: contact.customer?.name ?? null,
-      subject: contact.subject,
-      assignee: contact.assignee,
       countsWaiting: false,
     };
   }
@@ -250,7 +316,7 @@ export class LiveService {
     if (this.sink === null || (this.pendingKeys.size === 0 && this.pendingContacts.size === 0)) return;
     const now = this.timers.now();
     this.lastBroadcast = now;
-    const upsert: LiveClock[] = [];
+    const upsert: RunningClock[] = [];
     const remove: string[] = [];
     for (const key of this.pendingKeys) {
       const c = this.clocks.get(key);
@@ -278,31 +344,36 @@ export class LiveService {
   }
 
   /** The most urgent of `clocks` (earliest due first), at most urgentLimit of them, as rows. */
-  private mostUrgent(clocks: LiveClock[]): { rows: UrgentClock[]; partial: boolean } {
+  private mostUrgent(clocks: RunningClock[]): { rows: UrgentClock[]; partial: boolean } {
     clocks.sort((a, b) => a.dueAt! - b.dueAt! || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const partial = clocks.length > this.urgentLimit;
-    return { rows: (partial ? clocks.slice(0, this.urgentLimit) : clocks).map((c) => this.urgent(c)), partial };
+    return { rows: this.urgentRows(partial ? clocks.slice(0, this.urgentLimit) : clocks), partial };
   }
 
-  private urgent(c: LiveClock): UrgentClock {
-    return {
-      contactId: c.contactId,
-      standard: c.standard,
-      status: c.status as 'at-risk' | 'breached',
-      dueAt: iso(c.dueAt!),
-      atRiskAt: c.atRiskAt === null ? null : iso(c.atRiskAt),
-      channel: c.channel,
-      category: c.category,
-      receivedAt: iso(c.receivedAt),
-      customerName: c.customerName,
-      subject: c.subject,
-      assignee: c.assignee,
-    };
+  /** Rows of the urgent list: the clock's figures from memory, what it shows of its contact read by key. */
+  private urgentRows(clocks: RunningClock[]): UrgentClock[] {
+    const details = this.store.details([...new Set(clocks.map((c) => c.contactId))]);
+    return clocks.map((c) => {
+      const d = details.get(c.contactId);
+      return {
+        contactId: c.contactId,
+        standard: c.standard,
+        status: c.status as 'at-risk' | 'breached',
+        dueAt: iso(c.dueAt!),
+        atRiskAt: c.atRiskAt === null ? null : iso(c.atRiskAt),
+        channel: c.channel as UrgentClock['channel'],
+        category: d?.category ?? 'general',
+        receivedAt: iso(c.receivedAt),
+        customerName: d?.customerName ?? null,
+        subject: d?.subject ?? null,
+        assignee: d?.assignee ?? null,
+      };
+    });
   }
 
   snapshot(seq: number): SnapshotMessage {
     const now = this.timers.now();
-    const open: LiveClock[] = [];
+    const open: RunningClock[] = [];
     for (const c of this.clocks.values()) {
       if (c.status === 'at-risk' || c.status === 'breached') open.push(c);
     }
@@ -310,134 +381,22 @@ export class LiveService {
     return { type: 'snapshot', seq, board: this.board(now), urgent: rows, urgentTotal: open.length, urgentLimit: this.urgentLimit };
   }
 
-  /** Today's local midnight (UTC instant) in the customer-services calendar's zone. */
-  private todayStart(now: number): { start: number; date: string; timeZone: string } {
-    const cal = this.service.calendars['customer-services'];
-    const timeZone = cal?.timeZone ?? 'Europe/London';
-    const day = cal ? cal.localDayNumber(now) : Math.floor(now / DAY);
-    return { start: localToUtc(timeZone, day * DAY), date: new Date(day * DAY).toISOString().slice(0, 10), timeZone };
-  }
-
-  busy(now: number): BusyNotice {
-    let callsWaiting = 0;
-    let oldest = now;
-    for (const c of this.clocks.values()) {
-      if (c.standard !== 'phone-answer') continue;
-      callsWaiting++;
-      if (c.receivedAt < oldest) oldest = c.receivedAt;
-    }
-    return this.busyFrom(now, callsWaiting, oldest);
-  }
-
-  private busyFrom(now: number, callsWaiting: number, oldest: number): BusyNotice {
-    const longestWaitSeconds = Math.max(0, Math.floor((now - oldest) / 1000));
-    const cal = this.service.calendars['customer-services'];
-    const open = cal ? cal.isOpen(now) : true;
-    const busy = open && (callsWaiting >= this.options.busyCallsWaiting || longestWaitSeconds >= this.options.busyOldestWaitSeconds);
-    let message = 'We are open. Calls are usually answered within 5 minutes.';
-    if (!open && cal) {
-      const next = cal.nextOpening(now);
-      if (this.openingLabels?.timeZone !== cal.timeZone) {
-        this.openingLabels = { timeZone: cal.timeZone, format: new Intl.DateTimeFormat('en-GB', { timeZone: cal.timeZone, weekday: 'long', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }) };
-      }
-      const when = this.openingLabels.format.format(next);
-      message = `We are closed. We open again on ${when.replace(' at', '')}. For an emergency repair, call the out-of-hours line.`;
-    } else if (busy) {
-      message = 'We are busier than usual, so you may wait longer than 5 minutes. You can also email us or use our web form: we reply within one working day.';
-    }
-    return { busy, message, callsWaiting, longestWaitSeconds };
-  }
-
+  /** The board's figures as of `now` (board.ts), today's ledger moved on to the calendar's local date first. */
   board(now: number): BoardFigures {
-    const { start, date, timeZone } = this.todayStart(now);
-    // One pass over the running clocks: no per-delta sets or string tests (100,000 clocks ≈ a few ms).
-    const tiles: ChannelTile[] = LIVE_CHANNELS.map((ch) => ({ channel: ch, waitingNow: 0, oldestWaitingSince: null, handledToday: 0, atRisk: 0, breached: 0 }));
-    const oldest = LIVE_CHANNELS.map(() => Infinity);
-    let callsOver = 0;
-    let callsWaiting = 0;
-    let oldestCall = now;
-    for (const c of this.clocks.values()) {
-      const i = CHANNEL_INDEX[c.channel];
-      if (i === undefined) continue;
-      const tile = tiles[i]!;
-      if (c.status === 'at-risk') tile.atRisk++;
-      else if (c.status === 'breached') tile.breached++;
-      if (c.countsWaiting === true) {
-        tile.waitingNow++;
-        if (c.receivedAt < oldest[i]!) oldest[i] = c.receivedAt;
-      }
-      if (c.standard === 'phone-answer') {
-        callsWaiting++;
-        if (c.receivedAt < oldestCall) oldestCall = c.receivedAt;
-        if (now - c.receivedAt > 5 * MINUTE) callsOver++;
-      }
-    }
-    tiles.forEach((t, i) => {
-      if (oldest[i] !== Infinity) t.oldestWaitingSince = iso(oldest[i]!);
-    });
-    this.today.cover({ start, date, timeZone });
-    for (const h of this.today.handledToday()) {
-      const tile = tiles[CHANNEL_INDEX[h.channel] ?? -1];
-      if (tile !== undefined && isFirstResponse(h.standard, h.channel)) tile.handledToday += h.n;
-    }
-    const calls = [...this.today.todaysCalls()];
-    const stats = phoneStats(calls, now);
-    const received = [...this.today.receivedToday()];
-    return {
-      at: iso(now),
-      today: date,
-      timeZone,
-      openNow: this.service.calendars['customer-services']?.isOpen(now) ?? true,
-      nextOpening: iso(this.service.calendars['customer-services']?.nextOpening(now) ?? now),
-      tiles,
-      phone: {
-        serviceLevel: stats.serviceLevel,
-        offered: stats.offered,
-        answeredWithinTarget: stats.answeredWithinTarget,
-        shortAbandons: stats.shortAbandons,
-        abandons: stats.abandons,
-        callsWaitingOver5Min: callsOver,
-        callbacksRequested: stats.callbacksRequested,
-        callbacksConnected: stats.callbacksConnected,
-        averageSpeedOfAnswerMs: stats.averageSpeedOfAnswerMs,
-      },
-      intraday: this.intraday(start, now, timeZone, calls, received),
-      busy: this.busyFrom(now, callsWaiting, oldestCall),
-    };
+    const site = this.site;
+    this.today.cover(localDay(site.calendar, now));
+    return boardFigures(now, this.clocks.values(), this.today, site);
   }
 
-  /** Half hours from 08:00 (or the first contact) to 17:00 (or now), local time; one pass over today. */
-  private intraday(start: number, now: number, timeZone: string, calls: CallOutcome[], received: number[]): IntradayBucket[] {
-    const HALF = 30 * MINUTE;
-    if (this.intradayLabels?.timeZone !== timeZone) {
-      this.intradayLabels = { timeZone, format: new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }) };
-    }
-    const label = this.intradayLabels.format;
-    let first = start + 8 * 60 * MINUTE;
-    for (const r of received) if (r < first) first = Math.floor((r - start) / HALF) * HALF + start;
-    const last = Math.min(Math.max(start + 17 * 60 * MINUTE, Math.ceil((now - start) / HALF) * HALF + start), start + DAY + HALF);
-    const n = Math.max(0, Math.ceil((last - first) / HALF));
-    const volume = new Array<number>(n).fill(0);
-    const bucketCalls: CallOutcome[][] = Array.from({ length: n }, () => []);
-    for (const r of received) {
-      const i = Math.floor((r - first) / HALF);
-      if (i >= 0 && i < n) volume[i]!++;
-    }
-    for (const c of calls) {
-      const i = Math.floor((c.receivedAt - first) / HALF);
-      if (i >= 0 && i < n) bucketCalls[i]!.push(c);
-    }
-    const buckets: IntradayBucket[] = [];
-    for (let i = 0; i < n; i++) {
-      const from = first + i * HALF;
-      buckets.push({
-        from: iso(from),
-        label: label.format(from),
-        volume: volume[i]!,
-        callsOffered: bucketCalls[i]!.length,
-        serviceLevel: phoneStats(bucketCalls[i]!, now).serviceLevel,
-      });
-    }
-    return buckets;
+  /** For the website: open now, the next opening, and the busy notice with its words. */
+  publicStatus(now: number): PublicStatus {
+    const site = this.site;
+    const queue = phoneQueue(this.clocks.values(), now);
+    return {
+      open: site.calendar.isOpen(now),
+      nextOpening: iso(site.calendar.nextOpening(now)),
+      ...busyNotice(site, now, queue.callsWaiting, queue.oldest),
+      at: iso(now),
+    };
   }
 }

@@ -17,20 +17,26 @@ export interface ChannelTile {
 }
 
 export interface PhoneFigures {
+  /** The pack's phone-answer target in ms (the "within 5 min" of the tile), or null when the pack has none. */
+  targetMs: number | null;
   /** Today's phone service level, 0–1 (STANDARDS §6), or null before the first call. */
   serviceLevel: number | null;
   offered: number;
   answeredWithinTarget: number;
   shortAbandons: number;
   abandons: number;
-  callsWaitingOver5Min: number;
+  /** Calls waiting longer than the target now. */
+  callsWaitingOverTarget: number;
   callbacksRequested: number;
   callbacksConnected: number;
   /** Average speed of answer today in ms, or null. */
   averageSpeedOfAnswerMs: number | null;
 }
 
-/** Half-hour buckets of today (local time) for the intraday chart. */
+/**
+ * Half-hour buckets of today (local time) for the intraday chart: the calendar's opening hours today,
+ * widened to the first contact received and to now.
+ */
 export interface IntradayBucket {
   /** Start of the half hour (ISO). */
   from: string;
@@ -57,7 +63,12 @@ export interface BoardFigures {
   at: string;
   /** Local date the "today" figures cover, YYYY-MM-DD. */
   today: string;
+  /** The board calendar's zone: the board shows every time in it. */
   timeZone: string;
+  /** The board's calendar (KEPT_BOARD_CALENDAR): opening hours, open now, the intraday chart's span. */
+  calendar: string;
+  /** The board's heading: the calendar's name. */
+  title: string;
   openNow: boolean;
   nextOpening: string;
   tiles: ChannelTile[];

@@ -84,15 +84,6 @@ class MinHeap {
   }
 }
 
-/** The next transition of a clock as of `now`, or the ones already due (for catch-up). */
-export function pendingTransitions(c: ScheduledClock): Array<{ transition: Transition; at: number }> {
-  const out: Array<{ transition: Transition; at: number }> = [];
-  if (c.status === 'paused' || c.dueAt === null) return out;
-  if (c.status === 'running' && c.atRiskAt !== null) out.push({ transition: 'at-risk', at: c.atRiskAt });
-  if (c.status === 'running' || c.status === 'at-risk') out.push({ transition: 'breached', at: c.dueAt + 1 });
-  return out;
-}
-
 /**
  * Holds every running clock's next instants. `arm` replaces a clock's schedule (stale heap items
  * are skipped by version); when the timer fires, every transition whose instant has come is
@@ -104,6 +95,7 @@ export class ClockScheduler {
   private timer: unknown = null;
   private timerAt = Infinity;
   private nextVersion = 1;
+  private held = false;
 
   constructor(
     private readonly onFire: (firings: Firing[]) => void,
@@ -115,16 +107,34 @@ export class ClockScheduler {
     return this.versions.size;
   }
 
-  /** Schedules (or reschedules) a clock's remaining transitions; returns those already past. */
+  /**
+   * Schedules (or reschedules) a clock's remaining transitions: a running clock its at-risk instant
+   * (if any) and its breach (the first millisecond after dueAt), an at-risk clock its breach; a paused,
+   * breached or ended clock none. No arrays or objects beyond the heap's items: start-up arms 100,000.
+   */
   arm(clock: ScheduledClock): void {
-    const transitions = pendingTransitions(clock);
-    if (transitions.length === 0) {
-      this.versions.delete(clock.key);
+    const { key, status, dueAt, atRiskAt } = clock;
+    if (dueAt === null || (status !== 'running' && status !== 'at-risk')) {
+      this.versions.delete(key);
       return;
     }
     const version = this.nextVersion++;
-    this.versions.set(clock.key, version);
-    for (const t of transitions) this.heap.push({ at: t.at, key: clock.key, transition: t.transition, version });
+    this.versions.set(key, version);
+    if (status === 'running' && atRiskAt !== null) this.heap.push({ at: atRiskAt, key, transition: 'at-risk', version });
+    this.heap.push({ at: dueAt + 1, key, transition: 'breached', version });
+    this.rearm();
+  }
+
+  /** Arms no timer until resume(): start-up loads every clock first, then catches up in one batch. */
+  hold(): void {
+    this.held = true;
+    if (this.timer !== null) this.host.clearTimer(this.timer);
+    this.timer = null;
+    this.timerAt = Infinity;
+  }
+
+  resume(): void {
+    this.held = false;
     this.rearm();
   }
 
@@ -139,6 +149,7 @@ export class ClockScheduler {
   }
 
   private rearm(): void {
+    if (this.held) return;
     // Drop stale items from the top so the timer is set for a live instant.
     let top = this.heap.peek();
     while (top !== undefined && !this.live(top)) {

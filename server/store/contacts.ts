@@ -12,6 +12,10 @@ export interface Customer {
   reference?: string;
   preferredContact?: string;
   accessibilityNeeds?: string;
+  /** A vulnerability the customer has told us of (free text, shown before anything else). */
+  vulnerability?: string;
+  /** A safety or safeguarding concern: raises the team leads' alert when the contact arrives. */
+  safeguarding?: boolean;
 }
 
 export interface ContactRow {

@@ -55,3 +55,13 @@ export interface CreatedContact {
   id: string;
   clocks: Array<{ standard: string; dueAt: string | null; atRiskAt: string | null; status: string }>;
 }
+
+/** Puts a signed-in person's cookies (TestApp.signIn's `cookie`) into the browser, as if they had signed in there. */
+export async function useSession(browser: Browser, base: string, cookie: string): Promise<void> {
+  await browser.context.addCookies(
+    cookie.split('; ').map((pair) => {
+      const eq = pair.indexOf('=');
+      return { name: pair.slice(0, eq), value: pair.slice(eq + 1), url: base, httpOnly: true, sameSite: 'Lax' as const };
+    }),
+  );
+}

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { buildWeb, launchBrowser, ROOT, type Browser } from './browser.js';
+import { buildWeb, launchBrowser, ROOT, useSession, type Browser } from './browser.js';
 
 const SHOTS = process.env.KEPT_SCREENSHOT_DIR ? resolve(ROOT, process.env.KEPT_SCREENSHOT_DIR) : mkdtempSync(join(tmpdir(), 'kept-shots-'));
 let web: string;
@@ -20,6 +20,8 @@ beforeAll(async () => {
   t = await startTestApp({ KEPT_WEB_ROOT: web });
   base = await t.app.listen({ port: 0, host: '127.0.0.1' });
   browser = await launchBrowser({ width: 1366, height: 768 });
+  // The board is a team lead's (issue 10): signed in before the page opens.
+  await useSession(browser, base, (await t.signIn('team-lead')).cookie);
   mkdirSync(SHOTS, { recursive: true });
 });
 afterAll(async () => {

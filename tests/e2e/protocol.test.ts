@@ -24,6 +24,12 @@ const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javas
 beforeAll(async () => {
   web = buildWeb();
   http = createServer((req, res) => {
+    // The page asks who is signed in first (issue 10): this stand-in server says a team lead.
+    if ((req.url ?? '').split('?')[0] === '/api/v1/session') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ email: 'lead@staff.example.org', name: 'Lee Lead', role: 'team-lead', mustChangePassword: false, csrfToken: 'stand-in' }));
+      return;
+    }
     const path = normalize(decodeURIComponent((req.url ?? '/').split('?')[0]!)).replace(/^(\.\.[/\\])+/, '');
     const file = join(web, path === '/' ? 'index.html' : path);
     try {
@@ -62,6 +68,8 @@ function board(at: number, phoneWaiting: number): BoardFigures {
     at: new Date(at).toISOString(),
     today: new Date(at).toISOString().slice(0, 10),
     timeZone: 'Europe/London',
+    calendar: 'customer-services',
+    title: 'Customer services',
     openNow: true,
     nextOpening: new Date(at).toISOString(),
     tiles: (['phone', 'email', 'webform', 'social', 'voicemail'] as const).map((channel) => ({
@@ -72,7 +80,7 @@ function board(at: number, phoneWaiting: number): BoardFigures {
       atRisk: 0,
       breached: 0,
     })),
-    phone: { serviceLevel: null, offered: 0, answeredWithinTarget: 0, shortAbandons: 0, abandons: 0, callsWaitingOver5Min: 0, callbacksRequested: 0, callbacksConnected: 0, averageSpeedOfAnswerMs: null },
+    phone: { targetMs: 300_000, serviceLevel: null, offered: 0, answeredWithinTarget: 0, shortAbandons: 0, abandons: 0, callsWaitingOverTarget: 0, callbacksRequested: 0, callbacksConnected: 0, averageSpeedOfAnswerMs: null },
     intraday: [],
     busy: { busy: false, message: '', callsWaiting: 0, longestWaitSeconds: 0 },
   };

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { buildWeb, launchBrowser, ROOT, type Browser } from './browser.js';
+import { buildWeb, launchBrowser, ROOT, useSession, type Browser } from './browser.js';
 import { seedScene, shiftClock } from './scene.js';
 
 const SHOTS = process.env.KEPT_SCREENSHOT_DIR ? resolve(ROOT, process.env.KEPT_SCREENSHOT_DIR) : mkdtempSync(join(tmpdir(), 'kept-shots-'));
@@ -28,6 +28,8 @@ beforeAll(async () => {
   base = await t.app.listen({ port: 0, host: '127.0.0.1' });
   await seedScene(base, t.token, Date.now());
   browser = await launchBrowser({ width: 1920, height: 1080 });
+  // The board is a team lead's (issue 10): signed in before the page opens.
+  await useSession(browser, base, (await t.signIn('team-lead')).cookie);
   mkdirSync(SHOTS, { recursive: true });
 });
 

@@ -10,6 +10,41 @@ import { openDatabase, type Connection } from '../../db/connection.js';
 import { loadConfig, type Config } from '../../server/config.js';
 import { buildApp } from '../../server/http/app.js';
 import { IngestService } from '../../server/ingest/service.js';
+import type { Role } from '../../server/http/access.js';
+import { hashPassword, oneTimePassword } from '../../server/people/passwords.js';
+
+export interface SignInOptions {
+  email?: string;
+  name?: string;
+  queues?: string[];
+  keepOneTimePassword?: boolean;
+}
+
+export interface SignedIn {
+  id: number;
+  email: string;
+  password: string;
+  /** `Cookie` header: the session (and the CSRF secret). */
+  cookie: string;
+  csrfToken: string;
+  /** Cookie + X-CSRF-Token, ready for inject(). */
+  headers: Record<string, string>;
+}
+
+/** The `name=value` pairs of every Set-Cookie, for a Cookie header. */
+export function cookiesFrom(setCookie: string | string[] | undefined, existing = ''): string {
+  const jar = new Map(existing.split('; ').filter((p) => p.includes('=')).map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)] as const));
+  for (const line of Array.isArray(setCookie) ? setCookie : setCookie === undefined ? [] : [setCookie]) {
+    const pair = line.split(';')[0]!;
+    const eq = pair.indexOf('=');
+    const value = pair.slice(eq + 1);
+    if (value === '') jar.delete(pair.slice(0, eq));
+    else jar.set(pair.slice(0, eq), value);
+  }
+  return [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+}
+
+let people = 0;
 
 export interface TestApp {
   app: FastifyInstance;
@@ -20,6 +55,13 @@ export interface TestApp {
   dir: string;
   /** Authorization header for the test token. */
   auth: { authorization: string };
+  /**
+   * Creates a person with this role and signs them in over HTTP; returns the Cookie header and the
+   * CSRF token to send. The one-time password is changed first unless `keepOneTimePassword`.
+   */
+  signIn(role: Role, options?: SignInOptions): Promise<SignedIn>;
+  /** Creates a wall-screen display and opens its link; returns the Cookie header it got. */
+  openDisplay(name?: string): Promise<{ cookie: string; secret: string; id: number }>;
   /** Row counts of contacts, events and clocks. */
   counts(): { contacts: number; events: number; clocks: number };
   close(): Promise<void>;
@@ -64,6 +106,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
   const app = await buildApp({ config, service, logger: log });
   await app.ready();
   await service.writerReady;
+  await app.liveArmed; // a test's board sees every running clock
   return {
     app,
     service,
@@ -72,6 +115,35 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
     token,
     dir,
     auth: { authorization: `Bearer ${token}` },
+    signIn: async (role, o = {}) => {
+      const email = o.email ?? `${role}-${process.pid}-${++people}@staff.example.org`;
+      const first = oneTimePassword();
+      recordSecret(first);
+      const user = app.people.create({ email, name: o.name ?? `${role} ${people}`, role, queues: o.queues ?? [], passwordHash: await hashPassword(first) }, Date.now());
+      const signin = await app.inject({ method: 'POST', url: '/api/v1/session', payload: { email, password: first } });
+      if (signin.statusCode !== 200) throw new Error(`sign-in failed: ${signin.statusCode} ${signin.body}`);
+      recordSecret(signin.cookies.find((c) => c.name === 'kept_session')!.value);
+      let cookie = cookiesFrom(signin.headers['set-cookie']);
+      let csrfToken = (signin.json() as { csrfToken: string }).csrfToken;
+      let password = first;
+      if (o.keepOneTimePassword !== true) {
+        password = `${oneTimePassword()}-changed`;
+        recordSecret(password);
+        const changed = await app.inject({ method: 'POST', url: '/api/v1/session/password', headers: { cookie, 'x-csrf-token': csrfToken }, payload: { current: first, new: password } });
+        if (changed.statusCode !== 204) throw new Error(`password change failed: ${changed.statusCode} ${changed.body}`);
+        recordSecret(changed.cookies.find((c) => c.name === 'kept_session')!.value);
+        cookie = cookiesFrom(changed.headers['set-cookie'], cookie);
+        csrfToken = ((await app.inject({ method: 'GET', url: '/api/v1/session', headers: { cookie } })).json() as { csrfToken: string }).csrfToken;
+      }
+      return { id: user.id, email, password, cookie, csrfToken, headers: { cookie, 'x-csrf-token': csrfToken } };
+    },
+    openDisplay: async (name = 'Wall') => {
+      const { display, secret } = app.people.createDisplay(name, 'test', Date.now());
+      recordSecret(secret);
+      const r = await app.inject({ method: 'GET', url: `/display?key=${secret}` });
+      if (r.statusCode !== 303) throw new Error(`display link failed: ${r.statusCode} ${r.body}`);
+      return { cookie: cookiesFrom(r.headers['set-cookie']), secret, id: display.id };
+    },
     counts: () => service.contacts.countRows(),
     close: async () => {
       await app.close();

@@ -165,7 +165,7 @@ describe('/api/v1/live', () => {
     const body = r.json() as { open: boolean; busy: boolean; message: string; callsWaiting: number };
     expect(typeof body.open).toBe('boolean');
     expect(body.message.length).toBeGreaterThan(10);
-    const live = t.app.live.busy(Date.now());
+    const live = t.app.live.publicStatus(Date.now());
     expect(live.callsWaiting).toBeGreaterThanOrEqual(1);
   });
 });

@@ -86,6 +86,26 @@ describe('ClockScheduler', () => {
     expect(fired.map((x) => x.transition)).toEqual(['breached']);
   });
 
+  it('held while loading: no timer armed until resume, then what fell due fires in one batch', () => {
+    const f = fakeHost(5_000_000);
+    const batches: Firing[][] = [];
+    const s = new ClockScheduler((x) => batches.push(x), f.host);
+    s.hold();
+    s.arm({ key: 'a/email-reply', status: 'running', atRiskAt: 1_000_000, dueAt: 2_000_000 });
+    f.advance(5_000_100);
+    s.arm({ key: 'b/phone-answer', status: 'at-risk', atRiskAt: 4_000_000, dueAt: 4_500_000 });
+    s.arm({ key: 'c/phone-answer', status: 'running', atRiskAt: 5_100_000, dueAt: 5_200_000 });
+    expect(f.armedTimers()).toBe(0);
+    expect(batches).toEqual([]);
+    s.resume();
+    expect(f.armedTimers()).toBe(1);
+    f.advance(5_000_200);
+    expect(batches).toHaveLength(1);
+    expect(batches[0]!.map((x) => `${x.key}:${x.transition}@${x.at}`)).toEqual(['a/email-reply:at-risk@1000000', 'a/email-reply:breached@2000001', 'b/phone-answer:breached@4500001']);
+    f.advance(5_300_000);
+    expect(batches.slice(1).flat().map((x) => `${x.key}:${x.transition}`)).toEqual(['c/phone-answer:at-risk', 'c/phone-answer:breached']);
+  });
+
   it('catches up after downtime with the instants things really happened, in one batch', () => {
     const f = fakeHost(5_000_000); // "restarted" long after both clocks fell due
     const batches: Firing[][] = [];

@@ -25,6 +25,14 @@ export function countdown(dueAt: number, now: number): string {
   return now > dueAt ? `overdue by ${duration(now - dueAt)}` : `due in ${duration(dueAt - now)}`;
 }
 
+/** A target in short words for the tiles: "5 min", "90s", "1h", "1h 30m" (from the pack, via the figures). */
+export function target(ms: number): string {
+  if (ms < MINUTE) return `${Math.round(ms / SECOND)}s`;
+  if (ms < HOUR && ms % MINUTE === 0) return `${ms / MINUTE} min`;
+  if (ms % HOUR === 0) return `${ms / HOUR}h`;
+  return duration(ms);
+}
+
 /** "87%" from 0.8712, or "—" before the first call. */
 export function percent(fraction: number | null): string {
   return fraction === null ? '—' : `${Math.round(fraction * 100)}%`;

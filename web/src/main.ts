@@ -1,4 +1,5 @@
 import { mount } from 'svelte';
-import App from './App.svelte';
+import Root from './Root.svelte';
+import './styles/tokens.css';
 
-mount(App, { target: document.getElementById('app')! });
+mount(Root, { target: document.getElementById('app')! });

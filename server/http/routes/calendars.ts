@@ -6,6 +6,7 @@ import { DIVISIONS, holidayListsFromGovUk } from '../../domain/holidays.js';
 import { InstantError, parseInstant } from '../../domain/time.js';
 import { NotFoundError, type IngestService } from '../../ingest/service.js';
 import { ValidationError } from '../../errors.js';
+import { actorOf } from '../access.js';
 import { errorResponses } from '../schemas.js';
 
 const Recomputed = {
@@ -38,20 +39,20 @@ export function calendarRoutes(instance: FastifyInstance, service: IngestService
     };
   };
 
-  app.get('/api/v1/calendars', { config: { access: 'token' }, schema: { tags: ['calendars'], summary: 'Every calendar' } }, async () => ({
+  app.get('/api/v1/calendars', { config: { access: { roles: ['team-lead', 'manager', 'admin'], token: true } }, schema: { tags: ['calendars'], summary: 'Every calendar' } }, async () => ({
     items: service.calendarStore.all().map((c) => describe(c.id)),
   }));
 
   app.get(
     '/api/v1/calendars/:id',
-    { config: { access: 'token' }, schema: { tags: ['calendars'], summary: 'One calendar: hours, holidays, closures, open now', params: CalendarParams, response: { 200: Type.Object({ id: Type.String() }, { additionalProperties: true }), ...errorResponses } } },
+    { config: { access: { roles: ['team-lead', 'manager', 'admin'], token: true } }, schema: { tags: ['calendars'], summary: 'One calendar: hours, holidays, closures, open now', params: CalendarParams, response: { 200: Type.Object({ id: Type.String() }, { additionalProperties: true }), ...errorResponses } } },
     async (request) => describe(request.params.id),
   );
 
   app.post(
     '/api/v1/calendars/:id/closures',
     {
-      config: { access: 'token' },
+      config: { access: { roles: ['admin'], token: true } },
       schema: {
         tags: ['calendars'],
         summary: 'Add a closure (whole or part days); running clocks are recomputed in the same transaction',
@@ -80,7 +81,7 @@ export function calendarRoutes(instance: FastifyInstance, service: IngestService
       const from = instant(body.from, 'from');
       const to = instant(body.to, 'to');
       if (to <= from) throw new ValidationError('to', 'must be after from');
-      const result = await service.addClosure(id, { from, to, ...(body.reason ? { reason: body.reason } : {}) }, request.tokenName ?? 'api');
+      const result = await service.addClosure(id, { from, to, ...(body.reason ? { reason: body.reason } : {}) }, actorOf(request));
       return reply.status(201).send(result);
     },
   );
@@ -88,7 +89,7 @@ export function calendarRoutes(instance: FastifyInstance, service: IngestService
   app.delete(
     '/api/v1/calendars/:id/closures/:closureId',
     {
-      config: { access: 'token' },
+      config: { access: { roles: ['admin'], token: true } },
       schema: {
         tags: ['calendars'],
         summary: 'Remove a closure; running clocks are recomputed',
@@ -98,14 +99,14 @@ export function calendarRoutes(instance: FastifyInstance, service: IngestService
     },
     async (request) => {
       const { id, closureId } = request.params;
-      return service.removeClosure(id, closureId, request.tokenName ?? 'api');
+      return service.removeClosure(id, closureId, actorOf(request));
     },
   );
 
   app.post(
     '/api/v1/holidays/import',
     {
-      config: { access: 'token' },
+      config: { access: { roles: ['admin'], token: true } },
       bodyLimit: 5 * 1024 * 1024,
       schema: {
         tags: ['calendars'],
@@ -124,11 +125,7 @@ export function calendarRoutes(instance: FastifyInstance, service: IngestService
     async (request) => {
       const { division, replace } = request.query;
       const lists = holidayListsFromGovUk(request.body, division); // every division validated before any is stored
-      return { divisions: await service.importHolidays(lists, request.tokenName ?? 'api', { replace: replace === true }) };
+      return { divisions: await service.importHolidays(lists, actorOf(request), { replace: replace === true }) };
     },
   );
-
-  app.get('/api/v1/audit', { config: { access: 'token' }, schema: { tags: ['calendars'], summary: 'Recent audit entries (calendar edits and their recomputes)' } }, async () => ({
-    items: service.audit.recent().map((a) => ({ ...a, at: new Date(a.at).toISOString() })),
-  }));
 }

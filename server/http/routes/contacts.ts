@@ -7,6 +7,7 @@ import { CHANNELS, RUNNING_STATUSES, ENDED_STATUSES } from '../../domain/model.j
 import { ValidationError } from '../../errors.js';
 import { InstantError, parseInstant } from '../../domain/time.js';
 import { NotFoundError, type IngestService } from '../../ingest/service.js';
+import { actorOf } from '../access.js';
 import { ContactBody, ContactReply, EventBody, errorResponses } from '../schemas.js';
 
 const STATUSES = [...RUNNING_STATUSES, ...ENDED_STATUSES, 'open'];
@@ -34,7 +35,8 @@ function queryInstant(value: string | undefined, field: string): number | undefi
   }
 }
 
-function explainJson(e: ReturnType<typeof explainClock>) {
+/** An explanation with its instants as ISO strings (the contact page reads the same shape). */
+export function explainJson(e: ReturnType<typeof explainClock>) {
   const isoKeys = new Set(['at', 'from', 'to', 'until', 'since', 'originalDueAt']);
   return {
     ...e,
@@ -68,7 +70,7 @@ export function contactRoutes(instance: FastifyInstance, service: IngestService)
   app.post(
     '/api/v1/contacts/:id/events',
     {
-      config: { access: 'token' },
+      config: { access: { roles: ['team-lead'], token: true } },
       schema: {
         tags: ['contacts'],
         summary: 'Add one event or an array of events, in any order',
@@ -81,13 +83,17 @@ export function contactRoutes(instance: FastifyInstance, service: IngestService)
     async (request) => {
       const { id } = request.params;
       const body = request.body;
-      return service.addEvents(id, Array.isArray(body) ? body : [body]);
+      const events = Array.isArray(body) ? body : [body];
+      const result = await service.addEvents(id, events);
+      // A person's change is audited by their email (an integration's events are the record of its own).
+      if (request.user !== undefined) service.audit.record(service.now(), actorOf(request), 'contact.events', { contact: id, types: events.map((e) => e.type), added: result.added });
+      return result;
     },
   );
 
   app.get(
     '/api/v1/contacts/:id',
-    { config: { access: 'token' }, schema: { tags: ['contacts'], summary: 'A contact with its events and clocks', params: IdParams, response: { 200: ContactReply, ...errorResponses } } },
+    { config: { access: { roles: ['team-lead', 'manager'], token: true } }, schema: { tags: ['contacts'], summary: 'A contact with its events and clocks', params: IdParams, response: { 200: ContactReply, ...errorResponses } } },
     async (request) => {
       const { id } = request.params;
       const view = service.view(id);
@@ -99,7 +105,7 @@ export function contactRoutes(instance: FastifyInstance, service: IngestService)
   app.get(
     '/api/v1/contacts',
     {
-      config: { access: 'token' },
+      config: { access: { roles: ['team-lead', 'manager'], token: true } },
       schema: {
         tags: ['contacts'],
         summary: 'List contacts, newest first, with cursor paging',
@@ -152,7 +158,7 @@ export function contactRoutes(instance: FastifyInstance, service: IngestService)
   app.get(
     '/api/v1/contacts/:id/clocks/:standard/explain',
     {
-      config: { access: 'token' },
+      config: { access: { roles: ['team-lead', 'manager'], token: true } },
       schema: {
         tags: ['contacts'],
         summary: 'The steps by which a clock\'s dueAt was reached',

@@ -1,6 +1,8 @@
 // Health: anyone may ask whether Kept is up and can write; only a token holder is told the details
-// (database path, commits). While writes fail (the writer's last failure: database locked, disk full,
-// read-only, writer stopped) it answers 503 with the reason; the next commit that writes clears it.
+// (database path, commits, running clocks). While writes fail (the writer's last failure: database
+// locked, disk full, read-only, writer stopped) it answers 503 with the reason; the next commit that
+// writes clears it. While the running clocks load at start it answers 200 `starting`: reads and writes
+// are served, the live board not yet (503 `starting` with Retry-After).
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
@@ -9,14 +11,15 @@ import { tokenFrom } from '../access.js';
 import { databaseFault } from '../errors.js';
 
 const Health = Type.Object({
-  status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
+  status: Type.Union([Type.Literal('ok'), Type.Literal('starting'), Type.Literal('degraded')], { description: 'starting: the running clocks are loading (the board answers 503 until they are armed).' }),
   reason: Type.Optional(Type.String({ description: 'degraded: why (e.g. database locked).' })),
   uptimeSeconds: Type.Optional(Type.Number({ description: 'With a token only.' })),
   database: Type.Optional(Type.String({ description: 'With a token only: the database file.' })),
   commits: Type.Optional(Type.Number({ description: 'With a token only: write transactions committed since start.' })),
+  runningClocks: Type.Optional(Type.Number({ description: 'With a token only: running clocks loaded so far (starting) or held (ok).' })),
 });
 
-export function healthRoutes(instance: FastifyInstance, service: IngestService): void {
+export function healthRoutes(instance: FastifyInstance, service: IngestService, live: { readonly armed: boolean; readonly loadedClocks: number; readonly runningClocks: number }): void {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const started = Date.now();
   const ping = service.connection.sqlite.prepare('SELECT 1');
@@ -41,10 +44,13 @@ export function healthRoutes(instance: FastifyInstance, service: IngestService):
       if (reason === undefined && failure !== null) reason = failure.reason;
       const token = tokenFrom(request);
       const trusted = token !== undefined && service.tokens.verify(token) !== undefined;
+      const status = reason !== undefined ? ('degraded' as const) : live.armed ? ('ok' as const) : ('starting' as const);
       const body = {
-        status: reason === undefined ? ('ok' as const) : ('degraded' as const),
+        status,
         ...(reason !== undefined ? { reason } : {}),
-        ...(trusted ? { uptimeSeconds: Math.round((Date.now() - started) / 1000), database: service.connection.sqlite.name, commits: service.writer.commits } : {}),
+        ...(trusted
+          ? { uptimeSeconds: Math.round((Date.now() - started) / 1000), database: service.connection.sqlite.name, commits: service.writer.commits, runningClocks: live.armed ? live.runningClocks : live.loadedClocks }
+          : {}),
       };
       if (failure !== null) void reply.header('retry-after', String(failure.retryAfter));
       return reply.status(reason === undefined ? 200 : 503).send(body);

@@ -1,4 +1,5 @@
 // The live socket (bounded in total and per address) and the public status a website shows customers.
+// Both answer 503 `starting` with Retry-After while the running clocks load at start.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
@@ -41,6 +42,11 @@ export class SocketQuota {
   }
 }
 
+/** Refuses while the running clocks load: figures counted from half of them would mislead. */
+function whenArmed(live: LiveService): void {
+  if (!live.armed) throw new UnavailableError(`Kept is starting: ${live.loadedClocks} running clocks loaded so far; the board is live once every one is armed`, 'starting', 1);
+}
+
 export function liveRoutes(instance: FastifyInstance, service: IngestService, live: LiveService, hub: LiveHub): void {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const quota = new SocketQuota(app.config.wsMaxClients, app.config.wsMaxClientsPerAddress);
@@ -48,8 +54,8 @@ export function liveRoutes(instance: FastifyInstance, service: IngestService, li
     LIVE_PATH,
     {
       websocket: true,
-      // The board's own page (same origin) or an API token: see server/http/access.ts.
-      config: { access: 'board', tokenInQuery: true },
+      // A team lead's or manager's session, a wall-screen display (both from Kept's own origin), or an API token: server/http/access.ts.
+      config: { access: { roles: ['team-lead', 'manager'], token: true, display: true }, tokenInQuery: true },
       schema: {
         tags: ['live'],
         summary: 'WebSocket: a snapshot of the board, then numbered deltas (see server/live/protocol.ts)',
@@ -57,6 +63,7 @@ export function liveRoutes(instance: FastifyInstance, service: IngestService, li
         response: { 401: ErrorReply, 429: ErrorReply, 503: ErrorReply },
       },
       preValidation: async (request) => {
+        whenArmed(live);
         // Counted before the upgrade, so a refused socket costs no snapshot.
         // The place is given back when the connection closes, however the upgrade went.
         request.raw.socket.once('close', quota.take(request.ip));
@@ -75,6 +82,7 @@ export function liveRoutes(instance: FastifyInstance, service: IngestService, li
         tags: ['live'],
         summary: 'For the website: open now, next opening, and whether the centre is busy (no token; cacheable)',
         response: {
+          503: ErrorReply,
           200: Type.Object({
             open: Type.Boolean(),
             nextOpening: Type.String(),
@@ -88,17 +96,11 @@ export function liveRoutes(instance: FastifyInstance, service: IngestService, li
       },
     },
     async (_request, reply) => {
-      const now = service.now();
-      const cal = service.calendars['customer-services'];
-      const busy = live.busy(now);
       // Any website may read it (CORS), and embed the answer: it holds no personal data.
-      void reply.header('cache-control', 'public, max-age=15').header('access-control-allow-origin', '*').header('cross-origin-resource-policy', 'cross-origin');
-      return {
-        open: cal ? cal.isOpen(now) : true,
-        nextOpening: new Date(cal ? cal.nextOpening(now) : now).toISOString(),
-        ...busy,
-        at: new Date(now).toISOString(),
-      };
+      void reply.header('access-control-allow-origin', '*').header('cross-origin-resource-policy', 'cross-origin');
+      whenArmed(live);
+      void reply.header('cache-control', 'public, max-age=15');
+      return live.publicStatus(service.now());
     },
   );
 }

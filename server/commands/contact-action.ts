@@ -1,0 +1,56 @@
+// Command: an advisor's or team lead's action on a contact (issue 10): its events appended and the
+// clocks recomputed as add-events does, with — in the same transaction — a complaint reference issued
+// from the year's sequence (`CMP-2026-000123`), a safeguarding alert raised, and an audit entry.
+import type { ContactEvent } from '../domain/model.js';
+import { addEvents, type AddEventsOutput } from './add-events.js';
+import type { CommandContext } from './context.js';
+
+export interface ContactActionInput {
+  now: number;
+  contactId: string;
+  /** Who acted: an advisor's email, or `token:NAME` for an integration. */
+  actor: string;
+  /** The action's name, for the audit trail. */
+  action: string;
+  /** Field-checked on the way in; an `acknowledged` event's reference is issued here when `issueReference` is set. */
+  events: ContactEvent[];
+  /** Issue the complaint reference from this year's sequence. */
+  issueReference?: { prefix: string; year: number };
+  alert?: { kind: string; note: string | null };
+}
+
+export interface ContactActionOutput extends AddEventsOutput {
+  reference: string | null;
+  alertId: number | null;
+}
+
+export function complaintReference(prefix: string, year: number, n: number): string {
+  return `${prefix}-${year}-${String(n).padStart(6, '0')}`;
+}
+
+export function contactAction(ctx: CommandContext, c: ContactActionInput): ContactActionOutput {
+  let reference: string | null = null;
+  let events = c.events;
+  if (c.issueReference !== undefined) {
+    reference = complaintReference(c.issueReference.prefix, c.issueReference.year, ctx.queue.next(c.issueReference.prefix, c.issueReference.year));
+    events = events.map((e) => (e.type === 'acknowledged' ? { ...e, reference: reference! } : e));
+  }
+  const out = events.length > 0 ? addEvents(ctx, { now: c.now, contactId: c.contactId, events }) : { added: 0, change: null };
+  const alertId = c.alert === undefined ? null : ctx.queue.raise({ contactId: c.contactId, kind: c.alert.kind, note: c.alert.note, raisedAt: c.now, raisedBy: c.actor });
+  ctx.audit.record(c.now, c.actor, `contact.${c.action}`, { contactId: c.contactId, events: events.map((e) => e.type), ...(reference !== null ? { reference } : {}), ...(alertId !== null ? { alertId } : {}) });
+  return { ...out, reference, alertId };
+}
+
+export interface AlertActionInput {
+  now: number;
+  alertId: number;
+  actor: string;
+  action: string;
+}
+
+/** Records who did what about a safeguarding alert, once; the alert leaves the team leads' list. */
+export function alertAction(ctx: CommandContext, c: AlertActionInput): { recorded: boolean } {
+  const recorded = ctx.queue.action(c.alertId, c.now, c.actor, c.action);
+  if (recorded) ctx.audit.record(c.now, c.actor, 'alert.action', { alertId: c.alertId });
+  return { recorded };
+}

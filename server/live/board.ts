@@ -1,0 +1,227 @@
+// The board's figures as a pure function: the running clocks, today's ledger, the board's calendar
+// and the site facts in; BoardFigures out. No clock is read (`now` is a parameter), no store is
+// touched: tests/unit/board.test.ts checks the figures by hand.
+import { localToUtc, type WorkingCalendar } from '../domain/calendar.js';
+import { phoneStats, type CallOutcome } from '../domain/metrics.js';
+import { DAY, MINUTE, dateOfDayNumber } from '../domain/time.js';
+import type { BoardFigures, BusyNotice, ChannelTile, IntradayBucket, LiveChannel } from './protocol.js';
+import { openingWords, type PublicWording } from './site.js';
+
+export const LIVE_CHANNELS: readonly LiveChannel[] = ['phone', 'email', 'webform', 'social', 'voicemail'];
+const CHANNEL_INDEX: Readonly<Record<string, number>> = Object.fromEntries(LIVE_CHANNELS.map((ch, i) => [ch, i]));
+const HALF_HOUR = 30 * MINUTE;
+
+/**
+ * The first response a contact on `channel` is waiting for, as its channel tile counts it: an answer,
+ * a reply, an acknowledgement or a make-safe. On the phone tile only the call itself counts: an
+ * answered emergency or complaint call is no longer waiting in the queue (its other clocks still show
+ * as at risk or breached), and is handled once, when answered.
+ */
+export function isFirstResponse(standard: string, channel?: string): boolean {
+  if (channel === 'phone') return standard === 'phone-answer';
+  return standard === 'phone-answer' || standard.endsWith('-reply') || standard.endsWith('-acknowledge') || standard === 'emergency-make-safe';
+}
+
+/** A running clock as the board counts it (LiveService keeps one per open clock). */
+export interface RunningClock {
+  /** "contactId/standard" */
+  readonly key: string;
+  readonly contactId: string;
+  readonly standard: string;
+  /** running, at-risk, breached or paused. */
+  status: string;
+  readonly dueAt: number | null;
+  readonly atRiskAt: number | null;
+  readonly channel: string;
+  readonly receivedAt: number;
+  /** The contact's one first-response clock that counts it as waiting on its channel's tile. */
+  countsWaiting: boolean;
+}
+
+/** Today in the board calendar's zone. */
+export interface LocalDay {
+  /** Local midnight, as a UTC instant. */
+  start: number;
+  /** The next local midnight (23 or 25 hours later on a clock-change day). */
+  end: number;
+  /** YYYY-MM-DD */
+  date: string;
+  timeZone: string;
+}
+
+export function localDay(calendar: WorkingCalendar, now: number): LocalDay {
+  const day = calendar.localDayNumber(now);
+  const timeZone = calendar.timeZone;
+  return { start: localToUtc(timeZone, day * DAY), end: localToUtc(timeZone, (day + 1) * DAY), date: dateOfDayNumber(day), timeZone };
+}
+
+/** Today's ledger as the board reads it. */
+export interface TodayFigures {
+  /** Calls received today, with their phone-answer outcome. */
+  calls: Iterable<CallOutcome>;
+  /** receivedAt of every contact received today, any channel. */
+  received: Iterable<number>;
+  /** Clocks met or missed today, counted per channel and standard. */
+  handled: Iterable<{ channel: string; standard: string; n: number }>;
+}
+
+/** The site facts: the board's calendar and what the configuration and the pack say. */
+export interface BoardSite {
+  calendar: WorkingCalendar;
+  /** The board's heading: the calendar's name. */
+  title: string;
+  /** The pack's phone-answer target (ms), or null when the pack has none. */
+  phoneTargetMs: number | null;
+  /** Busy from this many calls waiting (KEPT_BUSY_CALLS_WAITING)… */
+  busyCallsWaiting: number;
+  /** …or an oldest wait this long (KEPT_BUSY_OLDEST_WAIT_SECONDS). */
+  busyOldestWaitSeconds: number;
+  wording: PublicWording;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The closed message for `now`: `{nextOpening}` in words. */
+function closedMessage(site: BoardSite, now: number, next: number): string {
+  const cal = site.calendar;
+  const when = openingWords(next, cal.localDayNumber(next) - cal.localDayNumber(now), cal.timeZone);
+  return site.wording.closed.replace(/\{nextOpening\}/g, when);
+}
+
+/** The busy notice from the phone queue: busy only while open; the words customers are shown. */
+export function busyNotice(site: BoardSite, now: number, callsWaiting: number, oldestCall: number): BusyNotice {
+  const longestWaitSeconds = callsWaiting > 0 ? Math.max(0, Math.floor((now - oldestCall) / 1000)) : 0;
+  const open = site.calendar.isOpen(now);
+  const busy = open && (callsWaiting >= site.busyCallsWaiting || longestWaitSeconds >= site.busyOldestWaitSeconds);
+  const message = !open ? closedMessage(site, now, site.calendar.nextOpening(now)) : busy ? site.wording.busy : site.wording.open;
+  return { busy, message, callsWaiting, longestWaitSeconds };
+}
+
+/** The phone queue now: calls waiting (open phone-answer clocks) and the oldest's receivedAt. */
+export function phoneQueue(clocks: Iterable<RunningClock>, now: number): { callsWaiting: number; oldest: number } {
+  let callsWaiting = 0;
+  let oldest = now;
+  for (const c of clocks) {
+    if (c.standard !== 'phone-answer') continue;
+    callsWaiting++;
+    if (c.receivedAt < oldest) oldest = c.receivedAt;
+  }
+  return { callsWaiting, oldest };
+}
+
+/**
+ * Half hours of today (local time) for the chart: from the calendar's first opening today to its last
+ * closing, widened to the first contact received and to the half hour now is in (never past local
+ * midnight). A day the calendar is closed (a weekend, a bank holiday) shows only the half hours from
+ * its first contact to now, and none before a contact arrives.
+ */
+export function intradayBuckets(day: LocalDay, calendar: WorkingCalendar, now: number, calls: readonly CallOutcome[], received: Iterable<number>, targetMs: number | null): IntradayBucket[] {
+  const align = (t: number) => day.start + Math.floor((t - day.start) / HALF_HOUR) * HALF_HOUR;
+  const opening = calendar.workingIntervals(day.start, day.end);
+  let first = Infinity;
+  let last = -Infinity;
+  if (opening.length > 0) {
+    first = align(opening[0]!.from);
+    last = align(opening[opening.length - 1]!.to - 1) + HALF_HOUR;
+  }
+  const times: number[] = [];
+  for (const r of received) {
+    if (r < day.start || r >= day.end) continue;
+    times.push(r);
+    if (r < first) first = align(r);
+  }
+  if (first === Infinity) return [];
+  if (now >= day.start && now < day.end) last = Math.max(last, align(now) + HALF_HOUR);
+  last = Math.min(last, day.end);
+  const n = Math.max(0, Math.ceil((last - first) / HALF_HOUR));
+  const volume = new Array<number>(n).fill(0);
+  const bucketCalls: CallOutcome[][] = Array.from({ length: n }, () => []);
+  for (const r of times) {
+    const i = Math.floor((r - first) / HALF_HOUR);
+    if (i >= 0 && i < n) volume[i]!++;
+  }
+  for (const c of calls) {
+    const i = Math.floor((c.receivedAt - first) / HALF_HOUR);
+    if (i >= 0 && i < n) bucketCalls[i]!.push(c);
+  }
+  const label = labelFormat(day.timeZone);
+  const buckets: IntradayBucket[] = [];
+  for (let i = 0; i < n; i++) {
+    const from = first + i * HALF_HOUR;
+    buckets.push({ from: iso(from), label: label.format(from), volume: volume[i]!, callsOffered: bucketCalls[i]!.length, serviceLevel: targetMs === null ? null : phoneStats(bucketCalls[i]!, now, targetMs).serviceLevel });
+  }
+  return buckets;
+}
+
+const labels = new Map<string, Intl.DateTimeFormat>();
+function labelFormat(timeZone: string): Intl.DateTimeFormat {
+  let f = labels.get(timeZone);
+  if (f === undefined) {
+    f = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    labels.set(timeZone, f);
+  }
+  return f;
+}
+
+/** The board: channel tiles, today's phone figures, the intraday chart and the busy notice, as of `now`. */
+export function boardFigures(now: number, clocks: Iterable<RunningClock>, today: TodayFigures, site: BoardSite): BoardFigures {
+  const day = localDay(site.calendar, now);
+  const target = site.phoneTargetMs;
+  // One pass over the running clocks: no per-delta sets or string tests (100,000 clocks ≈ a few ms).
+  const tiles: ChannelTile[] = LIVE_CHANNELS.map((ch) => ({ channel: ch, waitingNow: 0, oldestWaitingSince: null, handledToday: 0, atRisk: 0, breached: 0 }));
+  const oldest = LIVE_CHANNELS.map(() => Infinity);
+  let callsOver = 0;
+  let callsWaiting = 0;
+  let oldestCall = now;
+  for (const c of clocks) {
+    const i = CHANNEL_INDEX[c.channel];
+    if (i === undefined) continue;
+    const tile = tiles[i]!;
+    if (c.status === 'at-risk') tile.atRisk++;
+    else if (c.status === 'breached') tile.breached++;
+    if (c.countsWaiting) {
+      tile.waitingNow++;
+      if (c.receivedAt < oldest[i]!) oldest[i] = c.receivedAt;
+    }
+    if (c.standard === 'phone-answer') {
+      callsWaiting++;
+      if (c.receivedAt < oldestCall) oldestCall = c.receivedAt;
+      if (target !== null && now - c.receivedAt > target) callsOver++;
+    }
+  }
+  tiles.forEach((t, i) => {
+    if (oldest[i] !== Infinity) t.oldestWaitingSince = iso(oldest[i]!);
+  });
+  for (const h of today.handled) {
+    const tile = tiles[CHANNEL_INDEX[h.channel] ?? -1];
+    if (tile !== undefined && isFirstResponse(h.standard, h.channel)) tile.handledToday += h.n;
+  }
+  const calls = [...today.calls];
+  // With no phone target in the pack nothing is "within target": the counts stand, the level does not.
+  const stats = phoneStats(calls, now, target ?? Infinity);
+  const open = site.calendar.isOpen(now);
+  return {
+    at: iso(now),
+    today: day.date,
+    timeZone: day.timeZone,
+    calendar: site.calendar.id,
+    title: site.title,
+    openNow: open,
+    nextOpening: iso(site.calendar.nextOpening(now)),
+    tiles,
+    phone: {
+      targetMs: target,
+      serviceLevel: target === null ? null : stats.serviceLevel,
+      offered: stats.offered,
+      answeredWithinTarget: target === null ? 0 : stats.answeredWithinTarget,
+      shortAbandons: stats.shortAbandons,
+      abandons: stats.abandons,
+      callsWaitingOverTarget: callsOver,
+      callbacksRequested: stats.callbacksRequested,
+      callbacksConnected: stats.callbacksConnected,
+      averageSpeedOfAnswerMs: stats.averageSpeedOfAnswerMs,
+    },
+    intraday: intradayBuckets(day, site.calendar, now, calls, today.received, target),
+    busy: busyNotice(site, now, callsWaiting, oldestCall),
+  };
+}

@@ -1,0 +1,172 @@
+// End to end in Chromium (issue 10): an advisor signs in, sees only their queue, opens a contact with
+// the keyboard, reads why it is due then, replies from the keyboard, and the clock shows met. Saves
+// screenshots of My queue and the contact page (docs/screenshots with KEPT_SCREENSHOT_DIR, else a temp folder).
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type SignedIn, type TestApp } from '../helpers/app.js';
+import { buildWeb, launchBrowser, postJson, ROOT, type Browser, type CreatedContact } from './browser.js';
+
+const SHOTS = process.env.KEPT_SCREENSHOT_DIR ? resolve(ROOT, process.env.KEPT_SCREENSHOT_DIR) : mkdtempSync(join(tmpdir(), 'kept-shots-'));
+
+let web: string;
+let t: TestApp;
+let base: string;
+let browser: Browser;
+let ann: SignedIn;
+const ids: Record<string, string> = {};
+
+const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
+
+beforeAll(async () => {
+  web = buildWeb();
+  t = await startTestApp({ KEPT_WEB_ROOT: web });
+  base = await t.app.listen({ port: 0, host: '127.0.0.1' });
+  ann = await t.signIn('advisor', { email: 'ann.advisor@staff.example.org', name: 'Ann Advisor', queues: ['customer-services'] });
+  const contact = async (key: string, body: Record<string, unknown>) => {
+    ids[key] = (await postJson<CreatedContact>(base, t.token, '/api/v1/contacts', { channel: 'email', externalId: `e2e-${key}`, ...body })).id;
+  };
+  await contact('mine', {
+    receivedAt: minutesAgo(50),
+    subject: 'Damp in the bedroom again',
+    summary: 'The mould has come back on the outside wall of the bedroom. My son has asthma.',
+    customer: { name: 'Priya Shah', email: 'priya@example.com', preferredContact: 'phone (text first)', accessibilityNeeds: 'BSL video relay', vulnerability: 'Child with asthma in the home' },
+    events: [{ type: 'assigned', at: minutesAgo(45), assignee: 'ann.advisor@staff.example.org' }],
+  });
+  await contact('mine-complaint', {
+    receivedAt: minutesAgo(200),
+    category: 'complaint',
+    subject: 'Repair missed twice',
+    customer: { name: 'Tom Evans', preferredContact: 'letter', accessibilityNeeds: 'Large print' },
+    events: [{ type: 'assigned', at: minutesAgo(190), assignee: 'ann.advisor@staff.example.org' }],
+  });
+  await contact('bobs', {
+    receivedAt: minutesAgo(30),
+    subject: 'Bob’s contact: rent statement',
+    customer: { name: 'Someone Else' },
+    events: [{ type: 'assigned', at: minutesAgo(29), assignee: 'bob.advisor@staff.example.org' }],
+  });
+  await contact('free', { receivedAt: minutesAgo(20), subject: 'Bins not collected', customer: { name: 'Lee Morgan', preferredContact: 'email' } });
+  await contact('flagged', { receivedAt: minutesAgo(10), subject: 'Neighbour dispute', customer: { name: 'Jo Black', safeguarding: true, vulnerability: 'Said she is afraid to go home' } });
+  browser = await launchBrowser({ width: 1366, height: 900 });
+  mkdirSync(SHOTS, { recursive: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await t?.close();
+  if (web) rmSync(web, { recursive: true, force: true });
+  if (!process.env.KEPT_SCREENSHOT_DIR) rmSync(SHOTS, { recursive: true, force: true });
+});
+
+describe('an advisor in Chromium', () => {
+  it('signs in, sees only their queue, opens a contact, reads why it is due then, replies from the keyboard; the clock shows met', async () => {
+    const { page } = browser;
+    await page.goto(`${base}/queue`);
+    // Not signed in: the sign-in form, by the keyboard.
+    await page.getByLabel('Email').focus();
+    await page.keyboard.type(ann.email);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(ann.password);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'My queue' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/queue');
+
+    const mine = page.getByRole('list', { name: /My contacts/ });
+    await mine.locator('li').first().waitFor();
+    const rows = await mine.locator('li').allTextContents();
+    expect(rows).toHaveLength(2);
+    expect(rows.join('\n')).toContain('Damp in the bedroom again');
+    expect(rows.join('\n')).toContain('Repair missed twice');
+    // What to know first: the vulnerability before the subject; preferred contact and needs shown.
+    expect(rows.find((r) => r.includes('Damp'))!.indexOf('Vulnerable customer')).toBeLessThan(rows.find((r) => r.includes('Damp'))!.indexOf('Damp in the bedroom'));
+    expect(rows.join('\n')).toContain('BSL video relay');
+    const text = await page.locator('main').textContent();
+    expect(text).not.toContain('rent statement'); // another advisor's
+    expect(text).toContain('Bins not collected'); // unassigned, in her queue
+    expect(text).toContain('Safeguarding concern');
+    await page.screenshot({ path: join(SHOTS, 'my-queue.png'), fullPage: true });
+
+    // Move to the email with j/k and open it with Enter.
+    await page.keyboard.press('j');
+    let focused = await page.evaluate(() => document.activeElement?.textContent ?? '');
+    if (!focused.includes('Damp')) {
+      await page.keyboard.press('j');
+      focused = await page.evaluate(() => document.activeElement?.textContent ?? '');
+    }
+    expect(focused).toContain('Damp');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Damp in the bedroom again' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe(`/contacts/${ids.mine}`);
+
+    // Why is this due then? Opened from the keyboard.
+    const summary = page.getByText('Why is this due then?').first();
+    await summary.focus();
+    await page.keyboard.press('Enter');
+    const timeline = page.locator('.clock').first().locator('ol');
+    await timeline.waitFor();
+    const steps = (await timeline.locator('li').allTextContents()).map((s) => s.trim());
+    expect(steps[0]).toMatch(/^The clock started/);
+    expect(steps.at(-1)).toMatch(/^So it is due/);
+    await expect(page.locator('.clock').first().textContent()).resolves.toMatch(/On track|At risk/);
+    await page.screenshot({ path: join(SHOTS, 'contact-page.png'), fullPage: true });
+
+    // Reply from the keyboard: r (focus off any control).
+    await page.locator('main').focus();
+    await page.keyboard.press('r');
+    await page.getByRole('status').filter({ hasText: 'Reply recorded.' }).waitFor();
+    await page.locator('.clock').first().filter({ hasText: 'Met' }).waitFor();
+    const events = await page.locator('.events li').allTextContents();
+    expect(events.at(-1)).toContain('Replied');
+    expect(events.at(-1)).toContain('by ann.advisor@staff.example.org');
+
+    // Back in the queue the email is gone (its only clock met).
+    await page.goBack();
+    await page.getByRole('heading', { name: 'My queue' }).waitFor();
+    await page.waitForFunction(() => !(document.querySelector('ol[aria-label^="My contacts"]')?.textContent ?? '').includes('Damp'));
+  });
+});
+
+describe('a team lead in Chromium', () => {
+  it('sees the safeguarding alert and each advisor\'s load, assigns unassigned work, and records an action on the alert', async () => {
+    const lead = await t.signIn('team-lead', { email: 'lee.lead@staff.example.org', name: 'Lee Lead' });
+    const second = await launchBrowser({ width: 1366, height: 900 });
+    try {
+      const { page } = second;
+      await page.goto(`${base}/sign-in?next=/team`);
+      await page.getByLabel('Email').fill(lead.email);
+      await page.getByLabel('Password').fill(lead.password);
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { name: 'Team', exact: true }).waitFor();
+      const alerts = page.locator('section.alerts li');
+      await alerts.first().waitFor();
+      expect(await alerts.first().textContent()).toContain('Neighbour dispute');
+      const load = await page.locator('table').textContent();
+      expect(load).toContain('ann.advisor@staff.example.org');
+      expect(load).toContain('bob.advisor@staff.example.org');
+      await page.getByRole('list').filter({ hasText: 'Bins not collected' }).waitFor();
+      await page.screenshot({ path: join(SHOTS, 'team.png'), fullPage: true });
+
+      // Assign the unassigned "Bins not collected" to Ann, by the keyboard.
+      await page.getByRole('checkbox', { name: 'Select Bins not collected' }).focus();
+      await page.keyboard.press('Space');
+      await page.getByLabel(/Assign 1 selected to/).fill('ann.advisor@staff.example.org');
+      await page.keyboard.press('Enter');
+      await page.getByRole('status').filter({ hasText: '1 contact assigned to ann.advisor@staff.example.org' }).waitFor();
+      expect(t.service.contacts.byId(ids.free!)?.assignee).toBe('ann.advisor@staff.example.org');
+
+      // Record the action taken on the alert: it leaves the list.
+      await page.getByLabel('Action taken').first().fill('Called Jo; referred to the safeguarding lead');
+      await page.keyboard.press('Enter');
+      await page.getByRole('status').filter({ hasText: 'Action recorded' }).waitFor();
+      await page.getByText('No open alerts.').waitFor();
+
+      // The live board from the same session: the socket takes the session cookie.
+      await page.getByRole('link', { name: 'Live board' }).click();
+      await page.waitForSelector('[data-testid=connection][data-state=live]');
+    } finally {
+      await second.close();
+    }
+  });
+});
