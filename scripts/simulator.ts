@@ -103,7 +103,13 @@ const STREETS = ['Harbour View', 'Chapel Street', 'Trelawney Road', 'Fore Street
 const TOWNS = [
   ['Truro', 'TR1'], ['Plymouth', 'PL4'], ['Exeter', 'EX2'], ['Taunton', 'TA1'], ['Camborne', 'TR14'], ['Barnstaple', 'EX31'], ['Bristol', 'BS5'], ['Newquay', 'TR7'], ['Yeovil', 'BA20'], ['Penzance', 'TR18'],
 ] as const;
-const ADVISORS = ['Priya Shah', 'Tom Hughes', 'Megan Davies', 'Aled Roberts', 'Sophie Clarke', 'Jamal Ahmed', 'Hannah Wilson', "Ryan O'Connor", 'Chloe Evans', 'Daniel Price', 'Kerenza Pengelly', 'Marek Zielinski'];
+/**
+ * Advisors are named by their email wherever work is assigned (the key people and integrations meet
+ * on): the first two are the demo's advisor accounts (scripts/demo.ts), so they find work in My queue.
+ */
+export const DEMO_ADVISOR_DOMAIN = 'demo.kept.example';
+const advisorEmail = (name: string) => `${name.toLowerCase().replace(/[^a-z ]/g, '').replace(/ +/g, '.')}@${DEMO_ADVISOR_DOMAIN}`;
+const ADVISORS = ['Priya Shah', 'Tom Hughes', 'Megan Davies', 'Aled Roberts', 'Sophie Clarke', 'Jamal Ahmed', 'Hannah Wilson', "Ryan O'Connor", 'Chloe Evans', 'Daniel Price', 'Kerenza Pengelly', 'Marek Zielinski'].map(advisorEmail);
 const COMPLAINT_OWNERS = ['Karen Whitfield', 'Joe Tremayne', 'Abi Lawson'];
 const ACCESSIBILITY = [
   'Hard of hearing: prefers email or text, please do not call',

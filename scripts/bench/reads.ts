@@ -13,7 +13,7 @@
 // 3. The server: `node --import tsx server/main.ts` (what `tsx server/main.ts` runs, in one process so
 //    /proc/<pid>/status is the server's), or with --compiled what `npm start` runs, compiled for the
 //    run; KEPT_DB, PORT, HOST=127.0.0.1, KEPT_LOG_LEVEL=warn.
-//    Start-up = spawn → the first 200 from /api/v1/health; memory = VmRSS after start.
+//    Start-up = spawn → /api/v1/health answering `ok` (clocks armed); memory = VmRSS after start.
 // 4. Reads over keep-alive HTTP (fetch): each kind --requests times one after another (varied: other
 //    advisors, weeks, cursors, contacts), then all kinds mixed from --concurrency clients for --seconds;
 //    a walk through every page of status=open; the board snapshot over a WebSocket
@@ -225,8 +225,9 @@ async function startServer(): Promise<Started> {
     if (exited !== null) throw new Error(`the server exited (${exited}) before answering`);
     try {
       const r = await fetch(`${base}/api/v1/health`, { signal: AbortSignal.timeout(1000) });
-      await r.arrayBuffer();
-      if (r.status === 200) return { child, startupMs: performance.now() - t0 };
+      const body = (await r.json().catch(() => ({}))) as { status?: string };
+      // Serving means armed: `ok`, not the `starting` the server answers while it loads the running clocks.
+      if (r.status === 200 && body.status === 'ok') return { child, startupMs: performance.now() - t0 };
     } catch {
       // not listening yet
     }
@@ -484,7 +485,7 @@ const row = (name: string, figure: string, value: number, target: number) => [na
 rows.push(row(`every page of status=open, one after another (${fmt(walk.length)} pages, ${fmt(walked)} contacts)`, `${ms(walkSummary.p50)} / ${ms(walkSummary.p99)}`, walkSummary.p99, TARGET.readP99Ms));
 rows.push(row('status=breached right after the closure (50)', `${ms(summary(afterClosure).p50)} / ${ms(summary(afterClosure).p99)}`, summary(afterClosure).p99, TARGET.readP99Ms));
 rows.push(row(`board snapshot over a WebSocket: connect → snapshot (20; ${(snapshotBytes / 1024).toFixed(0)} KB, ${fmt(urgentTotal)} urgent) — target ≤ ${TARGET.snapshotMs} ms`, `${ms(snap.p50)} / ${ms(snap.p99)}`, snap.p99, TARGET.snapshotMs));
-rows.push(row(`start-up: spawn → first 200 from /api/v1/health — target ≤ ${TARGET.startupMs / 1000} s`, ms(first.startupMs), first.startupMs, TARGET.startupMs));
+rows.push(row(`start-up: spawn → /api/v1/health ok (armed) — target ≤ ${TARGET.startupMs / 1000} s`, ms(first.startupMs), first.startupMs, TARGET.startupMs));
 rows.push(row('start-up again, after the run (warm page cache)', ms(second.startupMs), second.startupMs, TARGET.startupMs));
 rows.push(row(`VmRSS 2 s after start — target ≤ ${TARGET.rssMb} MB`, `${rssAfterStart.rss.toFixed(0)} MB (peak ${rssAfterStart.hwm.toFixed(0)} MB)`, rssAfterStart.rss, TARGET.rssMb));
 rows.push(['VmRSS after the reads / after the closure', `${rssAfterReads.rss.toFixed(0)} MB / ${rssAfterClosure.rss.toFixed(0)} MB (peak ${rssAfterClosure.hwm.toFixed(0)} MB)`, '', '', '']);

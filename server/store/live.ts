@@ -91,6 +91,11 @@ export class LiveStore {
       .raw(true);
   }
 
+  /** Each statement's SQL by name: what tests/integration/query-plans.test.ts plans (never a copy). */
+  get statements(): Record<'firstPage' | 'nextPage' | 'calls' | 'received' | 'handled' | 'detail', string> {
+    return { firstPage: this.firstPage.source, nextPage: this.nextPage.source, calls: this.calls.source, received: this.received.source, handled: this.handled.source, detail: this.detail.source };
+  }
+
   /**
    * Up to `limit` running clocks after `after` (from the first when null), in (receivedAt, contactId,
    * standard) order. Each page is its own statement: the connection is free between pages, and rows
