@@ -88,6 +88,25 @@ describe('the live board', () => {
     await page.evaluate('window.__sameDocument = true');
   });
 
+  it("a safeguarding concern shows on the team lead's board until an action is recorded", async () => {
+    await expect(page.getByTestId('safeguarding-alerts').count()).resolves.toBe(0);
+    await postJson(base, t.token, '/api/v1/contacts', {
+      channel: 'email',
+      externalId: `e2e-safeguarding-${++n}`,
+      receivedAt: new Date().toISOString(),
+      customer: { name: 'Eve Tenant', safeguarding: true },
+      subject: 'Worried about my neighbour',
+    });
+    // The board re-reads the alerts every 10 s; a reload is not needed.
+    const banner = page.getByTestId('safeguarding-alerts');
+    await banner.waitFor({ timeout: 15_000 });
+    await expect(banner.textContent()).resolves.toContain('Safeguarding: 1 concern waiting for action');
+    await expect(banner.textContent()).resolves.toContain('Worried about my neighbour');
+    const [alert] = ((await (await fetch(`${base}/api/v1/alerts`, { headers: { authorization: `Bearer ${t.token}` } })).json()) as { items: Array<{ id: number }> }).items;
+    await postJson(base, t.token, `/api/v1/alerts/${alert!.id}/actions`, { action: 'Called the tenant back; referred to the safeguarding lead' });
+    await banner.waitFor({ state: 'detached', timeout: 15_000 });
+  });
+
   it('a new call shows on the phone tile within a second, without a reload', async () => {
     const before = await phoneWaiting();
     const posted = Date.now();
