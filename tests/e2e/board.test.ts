@@ -20,7 +20,8 @@ beforeAll(async () => {
   t = await startTestApp({ KEPT_WEB_ROOT: web });
   base = await t.app.listen({ port: 0, host: '127.0.0.1' });
   browser = await launchBrowser({ width: 1366, height: 768 });
-  // The board is a team lead's (issue 10): signed in before the page opens.
+  // The board is a team lead's (issue 10): signed in before the page opens. An advisor to assign work to.
+  await t.signIn('advisor', { email: 'sam.jones@staff.example.org', name: 'Sam Jones' });
   await useSession(browser, base, (await t.signIn('team-lead')).cookie);
   page = browser.page;
   page.on('pageerror', (e) => console.error('page error:', e));
@@ -148,6 +149,14 @@ describe('the live board', () => {
     expect(breached).toContain('Breached');
     expect(breached).toMatch(/overdue by \ds/);
     await expect(phoneTile().getByTestId('over-target').textContent()).resolves.toMatch(/1\s+waiting over 5 min/);
+
+    // The team lead assigns it from the list, from the keyboard: the row shows the advisor without a reload.
+    const select = row.getByTestId('assign');
+    await select.focus();
+    await select.selectOption('sam.jones@staff.example.org');
+    await expect.poll(async () => t.service.contacts.byId(call.id)?.assignee, { timeout: 3000 }).toBe('sam.jones@staff.example.org');
+    await expect.poll(async () => (await row.getByTestId('assign').inputValue()), { timeout: 3000 }).toBe('sam.jones@staff.example.org');
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
   });
 
   it('after a dropped socket it says "Reconnecting…", then catches up on what it missed without a reload', async () => {
@@ -232,7 +241,8 @@ describe('the live board', () => {
       const s = getComputedStyle(el);
       return { tag: el.tagName, outline: s.outlineStyle, width: parseFloat(s.outlineWidth) };
     })()`)) as { tag: string; outline: string; width: number };
-    expect(focus.tag).toBe('BUTTON');
+    // A button, or (on a team lead's board, from where the last focus was) an urgent row's assign list.
+    expect(['BUTTON', 'SELECT']).toContain(focus.tag);
     expect(focus.outline).not.toBe('none');
     expect(focus.width).toBeGreaterThanOrEqual(2);
   });
