@@ -31,6 +31,7 @@ import { ingestRoutes } from './routes/ingest.js';
 import { liveRoutes } from './routes/live.js';
 import { sessionRoutes } from './routes/session.js';
 import { queueRoutes } from './routes/queue.js';
+import { queueLiveRoutes } from './routes/queue-live.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -184,6 +185,7 @@ export async function buildApp({ config, service, logger = false, liveLoading = 
   contactRoutes(app, service);
   calendarRoutes(app, service);
   queueRoutes(app, service, { webRoot: config.webRoot });
+  queueLiveRoutes(app, service);
   await ingestRoutes(app, service, config);
 
   liveRoutes(app, service, live, hub);
