@@ -125,6 +125,13 @@ describe('an advisor in Chromium', () => {
     await page.goBack();
     await page.getByRole('heading', { name: 'My queue' }).waitFor();
     await page.waitForFunction(() => !(document.querySelector('ol[aria-label^="My contacts"]')?.textContent ?? '').includes('Damp'));
+
+    // Live: new work assigned to her shows without a reload, well inside the 30 s fallback poll.
+    const posted = Date.now();
+    const created = await t.service.createContact({ channel: 'email', externalId: 'e2e-live-1', receivedAt: new Date().toISOString(), subject: 'Fence blown down', customer: { name: 'Fay Fence' } });
+    await t.service.addEvents(created.contact.id, [{ type: 'assigned', assignee: 'ann.advisor@staff.example.org', at: new Date().toISOString() }]);
+    await page.locator('ol[aria-label^="My contacts"]').filter({ hasText: 'Fence blown down' }).waitFor({ timeout: 5000 });
+    expect(Date.now() - posted).toBeLessThan(5000);
   });
 });
 
