@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type SignedIn, type TestApp } from '../helpers/app.js';
-import { buildWeb, launchBrowser, postJson, ROOT, type Browser, type CreatedContact } from './browser.js';
+import { buildWeb, launchBrowser, postJson, ROOT, useSession, type Browser, type CreatedContact } from './browser.js';
 
 const SHOTS = process.env.KEPT_SCREENSHOT_DIR ? resolve(ROOT, process.env.KEPT_SCREENSHOT_DIR) : mkdtempSync(join(tmpdir(), 'kept-shots-'));
 
@@ -112,10 +112,25 @@ describe('an advisor in Chromium', () => {
     await expect(page.locator('.clock').first().textContent()).resolves.toMatch(/On track|At risk/);
     await page.screenshot({ path: join(SHOTS, 'contact-page.png'), fullPage: true });
 
-    // Reply from the keyboard: r (focus off any control).
-    await page.locator('main').focus();
-    await page.keyboard.press('r');
-    await page.getByRole('status').filter({ hasText: 'Reply recorded.' }).waitFor();
+    // A team lead's board in a second browser: the email tile's "handled today" moves when she replies.
+    const lead = await t.signIn('team-lead', { email: 'lena.lead@staff.example.org', name: 'Lena Lead' });
+    const second = await launchBrowser({ width: 1366, height: 768 });
+    try {
+      await useSession(second, base, lead.cookie);
+      await second.page.goto(base);
+      await second.page.locator('[data-testid=connection][data-state=live]').waitFor();
+      const handled = () => second.page.getByTestId('tile-email').getByTestId('handled-today').textContent();
+      const before = Number(await handled());
+
+      // Reply from the keyboard: r (focus off any control).
+      await page.locator('main').focus();
+      await page.keyboard.press('r');
+      await page.getByRole('status').filter({ hasText: 'Reply recorded.' }).waitFor();
+      await expect.poll(async () => Number(await handled()), { timeout: 3000 }).toBe(before + 1);
+      await expect(second.page.evaluate(() => performance.getEntriesByType('navigation').length)).resolves.toBe(1);
+    } finally {
+      await second.close();
+    }
     await page.locator('.clock').first().filter({ hasText: 'Met' }).waitFor();
     const events = await page.locator('.events li').allTextContents();
     expect(events.at(-1)).toContain('Replied');
