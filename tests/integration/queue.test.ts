@@ -100,6 +100,8 @@ describe('the queue', () => {
     expect(e.steps[0]).toMatchObject({ kind: 'start' });
     expect(e.steps.at(-1)).toMatchObject({ kind: 'due' });
     expect(typeof e.text).toBe('string');
+    // The page offers only what the pack allows: an email reply clock cannot pause or be extended.
+    expect(r.body.rules['email-reply']).toEqual({ pausable: false, extendable: false });
   });
 
   it('replied is an event with who and when, and the clock is met', async () => {
@@ -125,6 +127,7 @@ describe('the queue', () => {
 
   it('pause needs a reason; resume and extend find the clock; cancel takes a known reason', async () => {
     const id = await contact('q-pause', '2026-03-02T11:50:00Z', { category: 'complaint', events: [{ type: 'assigned', at: '2026-03-02T11:50:00Z', assignee: 'ann@kept.example' }] });
+    expect((await call('GET', `/api/v1/contacts/${id}/page`, ANN())).body.rules['complaint-resolve']).toEqual({ pausable: true, extendable: true });
     const resolve = (b: Json) => b.contact.clocks.find((c: Json) => c.standard === 'complaint-resolve');
     expect((await call('POST', `/api/v1/contacts/${id}/actions`, ANN(), { action: 'pause' })).status).toBe(400);
     const p = await call('POST', `/api/v1/contacts/${id}/actions`, ANN(), { action: 'pause', reason: 'awaiting customer' });

@@ -85,6 +85,8 @@ export interface ContactPage {
   contact: ContactJson;
   alerts: AlertJson[];
   explanations: Record<string, Explanation>;
+  /** Per clock: may it be paused or extended (the standard it started under says). */
+  rules: Record<string, { pausable: boolean; extendable: boolean }>;
 }
 
 /** A clock's status in words and the board's three colours (never colour alone: the words say it). */

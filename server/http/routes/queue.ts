@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { Type } from 'typebox';
 import { explainClock } from '../../domain/explain.js';
 import { CANCEL_REASONS } from '../../domain/model.js';
+import { packInForce } from '../../domain/standards.js';
 import { ForbiddenError, NotFoundError, ConflictError, ValidationError } from '../../errors.js';
 import type { ContactView, IngestService } from '../../ingest/service.js';
 import type { ContactRow } from '../../store/contacts.js';
@@ -211,7 +212,17 @@ export function queueRoutes(instance: FastifyInstance, service: IngestService, o
         tags: ['people'],
         summary: 'The contact page: the contact, its events and clocks, each clock explained, and its safeguarding alerts',
         params: IdParams,
-        response: { 200: Type.Object({ contact: Item, alerts: Type.Array(Item), explanations: Type.Record(Type.String(), Item) }), ...errorResponses },
+        response: {
+          200: Type.Object({
+            contact: Item,
+            alerts: Type.Array(Item),
+            explanations: Type.Record(Type.String(), Item),
+            rules: Type.Record(Type.String(), Type.Object({ pausable: Type.Boolean(), extendable: Type.Boolean() }), {
+              description: "Per clock, from the standard it started under: whether it may be paused or extended (the page offers only what the pack allows).",
+            }),
+          }),
+          ...errorResponses,
+        },
       },
     },
     async (request) => {
@@ -224,7 +235,13 @@ export function queueRoutes(instance: FastifyInstance, service: IngestService, o
       const contact = service.view(id, now)!;
       const explanations: Record<string, ReturnType<typeof explainJson>> = {};
       for (const c of service.contacts.clocks(id)) explanations[c.standard] = explainJson(explainClock(service.asOf(c.detail, now), service.calendars, now));
-      return { contact, alerts: service.queue.alertsOf(id).map(alertJson), explanations };
+      const pack = packInForce(row.packFamily, row.receivedAt);
+      const rules: Record<string, { pausable: boolean; extendable: boolean }> = {};
+      for (const c of contact.clocks) {
+        const def = pack.standards.find((d) => d.id === c.standard);
+        rules[c.standard] = { pausable: def?.pausable === true, extendable: def?.extendable === true };
+      }
+      return { contact, alerts: service.queue.alertsOf(id).map(alertJson), explanations, rules };
     },
   );
 
