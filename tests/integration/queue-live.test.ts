@@ -59,6 +59,18 @@ describe('the queue feed', () => {
     expect(changed.flatMap((m) => m.contacts)).toEqual([repair.id, other.id]);
     // Ids only: no customer's details on the wire.
     expect(JSON.stringify(feed.messages)).not.toContain('Rita');
+
+    // The page says what it shows; reassigning one of those away from her is told too.
+    feed.ws.send(JSON.stringify({ type: 'watch', contacts: [other.id, repair.id] }));
+    await new Promise((r) => setTimeout(r, 100));
+    const seen = feed.messages.length;
+    await t.service.addEvents(other.id, [{ type: 'assigned', assignee: 'bob.advisor@staff.example.org', at: new Date().toISOString() }]);
+    await until(() => feed.messages.slice(seen).some((m) => m.contacts?.includes(other.id) === true));
+    // A contact she neither has nor shows, changing elsewhere, is not.
+    const elsewhere = (await t.service.createContact({ channel: 'email', externalId: 'ql-3', receivedAt: new Date().toISOString(), category: 'general' })).contact;
+    await t.service.addEvents(elsewhere.id, [{ type: 'assigned', assignee: 'bob.advisor@staff.example.org', at: new Date().toISOString() }]);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(feed.messages.flatMap((m) => m.contacts ?? [])).not.toContain(elsewhere.id);
     feed.ws.close();
   });
 });

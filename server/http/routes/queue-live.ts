@@ -1,6 +1,7 @@
 // My queue's live feed: a socket that tells an advisor (or a team lead) which contacts just changed
 // among those their queue shows — assigned to them, or unassigned in the queues they work — so the
-// page re-reads at once. It carries contact ids only: no customer's details travel on it.
+// page re-reads at once; and which of the contacts the page says it shows changed (a reassignment away).
+// It carries contact ids only: no customer's details travel on it.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
@@ -12,9 +13,14 @@ export const QUEUE_LIVE_PATH = '/api/v1/queue/live';
 /** Changes within this many ms go out as one message. */
 const GATHER_MS = 150;
 
+/** Contacts a page may ask to hear about, at most (the page shows its queue: tens, rarely hundreds). */
+const MAX_WATCHED = 1000;
+
 interface Listener {
   socket: WebSocket;
   wants: (contact: ContactRow) => boolean;
+  /** The contacts the page shows now (it says so after each read): a change to one, even away from this queue, is told. */
+  watched: Set<string>;
   pending: Set<string>;
   timer: NodeJS.Timeout | null;
 }
@@ -33,7 +39,7 @@ export function queueLiveRoutes(instance: FastifyInstance, service: IngestServic
   };
   const unsubscribe = service.onChange((changes) => {
     for (const l of listeners) {
-      for (const ch of changes) if (l.wants(ch.contact)) l.pending.add(ch.contactId);
+      for (const ch of changes) if (l.watched.has(ch.contactId) || l.wants(ch.contact)) l.pending.add(ch.contactId);
       if (l.pending.size > 0 && l.timer === null) l.timer = setTimeout(() => flush(l), GATHER_MS);
     }
   });
@@ -62,8 +68,20 @@ export function queueLiveRoutes(instance: FastifyInstance, service: IngestServic
         user.role === 'team-lead'
           ? () => true
           : (c: ContactRow) => c.assignee === user.email || (c.assignee === null && (queues.has(c.route) || queues.has(c.category)));
-      const l: Listener = { socket, wants, pending: new Set(), timer: null };
+      const l: Listener = { socket, wants, watched: new Set(), pending: new Set(), timer: null };
       listeners.add(l);
+      // `{type: 'watch', contacts: [ids]}`: what the page shows now (replaces the last list; bounded).
+      socket.on('message', (data) => {
+        let m: unknown;
+        try {
+          m = JSON.parse(String(data));
+        } catch {
+          return;
+        }
+        const ids = (m as { type?: unknown; contacts?: unknown }).type === 'watch' ? (m as { contacts?: unknown }).contacts : undefined;
+        if (!Array.isArray(ids)) return;
+        l.watched = new Set(ids.slice(0, MAX_WATCHED).filter((id): id is string => typeof id === 'string' && id.length <= 200));
+      });
       socket.on('close', () => {
         if (l.timer !== null) clearTimeout(l.timer);
         listeners.delete(l);
