@@ -150,6 +150,56 @@ describe('an advisor in Chromium', () => {
   });
 });
 
+describe("an advisor's actions on a complaint, in Chromium", () => {
+  it('acknowledges (a CMP reference), pauses with a reason, resumes, extends, raises a concern, transfers; each is an event with who', async () => {
+    const { page } = browser; // still signed in as Ann from the test above
+    const created = await t.service.createContact({
+      channel: 'email',
+      externalId: 'e2e-complaint-1',
+      category: 'complaint',
+      receivedAt: new Date().toISOString(),
+      subject: 'Complaint about the repair service',
+      customer: { name: 'Carl Complainant' },
+      events: [{ type: 'assigned', assignee: ann.email, at: new Date().toISOString() }],
+    });
+    await page.goto(`${base}/contacts/${created.contact.id}`);
+    await page.getByRole('heading', { name: 'Complaint about the repair service' }).waitFor();
+    const status = (text: string | RegExp) => page.getByRole('status').filter({ hasText: text }).waitFor();
+
+    await page.getByRole('button', { name: 'Acknowledge complaint' }).click();
+    await status(/Complaint acknowledged\. Reference CMP-\d{4}-\d{6}\./);
+
+    await page.getByLabel('Pause the clock: reason').fill('Waiting for the tenant to send photos');
+    await page.getByRole('button', { name: 'Pause', exact: true }).click();
+    await status('Clock paused.');
+    await page.getByRole('button', { name: 'Resume clock' }).click();
+    await status('Clock resumed.');
+
+    await page.getByLabel('Extend to an agreed date').fill('2030-01-31T17:00');
+    await page.getByRole('button', { name: 'Extend' }).click();
+    await status('Extended to the agreed date.');
+
+    await page.getByLabel('Raise a safety or safeguarding concern').fill('Mentioned feeling unsafe at home');
+    await page.getByRole('button', { name: 'Raise concern' }).click();
+    await status('Safeguarding concern raised');
+
+    const events = (await t.service.view(created.contact.id))!.events;
+    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['acknowledged', 'paused', 'resumed', 'extended']));
+    for (const e of events.filter((x) => ['acknowledged', 'paused', 'resumed', 'extended'].includes(x.type))) expect(e.by).toBe(ann.email);
+
+    await page.getByLabel('Transfer to a colleague (email)').fill('bob.advisor@staff.example.org');
+    // Transferred away, the contact is no longer hers to see: the page may move on before its message shows.
+    await page.getByRole('button', { name: 'Transfer' }).click();
+    await expect.poll(() => t.service.contacts.byId(created.contact.id)?.assignee, { timeout: 5000 }).toBe('bob.advisor@staff.example.org');
+
+    // The concern is a team lead's to act on: recorded here, so the team lead's test below starts with its own.
+    const alerts = ((await (await fetch(`${base}/api/v1/alerts`, { headers: { authorization: `Bearer ${t.token}` } })).json()) as { items: Array<{ id: number; contact: { id: string } | null }> }).items;
+    const raised = alerts.find((a) => a.contact?.id === created.contact.id);
+    expect(raised).toBeDefined();
+    await postJson(base, t.token, `/api/v1/alerts/${raised!.id}/actions`, { action: 'Spoke to the tenant; no immediate risk' });
+  });
+});
+
 describe('a team lead in Chromium', () => {
   it('sees the safeguarding alert and each advisor\'s load, assigns unassigned work, and records an action on the alert', async () => {
     const lead = await t.signIn('team-lead', { email: 'lee.lead@staff.example.org', name: 'Lee Lead' });
