@@ -188,9 +188,11 @@ describe("an advisor's actions on a complaint, in Chromium", () => {
     for (const e of events.filter((x) => ['acknowledged', 'paused', 'resumed', 'extended'].includes(x.type))) expect(e.by).toBe(ann.email);
 
     await page.getByLabel('Transfer to a colleague (email)').fill('bob.advisor@staff.example.org');
-    // Transferred away, the contact is no longer hers to see: the page may move on before its message shows.
+    // Transferred away, the contact is no longer hers: back to My queue, which says where it went.
     await page.getByRole('button', { name: 'Transfer' }).click();
-    await expect.poll(() => t.service.contacts.byId(created.contact.id)?.assignee, { timeout: 5000 }).toBe('bob.advisor@staff.example.org');
+    await page.getByRole('heading', { name: 'My queue' }).waitFor();
+    await status('Transferred to bob.advisor@staff.example.org.');
+    expect(t.service.contacts.byId(created.contact.id)?.assignee).toBe('bob.advisor@staff.example.org');
 
     // The concern is a team lead's to act on: recorded here, so the team lead's test below starts with its own.
     const alerts = ((await (await fetch(`${base}/api/v1/alerts`, { headers: { authorization: `Bearer ${t.token}` } })).json()) as { items: Array<{ id: number; contact: { id: string } | null }> }).items;

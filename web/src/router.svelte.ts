@@ -38,7 +38,17 @@ class Router {
     return this.#path;
   }
 
-  go(url: string, replace = false): void {
+  /** A message for the next page to show once (e.g. "Transferred to …" after leaving a contact). */
+  #flash: string | null = null;
+
+  takeFlash(): string | null {
+    const f = this.#flash;
+    this.#flash = null;
+    return f;
+  }
+
+  go(url: string, replace = false, flash: string | null = null): void {
+    this.#flash = flash;
     if (replace) history.replaceState(null, '', url);
     else history.pushState(null, '', url);
     this.#sync();
