@@ -113,6 +113,33 @@ export function sessionRoutes(instance: FastifyInstance, { people, audit, now }:
     },
   );
 
+  // A person's own sessions (where they are signed in): when, never the ids; `current` marks this one.
+  app.get(
+    '/api/v1/session/list',
+    {
+      config: { access: { roles: ROLES }, beforePasswordChange: true },
+      schema: {
+        tags: ['session'],
+        summary: 'My sessions: when each began, was last used and expires (never the session ids)',
+        response: {
+          200: Type.Object({
+            items: Type.Array(
+              Type.Object({ current: Type.Boolean(), createdAt: Type.String(), lastSeenAt: Type.Union([Type.String(), Type.Null()]), expiresAt: Type.String(), revokedAt: Type.Union([Type.String(), Type.Null()]) }),
+            ),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      void reply.header('cache-control', 'no-store');
+      const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+      return {
+        items: people.sessions(request.user!.id).map((x) => ({ current: x.id === request.sessionId, createdAt: iso(x.createdAt)!, lastSeenAt: iso(x.lastSeenAt), expiresAt: iso(x.expiresAt)!, revokedAt: iso(x.revokedAt) })),
+      };
+    },
+  );
+
   // A CSRF token without a session (the sign-in page, before anyone is signed in): it is bound to
   // this browser's kept_csrf secret cookie, so it is useless to any other browser.
   app.get(
