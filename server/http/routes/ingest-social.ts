@@ -91,7 +91,8 @@ export async function socialRoutes(instance: FastifyInstance, service: IngestSer
         }
         const doc = readJson(raw);
         const result = await ingestSocial(service, config, doc, (item, err) => request.log.error({ err, item }, 'social webhook: an item set off a fault; refused'));
-        if (result.rejected.length > 0) request.log.warn({ rejected: result.rejected.slice(0, 20), count: result.rejected.length }, 'social webhook: items not taken');
+        // Which items, never their messages: a refusal may quote the payload (a customer's words or ids).
+        if (result.rejected.length > 0) request.log.warn({ items: result.rejected.slice(0, 20).map((r) => r.item), count: result.rejected.length }, 'social webhook: items not taken');
         return result;
       },
     );
