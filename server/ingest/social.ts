@@ -6,6 +6,7 @@ import { ContactError } from '../domain/model.js';
 import { EARLIEST_INSTANT, InstantError, LATEST_INSTANT, formatInstant, parseInstant } from '../domain/time.js';
 import { KeptError } from '../errors.js';
 import type { ContactInput, IngestService } from './service.js';
+import { databaseFault } from '../store/faults.js';
 
 /** X-Hub-Signature-256: "sha256=" + hex HMAC-SHA256 of the raw body with the app secret. Timing-safe. */
 export function signatureValid(raw: Buffer, header: unknown, secret: string): boolean {
@@ -59,11 +60,9 @@ export interface SocialResult {
 }
 
 /** A server fault, not the item's: the database unavailable. The delivery answers 503 and the platform resends it. */
-const TRANSIENT_DATABASE_CODES = ['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_FULL', 'SQLITE_READONLY', 'SQLITE_IOERR', 'SQLITE_CANTOPEN'];
 function serverFault(e: unknown): boolean {
   if (e instanceof KeptError) return e.status >= 500;
-  const code = (e as { code?: unknown } | null | undefined)?.code;
-  return typeof code === 'string' && TRANSIENT_DATABASE_CODES.some((c) => code === c || code.startsWith(`${c}_`));
+  return databaseFault((e as { code?: unknown } | null | undefined)?.code) !== undefined;
 }
 
 const MAX_ID_CHARS = 1000;
