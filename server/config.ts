@@ -57,6 +57,12 @@ export const EnvSchema = Type.Object({
   KEPT_BOARD_CALENDAR: Type.String({ default: 'customer-services', minLength: 1, maxLength: 100, description: "The calendar the board follows: its zone, its opening hours (open now, the intraday chart's span) and its name (the heading)." }),
   KEPT_PUBLIC_OPEN_MESSAGE: Message('What customers are told while open; {phoneTarget} and {replyTarget} are the pack\'s targets in words.', 'phoneTarget|replyTarget'),
   KEPT_PUBLIC_BUSY_MESSAGE: Message('What customers are told while busy; {phoneTarget}, {replyTarget}.', 'phoneTarget|replyTarget'),
+  KEPT_SMTP_HOST: Text('', 'The SMTP server Kept sends mail through (reports, alerts); empty: no mail is sent.'),
+  KEPT_SMTP_PORT: Type.Integer({ minimum: 1, maximum: 65535, default: 587, description: 'The SMTP port.' }),
+  KEPT_SMTP_SECURE: Type.Boolean({ default: false, description: 'true: TLS from the start (port 465); false: STARTTLS when offered.' }),
+  KEPT_SMTP_USER: Text('', 'The SMTP user name; empty: no authentication.'),
+  KEPT_SMTP_PASSWORD: Text('', 'The SMTP password (never logged).'),
+  KEPT_SMTP_FROM: Text('Kept <kept@example.org>', 'The From address of the mail Kept sends.'),
   KEPT_PUBLIC_CLOSED_MESSAGE: Message('What customers are told while closed; {nextOpening} ("tomorrow at 08:00"), {phoneTarget}, {replyTarget}.', 'nextOpening|phoneTarget|replyTarget'),
 });
 export type Env = Static<typeof EnvSchema>;
@@ -114,6 +120,8 @@ export interface Config {
   boardCalendar: string;
   /** The public messages as configured ('' = the default wording, built from the pack's targets). */
   publicMessages: { open: string; busy: string; closed: string };
+  /** Outgoing mail (server/notify/mail.ts); host '' = no mail. */
+  smtp: { host: string; port: number; secure: boolean; user: string; password: string; from: string };
 }
 
 /** A configuration Kept cannot start with: names the variable. */
@@ -196,5 +204,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     boardListLimit: e.KEPT_BOARD_LIST_LIMIT,
     boardCalendar: e.KEPT_BOARD_CALENDAR,
     publicMessages: { open: e.KEPT_PUBLIC_OPEN_MESSAGE, busy: e.KEPT_PUBLIC_BUSY_MESSAGE, closed: e.KEPT_PUBLIC_CLOSED_MESSAGE },
+    smtp: { host: e.KEPT_SMTP_HOST, port: e.KEPT_SMTP_PORT, secure: e.KEPT_SMTP_SECURE, user: e.KEPT_SMTP_USER, password: e.KEPT_SMTP_PASSWORD, from: e.KEPT_SMTP_FROM },
   };
 }
