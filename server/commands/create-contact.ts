@@ -4,6 +4,7 @@ import { ConflictError, UnprocessableError } from '../errors.js';
 import { parseContact } from '../domain/contact.js';
 import type { ContactEvent } from '../domain/model.js';
 import { packInForce } from '../domain/standards.js';
+import { personKeys } from '../privacy/keys.js';
 import type { ContactRow, Customer, EventRow } from '../store/contacts.js';
 import { canonicalHash, eventBody } from './canonical.js';
 import type { CommandContext, ContactChange } from './context.js';
@@ -127,5 +128,7 @@ export function createContact(ctx: CommandContext, c: CreateContactInput): Creat
   ctx.contacts.insertContact(updated);
   for (const e of stored) ctx.contacts.insertEvent(e);
   ctx.contacts.insertClocks(row.id, clocks, now);
+  // The keys one person is found by (issue 17): written with the contact, in its transaction.
+  ctx.privacy.insertKeys(row.id, personKeys(c.customer));
   return { created: true, row: updated, events, change: { contactId: row.id, contact: updated, clocks, at: now } };
 }
