@@ -307,5 +307,5 @@ export const privacyHolds = sqliteTable(
     releasedAt: integer('released_at'),
     releasedBy: text('released_by'),
   },
-  (t) => [index('privacy_holds_open').on(t.contactId).where(sql`${t.releasedAt} IS NULL`)],
+  (t) => [index('privacy_holds_contact').on(t.contactId, t.releasedAt)],
 );

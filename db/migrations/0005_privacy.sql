@@ -18,7 +18,7 @@ CREATE TABLE `privacy_holds` (
 	FOREIGN KEY (`contact_id`) REFERENCES `contacts`(`id`) ON UPDATE no action ON DELETE no action
 );
 --> statement-breakpoint
-CREATE INDEX `privacy_holds_open` ON `privacy_holds` (`contact_id`) WHERE "privacy_holds"."released_at" IS NULL;--> statement-breakpoint
+CREATE INDEX `privacy_holds_contact` ON `privacy_holds` (`contact_id`,`released_at`);--> statement-breakpoint
 ALTER TABLE `contacts` ADD `privacy` integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE `contacts` ADD `anonymised_at` integer;--> statement-breakpoint
 CREATE INDEX `contacts_privacy_pending` ON `contacts` (`privacy`,`received_at`,`id`) WHERE "contacts"."privacy" < 2;--> statement-breakpoint

@@ -53,7 +53,7 @@ export const PRIVACY_SQL = {
       AND COALESCE((SELECT MAX(e.at) FROM events e WHERE e.contact_id = c.id), 0) < @cutoff
       AND NOT EXISTS (SELECT 1 FROM privacy_holds h WHERE h.contact_id = c.id AND h.released_at IS NULL)
     ORDER BY c.received_at, c.id LIMIT @limit`,
-  openHolds: 'SELECT * FROM privacy_holds INDEXED BY privacy_holds_open WHERE contact_id IN (SELECT value FROM json_each(?)) AND released_at IS NULL ORDER BY id',
+  openHolds: 'SELECT * FROM privacy_holds INDEXED BY privacy_holds_contact WHERE contact_id IN (SELECT value FROM json_each(?)) AND released_at IS NULL ORDER BY id',
   holdsOf: 'SELECT * FROM privacy_holds WHERE contact_id IN (SELECT value FROM json_each(?)) ORDER BY id',
   // An open complaint: an open clock on a complaint contact, or an open complaint standard.
   openComplaints: `SELECT DISTINCT k.contact_id AS id FROM clocks k JOIN contacts c ON c.id = k.contact_id
