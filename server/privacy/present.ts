@@ -1,5 +1,6 @@
 // The subject access export (issue 17): everything Kept holds on a person's contacts as data (JSON),
 // and the same as a readable, printable HTML page (self-contained: its own styles, no scripts).
+import { PACKS } from '../domain/standards.js';
 import type { ContactView } from '../ingest/present.js';
 import type { HoldRow } from '../store/privacy.js';
 import type { AlertRow } from '../store/queue.js';
@@ -64,6 +65,9 @@ export function presentExport(o: {
   };
 }
 
+/** Each standard's title in words ("Answer calls within 5 minutes"), from the packs. */
+const TITLES = new Map(PACKS.flatMap((p) => p.standards.map((s) => [s.id, s.title] as const)));
+
 const escape = (s: unknown): string =>
   String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
@@ -93,13 +97,14 @@ h3{font-size:1rem;margin:1rem 0 .25rem}p.meta{color:#4a5360;margin:0 0 1rem}
 dl{display:grid;grid-template-columns:12rem 1fr;gap:.2rem 1rem;margin:.25rem 0}dt{color:#4a5360}dd{margin:0;white-space:pre-wrap}
 table{border-collapse:collapse;width:100%;margin:.25rem 0}th,td{text-align:left;border-bottom:1px solid #c9ced6;padding:.25rem .5rem .25rem 0;vertical-align:top}
 .kept{color:#1a6b34;font-weight:600}.not-kept{color:#a3231a;font-weight:600}
+table.events td:first-child{width:11rem;white-space:nowrap}table.events td:nth-child(2){width:10rem}
 section.contact{break-inside:avoid-page}@media print{body{margin:0;max-width:none}h2{break-after:avoid}}
 `;
 
-export function exportHtml(x: SubjectAccessExport, organisation = 'Your landlord'): string {
+export function exportHtml(x: SubjectAccessExport): string {
   const parts: string[] = [];
-  parts.push(`<!doctype html><html lang="en-GB"><head><meta charset="utf-8"><title>Subject access export — ${escape(organisation)}</title><style>${STYLE}</style></head><body>`);
-  parts.push(`<h1>Your contacts with ${escape(organisation)}</h1>`);
+  parts.push(`<!doctype html><html lang="en-GB"><head><meta charset="utf-8"><title>Subject access export</title><style>${STYLE}</style></head><body>`);
+  parts.push('<h1>Your contacts with us</h1>');
   parts.push(`<p class="meta">What our contact-centre system (Kept) holds about you: ${x.contacts.length} contact${x.contacts.length === 1 ? '' : 's'}. Produced ${escape(when(x.generatedAt))} (UTC).</p>`);
   for (const c of x.contacts) {
     parts.push(`<section class="contact"><h2>${escape(c.channel)} contact, ${escape(when(c.receivedAt))}</h2>`);
@@ -113,15 +118,15 @@ export function exportHtml(x: SubjectAccessExport, organisation = 'Your landlord
     if (c.privacy !== 'as received') parts.push(`<dt>Personal data</dt><dd>${escape(c.privacy)}</dd>`);
     parts.push('</dl>');
     if (c.deadlines.length > 0) {
-      parts.push('<h3>Our deadlines</h3><table><thead><tr><th scope="col">Standard</th><th scope="col">Started</th><th scope="col">Due</th><th scope="col">Ended</th><th scope="col">Kept?</th></tr></thead><tbody>');
+      parts.push('<h3>Our deadlines</h3><table><thead><tr><th scope="col">Our promise</th><th scope="col">Started</th><th scope="col">Due</th><th scope="col">Ended</th><th scope="col">Kept?</th></tr></thead><tbody>');
       for (const d of c.deadlines) {
         const cls = d.kept === 'kept' ? 'kept' : d.kept === 'not kept' ? 'not-kept' : '';
-        parts.push(`<tr><td>${escape(d.standard)}</td><td>${escape(when(d.startedAt))}</td><td>${escape(when(d.dueAt))}</td><td>${escape(when(d.endedAt))}</td><td class="${cls}">${escape(d.kept)}</td></tr>`);
+        parts.push(`<tr><td>${escape(TITLES.get(d.standard) ?? d.standard)}</td><td>${escape(when(d.startedAt))}</td><td>${escape(when(d.dueAt))}</td><td>${escape(when(d.endedAt))}</td><td class="${cls}">${escape(d.kept)}</td></tr>`);
       }
       parts.push('</tbody></table>');
     }
     if (c.events.length > 0) {
-      parts.push('<h3>What happened</h3><table><thead><tr><th scope="col">When</th><th scope="col">What</th><th scope="col">Details</th></tr></thead><tbody>');
+      parts.push('<h3>What happened</h3><table class="events"><thead><tr><th scope="col">When</th><th scope="col">What</th><th scope="col">Details</th></tr></thead><tbody>');
       for (const e of c.events) {
         const details = Object.entries(e)
           .filter(([k]) => k !== 'type' && k !== 'at' && k !== 'seq')
