@@ -59,7 +59,7 @@ export const QUEUE_SQL = {
   load: `SELECT c.assignee AS assignee, COUNT(DISTINCT k.contact_id) AS open,
       COUNT(DISTINCT CASE WHEN k.status != 'paused' AND k.due_at < @now THEN k.contact_id END) AS breached,
       COUNT(DISTINCT CASE WHEN k.status != 'paused' AND k.due_at >= @now AND k.at_risk_at <= @now THEN k.contact_id END) AS risky
-    FROM clocks k INDEXED BY clocks_open_received CROSS JOIN contacts c ON c.id = k.contact_id
+    FROM clocks k INDEXED BY clocks_open_received CROSS JOIN contacts c INDEXED BY contacts_id_assignee ON c.id = k.contact_id
     WHERE k.open = 1 GROUP BY c.assignee`,
   openAlerts: 'SELECT * FROM alerts INDEXED BY alerts_open WHERE actioned_at IS NULL ORDER BY raised_at, id LIMIT ?',
   contactAlerts: 'SELECT * FROM alerts INDEXED BY alerts_contact WHERE contact_id = ? ORDER BY id',
