@@ -347,8 +347,7 @@ describe('the other reads: one contact, explain, a page of views, the board at s
         // A calendar edit: the contacts with running clocks on the calendar
         ['calendar edit', 'SELECT DISTINCT contact_id FROM clocks INDEXED BY clocks_open_received WHERE open = 1 AND calendar = ?', ['customer-services'], { lead: /^SCAN clocks USING COVERING INDEX clocks_open_received/, sortOk: true }],
         // GET /api/v1/team: each open clock's owner from the covering (id, assignee) index, never the wide row
-        ['team load', QUEUE_SQL.load, [{ now: NOW }], { lead: /^SCAN k USING COVERING INDEX clocks_open_received/, sortOk: true }],
-        ['team load: the owner', QUEUE_SQL.load, [{ now: NOW }], { lead: /^SCAN k /, sortOk: true, inner: /^SEARCH c USING COVERING INDEX contacts_id_assignee \(id=\?\)/ }],
+        ['team load', QUEUE_SQL.openClockOwners, [], { lead: /^SCAN k USING COVERING INDEX clocks_open_received/, sortOk: true, inner: /^SEARCH c USING COVERING INDEX contacts_id_assignee \(id=\?\)/ }],
         // The board at start and its figures: the store's own statements (server/store/live.ts), with
         // one standard implying its channel so the CASE and its keyed look-up are both planned.
         ...boardReads(),
