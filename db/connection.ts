@@ -63,6 +63,9 @@ export function openDatabase(file: string): Connection {
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
+  // Deleted and replaced content is overwritten with zeros, so anonymised personal data (issue 17)
+  // does not linger in free space or on the free list.
+  sqlite.pragma('secure_delete = ON');
   const db = drizzle(sqlite, { schema });
   migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
   // Planner statistics, as SQLite advises for a long-lived connection: a full ANALYZE (0x10002 has no
@@ -86,5 +89,6 @@ export function openWriterConnection(file: string, options: { busyTimeoutMs: num
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('secure_delete = ON'); // anonymised data is zeroed, not left in free space (issue 17)
   return { sqlite, close: () => sqlite.close() };
 }

@@ -26,8 +26,17 @@ export const contacts = sqliteTable(
     source: text('source', { mode: 'json' }),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
+    /**
+     * How far the personal data has been taken out (issue 17, server/privacy/): 0 as received,
+     * 1 messages removed (subject, summary, free text in events and alerts), 2 anonymised (every
+     * personal field). What the figures need (channel, route, category, instants, clocks) stays.
+     */
+    privacy: integer('privacy').notNull().default(0),
+    anonymisedAt: integer('anonymised_at'),
   },
   (t) => [
+    // The retention job's walk: contacts not yet anonymised, by stage, oldest first (anonymised ones leave it).
+    index('contacts_privacy_pending').on(t.privacy, t.receivedAt, t.id).where(sql`${t.privacy} < 2`),
     uniqueIndex('contacts_channel_external_id').on(t.channel, t.externalId),
     // Lists go newest first by (received_at, id). Channel and category ride along, so a list
     // filtered by them is judged in the index and reads only the rows it returns.
@@ -46,7 +55,10 @@ export const contacts = sqliteTable(
   ],
 );
 
-/** Append-only: events are inserted, never updated or deleted. */
+/**
+ * Append-only: events are inserted, never updated or deleted — except that anonymisation (issue 17)
+ * replaces the free text of an event's reason; its type, instants and effect on the clocks stay.
+ */
 export const events = sqliteTable(
   'events',
   {
@@ -262,3 +274,41 @@ export const displays = sqliteTable('displays', {
   createdBy: text('created_by').notNull(),
   revokedAt: integer('revoked_at'),
 });
+
+/**
+ * A person's keys (issue 17): each contact's customer email, phone, name (whole and each word) and
+ * tenancy reference, normalised (server/privacy/keys.ts), so one person is found by an index seek
+ * instead of a scan of every contact's JSON. Written with the contact; deleted when it is anonymised.
+ */
+export const personKeys = sqliteTable(
+  'person_keys',
+  {
+    /** `email`, `phone`, `name` or `reference`. */
+    kind: text('kind').notNull(),
+    value: text('value').notNull(),
+    contactId: text('contact_id')
+      .notNull()
+      .references(() => contacts.id),
+  },
+  (t) => [primaryKey({ columns: [t.kind, t.value, t.contactId] }), index('person_keys_contact').on(t.contactId)],
+);
+
+/**
+ * Legal holds (issue 17): while one stands on a contact (an Ombudsman complaint, a claim, a
+ * safeguarding enquiry), neither erasure nor the retention schedule touches it.
+ */
+export const privacyHolds = sqliteTable(
+  'privacy_holds',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    contactId: text('contact_id')
+      .notNull()
+      .references(() => contacts.id),
+    reason: text('reason').notNull(),
+    placedBy: text('placed_by').notNull(),
+    placedAt: integer('placed_at').notNull(),
+    releasedAt: integer('released_at'),
+    releasedBy: text('released_by'),
+  },
+  (t) => [index('privacy_holds_contact').on(t.contactId, t.releasedAt)],
+);

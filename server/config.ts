@@ -2,6 +2,7 @@
 // typo in a value stops Kept with the variable's name instead of answering clients 400 later.
 import { Ajv } from 'ajv';
 import envSchema from 'env-schema';
+import cron from 'node-cron';
 import { Type, type Static } from 'typebox';
 import { PACKS } from './domain/standards.js';
 
@@ -64,6 +65,11 @@ export const EnvSchema = Type.Object({
   KEPT_SMTP_PASSWORD: Text('', 'The SMTP password (never logged).'),
   KEPT_SMTP_FROM: Text('Kept <kept@example.org>', 'The From address of the mail Kept sends.'),
   KEPT_PUBLIC_CLOSED_MESSAGE: Message('What customers are told while closed; {nextOpening} ("tomorrow at 08:00"), {phoneTarget}, {replyTarget}.', 'nextOpening|phoneTarget|replyTarget'),
+  KEPT_RETENTION_CONTACT_MONTHS: Whole(24, "Months after a contact closed when its customer's personal data is anonymised (docs/privacy.md).", 1),
+  KEPT_RETENTION_MESSAGE_MONTHS: Whole(12, 'Months after a contact closed when its messages (subject, summary, free text) are removed.', 1),
+  KEPT_RETENTION_AUDIT_MONTHS: Whole(84, 'Months the audit trail is kept (7 years).', 12),
+  KEPT_RETENTION_CRON: Text('15 2 * * *', 'When the retention job runs (cron, server time; it also catches up at start); "off": never.'),
+  KEPT_RETENTION_BATCH: Whole(500, 'Contacts anonymised per transaction by the retention job.', 1),
 });
 export type Env = Static<typeof EnvSchema>;
 
@@ -122,6 +128,8 @@ export interface Config {
   publicMessages: { open: string; busy: string; closed: string };
   /** Outgoing mail (server/notify/mail.ts); host '' = no mail. */
   smtp: { host: string; port: number; secure: boolean; user: string; password: string; from: string };
+  /** The retention schedule (issue 17, server/privacy/retention.ts); cron null: the job never runs. */
+  retention: { contactMonths: number; messageMonths: number; auditMonths: number; cron: string | null; batch: number };
 }
 
 /** A configuration Kept cannot start with: names the variable. */
@@ -147,6 +155,13 @@ function describe(errors: AjvIssue[], env: Record<string, string | undefined>): 
       return `${name}: ${rule} (got "${env[name] ?? ''}")`;
     })
     .join('; ');
+}
+
+function retentionCron(value: string): string | null {
+  const v = value.trim();
+  if (v === 'off') return null;
+  if (!cron.validate(v)) throw new ConfigError(`KEPT_RETENTION_CRON: must be a cron expression ("15 2 * * *") or "off" (got "${value}")`);
+  return v;
 }
 
 /** Reads and checks the environment. Throws ConfigError naming every bad variable. */
@@ -204,6 +219,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     boardListLimit: e.KEPT_BOARD_LIST_LIMIT,
     boardCalendar: e.KEPT_BOARD_CALENDAR,
     publicMessages: { open: e.KEPT_PUBLIC_OPEN_MESSAGE, busy: e.KEPT_PUBLIC_BUSY_MESSAGE, closed: e.KEPT_PUBLIC_CLOSED_MESSAGE },
+    retention: {
+      contactMonths: e.KEPT_RETENTION_CONTACT_MONTHS,
+      messageMonths: e.KEPT_RETENTION_MESSAGE_MONTHS,
+      auditMonths: e.KEPT_RETENTION_AUDIT_MONTHS,
+      cron: retentionCron(e.KEPT_RETENTION_CRON),
+      batch: e.KEPT_RETENTION_BATCH,
+    },
     smtp: { host: e.KEPT_SMTP_HOST, port: e.KEPT_SMTP_PORT, secure: e.KEPT_SMTP_SECURE, user: e.KEPT_SMTP_USER, password: e.KEPT_SMTP_PASSWORD, from: e.KEPT_SMTP_FROM },
   };
 }

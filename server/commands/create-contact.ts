@@ -4,6 +4,7 @@ import { ConflictError, UnprocessableError } from '../errors.js';
 import { parseContact } from '../domain/contact.js';
 import type { ContactEvent } from '../domain/model.js';
 import { packInForce } from '../domain/standards.js';
+import { personKeys } from '../privacy/keys.js';
 import type { ContactRow, Customer, EventRow } from '../store/contacts.js';
 import { canonicalHash, eventBody } from './canonical.js';
 import type { CommandContext, ContactChange } from './context.js';
@@ -132,5 +133,7 @@ export function createContact(ctx: CommandContext, c: CreateContactInput): Creat
   ctx.contacts.insertClocks(row.id, clocks, now);
   // Who opened it, in the same transaction: ids and kinds only, never the customer's details.
   ctx.audit.record(now, c.actor, 'contact.create', { contactId: row.id, channel: row.channel, route: row.route, category: row.category, events: stored.map((e) => e.type) });
+  // The keys one person is found by (issue 17): written with the contact, in its transaction.
+  ctx.privacy.insertKeys(row.id, personKeys(c.customer));
   return { created: true, row: updated, events, change: { contactId: row.id, contact: updated, clocks, at: now } };
 }

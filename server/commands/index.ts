@@ -1,10 +1,13 @@
 // Every write command by name: the writer (on its thread, or inline) runs them by name with plain input.
 import { addClosure, type AddClosureInput, type AddClosureOutput } from './add-closure.js';
+import { anonymiseContacts, type AnonymiseContactsInput, type AnonymiseContactsOutput } from './anonymise-contacts.js';
 import { addEvents, type AddEventsInput, type AddEventsOutput } from './add-events.js';
 import { alertAction, contactAction, type AlertActionInput, type ContactActionInput, type ContactActionOutput } from './contact-action.js';
 import type { CommandContext } from './context.js';
 import { createContact, type CreateContactInput, type CreateContactOutput } from './create-contact.js';
 import { importHolidays, type ImportHolidaysInput, type ImportHolidaysOutput } from './import-holidays.js';
+import { privacyHold, type PrivacyHoldInput, type PrivacyHoldOutput } from './privacy-hold.js';
+import { pruneAudit, type PruneAuditInput } from './prune-audit.js';
 import { removeClosure, type RemoveClosureInput, type RemoveClosureOutput } from './remove-closure.js';
 import { setStatuses, type SetStatusesInput } from './set-statuses.js';
 
@@ -17,6 +20,9 @@ export interface Commands {
   'set-statuses': { input: SetStatusesInput; output: null };
   'contact-action': { input: ContactActionInput; output: ContactActionOutput };
   'alert-action': { input: AlertActionInput; output: { recorded: boolean } };
+  'anonymise-contacts': { input: AnonymiseContactsInput; output: AnonymiseContactsOutput };
+  'privacy-hold': { input: PrivacyHoldInput; output: PrivacyHoldOutput };
+  'prune-audit': { input: PruneAuditInput; output: { deleted: number } };
 }
 
 export type CommandName = keyof Commands;
@@ -32,6 +38,9 @@ const COMMANDS: { [K in CommandName]: (ctx: CommandContext, input: CommandInput<
   'set-statuses': setStatuses,
   'contact-action': contactAction,
   'alert-action': alertAction,
+  'anonymise-contacts': anonymiseContacts,
+  'privacy-hold': privacyHold,
+  'prune-audit': pruneAudit,
 };
 
 export function runCommand<K extends CommandName>(ctx: CommandContext, name: K, input: CommandInput<K>): CommandOutput<K> {

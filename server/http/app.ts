@@ -32,6 +32,9 @@ import { liveRoutes } from './routes/live.js';
 import { sessionRoutes } from './routes/session.js';
 import { queueRoutes } from './routes/queue.js';
 import { queueLiveRoutes } from './routes/queue-live.js';
+import { privacyRoutes } from './routes/privacy.js';
+import { PrivacyService } from '../privacy/service.js';
+import { RetentionJob } from '../privacy/retention.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -42,6 +45,10 @@ declare module 'fastify' {
     config: Config;
     /** People (users, sessions) and wall-screen displays. */
     people: PeopleStore;
+    /** One person's data: search, export, erasure, holds (issue 17). */
+    privacy: PrivacyService;
+    /** The retention schedule's daily job (issue 17). */
+    retention: RetentionJob;
     /** Every route with who may call it, filled when the app is ready (docs/security.md, tests/security). */
     routeAccess: RouteAccess[];
   }
@@ -149,6 +156,7 @@ export async function buildApp({ config, service, logger = false, liveLoading = 
         { name: 'live', description: 'The live board socket and the public status' },
         { name: 'session', description: 'Sign-in, sign-out, password change (session cookie + X-CSRF-Token)' },
         { name: 'admin', description: 'Users, API tokens, wall-screen displays, the audit trail' },
+        { name: 'privacy', description: "Tenants' personal data: find a person, subject access export, erasure, legal holds, retention (admin)" },
         { name: 'health', description: 'Liveness' },
       ],
     },
@@ -179,6 +187,14 @@ export async function buildApp({ config, service, logger = false, liveLoading = 
     hub.close();
   });
 
+  // Tenants' personal data (issue 17): the retention job runs once a day and catches up at start.
+  const privacy = new PrivacyService(service);
+  const retention = new RetentionJob(service, config.retention, { info: (m) => app.log.info(m), error: (m) => app.log.error(m) });
+  app.decorate('privacy', privacy);
+  app.decorate('retention', retention);
+  app.addHook('onReady', async () => retention.start());
+  app.addHook('onClose', async () => retention.stop());
+
   healthRoutes(app, service, live);
   sessionRoutes(app, { people, audit: service.audit, now: service.now });
   adminRoutes(app, { people, tokens: service.tokens, audit: service.audit, now: service.now });
@@ -186,6 +202,7 @@ export async function buildApp({ config, service, logger = false, liveLoading = 
   calendarRoutes(app, service);
   queueRoutes(app, service, { webRoot: config.webRoot });
   queueLiveRoutes(app, service);
+  privacyRoutes(app, { privacy, retention, audit: service.audit, now: service.now });
   await ingestRoutes(app, service, config);
 
   liveRoutes(app, service, live, hub);

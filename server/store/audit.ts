@@ -1,5 +1,6 @@
 // The audit trail: who changed what, and every sign-in. Append-only: rows are inserted, never
-// updated or deleted. Details never carry customers' email addresses or phone numbers.
+// updated; the retention schedule deletes the oldest after KEPT_RETENTION_AUDIT_MONTHS (issue 17,
+// server/commands/prune-audit.ts). Details never carry customers' email addresses or phone numbers.
 import type { Sqlite } from '../../db/connection.js';
 
 export interface AuditEntry {

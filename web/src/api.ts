@@ -43,3 +43,27 @@ export async function api<T>(method: 'GET' | 'POST' | 'DELETE', url: string, bod
   }
   return json as T;
 }
+
+/**
+ * A POST whose answer is a file (the subject access export): saved by the browser under the name the
+ * server gives (Content-Disposition), through an object URL, never a URL holding the request.
+ */
+export async function download(url: string, body: unknown, fallbackName: string): Promise<void> {
+  await ensureCsrf();
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (csrfToken !== null) headers['x-csrf-token'] = csrfToken;
+  const r = await fetch(url, { method: 'POST', credentials: 'same-origin', headers, body: JSON.stringify(body) });
+  if (!r.ok) {
+    const e = ((await r.json().catch(() => ({}))) ?? {}) as { message?: string; field?: string };
+    throw new ApiError(r.status, e.message ?? `${r.status} ${r.statusText}`, e.field);
+  }
+  const name = /filename="([^"]+)"/.exec(r.headers.get('content-disposition') ?? '')?.[1] ?? fallbackName;
+  const href = URL.createObjectURL(await r.blob());
+  const a = document.createElement('a');
+  a.href = href;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(href), 10_000);
+}

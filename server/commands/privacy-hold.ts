@@ -1,0 +1,28 @@
+// Command: place a legal hold on contacts (an Ombudsman complaint, a claim, a safeguarding enquiry),
+// or release one (issue 17). While a hold stands, neither erasure nor the retention schedule touches
+// the contact. Audited.
+import { NotFoundError } from '../errors.js';
+import type { CommandContext } from './context.js';
+
+export type PrivacyHoldInput =
+  | { now: number; action: 'place'; contactIds: string[]; reason: string; actor: string }
+  | { now: number; action: 'release'; holdId: number; actor: string };
+
+export interface PrivacyHoldOutput {
+  holdIds: number[];
+  released: boolean;
+}
+
+export function privacyHold(ctx: CommandContext, c: PrivacyHoldInput): PrivacyHoldOutput {
+  if (c.action === 'place') {
+    for (const id of c.contactIds) if (ctx.contacts.byId(id) === undefined) throw new NotFoundError(`no contact with id "${id}"`, 'contactIds');
+    const holdIds = c.contactIds.map((id) => ctx.privacy.placeHold(id, c.reason, c.actor, c.now));
+    ctx.audit.record(c.now, c.actor, 'privacy.hold', { holdIds, contactIds: c.contactIds, reason: c.reason });
+    return { holdIds, released: false };
+  }
+  const hold = ctx.privacy.hold(c.holdId);
+  if (hold === undefined) throw new NotFoundError(`no hold ${c.holdId}`, 'id');
+  const released = ctx.privacy.releaseHold(c.holdId, c.actor, c.now);
+  if (released) ctx.audit.record(c.now, c.actor, 'privacy.release', { holdId: c.holdId, contactId: hold.contactId });
+  return { holdIds: [c.holdId], released };
+}
