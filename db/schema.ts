@@ -45,6 +45,9 @@ export const contacts = sqliteTable(
     index('contacts_assignee_received')
       .on(t.assignee, t.receivedAt, t.id)
       .where(sql`${t.assignee} IS NOT NULL`),
+    // Each open clock's owner, read from the index alone (the team's load: one seek per open
+    // contact, never the wide row with the customer's JSON and the message).
+    index('contacts_id_assignee').on(t.id, t.assignee),
     // A page's reply to a private message finds that sender's messages (social.ts).
     index('contacts_social_sender')
       .on(sql`json_extract(${t.source}, '$.senderId')`, t.receivedAt)

@@ -271,7 +271,7 @@ const deep = () => newest - Math.floor((0.5 + rnd() * 0.45) * (newest - oldest))
 
 interface Kind {
   name: string;
-  group: 'list' | 'contact' | 'explain';
+  group: 'list' | 'contact' | 'explain' | 'people';
   path: () => string;
   /** The filter as the store sees it (for the plan shown beside it). */
   plan?: Omit<ContactFilter, 'limit' | 'now'>;
@@ -305,6 +305,9 @@ const KINDS: Kind[] = [
   { name: 'status=met, cursor 6–11 months deep', group: 'list', path: () => list(`status=met&cursor=${cursor(deep())}`), plan: { status: ['met'], after: { receivedAt: oldest + 60 * DAY, id: 'f' } } },
   { name: 'status=open, cursor 6–11 months deep', group: 'list', path: () => list(`status=open&cursor=${cursor(deep())}`), plan: { status: ['open'], after: { receivedAt: oldest + 60 * DAY, id: 'f' } } },
   { name: 'a contact with its events and clocks', group: 'contact', path: () => `/api/v1/contacts/${pick(contactIds)}` },
+  { name: "an advisor's queue (one of 40)", group: 'people', path: () => `/api/v1/queue?assignee=${encodeURIComponent(pick(ADVISORS))}` },
+  { name: 'the unassigned queue', group: 'people', path: () => '/api/v1/queue?assignee=unassigned&limit=100' },
+  { name: "the team's load (every advisor)", group: 'people', path: () => '/api/v1/team' },
   {
     name: 'explain a clock',
     group: 'explain',

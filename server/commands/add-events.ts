@@ -12,6 +12,8 @@ export interface AddEventsInput {
   contactId: string;
   /** Field-checked on the way in (parseEvent); the pack's rules are applied in the transaction. */
   events: ContactEvent[];
+  /** Who sent them, for the audit trail; absent when a command that records its own entry (contact-action) adds them. */
+  actor?: string;
 }
 
 export interface AddEventsOutput {
@@ -61,6 +63,7 @@ export function addEvents(ctx: CommandContext, c: AddEventsInput): AddEventsOutp
     );
   }
   const all = ctx.contacts.events(contactId);
+  if (c.actor !== undefined) ctx.audit.record(now, c.actor, 'contact.events', { contactId, events: all.slice(seq - added).map((e) => e.type) });
   try {
     const { clocks, row: updated } = recompute(ctx, row, all, now);
     return { added, change: { contactId, contact: updated, clocks, at: now } };

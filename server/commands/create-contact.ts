@@ -41,6 +41,8 @@ export interface CreateContactInput {
   summary: string | null;
   source: Record<string, unknown> | null;
   contentHash: string;
+  /** Who sent it (an API token's name, a person's email, `public-form`): the audit trail's actor. */
+  actor: string;
 }
 
 export type CreateContactOutput =
@@ -48,7 +50,7 @@ export type CreateContactOutput =
   | { created: false; row: ContactRow };
 
 /** Validates before queueing (bad input never reaches the transaction) and hashes the content. */
-export function prepareCreateContact(input: ContactInput, o: { now: number; packFamily: string; maxEventsPerContact: number }): CreateContactInput {
+export function prepareCreateContact(input: ContactInput, o: { now: number; packFamily: string; maxEventsPerContact: number; actor: string }): CreateContactInput {
   const parsed = parseContact({ ...input, id: undefined });
   if (parsed.events.length > o.maxEventsPerContact) {
     throw new UnprocessableError('events', `has ${parsed.events.length} events; at most ${o.maxEventsPerContact} are kept per contact (KEPT_MAX_EVENTS_PER_CONTACT)`, 'too-many-events');
@@ -79,6 +81,7 @@ export function prepareCreateContact(input: ContactInput, o: { now: number; pack
     summary: input.summary ?? null,
     source: input.source ?? null,
     contentHash,
+    actor: o.actor,
   };
 }
 
@@ -128,6 +131,8 @@ export function createContact(ctx: CommandContext, c: CreateContactInput): Creat
   ctx.contacts.insertContact(updated);
   for (const e of stored) ctx.contacts.insertEvent(e);
   ctx.contacts.insertClocks(row.id, clocks, now);
+  // Who opened it, in the same transaction: ids and kinds only, never the customer's details.
+  ctx.audit.record(now, c.actor, 'contact.create', { contactId: row.id, channel: row.channel, route: row.route, category: row.category, events: stored.map((e) => e.type) });
   // The keys one person is found by (issue 17): written with the contact, in its transaction.
   ctx.privacy.insertKeys(row.id, personKeys(c.customer));
   return { created: true, row: updated, events, change: { contactId: row.id, contact: updated, clocks, at: now } };

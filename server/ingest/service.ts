@@ -53,6 +53,10 @@ export class IngestService {
   /** Runs the write commands (server/commands/): on the writer thread, or inline. */
   readonly writer: CommandRunner;
   private calendarSet: CalendarSet;
+  /** Who the writes are recorded under in the audit trail (`as`); the service itself: `system`. */
+  private readonly actor: string = 'system';
+  /** The service every `as()` view shares (their calendars are its calendars). */
+  private readonly root: IngestService = this;
   private readonly listeners = new Set<(changes: ContactChange[]) => void>();
   packFamily: string;
   readonly now: () => number;
@@ -91,6 +95,15 @@ export class IngestService {
     return this.calendarSet;
   }
 
+  /**
+   * This service acting for one caller (a person's email, an API token's name, `public-form`): every
+   * contact and event it writes is recorded under that name in the audit trail. A view, not a copy:
+   * the stores, the writer and the calendars are this service's own.
+   */
+  as(actor: string): IngestService {
+    return Object.create(this.root, { actor: { value: actor } }) as IngestService;
+  }
+
   /** Listeners hear about every contact whose clocks changed, after the commit. */
   onChange(listener: (changes: ContactChange[]) => void): () => void {
     this.listeners.add(listener);
@@ -121,7 +134,7 @@ export class IngestService {
    * content, returns the stored one (200). The same key with other content is a ConflictError.
    */
   async createContact(input: ContactInput): Promise<{ created: boolean; contact: ContactView }> {
-    const command = prepareCreateContact(input, { now: this.now(), packFamily: this.packFamily, maxEventsPerContact: this.maxEventsPerContact });
+    const command = prepareCreateContact(input, { now: this.now(), packFamily: this.packFamily, maxEventsPerContact: this.maxEventsPerContact, actor: this.actor });
     const outcome = await this.run('create-contact', command);
     if (!outcome.created) return { created: false, contact: this.view(outcome.row.id)! };
     this.publish([outcome.change]);
@@ -137,7 +150,7 @@ export class IngestService {
   async addEvents(contactId: string, rawEvents: Array<Record<string, unknown>>): Promise<{ added: number; contact: ContactView }> {
     const current = this.contacts.byId(contactId);
     if (current === undefined) throw new NotFoundError(`no contact with id "${contactId}"`);
-    const outcome = await this.run('add-events', prepareAddEvents(current, rawEvents, this.now()));
+    const outcome = await this.run('add-events', { ...prepareAddEvents(current, rawEvents, this.now()), actor: this.actor });
     if (outcome.change !== null) this.publish([outcome.change]);
     return { added: outcome.added, contact: this.view(contactId)! };
   }
@@ -194,7 +207,7 @@ export class IngestService {
 
   /** After a calendar edit committed: this thread's calendars read again, then the changes published. */
   private calendarsChanged(changes: ContactChange[]): void {
-    this.calendarSet = loadCalendars(this.calendarStore);
+    this.root.calendarSet = loadCalendars(this.calendarStore);
     this.publish(changes);
   }
 

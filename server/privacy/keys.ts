@@ -1,6 +1,6 @@
 // A person's keys (issue 17): the normalised forms of a customer's email, phone, name and tenancy
 // reference, stored in `person_keys` with the contact so one person is found by an index seek. The
-// migration that backfilled the table (db/migrations/0005_privacy.sql) normalises the same way.
+// migration that backfilled the table (db/migrations/0006_privacy.sql) normalises the same way.
 import type { Customer } from '../store/contacts.js';
 
 export const KEY_KINDS = ['email', 'phone', 'name', 'reference'] as const;

@@ -14,6 +14,15 @@ export interface AlertRow {
   action: string | null;
 }
 
+/** One open clock and who owns its contact. */
+export interface OpenClockOwner {
+  contactId: string;
+  assignee: string | null;
+  status: string;
+  dueAt: number | null;
+  atRiskAt: number | null;
+}
+
 export interface AdvisorLoad {
   /** The advisor's email, or null for the unassigned work. */
   assignee: string | null;
@@ -56,11 +65,11 @@ export const QUEUE_SQL = {
     WHERE k.open = 1 AND k.due_at IS NULL AND c.assignee IS NULL AND (@queues IS NULL OR c.route IN (SELECT value FROM json_each(@queues)) OR c.category IN (SELECT value FROM json_each(@queues)))
     ORDER BY k.contact_id LIMIT @limit`,
   /** Every open clock's contact and judged status, per assignee: the open-clock index is covering on the clocks' side. */
-  load: `SELECT c.assignee AS assignee, COUNT(DISTINCT k.contact_id) AS open,
-      COUNT(DISTINCT CASE WHEN k.status != 'paused' AND k.due_at < @now THEN k.contact_id END) AS breached,
-      COUNT(DISTINCT CASE WHEN k.status != 'paused' AND k.due_at >= @now AND k.at_risk_at <= @now THEN k.contact_id END) AS risky
-    FROM clocks k INDEXED BY clocks_open_received CROSS JOIN contacts c ON c.id = k.contact_id
-    WHERE k.open = 1 GROUP BY c.assignee`,
+  // Every open clock with its contact's owner (the team's load, read once: server/people/team-load.ts):
+  // the open clocks' covering index walked, each owner from the covering (id, assignee) index.
+  openClockOwners: `SELECT k.contact_id AS contactId, c.assignee AS assignee, k.status AS status, k.due_at AS dueAt, k.at_risk_at AS atRiskAt
+    FROM clocks k INDEXED BY clocks_open_received CROSS JOIN contacts c INDEXED BY contacts_id_assignee ON c.id = k.contact_id
+    WHERE k.open = 1`,
   openAlerts: 'SELECT * FROM alerts INDEXED BY alerts_open WHERE actioned_at IS NULL ORDER BY raised_at, id LIMIT ?',
   contactAlerts: 'SELECT * FROM alerts INDEXED BY alerts_contact WHERE contact_id = ? ORDER BY id',
   openAlertsOf: "SELECT * FROM alerts INDEXED BY alerts_contact WHERE contact_id IN (SELECT value FROM json_each(?)) AND +actioned_at IS NULL ORDER BY contact_id, id",
@@ -73,7 +82,7 @@ export class QueueStore {
     this.s = {
       unassignedDue: sqlite.prepare<[{ limit: number; queues: string | null }], { id: string; due: number }>(QUEUE_SQL.unassignedDue),
       unassignedPaused: sqlite.prepare<[{ limit: number; queues: string | null }], { id: string }>(QUEUE_SQL.unassignedPaused),
-      load: sqlite.prepare<[{ now: number }], { assignee: string | null; open: number; breached: number; risky: number }>(QUEUE_SQL.load),
+      openClockOwners: sqlite.prepare<[], OpenClockOwner>(QUEUE_SQL.openClockOwners),
       openAlerts: sqlite.prepare<[number], RawAlert>(QUEUE_SQL.openAlerts),
       contactAlerts: sqlite.prepare<[string], RawAlert>(QUEUE_SQL.contactAlerts),
       openAlertsOf: sqlite.prepare<[string], RawAlert>(QUEUE_SQL.openAlertsOf),
@@ -113,9 +122,9 @@ export class QueueStore {
     return ids;
   }
 
-  /** Each assignee's open, at-risk and breached contacts as of `now` (null: the unassigned work). */
-  load(now: number): AdvisorLoad[] {
-    return this.s.load.all({ now }).map((r) => ({ assignee: r.assignee, open: r.open, atRisk: r.risky, breached: r.breached }));
+  /** Every open clock with its contact's assignee (what the team's load is built from). */
+  openClockOwners(): OpenClockOwner[] {
+    return this.s.openClockOwners.all();
   }
 
   openAlerts(limit = 500): AlertRow[] {

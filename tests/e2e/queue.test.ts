@@ -202,6 +202,37 @@ describe("an advisor's actions on a complaint, in Chromium", () => {
   });
 });
 
+describe('cancelling, from the keyboard', () => {
+  it('an advisor cancels a duplicate with its reason: the clocks stop as cancelled, the event names her and the reason', async () => {
+    const { page } = browser; // still Ann
+    const created = await t.service.createContact({
+      channel: 'email',
+      externalId: 'e2e-duplicate-1',
+      receivedAt: new Date().toISOString(),
+      subject: 'Same leak, sent twice',
+      customer: { name: 'Dee Double' },
+      events: [{ type: 'assigned', assignee: ann.email, at: new Date().toISOString() }],
+    });
+    await page.goto(`${base}/contacts/${created.contact.id}`);
+    await page.getByRole('heading', { name: 'Same leak, sent twice' }).waitFor();
+    // The reason chosen with the arrow keys, the button reached with Tab and pressed with Enter.
+    await page.getByLabel('Cancel the contact: reason').focus();
+    await page.keyboard.press('ArrowDown'); // withdrawn → duplicate
+    expect(await page.getByLabel('Cancel the contact: reason').inputValue()).toBe('duplicate');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe('Cancel contact');
+    await page.keyboard.press('Enter');
+    await page.getByRole('status').filter({ hasText: 'Cancelled.' }).waitFor();
+    const view = (await t.service.view(created.contact.id))!;
+    const cancelled = view.events.find((e) => e.type === 'cancelled');
+    expect(cancelled).toMatchObject({ by: ann.email, reason: 'duplicate' });
+    expect(view.clocks.length).toBeGreaterThan(0);
+    for (const c of view.clocks) expect(c.status).toBe('cancelled');
+    // The page shows it too, without a reload.
+    await page.getByText(/cancelled/i).first().waitFor();
+  });
+});
+
 describe('a team lead in Chromium', () => {
   it('sees the safeguarding alert and each advisor\'s load, assigns unassigned work, and records an action on the alert', async () => {
     const lead = await t.signIn('team-lead', { email: 'lee.lead@staff.example.org', name: 'Lee Lead' });

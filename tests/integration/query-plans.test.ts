@@ -8,6 +8,7 @@ import { ADVISORS, yearOfContacts } from '../../scripts/bench/reads-db.js';
 import type { ContactInput } from '../../server/ingest/service.js';
 import { SOCIAL_AWAITING_REPLY_SQL, type ClockRow, type ContactFilter, type ContactRow, type ListPlan } from '../../server/store/contacts.js';
 import { LiveStore } from '../../server/store/live.js';
+import { QUEUE_SQL } from '../../server/store/queue.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 
 const MINUTE = 60_000;
@@ -153,8 +154,9 @@ function boardReads(): Array<[string, string, unknown, { lead: RegExp; sortOk?: 
   ];
 }
 
-function assertKeyed(name: string, rows: PlanRow[], opts: { lead?: RegExp; sortOk?: boolean } = {}): void {
+function assertKeyed(name: string, rows: PlanRow[], opts: { lead?: RegExp; sortOk?: boolean; inner?: RegExp } = {}): void {
   const text = rows.map((r) => `${r.id}/${r.parent} ${r.detail}`).join('\n');
+  if (opts.inner !== undefined) expect(rows.some((r) => opts.inner!.test(r.detail)), `${name}: ${opts.inner} in\n${text}`).toBe(true);
   const loops = rows.filter((r) => LOOP.test(r.detail) && !/json_each/.test(r.detail));
   expect(loops.length, `${name}: no loop in\n${text}`).toBeGreaterThan(0);
   if (opts.lead !== undefined) expect(loops[0]!.detail, `${name}: the walk\n${text}`).toMatch(opts.lead);
@@ -165,7 +167,7 @@ function assertKeyed(name: string, rows: PlanRow[], opts: { lead?: RegExp; sortO
       expect(r.detail, `${name}: a loop on clocks inside the walk must be keyed on contact_id\n${text}`).toMatch(/^SEARCH \w+( EXISTS)? USING (COVERING )?INDEX sqlite_autoindex_clocks_1 \(contact_id=\?/);
     } else if (table === 'c' || table === 'contacts') {
       // By id, or by the whole key of contacts_received_at (received_at and id: one row).
-      expect(r.detail, `${name}: a loop on contacts inside the walk must be by id\n${text}`).toMatch(/^SEARCH \w+ USING (COVERING )?INDEX (sqlite_autoindex_contacts_1 \(id=\?\)|contacts_received_at \(received_at=\? AND id=\?\))/);
+      expect(r.detail, `${name}: a loop on contacts inside the walk must be by id\n${text}`).toMatch(/^SEARCH \w+ USING (COVERING )?INDEX (sqlite_autoindex_contacts_1 \(id=\?\)|contacts_id_assignee \(id=\?( AND assignee=\?)?\)|contacts_received_at \(received_at=\? AND id=\?\))/);
     } else if (table === 'events') {
       expect(r.detail, `${name}: events by contact\n${text}`).toMatch(/^SEARCH events USING (COVERING )?INDEX events_contact_seq \(contact_id=\?\)/);
     }
@@ -331,7 +333,7 @@ describe('the other reads: one contact, explain, a page of views, the board at s
       else t.connection.sqlite.exec('ANALYZE');
       const c = one();
       const ids = JSON.stringify(contacts.slice(0, 100).map((x) => x.id));
-      const reads: Array<[string, string, unknown, { lead: RegExp; sortOk?: boolean }]> = [
+      const reads: Array<[string, string, unknown, { lead: RegExp; sortOk?: boolean; inner?: RegExp }]> = [
         // GET /api/v1/contacts/:id
         ['contact', 'SELECT * FROM contacts WHERE id = ?', [c.id], { lead: /^SEARCH contacts USING INDEX sqlite_autoindex_contacts_1 \(id=\?\)/ }],
         ['its events', 'SELECT * FROM events WHERE contact_id = ? ORDER BY seq', [c.id], { lead: /^SEARCH events USING INDEX events_contact_seq \(contact_id=\?\)/ }],
@@ -344,6 +346,8 @@ describe('the other reads: one contact, explain, a page of views, the board at s
         ['page: clocks', 'SELECT contact_id, standard, status, open, due_at, at_risk_at, detail FROM clocks WHERE contact_id IN (SELECT value FROM json_each(?)) ORDER BY rowid', [ids], { lead: /^SEARCH clocks USING INDEX sqlite_autoindex_clocks_1 \(contact_id=\?\)/, sortOk: true }],
         // A calendar edit: the contacts with running clocks on the calendar
         ['calendar edit', 'SELECT DISTINCT contact_id FROM clocks INDEXED BY clocks_open_received WHERE open = 1 AND calendar = ?', ['customer-services'], { lead: /^SCAN clocks USING COVERING INDEX clocks_open_received/, sortOk: true }],
+        // GET /api/v1/team: each open clock's owner from the covering (id, assignee) index, never the wide row
+        ['team load', QUEUE_SQL.openClockOwners, [], { lead: /^SCAN k USING COVERING INDEX clocks_open_received/, sortOk: true, inner: /^SEARCH c USING COVERING INDEX contacts_id_assignee \(id=\?\)/ }],
         // The board at start and its figures: the store's own statements (server/store/live.ts), with
         // one standard implying its channel so the CASE and its keyed look-up are both planned.
         ...boardReads(),

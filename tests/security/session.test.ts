@@ -134,9 +134,22 @@ describe('CSRF', () => {
     expect(ok.statusCode).toBe(200);
     const byToken = await t.app.inject({ method: 'POST', url, headers: t.auth, payload: { ...event, at: new Date(clock - 30_000).toISOString() } });
     expect(byToken.statusCode).toBe(200);
-    // The person's change is in the audit trail under their email.
+    // The person's change is in the audit trail under their email, the integration's under its token's name.
     const audit = t.service.audit.page({ actor: lead.email, action: 'contact.events' });
-    expect(audit.items).toHaveLength(1);
+    expect(audit.items.map((i) => i.detail)).toEqual([{ contactId: contact, events: ['assigned'] }]);
+    expect(t.service.audit.page({ actor: 'test', action: 'contact.events' }).items.map((i) => i.detail)).toEqual([{ contactId: contact, events: ['assigned'] }]);
+  });
+
+  it('records who opened each contact (the token, or the public form) in the same transaction, with no customer details', async () => {
+    const byApi = await t.app.inject({ method: 'POST', url: '/api/v1/contacts', headers: t.auth, payload: { channel: 'email', receivedAt: new Date(clock).toISOString(), customer: { name: 'Bo Tenant', email: 'bo.audit@example.com', phone: '07700 900777' }, summary: 'Broken gate' } });
+    expect(byApi.statusCode).toBe(201);
+    const form = await t.app.inject({ method: 'POST', url: '/forms/contact', headers: { host: 'localhost', origin: 'http://localhost', 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' }, payload: 'name=Cy+Tenant&email=cy.audit%40example.com&message=Damp+in+the+bedroom' });
+    expect(form.statusCode).toBe(303);
+    const created = t.service.audit.page({ action: 'contact.create' }).items;
+    expect(created.find((i) => i.actor === 'test')?.detail).toEqual({ contactId: byApi.json().id, channel: 'email', route: 'customer-services', category: 'general', events: [] });
+    expect(created.find((i) => i.actor === 'public-form')?.detail).toMatchObject({ channel: 'webform' });
+    const all = JSON.stringify(created);
+    for (const secret of ['bo.audit@example.com', '07700 900777', 'Bo Tenant', 'Broken gate', 'cy.audit@example.com']) expect(all).not.toContain(secret);
   });
 
   it('sign-out needs it too, and ends the session', async () => {

@@ -1,4 +1,5 @@
 // POST /api/v1/ingest/email: a raw RFC 5322 message (message/rfc822), streamed to the parser.
+import { actorOf } from '../access.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
@@ -76,7 +77,7 @@ export async function emailRoutes(app: FastifyInstance, service: IngestService, 
         const body: unknown = request.body;
         if (!(body instanceof Readable) && !Buffer.isBuffer(body)) throw new ContactError('body', 'is empty: send the raw message');
         try {
-          const r = await ingestEmail(service, config, body, limit);
+          const r = await ingestEmail(service.as(actorOf(request)), config, body, limit);
           void reply.header('kept-outcome', r.kind);
           if (r.kind === 'ignored') return reply.status(202).send({ ignored: true, reason: r.reason, messageId: r.messageId });
           if (r.kind === 'replied' && r.alsoAnswered.length > 0) void reply.header('kept-also-answered', r.alsoAnswered.join(','));

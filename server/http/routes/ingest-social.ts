@@ -1,4 +1,5 @@
 // Social webhooks: the verify-token challenge (GET) and signed events (POST), Meta style.
+import { actorOf } from '../access.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isUtf8 } from 'node:buffer';
@@ -90,7 +91,7 @@ export async function socialRoutes(instance: FastifyInstance, service: IngestSer
           throw new UnauthorizedError('X-Hub-Signature-256: missing or does not match the body', 'X-Hub-Signature-256');
         }
         const doc = readJson(raw);
-        const result = await ingestSocial(service, config, doc, (item, err) => request.log.error({ err, item }, 'social webhook: an item set off a fault; refused'));
+        const result = await ingestSocial(service.as(actorOf(request)), config, doc, (item, err) => request.log.error({ err, item }, 'social webhook: an item set off a fault; refused'));
         // Which items, never their messages: a refusal may quote the payload (a customer's words or ids).
         if (result.rejected.length > 0) request.log.warn({ items: result.rejected.slice(0, 20).map((r) => r.item), count: result.rejected.length }, 'social webhook: items not taken');
         return result;

@@ -1,4 +1,5 @@
 // POST /api/v1/ingest/telephony: a telephony platform's call events, one or an array.
+import { actorOf } from '../access.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
@@ -105,7 +106,7 @@ export async function telephonyRoutes(app: FastifyInstance, service: IngestServi
     },
     async (request, reply) => {
       const body = request.body;
-      const r = await applyCallEvents(service, Array.isArray(body) ? body : [body], !Array.isArray(body));
+      const r = await applyCallEvents(service.as(actorOf(request)), Array.isArray(body) ? body : [body], !Array.isArray(body));
       return reply.status(r.created ? 201 : 200).send({ contacts: r.contacts, results: r.results });
     },
   );

@@ -1,6 +1,7 @@
 // Webform intake: the integration route (token) and the public, accessible form at /forms/contact
 // (no token, rate limited, same-site posts only) with its stylesheet. Both posts run the same
 // handler; a browser gets a redirect or the form again, anything else gets JSON.
+import { actorOf } from '../access.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type } from 'typebox';
@@ -56,7 +57,8 @@ export async function webformRoutes(app: FastifyInstance, service: IngestService
   /** `browser`: answer with a redirect (or the form with the error) instead of JSON. */
   const handle = async (fields: FormFields, reply: FastifyReply, browser: boolean, isPublic: boolean) => {
     try {
-      const r = await submitWebform(service, fields);
+      // The audit trail's actor: the token's name, or `public-form` for the public page.
+      const r = await submitWebform(service.as(isPublic ? 'public-form' : actorOf(reply.request)), fields);
       if (browser) return reply.redirect(SENT_PATH, 303);
       // The public route never echoes stored data, and answers a bot exactly as a person.
       if (isPublic || r.bot) return reply.status(200).send({ received: true });

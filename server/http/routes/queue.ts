@@ -15,6 +15,7 @@ import type { ContactRow } from '../../store/contacts.js';
 import type { AlertRow } from '../../store/queue.js';
 import { errorResponses } from '../schemas.js';
 import { explainJson } from './contacts.js';
+import { TeamLoad } from '../../people/team-load.js';
 
 /** Who is asking: a person, or an integration's token (no email: it names an assignee itself). */
 type Caller = { kind: 'person'; email: string; role: string; queues: readonly string[] | null } | { kind: 'token'; name: string };
@@ -131,6 +132,10 @@ export const PAGES = ['/queue', '/team', '/privacy', '/sign-in', '/contacts/:id'
 export function queueRoutes(instance: FastifyInstance, service: IngestService, options: { webRoot: string }): void {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
+  // The team's load in memory, kept by every committed change (read from the store on first use).
+  const team = new TeamLoad(() => service.queue.openClockOwners());
+  const unsubscribe = service.onChange((changes) => team.apply(changes));
+  instance.addHook('onClose', async () => unsubscribe());
 
   /** Items for these contacts, in due order: views and open alerts read in one statement each. */
   const items = (rows: ContactRow[], now: number): QueueItem[] => {
@@ -189,7 +194,7 @@ export function queueRoutes(instance: FastifyInstance, service: IngestService, o
       },
     },
     async () => {
-      const load = service.queue.load(service.now());
+      const load = team.load(service.now());
       const none = load.find((l) => l.assignee === null);
       const advisors = new Map(load.filter((l) => l.assignee !== null).map((l) => [l.assignee!, { ...l, assignee: l.assignee! }]));
       // Every advisor with an account, idle ones too (assignees without an account are listed as well).

@@ -1,0 +1,1 @@
+CREATE INDEX `contacts_id_assignee` ON `contacts` (`id`,`assignee`);
