@@ -69,7 +69,7 @@ export const EnvSchema = Type.Object({
   KEPT_RETENTION_MESSAGE_MONTHS: Whole(12, 'Months after a contact closed when its messages (subject, summary, free text) are removed.', 1),
   KEPT_RETENTION_AUDIT_MONTHS: Whole(84, 'Months the audit trail is kept (7 years).', 12),
   KEPT_RETENTION_CRON: Text('15 2 * * *', 'When the retention job runs (cron, server time; it also catches up at start); "off": never.'),
-  KEPT_RETENTION_BATCH: Whole(500, 'Contacts anonymised per transaction by the retention job.', 1),
+  KEPT_RETENTION_BATCH: Whole(100, 'Contacts anonymised per transaction by the retention job (a batch holds the writer for tens of milliseconds).', 1),
 });
 export type Env = Static<typeof EnvSchema>;
 

@@ -3,12 +3,12 @@
 // benchmark's year (scripts/bench/reads-db.ts: fictional names, example.com addresses, 07700 9xxxxx
 // numbers), written as contact rows and person keys directly (no events or clocks: the search reads
 // neither). Then times, on that file:
-//   - the migration's backfill of person_keys (db/migrations/0006_privacy.sql) from the contacts' JSON;
+//   - the migration's backfill of person_keys (db/migrations/*_privacy.sql) from the contacts' JSON;
 //   - searches by phone (in another format than stored), email, tenancy reference, whole name, and a
 //     name's beginning (500 rows at most), each with the found contacts read by id, as the API does;
 //   - for comparison, one search the way it would go without the keys (a scan of every contact's JSON);
 //   - one batch (500) of the retention job's walk.
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openDatabase } from '../../db/connection.js';
@@ -69,7 +69,8 @@ log(`database: ${count('SELECT COUNT(*) AS n FROM contacts')} contacts, ${count(
 
 // The migration's backfill, timed on this file (inside a transaction that is rolled back).
 {
-  const sql = readFileSync(join(ROOT, 'db/migrations/0006_privacy.sql'), 'utf8');
+  const folder = join(ROOT, 'db/migrations');
+  const sql = readFileSync(join(folder, readdirSync(folder).find((f) => f.endsWith('_privacy.sql'))!), 'utf8');
   const statements = sql.slice(sql.indexOf('-- Backfill')).split('--> statement-breakpoint');
   sqlite.exec('BEGIN');
   const before = count('SELECT COUNT(*) AS n FROM person_keys');
