@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { Type } from 'typebox';
 import { explainClock } from '../../domain/explain.js';
 import { CANCEL_REASONS } from '../../domain/model.js';
-import { packInForce } from '../../domain/standards.js';
+import { packsInForce, standardOf } from '../../domain/packs/in-force.js';
 import { ForbiddenError, NotFoundError, ConflictError, ValidationError } from '../../errors.js';
 import type { ContactView, IngestService } from '../../ingest/service.js';
 import type { ContactRow } from '../../store/contacts.js';
@@ -235,10 +235,10 @@ export function queueRoutes(instance: FastifyInstance, service: IngestService, o
       const contact = service.view(id, now)!;
       const explanations: Record<string, ReturnType<typeof explainJson>> = {};
       for (const c of service.contacts.clocks(id)) explanations[c.standard] = explainJson(explainClock(service.asOf(c.detail, now), service.calendars, now));
-      const pack = packInForce(row.packFamily, row.receivedAt);
+      const packs = packsInForce(row.packFamily, row.receivedAt);
       const rules: Record<string, { pausable: boolean; extendable: boolean }> = {};
       for (const c of contact.clocks) {
-        const def = pack.standards.find((d) => d.id === c.standard);
+        const def = standardOf(packs, c.standard);
         rules[c.standard] = { pausable: def?.pausable === true, extendable: def?.extendable === true };
       }
       return { contact, alerts: service.queue.alertsOf(id).map(alertJson), explanations, rules };
