@@ -105,6 +105,20 @@ export const ContactReply = Type.Object(
     updatedAt: Type.String(),
     events: Type.Array(Type.Object({}, { additionalProperties: true })),
     clocks: Type.Array(ClockReply),
+    hazardSuggestion: Type.Optional(
+      Type.Union([
+        Type.Object(
+          {
+            category: Type.String({ description: 'hazard-emergency or hazard-significant' }),
+            hazard: Type.String({ description: 'damp-and-mould, gas, electrical, excess-cold, water-supply, structural-collapse, flooding' }),
+            words: Type.Array(Type.String(), { description: 'The words that matched, as written.' }),
+            packVersion: Type.String({ description: "The Awaab's Law version in force when the contact arrived." }),
+          },
+          { description: "A hazard the contact's words suggest (Awaab's Law), for an advisor to confirm: it starts no clock by itself." },
+        ),
+        Type.Null(),
+      ]),
+    ),
   },
   { additionalProperties: true },
 );

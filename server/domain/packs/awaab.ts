@@ -5,7 +5,7 @@
 // force at its receivedAt, and each clock stores that version's id (`awaab-1`).
 import { CompiledCalendar, type WeeklyHours } from '../calendar.js';
 import type { HolidayList } from '../holidays.js';
-import type { Category, Contact } from '../model.js';
+import type { Category } from '../model.js';
 import type { StandardDef, StandardsPack } from '../standards.js';
 
 /**
@@ -177,7 +177,7 @@ const RULES: Rule[] = [
  * words only for the hazards that version covers. Null when nothing matches or no version was in force.
  * A suggestion is shown to the advisor, who confirms it (action `confirm-hazard`); it starts no clock.
  */
-export function suggestHazard(contact: Pick<Contact, 'receivedAt' | 'category'>, text: string, packs: readonly AwaabPack[] = AWAAB_PACKS): HazardSuggestion | null {
+export function suggestHazard(contact: { receivedAt: number; category: string }, text: string, packs: readonly AwaabPack[] = AWAAB_PACKS): HazardSuggestion | null {
   if (isHazardCategory(contact.category)) return null;
   let pack: AwaabPack | undefined;
   for (const p of packs) if (Date.parse(p.inForceFrom) <= contact.receivedAt && (pack === undefined || Date.parse(pack.inForceFrom) < Date.parse(p.inForceFrom))) pack = p;

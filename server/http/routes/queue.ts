@@ -48,7 +48,7 @@ function mayTouch(c: Caller, row: ContactRow): boolean {
 /** Complaint references: `CMP-2026-000123`, a sequence per calendar year (Europe/London's year is the UTC one but for an hour). */
 export const COMPLAINT_PREFIX = 'CMP';
 
-export const ACTIONS = ['replied', 'acknowledge', 'resolved', 'pause', 'resume', 'extend', 'identity-verified', 'assign', 'take', 'cancel', 'flag'] as const;
+export const ACTIONS = ['replied', 'acknowledge', 'resolved', 'pause', 'resume', 'extend', 'identity-verified', 'assign', 'take', 'cancel', 'flag', 'confirm-hazard'] as const;
 
 const ActionBody = Type.Object(
   {
@@ -58,6 +58,7 @@ const ActionBody = Type.Object(
     until: Type.Optional(Type.String({ description: 'extend: the agreed date, ISO-8601 with an offset.' })),
     assignee: Type.Optional(Type.String({ minLength: 3, maxLength: 320, description: 'assign: the colleague\'s email.' })),
     note: Type.Optional(Type.String({ maxLength: 1000, description: 'flag: what the concern is.' })),
+    category: Type.Optional(Type.Union([Type.Literal('hazard-emergency'), Type.Literal('hazard-significant')], { description: "confirm-hazard (Awaab's Law): the severity the advisor confirms. Raising hazard-significant to hazard-emergency records severity-raised (the emergency clocks run from now)." })),
   },
   { additionalProperties: false },
 );
@@ -353,7 +354,7 @@ export function queueRoutes(instance: FastifyInstance, service: IngestService, o
   }
 }
 
-type ActionBodyT = { action: (typeof ACTIONS)[number]; clock?: string; reason?: string; until?: string; assignee?: string; note?: string };
+type ActionBodyT = { action: (typeof ACTIONS)[number]; clock?: string; reason?: string; until?: string; assignee?: string; note?: string; category?: 'hazard-emergency' | 'hazard-significant' };
 
 /** One action → its event(s), checked, through the service. */
 async function act(service: IngestService, caller: Caller, row: ContactRow, body: ActionBodyT) {
@@ -371,7 +372,7 @@ async function act(service: IngestService, caller: Caller, row: ContactRow, body
     return c.standard;
   };
   const base = { at, by: actor };
-  const one = (event: Record<string, unknown>, extra: { issueReference?: { prefix: string; year: number }; alert?: { kind: string; note: string | null } } = {}) =>
+  const one = (event: Record<string, unknown>, extra: { issueReference?: { prefix: string; year: number }; alert?: { kind: string; note: string | null }; auditDetail?: Record<string, unknown> } = {}) =>
     service.contactAction({ contactId: row.id, actor, action: body.action, events: [{ ...base, ...event }], ...extra });
   switch (body.action) {
     case 'replied':
@@ -406,5 +407,17 @@ async function act(service: IngestService, caller: Caller, row: ContactRow, body
       return one({ type: 'cancelled', reason: body.reason });
     case 'flag':
       return service.contactAction({ contactId: row.id, actor, action: 'flag', events: [], alert: { kind: 'safeguarding', note: body.note ?? null } });
+    case 'confirm-hazard': {
+      // Awaab's Law: the advisor confirms (or sets) the hazard and its severity; audited with who and when.
+      if (body.category === undefined) throw new ValidationError('category', 'is required: hazard-emergency or hazard-significant', 'required');
+      if (row.category === body.category) throw new ConflictError(`contact "${row.id}" is already ${body.category}`);
+      const suggestion = service.view(row.id)?.hazardSuggestion ?? null;
+      const auditDetail = { category: body.category, from: row.category, suggested: suggestion === null ? null : { category: suggestion.category, hazard: suggestion.hazard } };
+      // Raising a significant hazard to an emergency: the landlord learns it now, so the emergency clocks run from now.
+      if (row.category === 'hazard-significant' && body.category === 'hazard-emergency') {
+        return one({ type: 'severity-raised', ...(body.reason !== undefined ? { reason: body.reason } : {}) }, { auditDetail });
+      }
+      return one({ type: 'recategorised', category: body.category }, { auditDetail });
+    }
   }
 }
