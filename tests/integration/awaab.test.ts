@@ -2,6 +2,7 @@
 // repairs side's events through the API, the suggestion at the door and its confirmation by an
 // advisor (audited with who and when), a raise to emergency, the contact page's explanations.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUNDLED_BANK_HOLIDAYS } from '../../server/domain/defaults.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -140,5 +141,21 @@ describe("Awaab's Law through the API", () => {
     const created = await call('POST', '/api/v1/contacts', t.auth, { channel: 'email', category: 'hazard-emergency', externalId: 'awaab-old', receivedAt: '2025-10-20T09:00:00Z' });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     expect(created.body.clocks.map((c: Json) => c.standard)).toEqual(['email-reply']);
+  });
+
+  it('a bank holiday proclaimed later moves a running Awaab clock (statutory working days follow the imported holidays)', async () => {
+    now = Date.parse('2026-03-09T11:30:00Z');
+    // Reported Thu 12 March 2026: 10 working days after it are Fri 13 … Thu 26 March → 2026-03-27T00:00Z.
+    const created = await call('POST', '/api/v1/contacts', t.auth, { channel: 'email', category: 'hazard-significant', externalId: 'awaab-holiday', receivedAt: '2026-03-12T09:00:00Z' });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(byStandard(created.body.clocks)['awaab-significant-investigate']!.dueAt).toBe('2026-03-27T00:00:00.000Z');
+    // A bank holiday on Wed 18 March: one working day fewer in the window → the end of Fri 27 March (GMT;
+    // summer time starts on the 29th) = 2026-03-28T00:00Z.
+    const division = 'england-and-wales';
+    const events = [...BUNDLED_BANK_HOLIDAYS[division]!.events, { date: '2026-03-18', title: 'Proclaimed holiday', notes: '', bunting: true }];
+    const imported = await call('POST', '/api/v1/holidays/import', t.auth, { [division]: { division, events } });
+    expect(imported.status, JSON.stringify(imported.body)).toBe(200);
+    const after = await call('GET', `/api/v1/contacts/${created.body.id}`, t.auth);
+    expect(byStandard(after.body.clocks)['awaab-significant-investigate']!.dueAt).toBe('2026-03-28T00:00:00.000Z');
   });
 });

@@ -13,6 +13,8 @@ import type { StandardDef, StandardsPack } from '../standards.js';
  * England, counted in whole days (the centre's opening hours and closures do not apply).
  */
 export const AWAAB_CALENDAR_ID = 'awaab-working-days';
+/** Its bank holidays: GOV.UK's england-and-wales division (England's are the same days). */
+export const AWAAB_DIVISION = 'england-and-wales';
 const WHOLE_DAY: Array<[string, string]> = [['00:00', '24:00']];
 const WHOLE_WEEKDAYS: WeeklyHours = { monday: WHOLE_DAY, tuesday: WHOLE_DAY, wednesday: WHOLE_DAY, thursday: WHOLE_DAY, friday: WHOLE_DAY };
 
