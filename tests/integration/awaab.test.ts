@@ -80,7 +80,10 @@ describe("Awaab's Law through the API", () => {
     // The explain route works for an Awaab clock.
     const explained = await call('GET', `/api/v1/contacts/${id}/clocks/awaab-summary/explain`, t.auth);
     expect(explained.status, JSON.stringify(explained.body)).toBe(200);
-    expect(explained.body).toMatchObject({ dueAt: '2026-03-10T00:00:00.000Z' });
+    expect(explained.body).toMatchObject({ dueAt: '2026-03-10T00:00:00.000Z', rule: 'Written summary of the findings within 3 working days of the investigation ending' });
+    // Counted in whole working days after the day the investigation ended (Wed 4 March): Thu 5, Fri 6, Mon 9.
+    expect(explained.body.steps.filter((s: Json) => s.kind === 'working-day').map((s: Json) => s.date)).toEqual(['2026-03-05', '2026-03-06', '2026-03-09']);
+    expect(explained.body.text).toContain('Target: the end of the 3rd working day after 2026-03-04 (that day itself does not count).');
   });
 
   it('words at the door suggest a hazard but start no clock; an advisor confirms it, audited with who and when; raising it to an emergency makes the clocks follow', async () => {
