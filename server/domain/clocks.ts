@@ -369,11 +369,18 @@ export function evaluateContact(contact: Contact, packOrPacks: StandardsPack | r
   // Several packs (the centre's and, beside it, Awaab's Law): each clock is judged by its own pack.
   const packs: readonly StandardsPack[] = Array.isArray(packOrPacks) ? packOrPacks : [packOrPacks as StandardsPack];
   const events = sortEvents(contact.events);
-  const owned: Array<{ inst: ClockInstance; pack: StandardsPack }> = [];
-  for (const pack of packs) for (const inst of clockInstances(contact, events, pack).instances) owned.push({ inst, pack });
+  let instances = clockInstances(contact, events, packs[0]!).instances;
+  // Which pack each clock belongs to (index into packs), only needed with more than one pack.
+  let packOf: number[] | null = null;
+  for (let p = 1; p < packs.length; p++) {
+    const more = clockInstances(contact, events, packs[p]!).instances;
+    if (more.length === 0) continue;
+    packOf ??= instances.map(() => 0);
+    instances = instances.concat(more);
+    for (let k = 0; k < more.length; k++) packOf.push(p);
+  }
   let category = contact.category;
   for (const ev of events) if (changesCategory(ev) && ev.category !== undefined) category = ev.category;
-  const instances = owned.map((o) => o.inst);
   checkClockEvents(contact, events, packs, instances);
   let callback = false;
   let assignee: string | null = null;
@@ -381,6 +388,6 @@ export function evaluateContact(contact: Contact, packOrPacks: StandardsPack | r
     if (ev.type === 'callback-requested') callback = true;
     else if (ev.type === 'assigned') assignee = ev.assignee ?? null;
   }
-  const clocks = owned.map(({ inst, pack }) => evaluateClock(contact, events, inst, pack, calendars, now));
+  const clocks = instances.map((inst, k) => evaluateClock(contact, events, inst, packs[packOf === null ? 0 : packOf[k]!]!, calendars, now));
   return { category, callback, assignee, clocks };
 }

@@ -22,13 +22,34 @@ function besideFamilies(packs: readonly StandardsPack[]) {
   return found;
 }
 
-export function packsInForce(family: string, at: number, packs: readonly StandardsPack[] = PACKS): StandardsPack[] {
-  const out = [packInForce(family, at, packs as StandardsPack[])];
+/** The last answer per pack list and family, with the span of instants it holds for (no version starts inside it). */
+const memo = new WeakMap<readonly StandardsPack[], Map<string, { lo: number; hi: number; packs: readonly StandardsPack[] }>>();
+
+/** The packs a contact received at `at` is judged by, the centre's first. The same array for every contact of a span: do not mutate. */
+export function packsInForce(family: string, at: number, packs: readonly StandardsPack[] = PACKS): readonly StandardsPack[] {
+  let byFamily = memo.get(packs);
+  if (byFamily === undefined) {
+    byFamily = new Map();
+    memo.set(packs, byFamily);
+  }
+  const last = byFamily.get(family);
+  if (last !== undefined && at >= last.lo && at < last.hi) return last.packs;
+  const main = packInForce(family, at, packs as StandardsPack[]);
+  const out: StandardsPack[] = [main];
+  // The span: from the latest start of any chosen version to the earliest later start of any version concerned.
+  let lo = Date.parse(main.inForceFrom);
+  let hi = Infinity;
+  for (const p of packs) if (p.family === family && Date.parse(p.inForceFrom) > at) hi = Math.min(hi, Date.parse(p.inForceFrom));
   for (const f of besideFamilies(packs)) {
     if (f.family === family) continue;
-    const v = f.versions.find((x) => x.from <= at);
-    if (v !== undefined) out.push(v.pack);
+    const i = f.versions.findIndex((x) => x.from <= at);
+    if (i !== -1) {
+      out.push(f.versions[i]!.pack);
+      lo = Math.max(lo, f.versions[i]!.from);
+    }
+    if (i !== 0) hi = Math.min(hi, f.versions[i === -1 ? f.versions.length - 1 : i - 1]!.from);
   }
+  byFamily.set(family, { lo, hi, packs: out });
   return out;
 }
 
