@@ -134,6 +134,16 @@ export function when(iso: string | number, timeZone = 'Europe/London'): string {
   return f.format(typeof iso === 'number' ? iso : Date.parse(iso));
 }
 
+/**
+ * A due instant in words: "the end of Wed, 16 Dec 2026" when it falls on local midnight (a deadline
+ * counted in whole days, as Awaab's Law's working days are), else as `when`.
+ */
+export function dueWhen(iso: string, timeZone = 'Europe/London'): string {
+  const text = when(iso, timeZone);
+  if (!/ 00:00$/.test(text)) return text;
+  return `the end of ${when(Date.parse(iso) - 1, timeZone).replace(/,? \d{2}:\d{2}$/, '')}`;
+}
+
 const EVENT_WORDS: Record<string, string> = {
   answered: 'Answered',
   abandoned: 'Caller hung up',
@@ -216,7 +226,7 @@ export function stepWords(s: Step, timeZone: string): { title: string; detail: s
     case 'paused-now':
       return { title: `Paused since ${t('since')}`, detail: `${ms('remainingMs')} will be left when it resumes`, tone: 'pause' };
     case 'due':
-      return { title: `So it is due ${t('at')}`, detail: null, tone: 'mark' };
+      return { title: `So it is due ${t('at')}`, detail: / 00:00$/.test(t('at')) ? `that is, by ${dueWhen(s.at as string, timeZone)}` : null, tone: 'mark' };
     default:
       return { title: s.kind, detail: null, tone: 'mark' };
   }
