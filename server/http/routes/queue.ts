@@ -252,9 +252,9 @@ export function queueRoutes(instance: FastifyInstance, service: IngestService, o
       config: { access: { roles: ['advisor', 'team-lead'], token: true } },
       schema: {
         tags: ['people'],
-        summary: 'A person\'s action on a contact, recorded as its event (replied, acknowledge, resolved, pause, resume, extend, identity-verified, assign, take, cancel, flag)',
+        summary: 'A person\'s action on a contact, recorded as its event (replied, acknowledge, resolved, pause, resume, extend, identity-verified, assign, take, cancel, flag, confirm-hazard)',
         description:
-          'acknowledge issues the complaint reference (CMP-YYYY-NNNNNN) and records the caller as its named owner; flag raises a safeguarding alert for team leads. An advisor may act on their own contacts and unassigned ones, and may not assign work to someone else except by transfer of their own.',
+          'acknowledge issues the complaint reference (CMP-YYYY-NNNNNN) and records the caller as its named owner; flag raises a safeguarding alert for team leads; confirm-hazard (with category) confirms an Awaab\'s Law hazard (recategorised, or severity-raised from hazard-significant to hazard-emergency), audited with who and when. An advisor may act on their own contacts and unassigned ones, and may not assign work to someone else except by transfer of their own.',
         params: IdParams,
         body: ActionBody,
         response: { 200: Type.Object({ added: Type.Integer(), reference: Type.Union([Type.String(), Type.Null()]), alertId: Type.Union([Type.Integer(), Type.Null()]), contact: Item }), ...errorResponses },
