@@ -163,6 +163,19 @@ describe("Awaab's Law worked examples (statutory working days: weekdays less Eng
   });
 });
 
+describe("Awaab's Law statutory working days are not the centre's opening hours", () => {
+  it("a closure of the contact centre moves LiveWest's reply clock but not the legal deadline", () => {
+    // Closed all of Tue 3 March 2026 (adverse weather). The email reply (1 working day from Mon 10:00)
+    // moves from Tue 10:00 to Wed 10:00; the investigation (10 working days after Mon 2 March: Tue 3 …
+    // Mon 16 March) stays due at the end of Mon 16 March.
+    const closed = defaultCalendars({ closures: [{ from: parseInstant('2026-03-03T00:00:00Z'), to: parseInstant('2026-03-04T00:00:00Z'), reason: 'adverse weather' }] });
+    const parsed = parseContact({ id: 'x', channel: 'email', category: 'hazard-significant', receivedAt: '2026-03-02T10:00:00Z' });
+    const c = byStandard(evaluateContact(parsed, packsInForce('livewest', parsed.receivedAt), closed, NOW).clocks.map(clockToJson));
+    expect(c['email-reply']!.dueAt).toBe('2026-03-04T10:00:00.000Z');
+    expect(c['awaab-significant-investigate']!.dueAt).toBe('2026-03-17T00:00:00.000Z');
+  });
+});
+
 describe("Awaab's Law phases by commencement date", () => {
   it('a hazard reported before 27 October 2025 has no Awaab clocks; from midnight it has phase 1', () => {
     const before = evaluate({ channel: 'email', category: 'hazard-significant', receivedAt: '2025-10-26T23:59:59.999Z' });
