@@ -108,6 +108,9 @@ export function parseEvent(raw: unknown, field: string, seq: number, receivedAt:
         event[flag] = r[flag];
       }
       break;
+    case 'hazard-dismissed':
+      if (r.reason !== undefined) event.reason = text(r.reason, `${field}.reason`, false)!;
+      break;
     case 'severity-raised':
       if (r.category !== undefined && r.category !== 'hazard-emergency') {
         throw new ContactError(`${field}.category`, 'severity-raised makes the contact hazard-emergency; leave category out or send "hazard-emergency"');

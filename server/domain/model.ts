@@ -47,6 +47,8 @@ export const EVENT_TYPES = [
   'further-work-started',
   'temporary-accommodation-offered',
   'severity-raised',
+  // An advisor judged the hazard suggested by the contact's words not to be one (no clock effect).
+  'hazard-dismissed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -61,6 +61,7 @@ export function contactView(row: ContactRow, events: EventRow[], clocks: Clock[]
     updatedAt: iso(row.updatedAt),
     events: events.map(eventView),
     clocks: clocks.map((c) => clockToJson(clockAsOf(c, calendars, now))),
-    hazardSuggestion: suggestHazard(row, [row.subject, row.summary].filter((t) => t !== null).join('\n')),
+    // Once an advisor has judged it (confirmed: the category is a hazard; dismissed: hazard-dismissed), no suggestion.
+    hazardSuggestion: events.some((e) => e.type === 'hazard-dismissed') ? null : suggestHazard(row, [row.subject, row.summary].filter((t) => t !== null).join('\n')),
   };
 }

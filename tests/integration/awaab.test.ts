@@ -140,6 +140,26 @@ describe("Awaab's Law through the API", () => {
     expect(raised.body.contact.events.at(-1)).toMatchObject({ type: 'severity-raised', by: 'ann2@kept.example' });
   });
 
+  it('an advisor may judge the suggestion not a hazard: recorded with who and when, and the suggestion goes', async () => {
+    now = Date.parse('2026-03-09T11:10:00Z');
+    const created = await call('POST', '/api/v1/contacts', t.auth, { channel: 'email', externalId: 'awaab-dismiss', receivedAt: '2026-03-09T11:00:00Z', subject: 'Mould on the shower sealant', customer: { name: 'Eli Tenant' } });
+    expect(created.body.hazardSuggestion).toMatchObject({ category: 'hazard-significant' });
+    const id = created.body.id as string;
+    const dismissed = await call('POST', `/api/v1/contacts/${id}/actions`, ann, { action: 'dismiss-hazard', reason: 'cosmetic: sealant to replace' });
+    expect(dismissed.status, JSON.stringify(dismissed.body)).toBe(200);
+    expect(dismissed.body.contact.hazardSuggestion).toBeNull();
+    expect(dismissed.body.contact.clocks.map((c: Json) => c.standard)).toEqual(['email-reply']);
+    expect(dismissed.body.contact.events.at(-1)).toMatchObject({ type: 'hazard-dismissed', reason: 'cosmetic: sealant to replace', by: 'ann2@kept.example', at: '2026-03-09T11:10:00.000Z' });
+    const audit = t.connection.sqlite.prepare("SELECT actor, detail FROM audit WHERE action = 'contact.dismiss-hazard' ORDER BY id DESC LIMIT 1").get() as { actor: string; detail: string };
+    expect(audit.actor).toBe('ann2@kept.example');
+    expect(JSON.parse(audit.detail)).toMatchObject({ contactId: id, suggested: { category: 'hazard-significant', hazard: 'damp-and-mould' } });
+    // Nothing left to dismiss; it can still be confirmed later if the advisor changes their mind.
+    expect((await call('POST', `/api/v1/contacts/${id}/actions`, ann, { action: 'dismiss-hazard' })).status).toBe(409);
+    const confirmed = await call('POST', `/api/v1/contacts/${id}/actions`, ann, { action: 'confirm-hazard', category: 'hazard-significant' });
+    expect(confirmed.status).toBe(200);
+    expect(confirmed.body.contact.clocks.map((c: Json) => c.standard)).toEqual(['email-reply', 'awaab-significant-investigate']);
+  });
+
   it('a hazard reported before 27 October 2025 carries no Awaab clock', async () => {
     const created = await call('POST', '/api/v1/contacts', t.auth, { channel: 'email', category: 'hazard-emergency', externalId: 'awaab-old', receivedAt: '2025-10-20T09:00:00Z' });
     expect(created.status, JSON.stringify(created.body)).toBe(201);

@@ -169,6 +169,7 @@ const EVENT_WORDS: Record<string, string> = {
   'further-work-started': 'Further work started',
   'temporary-accommodation-offered': 'Temporary accommodation offered',
   'severity-raised': 'Raised to an emergency hazard',
+  'hazard-dismissed': 'Suggested hazard judged not a hazard',
 };
 
 /** An event in words, with its details: "Assigned to ann@…", "Clock paused: awaiting customer". */

@@ -48,7 +48,7 @@ function mayTouch(c: Caller, row: ContactRow): boolean {
 /** Complaint references: `CMP-2026-000123`, a sequence per calendar year (Europe/London's year is the UTC one but for an hour). */
 export const COMPLAINT_PREFIX = 'CMP';
 
-export const ACTIONS = ['replied', 'acknowledge', 'resolved', 'pause', 'resume', 'extend', 'identity-verified', 'assign', 'take', 'cancel', 'flag', 'confirm-hazard'] as const;
+export const ACTIONS = ['replied', 'acknowledge', 'resolved', 'pause', 'resume', 'extend', 'identity-verified', 'assign', 'take', 'cancel', 'flag', 'confirm-hazard', 'dismiss-hazard'] as const;
 
 const ActionBody = Type.Object(
   {
@@ -252,9 +252,9 @@ export function queueRoutes(instance: FastifyInstance, service: IngestService, o
       config: { access: { roles: ['advisor', 'team-lead'], token: true } },
       schema: {
         tags: ['people'],
-        summary: 'A person\'s action on a contact, recorded as its event (replied, acknowledge, resolved, pause, resume, extend, identity-verified, assign, take, cancel, flag, confirm-hazard)',
+        summary: 'A person\'s action on a contact, recorded as its event (replied, acknowledge, resolved, pause, resume, extend, identity-verified, assign, take, cancel, flag, confirm-hazard, dismiss-hazard)',
         description:
-          'acknowledge issues the complaint reference (CMP-YYYY-NNNNNN) and records the caller as its named owner; flag raises a safeguarding alert for team leads; confirm-hazard (with category) confirms an Awaab\'s Law hazard (recategorised, or severity-raised from hazard-significant to hazard-emergency), audited with who and when. An advisor may act on their own contacts and unassigned ones, and may not assign work to someone else except by transfer of their own.',
+          'acknowledge issues the complaint reference (CMP-YYYY-NNNNNN) and records the caller as its named owner; flag raises a safeguarding alert for team leads; confirm-hazard (with category) confirms an Awaab\'s Law hazard (recategorised, or severity-raised from hazard-significant to hazard-emergency), audited with who and when; dismiss-hazard records that the suggested hazard is not one (optional reason). An advisor may act on their own contacts and unassigned ones, and may not assign work to someone else except by transfer of their own.',
         params: IdParams,
         body: ActionBody,
         response: { 200: Type.Object({ added: Type.Integer(), reference: Type.Union([Type.String(), Type.Null()]), alertId: Type.Union([Type.Integer(), Type.Null()]), contact: Item }), ...errorResponses },
@@ -418,6 +418,11 @@ async function act(service: IngestService, caller: Caller, row: ContactRow, body
         return one({ type: 'severity-raised', ...(body.reason !== undefined ? { reason: body.reason } : {}) }, { auditDetail });
       }
       return one({ type: 'recategorised', category: body.category }, { auditDetail });
+    }
+    case 'dismiss-hazard': {
+      const suggestion = service.view(row.id)?.hazardSuggestion ?? null;
+      if (suggestion === null) throw new ConflictError(`contact "${row.id}" has no hazard suggestion to dismiss`);
+      return one({ type: 'hazard-dismissed', ...(body.reason !== undefined ? { reason: body.reason } : {}) }, { auditDetail: { suggested: { category: suggestion.category, hazard: suggestion.hazard } } });
     }
   }
 }
