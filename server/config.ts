@@ -6,7 +6,8 @@ import cron from 'node-cron';
 import { Type, type Static } from 'typebox';
 import { PACKS } from './domain/standards.js';
 
-const PACK_FAMILIES = [...new Set(PACKS.map((p) => p.family))];
+// A pack that applies beside the centre's (Awaab's Law) is not a choice for KEPT_PACK: it always applies.
+const PACK_FAMILIES = [...new Set(PACKS.filter((p) => p.beside !== true).map((p) => p.family))];
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const Whole = (def: number, description: string, minimum = 0) => Type.Integer({ minimum, default: def, description });

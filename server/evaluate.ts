@@ -6,7 +6,8 @@ import { parseContact } from './domain/contact.js';
 import { explainClock, type Explanation } from './domain/explain.js';
 import { clockJsonText, clockToJson, type ClockJson } from './domain/json.js';
 import { ContactError } from './domain/model.js';
-import { packInForce, PackError } from './domain/standards.js';
+import { PackError } from './domain/standards.js';
+import { packsInForce } from './domain/packs/in-force.js';
 import { CalendarError } from './domain/calendar.js';
 
 export interface EvaluateOptions {
@@ -49,8 +50,7 @@ export function evaluateLine(line: string, lineNumber: number, options: Evaluate
   const id = typeof raw === 'object' && raw !== null && 'id' in raw ? (raw as { id: unknown }).id : null;
   try {
     const contact = parseContact(raw);
-    const pack = packInForce(options.packFamily, contact.receivedAt);
-    const result = evaluateContact(contact, pack, options.calendars, options.now);
+    const result = evaluateContact(contact, packsInForce(options.packFamily, contact.receivedAt), options.calendars, options.now);
     if (options.explain) {
       const clocks = result.clocks.map((c): ClockJson & { explain: ExplainJson } => ({
         ...clockToJson(c),

@@ -45,6 +45,8 @@ export const ADVISORS = Array.from({ length: 40 }, (_, i) => `advisor-${String(i
 const SUBJECTS: Record<Category, string[]> = {
   general: ['Rent account query', 'Change of contact details', 'Question about my tenancy', 'Service charge query', 'Parking permit'],
   repair: ['Dripping tap in kitchen', 'Broken window latch', 'Damp in bedroom', 'Fence panel down', 'Extractor fan not working'],
+  'hazard-emergency': ['Smell of gas in the kitchen', 'Exposed wiring in the hallway'],
+  'hazard-significant': ['Black mould in the bedroom', 'Damp and condensation on the walls'],
   'emergency-repair': ['No heating or hot water', 'Water leaking through ceiling', 'Front door will not lock', 'Smell of gas reported', 'Electrics tripping'],
   complaint: ['Repair not completed', 'Missed appointment', 'Nobody called me back', 'Noise complaint not handled', 'Damp and mould still not fixed'],
   asb: ['Noise from neighbours', 'Fly-tipping in the car park', 'Harassment from neighbour', 'Dog fouling in communal area'],

@@ -17,6 +17,8 @@ export interface ContactActionInput {
   /** Issue the complaint reference from this year's sequence. */
   issueReference?: { prefix: string; year: number };
   alert?: { kind: string; note: string | null };
+  /** More for the audit entry (ids and kinds only, never the customer's words). */
+  auditDetail?: Record<string, unknown>;
 }
 
 export interface ContactActionOutput extends AddEventsOutput {
@@ -37,7 +39,7 @@ export function contactAction(ctx: CommandContext, c: ContactActionInput): Conta
   }
   const out = events.length > 0 ? addEvents(ctx, { now: c.now, contactId: c.contactId, events }) : { added: 0, change: null };
   const alertId = c.alert === undefined ? null : ctx.queue.raise({ contactId: c.contactId, kind: c.alert.kind, note: c.alert.note, raisedAt: c.now, raisedBy: c.actor });
-  ctx.audit.record(c.now, c.actor, `contact.${c.action}`, { contactId: c.contactId, events: events.map((e) => e.type), ...(reference !== null ? { reference } : {}), ...(alertId !== null ? { alertId } : {}) });
+  ctx.audit.record(c.now, c.actor, `contact.${c.action}`, { contactId: c.contactId, events: events.map((e) => e.type), ...c.auditDetail, ...(reference !== null ? { reference } : {}), ...(alertId !== null ? { alertId } : {}) });
   return { ...out, reference, alertId };
 }
 

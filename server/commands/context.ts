@@ -4,6 +4,7 @@
 // data only: no closures, no class instances.
 import type { Sqlite } from '../../db/connection.js';
 import { ALWAYS } from '../domain/calendar.js';
+import { AWAAB_CALENDAR_ID, AWAAB_DIVISION, awaabCalendar } from '../domain/packs/awaab.js';
 import type { CalendarSet } from '../domain/clocks.js';
 import type { Clock } from '../domain/model.js';
 import { AuditStore } from '../store/audit.js';
@@ -45,6 +46,8 @@ export interface CommandContext {
 export function loadCalendars(store: CalendarStore): CalendarSet {
   const set: Record<string, CalendarSet[string]> = { always: ALWAYS };
   for (const row of store.all()) set[row.id] = store.compile(row);
+  // Awaab's Law counts statutory working days: whole weekdays less England's bank holidays, no closures.
+  set[AWAAB_CALENDAR_ID] = awaabCalendar(store.holidays(AWAAB_DIVISION));
   return set;
 }
 

@@ -6,6 +6,7 @@
 import { UnprocessableError } from '../errors.js';
 import { compareHolidays, ukDateOf, type HolidayChanges, type HolidayImportResult, type HolidayList } from '../domain/holidays.js';
 import { editCalendars } from './calendar-edit.js';
+import { AWAAB_CALENDAR_ID, AWAAB_DIVISION } from '../domain/packs/awaab.js';
 import type { CommandContext, ContactChange } from './context.js';
 
 export interface ImportHolidaysInput {
@@ -24,6 +25,8 @@ export function importHolidays(ctx: CommandContext, c: ImportHolidaysInput): Imp
   const { now, replace } = c;
   const calendars = ctx.calendarStore.all();
   const using = (division: string) => calendars.filter((cal) => cal.division === division).map((cal) => cal.id);
+  // Awaab's Law's statutory working days (a built-in calendar) count England's bank holidays: its running clocks move too.
+  const recomputed = (division: string) => [...using(division), ...(division === AWAAB_DIVISION ? [AWAAB_CALENDAR_ID] : [])];
   const { value: plans, byCalendar, changes } = editCalendars(ctx, now, () => {
     // Compared inside the transaction: the stored list is the one being replaced, even if another
     // import ran since the request arrived.
@@ -31,14 +34,14 @@ export function importHolidays(ctx: CommandContext, c: ImportHolidaysInput): Imp
     if (!replace) refuseFutureRemovals(plans, ukDateOf(now));
     const changed = plans.filter(({ changes: ch }) => ch.added.length + ch.removed.length + ch.retitled.length > 0);
     for (const { list } of changed) ctx.calendarStore.replaceHolidays(list);
-    return { value: plans.map((p) => ({ ...p, changed: changed.includes(p) })), changed: changed.flatMap(({ list }) => using(list.division)) };
+    return { value: plans.map((p) => ({ ...p, changed: changed.includes(p) })), changed: changed.flatMap(({ list }) => recomputed(list.division)) };
   });
   const results = plans.map(({ list, changes: ch, changed }): HolidayImportResult => {
     const ids = using(list.division);
     let recomputedContacts = 0;
     let movedClocks = 0;
     if (changed) {
-      for (const id of ids) {
+      for (const id of recomputed(list.division)) {
         const r = byCalendar.get(id);
         recomputedContacts += r?.recomputedContacts ?? 0;
         movedClocks += r?.movedClocks ?? 0;

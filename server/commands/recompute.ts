@@ -3,7 +3,7 @@
 import { evaluateContact } from '../domain/clocks.js';
 import { parseEvent } from '../domain/contact.js';
 import type { Clock, Contact } from '../domain/model.js';
-import { packInForce } from '../domain/standards.js';
+import { packsInForce } from '../domain/packs/in-force.js';
 import type { ContactRow, EventRow } from '../store/contacts.js';
 import type { CalendarChangeResult, CommandContext, ContactChange } from './context.js';
 
@@ -17,8 +17,8 @@ export function evaluateStored(ctx: CommandContext, row: ContactRow, events: Eve
     receivedAt: row.receivedAt,
     events: events.map((e) => parseEvent(e.body, `events[${e.seq}]`, e.seq, row.receivedAt)),
   };
-  const pack = packInForce(row.packFamily, row.receivedAt);
-  const result = evaluateContact(contact, pack, ctx.calendars, now);
+  // The centre's pack and, beside it, Awaab's Law, in the versions in force when the contact arrived.
+  const result = evaluateContact(contact, packsInForce(row.packFamily, row.receivedAt), ctx.calendars, now);
   return { clocks: result.clocks, row: { ...row, category: result.category, assignee: result.assignee, callback: result.callback, updatedAt: now } };
 }
 

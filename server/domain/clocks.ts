@@ -75,19 +75,43 @@ function applicableStandards(pack: StandardsPack, contact: Contact, category: Ca
 }
 
 /** Which clocks the contact has, when each starts, and which a recategorisation superseded. */
+const packCategoriesCache = new WeakMap<StandardsPack, Set<string> | null>();
+/** Every category the pack's standards name, or null when some standard applies to any category. */
+function packCategories(pack: StandardsPack): Set<string> | null {
+  let found = packCategoriesCache.get(pack);
+  if (found === undefined) {
+    found = pack.standards.every((d) => d.appliesWhen.categories !== undefined) ? new Set(pack.standards.flatMap((d) => d.appliesWhen.categories!)) : null;
+    packCategoriesCache.set(pack, found);
+  }
+  return found;
+}
+
+const changesCategory = (e: ContactEvent) => e.type === 'recategorised' || e.type === 'severity-raised';
+
 function clockInstances(contact: Contact, events: ContactEvent[], pack: StandardsPack): { instances: ClockInstance[]; category: Category } {
   let category = contact.category;
+  // A pack whose standards name categories the contact never has (Awaab's Law for a general enquiry): no clocks.
+  const cats = packCategories(pack);
+  if (cats !== null && !cats.has(category) && !events.some((e) => changesCategory(e) && e.category !== undefined && cats.has(e.category))) {
+    return { instances: [], category };
+  }
   const initial = applicableStandards(pack, contact, category);
-  if (events.length === 0 || (!initial.eventStarted && !events.some((e) => e.type === 'recategorised'))) {
+  if (events.length === 0 || (!initial.eventStarted && !events.some(changesCategory))) {
     // The common case: the clocks are fixed by channel, route and category at arrival.
     return { instances: initial.fromReceipt.map((def) => ({ def, startedAt: contact.receivedAt, supersededAt: null })), category };
   }
   const byId = new Map<string, ClockInstance>();
   const applies = (def: StandardDef, cat: Category) => standardApplies(def, contact.channel, contact.route, cat);
   for (const def of initial.fromReceipt) byId.set(def.id, { def, startedAt: contact.receivedAt, supersededAt: null });
-  for (const ev of events) {
-    if (ev.type === 'recategorised' && ev.category !== undefined && ev.category !== category) {
+  for (let i = 0; i < events.length; i++) {
+    const ev = events[i]!;
+    if (changesCategory(ev) && ev.category !== undefined && ev.category !== category) {
       const next = ev.category;
+      // `severity-raised`: the landlord learns now that the hazard is an emergency, so the clocks it
+      // brings start at the event, not at receipt; a clock whose fulfilling event (or, for one that
+      // starts on an event, whose starting event) came before it is judged as already done / started now.
+      const raised = ev.type === 'severity-raised';
+      const before_ = (e: ContactEvent) => events.indexOf(e) < i;
       for (const def of pack.standards) {
         const before = applies(def, category);
         const after = applies(def, next);
@@ -95,7 +119,13 @@ function clockInstances(contact: Contact, events: ContactEvent[], pack: Standard
         if (before && !after && inst !== undefined && inst.supersededAt === null) inst.supersededAt = ev.at;
         if (after && !before) {
           if (inst !== undefined) inst.supersededAt = null;
-          else if (def.startsOn === undefined) byId.set(def.id, { def, startedAt: contact.receivedAt, supersededAt: null });
+          else if (!raised) {
+            if (def.startsOn === undefined) byId.set(def.id, { def, startedAt: contact.receivedAt, supersededAt: null });
+          } else if (def.startsOn === undefined) {
+            if (!events.some((e) => before_(e) && def.fulfilledBy.some((m) => matchesEvent(m, e)))) byId.set(def.id, { def, startedAt: ev.at, supersededAt: null });
+          } else if (events.some((e) => before_(e) && matchesEvent(def.startsOn!, e))) {
+            byId.set(def.id, { def, startedAt: ev.at, supersededAt: null });
+          }
         }
       }
       category = next;
@@ -115,14 +145,16 @@ function clockInstances(contact: Contact, events: ContactEvent[], pack: Standard
 }
 
 /** Pack rules on events: a named clock must exist in the pack, apply to the contact, and allow the action. */
-function checkClockEvents(contact: Contact, events: ContactEvent[], pack: StandardsPack, instances: ClockInstance[]): void {
+function checkClockEvents(contact: Contact, events: ContactEvent[], packs: readonly StandardsPack[], instances: ClockInstance[]): void {
   for (const ev of events) {
     if (ev.type !== 'paused' && ev.type !== 'resumed' && ev.type !== 'extended') continue;
     const name = ev.clock!;
-    const def = findStandard(pack, name);
+    let def: StandardDef | undefined;
+    for (const pack of packs) def ??= findStandard(pack, name);
     const field = eventField(contact, ev, 'clock');
     if (def === undefined) {
-      throw new ContactError(field, `unknown standard "${name}" in ${pack.id} (known: ${pack.standards.map((s) => s.id).join(', ')})`);
+      const known = packs.flatMap((p) => p.standards.map((s) => s.id)).join(', ');
+      throw new ContactError(field, `unknown standard "${name}" in ${packs.map((p) => p.id).join(' + ')} (known: ${known})`);
     }
     if ((ev.type === 'paused' || ev.type === 'resumed') && !def.pausable) {
       throw new ContactError(field, `${name} cannot be paused: the standard is not pausable`);
@@ -239,6 +271,12 @@ function evaluateClock(
         );
       }
     }
+    if (def.maxExtensionFromStartMs !== undefined && until > startedAt + def.maxExtensionFromStartMs) {
+      throw new ContactError(
+        eventField(contact, extension, 'until'),
+        `an extension of ${def.id} may reach at most ${iso(startedAt + def.maxExtensionFromStartMs)} (${def.maxExtensionFromStartMs / 86_400_000} days from its start)`,
+      );
+    }
     extendedUntil = until;
     dueAt = until;
   }
@@ -327,16 +365,29 @@ function iso(ms: number): string {
  * Every clock of a contact as of `now`. Events are applied in `at` order (ties in arrival
  * order), whatever order they came in. Throws ContactError for input the pack forbids.
  */
-export function evaluateContact(contact: Contact, pack: StandardsPack, calendars: CalendarSet, now: number): EvaluatedContact {
+export function evaluateContact(contact: Contact, packOrPacks: StandardsPack | readonly StandardsPack[], calendars: CalendarSet, now: number): EvaluatedContact {
+  // Several packs (the centre's and, beside it, Awaab's Law): each clock is judged by its own pack.
+  const packs: readonly StandardsPack[] = Array.isArray(packOrPacks) ? packOrPacks : [packOrPacks as StandardsPack];
   const events = sortEvents(contact.events);
-  const { instances, category } = clockInstances(contact, events, pack);
-  checkClockEvents(contact, events, pack, instances);
+  let instances = clockInstances(contact, events, packs[0]!).instances;
+  // Which pack each clock belongs to (index into packs), only needed with more than one pack.
+  let packOf: number[] | null = null;
+  for (let p = 1; p < packs.length; p++) {
+    const more = clockInstances(contact, events, packs[p]!).instances;
+    if (more.length === 0) continue;
+    packOf ??= instances.map(() => 0);
+    instances = instances.concat(more);
+    for (let k = 0; k < more.length; k++) packOf.push(p);
+  }
+  let category = contact.category;
+  for (const ev of events) if (changesCategory(ev) && ev.category !== undefined) category = ev.category;
+  checkClockEvents(contact, events, packs, instances);
   let callback = false;
   let assignee: string | null = null;
   for (const ev of events) {
     if (ev.type === 'callback-requested') callback = true;
     else if (ev.type === 'assigned') assignee = ev.assignee ?? null;
   }
-  const clocks = instances.map((inst) => evaluateClock(contact, events, inst, pack, calendars, now));
+  const clocks = instances.map((inst, k) => evaluateClock(contact, events, inst, packs[packOf === null ? 0 : packOf[k]!]!, calendars, now));
   return { category, callback, assignee, clocks };
 }

@@ -101,6 +101,23 @@ export function parseEvent(raw: unknown, field: string, seq: number, receivedAt:
         event.appointmentArranged = r.appointmentArranged;
       }
       break;
+    case 'investigation-concluded':
+      for (const flag of ['safetyWork', 'furtherWork'] as const) {
+        if (r[flag] === undefined) continue;
+        if (typeof r[flag] !== 'boolean') throw new ContactError(`${field}.${flag}`, 'must be true or false');
+        event[flag] = r[flag];
+      }
+      break;
+    case 'hazard-dismissed':
+      if (r.reason !== undefined) event.reason = text(r.reason, `${field}.reason`, false)!;
+      break;
+    case 'severity-raised':
+      if (r.category !== undefined && r.category !== 'hazard-emergency') {
+        throw new ContactError(`${field}.category`, 'severity-raised makes the contact hazard-emergency; leave category out or send "hazard-emergency"');
+      }
+      event.category = 'hazard-emergency';
+      if (r.reason !== undefined) event.reason = text(r.reason, `${field}.reason`, false)!;
+      break;
     default:
       break;
   }

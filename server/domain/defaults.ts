@@ -4,6 +4,7 @@ import { ALWAYS, CompiledCalendar, STANDARD_WEEKLY_HOURS, type Closure, type Wee
 import type { CalendarSet } from './clocks.js';
 import { holidaysFromGovUk, type GovUkBankHolidays } from './holidays.js';
 import { HOUR } from './time.js';
+import { AWAAB_CALENDAR_ID, awaabCalendar } from './packs/awaab.js';
 
 export const BUNDLED_BANK_HOLIDAYS: GovUkBankHolidays = bankHolidays as GovUkBankHolidays;
 
@@ -28,5 +29,9 @@ export function customerServicesCalendar(options: CustomerServicesOptions = {}):
 }
 
 export function defaultCalendars(options: CustomerServicesOptions = {}): CalendarSet {
-  return { always: ALWAYS, 'customer-services': customerServicesCalendar(options) };
+  return {
+    always: ALWAYS,
+    'customer-services': customerServicesCalendar(options),
+    [AWAAB_CALENDAR_ID]: awaabCalendar(holidaysFromGovUk(options.holidayFile ?? BUNDLED_BANK_HOLIDAYS, 'england-and-wales')),
+  };
 }

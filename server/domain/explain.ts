@@ -2,11 +2,15 @@
 import type { WorkingCalendar } from './calendar.js';
 import type { CalendarSet } from './clocks.js';
 import type { Clock } from './model.js';
+import { PACKS, type StandardDef } from './standards.js';
 import { formatDuration } from './time.js';
 
 export type ExplainStep =
   | { kind: 'start'; at: number }
   | { kind: 'target'; targetMs: number; calendar: string; measure: 'elapsed' | 'working' }
+  /** An `end-of-day` standard: due at the close of the Nth working day after the local date it started. */
+  | { kind: 'end-of-day'; workingDays: number; startDate: string }
+  | { kind: 'working-day'; date: string; n: number }
   | { kind: 'elapsed'; from: number; to: number; ms: number; totalMs: number }
   | { kind: 'counted'; date: string; from: number; to: number; ms: number; totalMs: number }
   | { kind: 'holiday'; date: string; name: string }
@@ -24,8 +28,41 @@ export interface Explanation {
   calendar: string;
   timeZone: string;
   dueAt: number | null;
+  /** The standard's rule in words, from its pack ("Significant hazard: investigate within 10 working days of the report"). */
+  rule?: string;
   steps: ExplainStep[];
   text: string;
+}
+
+/** The standard a clock started under, from the pack version it names. */
+function standardOf(clock: Clock): StandardDef | undefined {
+  for (const p of PACKS) if (p.id === clock.standardVersion) return p.standards.find((d) => d.id === clock.standard);
+  return undefined;
+}
+
+/** End-of-day counting: whole working days after the local date the clock started, up to the one it is due at the close of. */
+function endOfDaySteps(clock: Clock, cal: WorkingCalendar, workingDays: number, end: number): ExplainStep[] {
+  const steps: ExplainStep[] = [];
+  const firstDay = cal.localDayNumber(clock.startedAt);
+  steps.push({ kind: 'end-of-day', workingDays, startDate: cal.dayInfo(firstDay).date });
+  const lastDay = cal.localDayNumber(Math.max(clock.startedAt, end - 1));
+  let n = 0;
+  let unknownSaid = false;
+  for (let day = firstDay + 1; day <= lastDay && n < workingDays; day++) {
+    const info = cal.dayInfo(day);
+    if (!info.holidaysKnown && !unknownSaid) {
+      steps.push({ kind: 'holidays-unknown', date: info.date });
+      unknownSaid = true;
+    }
+    if (info.holiday !== null) steps.push({ kind: 'holiday', date: info.date, name: info.holiday });
+    else if (info.weeklyIntervals.length === 0) steps.push({ kind: 'non-working-day', date: info.date, weekday: info.weekday });
+    else {
+      const whole = info.closures.some((c) => info.weeklyIntervals.every((w) => c.from <= w.from && c.to >= w.to));
+      for (const c of info.closures) steps.push({ kind: 'closure', date: info.date, from: c.from, to: c.to, reason: c.reason ?? null });
+      if (!whole) steps.push({ kind: 'working-day', date: info.date, n: ++n });
+    }
+  }
+  return steps;
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
@@ -120,7 +157,11 @@ export function explainClock(clock: Clock, calendars: CalendarSet, now: number):
   const reached = clock.originalDueAt !== undefined ? clock.originalDueAt : clock.dueAt;
   const pausedSince = clock.status === 'paused' ? clock.pauses![clock.pauses!.length - 1]!.from : null;
   const end = reached ?? pausedSince ?? now;
-  if (measure === 'elapsed') {
+  const def = standardOf(clock);
+  if (def?.mode === 'end-of-day' && (clock.pauses ?? []).length === 0) {
+    steps.pop();
+    steps.push(...endOfDaySteps(clock, cal, def.target.workingDays ?? 1, end));
+  } else if (measure === 'elapsed') {
     steps.push({ kind: 'elapsed', from: clock.startedAt, to: end, ms: end - clock.startedAt, totalMs: end - clock.startedAt });
   } else {
     steps.push(...workingSteps(clock, cal, end, now));
@@ -135,6 +176,7 @@ export function explainClock(clock: Clock, calendars: CalendarSet, now: number):
     calendar: cal.id,
     timeZone,
     dueAt: clock.dueAt,
+    ...(def !== undefined ? { rule: def.title } : {}),
     steps,
     text: explainText(steps, timeZone),
   };
@@ -149,6 +191,10 @@ function stepText(s: ExplainStep, tz: string): string {
       return s.measure === 'elapsed'
         ? `Target: ${formatDuration(s.targetMs)} elapsed — every instant counts (calendar "always").`
         : `Target: ${formatDuration(s.targetMs)} of working time on the "${s.calendar}" calendar.`;
+    case 'end-of-day':
+      return `Target: the end of the ${ordinal(s.workingDays)} working day after ${s.startDate} (that day itself does not count).`;
+    case 'working-day':
+      return `${s.date}: working day ${s.n}.`;
     case 'elapsed':
       return `Counted ${formatDuration(s.ms)} of elapsed time, ${local(s.from, tz)} to ${local(s.to, tz)}.`;
     case 'counted':
@@ -170,6 +216,11 @@ function stepText(s: ExplainStep, tz: string): string {
     case 'due':
       return `Due ${local(s.at, tz)} (${iso(s.at)}).`;
   }
+}
+
+function ordinal(n: number): string {
+  const tail = n % 100 >= 11 && n % 100 <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
+  return `${n}${tail}`;
 }
 
 export function explainText(steps: ExplainStep[], timeZone: string): string {

@@ -15,6 +15,9 @@ export const CATEGORIES = [
   'asb',
   'feedback',
   'compliment',
+  // Awaab's Law (server/domain/packs/awaab.ts): a hazard in the home, by severity.
+  'hazard-emergency',
+  'hazard-significant',
 ] as const;
 export type Category = (typeof CATEGORIES)[number];
 
@@ -36,6 +39,16 @@ export const EVENT_TYPES = [
   'assigned',
   'escalated',
   'identity-verified',
+  // Awaab's Law: what the repairs side sends (server/domain/packs/awaab.ts).
+  'investigation-started',
+  'investigation-concluded',
+  'summary-sent',
+  'made-safe',
+  'further-work-started',
+  'temporary-accommodation-offered',
+  'severity-raised',
+  // An advisor judged the hazard suggested by the contact's words not to be one (no clock effect).
+  'hazard-dismissed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -58,6 +71,10 @@ export interface ContactEvent {
   appointmentArranged?: boolean;
   /** Complaint stage (1 or 2) for packs with staged complaints; 1 when absent. */
   stage?: number;
+  /** investigation-concluded: relevant safety work is needed (absent means yes: the make-safe clock starts). */
+  safetyWork?: boolean;
+  /** investigation-concluded: supplementary preventative (further) work is needed (only `true` starts its clock). */
+  furtherWork?: boolean;
   /** Who did it: an advisor's email (a person's action in Kept) or a source system's agent. */
   by?: string;
 }

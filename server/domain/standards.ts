@@ -1,6 +1,7 @@
 // Standards packs are versioned data (STANDARDS §5). Code reads them; it never hard-codes a target.
 import { KeptError } from '../errors.js';
 import type { Category, Channel, EventType, Route } from './model.js';
+import { AWAAB_PACKS } from './packs/awaab.js';
 
 export interface EventMatch {
   type: EventType;
@@ -8,6 +9,9 @@ export interface EventMatch {
   stage?: number;
   /** For `attended`: only when it also arranged the repair. */
   appointmentArranged?: true;
+  /** Awaab's Law `investigation-concluded`: only when safety work (absent: yes) / further work is needed. */
+  safetyWork?: true;
+  furtherWork?: true;
 }
 
 export interface Target {
@@ -36,11 +40,13 @@ export interface StandardDef {
   target: Target;
   /** `duration` (default): target counted from the start; `end-of-day`: close of the Nth working day. */
   mode?: 'duration' | 'end-of-day';
-  calendar: 'always' | 'customer-services';
+  calendar: 'always' | 'customer-services' | 'awaab-working-days';
   pausable: boolean;
   extendable: boolean;
   /** Longest extension beyond the original due instant, in working days. */
   maxExtensionWorkingDays?: number;
+  /** Latest extension, as elapsed time from the clock's start (Awaab's Law: 12 weeks). */
+  maxExtensionFromStartMs?: number;
   atRiskFraction: number;
   /** An `abandoned` event ends the clock (a queued call). */
   endsOnAbandon?: boolean;
@@ -54,6 +60,8 @@ export interface StandardsPack {
   /** First instant (ISO) at which this version is in force. */
   inForceFrom: string;
   standards: StandardDef[];
+  /** Applies beside the centre's pack (Awaab's Law), not instead of it: see packs/in-force.ts. */
+  beside?: boolean;
 }
 
 const WRITTEN_REPLY = (id: string, title: string, channel: Channel, routes: Route[] | undefined, days: number): StandardDef => ({
@@ -177,7 +185,7 @@ export const HOUSING_OMBUDSMAN_2024: StandardsPack = {
 };
 
 /** Every version of every pack, oldest first within a family. */
-export const PACKS: StandardsPack[] = [LIVEWEST_1, HOUSING_OMBUDSMAN_2024];
+export const PACKS: StandardsPack[] = [LIVEWEST_1, HOUSING_OMBUDSMAN_2024, ...AWAAB_PACKS];
 
 /** An unknown pack or none in force: a configuration fault (KEPT_PACK is checked at boot). */
 export class PackError extends KeptError {
@@ -210,8 +218,9 @@ export function packInForce(family: string, at: number, packs: StandardsPack[] =
   return found;
 }
 
-export function matchesEvent(match: EventMatch, event: { type: EventType; stage?: number; appointmentArranged?: boolean }): boolean {
+export function matchesEvent(match: EventMatch, event: { type: EventType; stage?: number; appointmentArranged?: boolean; safetyWork?: boolean; furtherWork?: boolean }): boolean {
   if (match.type !== event.type) return false;
+  if ((match.safetyWork === true && event.safetyWork === false) || (match.furtherWork === true && event.furtherWork !== true)) return false;
   if (match.stage !== undefined && (event.stage ?? 1) !== match.stage) return false;
   if (match.appointmentArranged === true && event.appointmentArranged !== true) return false;
   return true;

@@ -19,6 +19,8 @@ export const EventBody = Type.Object(
     assignee: Type.Optional(Type.String({ description: 'assigned: the advisor now owning the contact.' })),
     appointmentArranged: Type.Optional(Type.Boolean({ description: 'attended: the follow-on repair was arranged too.' })),
     stage: Type.Optional(Type.Integer({ minimum: 1, maximum: 2, description: 'Complaint stage (housing-ombudsman pack).' })),
+    safetyWork: Type.Optional(Type.Boolean({ description: "investigation-concluded (Awaab's Law): relevant safety work is needed; absent means yes (the make-safe clock starts)." })),
+    furtherWork: Type.Optional(Type.Boolean({ description: "investigation-concluded (Awaab's Law): supplementary preventative work is needed (starts the further-work clock)." })),
     by: Type.Optional(Type.String({ maxLength: 320, description: 'Who did it: an advisor\'s email or the source system\'s agent.' })),
   },
   { additionalProperties: true },
@@ -103,6 +105,20 @@ export const ContactReply = Type.Object(
     updatedAt: Type.String(),
     events: Type.Array(Type.Object({}, { additionalProperties: true })),
     clocks: Type.Array(ClockReply),
+    hazardSuggestion: Type.Optional(
+      Type.Union([
+        Type.Object(
+          {
+            category: Type.String({ description: 'hazard-emergency or hazard-significant' }),
+            hazard: Type.String({ description: 'damp-and-mould, gas, electrical, excess-cold, water-supply, structural-collapse, flooding' }),
+            words: Type.Array(Type.String(), { description: 'The words that matched, as written.' }),
+            packVersion: Type.String({ description: "The Awaab's Law version in force when the contact arrived." }),
+          },
+          { description: "A hazard the contact's words suggest (Awaab's Law), for an advisor to confirm: it starts no clock by itself." },
+        ),
+        Type.Null(),
+      ]),
+    ),
   },
   { additionalProperties: true },
 );

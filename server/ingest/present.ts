@@ -4,6 +4,7 @@ import type { CalendarSet } from '../domain/clocks.js';
 import { clockAsOf } from '../domain/clocks.js';
 import { clockToJson, type ClockJson } from '../domain/json.js';
 import type { Clock } from '../domain/model.js';
+import { suggestHazard, type HazardSuggestion } from '../domain/packs/awaab.js';
 import type { ContactRow, Customer, EventRow } from '../store/contacts.js';
 
 export interface EventView extends Record<string, unknown> {
@@ -29,6 +30,11 @@ export interface ContactView {
   updatedAt: string;
   events: EventView[];
   clocks: ClockJson[];
+  /**
+   * Awaab's Law: a hazard the contact's words suggest (damp, mould, gas…), for an advisor to confirm
+   * (action `confirm-hazard`). Only a suggestion: it starts no clock. Null once the contact is a hazard.
+   */
+  hazardSuggestion: HazardSuggestion | null;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -55,5 +61,7 @@ export function contactView(row: ContactRow, events: EventRow[], clocks: Clock[]
     updatedAt: iso(row.updatedAt),
     events: events.map(eventView),
     clocks: clocks.map((c) => clockToJson(clockAsOf(c, calendars, now))),
+    // Once an advisor has judged it (confirmed: the category is a hazard; dismissed: hazard-dismissed), no suggestion.
+    hazardSuggestion: events.some((e) => e.type === 'hazard-dismissed') ? null : suggestHazard(row, [row.subject, row.summary].filter((t) => t !== null).join('\n')),
   };
 }

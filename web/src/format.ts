@@ -104,6 +104,12 @@ const STANDARD_WORDS: Record<string, string> = {
   'stage1-respond': 'Respond to stage 1 complaint',
   'stage2-acknowledge': 'Acknowledge stage 2 complaint',
   'stage2-respond': 'Respond to stage 2 complaint',
+  'awaab-emergency-investigate': 'Investigate emergency hazard',
+  'awaab-emergency-make-safe': 'Make emergency hazard safe',
+  'awaab-significant-investigate': 'Investigate hazard',
+  'awaab-summary': 'Send written summary of findings',
+  'awaab-significant-make-safe': 'Make hazard safe',
+  'awaab-further-work-start': 'Begin further work',
 };
 
 /** A standard in words: "Reply to email". Unknown ids read as a sentence: "site-visit" → "Site visit". */
@@ -121,6 +127,8 @@ const CATEGORY_WORDS: Record<string, string> = {
   asb: 'Antisocial behaviour',
   feedback: 'Feedback',
   compliment: 'Compliment',
+  'hazard-emergency': "Emergency hazard (Awaab's Law)",
+  'hazard-significant': "Significant hazard (Awaab's Law)",
 };
 
 /** The category, when it says more than "general". */

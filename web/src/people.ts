@@ -55,6 +55,8 @@ export interface ContactJson {
   source: Record<string, unknown> | null;
   events: EventJson[];
   clocks: ClockJson[];
+  /** Awaab's Law: a hazard the contact's words suggest, for an advisor to confirm (it starts no clock). */
+  hazardSuggestion?: { category: 'hazard-emergency' | 'hazard-significant'; hazard: string; words: string[]; packVersion: string } | null;
 }
 
 export interface AlertJson {
@@ -77,6 +79,8 @@ export interface Explanation {
   calendar: string;
   timeZone: string;
   dueAt: string | null;
+  /** The standard's rule in words, from its pack. */
+  rule?: string;
   steps: Step[];
   text: string;
 }
@@ -130,6 +134,16 @@ export function when(iso: string | number, timeZone = 'Europe/London'): string {
   return f.format(typeof iso === 'number' ? iso : Date.parse(iso));
 }
 
+/**
+ * A due instant in words: "the end of Wed, 16 Dec 2026" when it falls on local midnight (a deadline
+ * counted in whole days, as Awaab's Law's working days are), else as `when`.
+ */
+export function dueWhen(iso: string, timeZone = 'Europe/London'): string {
+  const text = when(iso, timeZone);
+  if (!/ 00:00$/.test(text)) return text;
+  return `the end of ${when(Date.parse(iso) - 1, timeZone).replace(/,? \d{2}:\d{2}$/, '')}`;
+}
+
 const EVENT_WORDS: Record<string, string> = {
   answered: 'Answered',
   abandoned: 'Caller hung up',
@@ -148,6 +162,14 @@ const EVENT_WORDS: Record<string, string> = {
   assigned: 'Assigned',
   escalated: 'Escalated',
   'identity-verified': 'Identity verified',
+  'investigation-started': 'Hazard investigation started',
+  'investigation-concluded': 'Hazard investigation concluded',
+  'summary-sent': 'Written summary sent',
+  'made-safe': 'Made safe',
+  'further-work-started': 'Further work started',
+  'temporary-accommodation-offered': 'Temporary accommodation offered',
+  'severity-raised': 'Raised to an emergency hazard',
+  'hazard-dismissed': 'Suggested hazard judged not a hazard',
 };
 
 /** An event in words, with its details: "Assigned to ann@…", "Clock paused: awaiting customer". */
@@ -157,11 +179,17 @@ export function eventWords(e: EventJson): string {
   if (typeof e.assignee === 'string') bits.push(`to ${e.assignee}`);
   if (typeof e.reference === 'string') bits.push(`reference ${e.reference}`);
   if (typeof e.owner === 'string') bits.push(`owner ${e.owner}`);
-  if (typeof e.category === 'string') bits.push(`as ${e.category}`);
+  if (typeof e.category === 'string' && e.type !== 'severity-raised') bits.push(`as ${e.category}`);
+  if (e.safetyWork === false) bits.push('— no safety work needed');
+  if (e.furtherWork === true) bits.push('— further work needed');
   if (typeof e.clock === 'string') bits.push(`(${e.clock})`);
   if (typeof e.until === 'string') bits.push(`until ${when(e.until)}`);
   if (typeof e.reason === 'string') bits.push(`— ${e.reason}`);
   return bits.length === 0 ? head : `${head} ${bits.join(' ')}`;
+}
+
+function ordinal(n: number): string {
+  return n % 100 >= 11 && n % 100 <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
 }
 
 /** One explain step as a sentence for the "why is this due then?" timeline. */
@@ -176,6 +204,10 @@ export function stepWords(s: Step, timeZone: string): { title: string; detail: s
       return { title: `The clock started ${t('at')}`, detail: null, tone: 'mark' };
     case 'target':
       return { title: `The standard gives ${ms('targetMs')} of ${s.measure === 'working' ? 'working time' : 'elapsed time'}`, detail: `on the ${String(s.calendar)} calendar`, tone: 'mark' };
+    case 'end-of-day':
+      return { title: `Due by the end of the ${String(s.workingDays)}${ordinal(s.workingDays as number)} working day after ${day(s.startDate)}`, detail: 'that day itself does not count', tone: 'mark' };
+    case 'working-day':
+      return { title: `${day(s.date)}: working day ${String(s.n)}`, detail: null, tone: 'count' };
     case 'elapsed':
       return { title: `${ms('ms')} counted, ${t('from')} to ${time('to')}`, detail: `${ms('totalMs')} so far`, tone: 'count' };
     case 'counted':
@@ -195,7 +227,7 @@ export function stepWords(s: Step, timeZone: string): { title: string; detail: s
     case 'paused-now':
       return { title: `Paused since ${t('since')}`, detail: `${ms('remainingMs')} will be left when it resumes`, tone: 'pause' };
     case 'due':
-      return { title: `So it is due ${t('at')}`, detail: null, tone: 'mark' };
+      return { title: `So it is due ${t('at')}`, detail: / 00:00$/.test(t('at')) ? `that is, by ${dueWhen(s.at as string, timeZone)}` : null, tone: 'mark' };
     default:
       return { title: s.kind, detail: null, tone: 'mark' };
   }

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { Type } from 'typebox';
 import { explainClock } from '../../domain/explain.js';
 import { CANCEL_REASONS } from '../../domain/model.js';
-import { packInForce } from '../../domain/standards.js';
+import { packsInForce, standardOf } from '../../domain/packs/in-force.js';
 import { ForbiddenError, NotFoundError, ConflictError, ValidationError } from '../../errors.js';
 import type { ContactView, IngestService } from '../../ingest/service.js';
 import type { ContactRow } from '../../store/contacts.js';
@@ -49,7 +49,7 @@ function mayTouch(c: Caller, row: ContactRow): boolean {
 /** Complaint references: `CMP-2026-000123`, a sequence per calendar year (Europe/London's year is the UTC one but for an hour). */
 export const COMPLAINT_PREFIX = 'CMP';
 
-export const ACTIONS = ['replied', 'acknowledge', 'resolved', 'pause', 'resume', 'extend', 'identity-verified', 'assign', 'take', 'cancel', 'flag'] as const;
+export const ACTIONS = ['replied', 'acknowledge', 'resolved', 'pause', 'resume', 'extend', 'identity-verified', 'assign', 'take', 'cancel', 'flag', 'confirm-hazard', 'dismiss-hazard'] as const;
 
 const ActionBody = Type.Object(
   {
@@ -59,6 +59,7 @@ const ActionBody = Type.Object(
     until: Type.Optional(Type.String({ description: 'extend: the agreed date, ISO-8601 with an offset.' })),
     assignee: Type.Optional(Type.String({ minLength: 3, maxLength: 320, description: 'assign: the colleague\'s email.' })),
     note: Type.Optional(Type.String({ maxLength: 1000, description: 'flag: what the concern is.' })),
+    category: Type.Optional(Type.Union([Type.Literal('hazard-emergency'), Type.Literal('hazard-significant')], { description: "confirm-hazard (Awaab's Law): the severity the advisor confirms. Raising hazard-significant to hazard-emergency records severity-raised (the emergency clocks run from now)." })),
   },
   { additionalProperties: false },
 );
@@ -240,10 +241,10 @@ export function queueRoutes(instance: FastifyInstance, service: IngestService, o
       const contact = service.view(id, now)!;
       const explanations: Record<string, ReturnType<typeof explainJson>> = {};
       for (const c of service.contacts.clocks(id)) explanations[c.standard] = explainJson(explainClock(service.asOf(c.detail, now), service.calendars, now));
-      const pack = packInForce(row.packFamily, row.receivedAt);
+      const packs = packsInForce(row.packFamily, row.receivedAt);
       const rules: Record<string, { pausable: boolean; extendable: boolean }> = {};
       for (const c of contact.clocks) {
-        const def = pack.standards.find((d) => d.id === c.standard);
+        const def = standardOf(packs, c.standard);
         rules[c.standard] = { pausable: def?.pausable === true, extendable: def?.extendable === true };
       }
       return { contact, alerts: service.queue.alertsOf(id).map(alertJson), explanations, rules };
@@ -256,9 +257,9 @@ export function queueRoutes(instance: FastifyInstance, service: IngestService, o
       config: { access: { roles: ['advisor', 'team-lead'], token: true } },
       schema: {
         tags: ['people'],
-        summary: 'A person\'s action on a contact, recorded as its event (replied, acknowledge, resolved, pause, resume, extend, identity-verified, assign, take, cancel, flag)',
+        summary: 'A person\'s action on a contact, recorded as its event (replied, acknowledge, resolved, pause, resume, extend, identity-verified, assign, take, cancel, flag, confirm-hazard, dismiss-hazard)',
         description:
-          'acknowledge issues the complaint reference (CMP-YYYY-NNNNNN) and records the caller as its named owner; flag raises a safeguarding alert for team leads. An advisor may act on their own contacts and unassigned ones, and may not assign work to someone else except by transfer of their own.',
+          'acknowledge issues the complaint reference (CMP-YYYY-NNNNNN) and records the caller as its named owner; flag raises a safeguarding alert for team leads; confirm-hazard (with category) confirms an Awaab\'s Law hazard (recategorised, or severity-raised from hazard-significant to hazard-emergency), audited with who and when; dismiss-hazard records that the suggested hazard is not one (optional reason). An advisor may act on their own contacts and unassigned ones, and may not assign work to someone else except by transfer of their own.',
         params: IdParams,
         body: ActionBody,
         response: { 200: Type.Object({ added: Type.Integer(), reference: Type.Union([Type.String(), Type.Null()]), alertId: Type.Union([Type.Integer(), Type.Null()]), contact: Item }), ...errorResponses },
@@ -358,7 +359,7 @@ export function queueRoutes(instance: FastifyInstance, service: IngestService, o
   }
 }
 
-type ActionBodyT = { action: (typeof ACTIONS)[number]; clock?: string; reason?: string; until?: string; assignee?: string; note?: string };
+type ActionBodyT = { action: (typeof ACTIONS)[number]; clock?: string; reason?: string; until?: string; assignee?: string; note?: string; category?: 'hazard-emergency' | 'hazard-significant' };
 
 /** One action → its event(s), checked, through the service. */
 async function act(service: IngestService, caller: Caller, row: ContactRow, body: ActionBodyT) {
@@ -376,7 +377,7 @@ async function act(service: IngestService, caller: Caller, row: ContactRow, body
     return c.standard;
   };
   const base = { at, by: actor };
-  const one = (event: Record<string, unknown>, extra: { issueReference?: { prefix: string; year: number }; alert?: { kind: string; note: string | null } } = {}) =>
+  const one = (event: Record<string, unknown>, extra: { issueReference?: { prefix: string; year: number }; alert?: { kind: string; note: string | null }; auditDetail?: Record<string, unknown> } = {}) =>
     service.contactAction({ contactId: row.id, actor, action: body.action, events: [{ ...base, ...event }], ...extra });
   switch (body.action) {
     case 'replied':
@@ -411,5 +412,22 @@ async function act(service: IngestService, caller: Caller, row: ContactRow, body
       return one({ type: 'cancelled', reason: body.reason });
     case 'flag':
       return service.contactAction({ contactId: row.id, actor, action: 'flag', events: [], alert: { kind: 'safeguarding', note: body.note ?? null } });
+    case 'confirm-hazard': {
+      // Awaab's Law: the advisor confirms (or sets) the hazard and its severity; audited with who and when.
+      if (body.category === undefined) throw new ValidationError('category', 'is required: hazard-emergency or hazard-significant', 'required');
+      if (row.category === body.category) throw new ConflictError(`contact "${row.id}" is already ${body.category}`);
+      const suggestion = service.view(row.id)?.hazardSuggestion ?? null;
+      const auditDetail = { category: body.category, from: row.category, suggested: suggestion === null ? null : { category: suggestion.category, hazard: suggestion.hazard } };
+      // Raising a significant hazard to an emergency: the landlord learns it now, so the emergency clocks run from now.
+      if (row.category === 'hazard-significant' && body.category === 'hazard-emergency') {
+        return one({ type: 'severity-raised', ...(body.reason !== undefined ? { reason: body.reason } : {}) }, { auditDetail });
+      }
+      return one({ type: 'recategorised', category: body.category }, { auditDetail });
+    }
+    case 'dismiss-hazard': {
+      const suggestion = service.view(row.id)?.hazardSuggestion ?? null;
+      if (suggestion === null) throw new ConflictError(`contact "${row.id}" has no hazard suggestion to dismiss`);
+      return one({ type: 'hazard-dismissed', ...(body.reason !== undefined ? { reason: body.reason } : {}) }, { auditDetail: { suggested: { category: suggestion.category, hazard: suggestion.hazard } } });
+    }
   }
 }
