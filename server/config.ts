@@ -54,6 +54,7 @@ export const EnvSchema = Type.Object({
   KEPT_BUSY_CALLS_WAITING: Whole(10, '"High volumes" from this many calls waiting…'),
   KEPT_BUSY_OLDEST_WAIT_SECONDS: Whole(240, '…or this long an oldest wait.'),
   KEPT_BOARD_LIST_LIMIT: Whole(500, 'Most urgent rows a board is sent.', 1),
+  KEPT_BOARD_SERVICE_LEVEL_TARGET: Type.Integer({ minimum: 1, maximum: 100, default: 80, description: 'The phone service level aimed for, percent: the target line on the board\'s chart.' }),
   KEPT_BOARD_CALENDAR: Type.String({ default: 'customer-services', minLength: 1, maxLength: 100, description: "The calendar the board follows: its zone, its opening hours (open now, the intraday chart's span) and its name (the heading)." }),
   KEPT_PUBLIC_OPEN_MESSAGE: Message('What customers are told while open; {phoneTarget} and {replyTarget} are the pack\'s targets in words.', 'phoneTarget|replyTarget'),
   KEPT_PUBLIC_BUSY_MESSAGE: Message('What customers are told while busy; {phoneTarget}, {replyTarget}.', 'phoneTarget|replyTarget'),
@@ -116,6 +117,8 @@ export interface Config {
   busyOldestWaitSeconds: number;
   /** Most urgent rows a board is sent (the rest are counted in the tiles). */
   boardListLimit: number;
+  /** The phone service level aimed for, 0–1 (KEPT_BOARD_SERVICE_LEVEL_TARGET). */
+  boardServiceLevelTarget: number;
   /** The calendar the board follows (zone, opening hours, name). */
   boardCalendar: string;
   /** The public messages as configured ('' = the default wording, built from the pack's targets). */
@@ -202,6 +205,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     busyCallsWaiting: e.KEPT_BUSY_CALLS_WAITING,
     busyOldestWaitSeconds: e.KEPT_BUSY_OLDEST_WAIT_SECONDS,
     boardListLimit: e.KEPT_BOARD_LIST_LIMIT,
+    boardServiceLevelTarget: e.KEPT_BOARD_SERVICE_LEVEL_TARGET / 100,
     boardCalendar: e.KEPT_BOARD_CALENDAR,
     publicMessages: { open: e.KEPT_PUBLIC_OPEN_MESSAGE, busy: e.KEPT_PUBLIC_BUSY_MESSAGE, closed: e.KEPT_PUBLIC_CLOSED_MESSAGE },
     smtp: { host: e.KEPT_SMTP_HOST, port: e.KEPT_SMTP_PORT, secure: e.KEPT_SMTP_SECURE, user: e.KEPT_SMTP_USER, password: e.KEPT_SMTP_PASSWORD, from: e.KEPT_SMTP_FROM },

@@ -164,6 +164,7 @@ export async function buildApp({ config, service, logger = false, liveLoading = 
     busyOldestWaitSeconds: config.busyOldestWaitSeconds,
     wording: config.publicMessages,
     urgentLimit: config.boardListLimit,
+    serviceLevelTarget: config.boardServiceLevelTarget,
     ...liveLoading,
   });
   const hub = new LiveHub((seq) => live.snapshot(seq));
