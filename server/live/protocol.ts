@@ -208,7 +208,22 @@ export interface HeartbeatMessage {
   at: string;
 }
 
-export type ServerMessage = SnapshotMessage | DeltaMessage | HeartbeatMessage;
+/** The message a team lead put on every board (null: none, or it was taken down). */
+export interface BoardMessage {
+  id: number;
+  text: string;
+  by: string;
+  at: string;
+  until: string | null;
+}
+
+/** Unnumbered (not replayed): sent to every board when the message changes, and to each board as it connects. */
+export interface BoardMessageMessage {
+  type: 'message';
+  message: BoardMessage | null;
+}
+
+export type ServerMessage = SnapshotMessage | DeltaMessage | HeartbeatMessage | BoardMessageMessage;
 
 /**
  * Connect: `ws(s)://host/api/v1/live` (same-origin pages need no token; other clients send
