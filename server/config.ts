@@ -64,6 +64,9 @@ export const EnvSchema = Type.Object({
   KEPT_SMTP_USER: Text('', 'The SMTP user name; empty: no authentication.'),
   KEPT_SMTP_PASSWORD: Text('', 'The SMTP password (never logged).'),
   KEPT_SMTP_FROM: Text('Kept <kept@example.org>', 'The From address of the mail Kept sends.'),
+  KEPT_ALERT_CHECK_SECONDS: Whole(15, 'How often alert rules are judged against the live state, seconds (and a second after contacts change).', 1),
+  KEPT_ALERT_WEBHOOK_HOSTS: Text('hooks.slack.com,*.webhook.office.com,*.logic.azure.com,*.api.powerplatform.com', 'Hosts alert rules may post Teams and Slack webhooks to, comma-separated (`*.` for subdomains); https only.'),
+  KEPT_ALERT_ALLOW_HTTP: Type.Boolean({ default: false, description: 'true: alert webhooks may also be plain http to 127.0.0.1/localhost (tests, a local relay). Never in production.' }),
   KEPT_PUBLIC_CLOSED_MESSAGE: Message('What customers are told while closed; {nextOpening} ("tomorrow at 08:00"), {phoneTarget}, {replyTarget}.', 'nextOpening|phoneTarget|replyTarget'),
 });
 export type Env = Static<typeof EnvSchema>;
@@ -125,6 +128,9 @@ export interface Config {
   publicMessages: { open: string; busy: string; closed: string };
   /** Outgoing mail (server/notify/mail.ts); host '' = no mail. */
   smtp: { host: string; port: number; secure: boolean; user: string; password: string; from: string };
+  /** Alert rules: how often they are judged (s), and where their webhooks may post (server/alerts/webhooks.ts). */
+  alertCheckSeconds: number;
+  alertWebhooks: { hosts: string[]; allowLoopbackHttp: boolean };
 }
 
 /** A configuration Kept cannot start with: names the variable. */
@@ -208,6 +214,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     boardServiceLevelTarget: e.KEPT_BOARD_SERVICE_LEVEL_TARGET / 100,
     boardCalendar: e.KEPT_BOARD_CALENDAR,
     publicMessages: { open: e.KEPT_PUBLIC_OPEN_MESSAGE, busy: e.KEPT_PUBLIC_BUSY_MESSAGE, closed: e.KEPT_PUBLIC_CLOSED_MESSAGE },
+    alertCheckSeconds: e.KEPT_ALERT_CHECK_SECONDS,
+    alertWebhooks: {
+      hosts: e.KEPT_ALERT_WEBHOOK_HOSTS.split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter((h) => h !== ''),
+      allowLoopbackHttp: e.KEPT_ALERT_ALLOW_HTTP,
+    },
     smtp: { host: e.KEPT_SMTP_HOST, port: e.KEPT_SMTP_PORT, secure: e.KEPT_SMTP_SECURE, user: e.KEPT_SMTP_USER, password: e.KEPT_SMTP_PASSWORD, from: e.KEPT_SMTP_FROM },
   };
 }

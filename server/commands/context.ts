@@ -6,10 +6,13 @@ import type { Sqlite } from '../../db/connection.js';
 import { ALWAYS } from '../domain/calendar.js';
 import type { CalendarSet } from '../domain/clocks.js';
 import type { Clock } from '../domain/model.js';
+import { AlertStore } from '../store/alerts.js';
 import { AuditStore } from '../store/audit.js';
 import { CalendarStore } from '../store/calendars.js';
 import { ContactStore, type ContactRow } from '../store/contacts.js';
+import { NoticeStore } from '../store/notices.js';
 import { QueueStore } from '../store/queue.js';
+import { SavedBoardStore } from '../store/saved-boards.js';
 
 /** A contact whose clocks changed, as listeners (the live board) hear it after COMMIT. */
 export interface ContactChange {
@@ -30,6 +33,10 @@ export interface CommandContext {
   readonly audit: AuditStore;
   /** Safeguarding alerts and reference sequences (issue 10). */
   readonly queue: QueueStore;
+  /** Alert rules and the alerts sent, notices and board messages, saved boards (issue 11). */
+  readonly alertRules: AlertStore;
+  readonly notices: NoticeStore;
+  readonly boards: SavedBoardStore;
   /** The compiled calendars; a calendar edit replaces them (calendar-edit.ts). */
   calendars: CalendarSet;
   /** Set by a calendar edit: a transaction rolled back as a whole reloads them from the database. */
@@ -52,6 +59,9 @@ export function createContext(sqlite: Sqlite, options: { maxEventsPerContact: nu
     calendarStore,
     audit: new AuditStore(sqlite),
     queue: new QueueStore(sqlite),
+    alertRules: new AlertStore(sqlite),
+    notices: new NoticeStore(sqlite),
+    boards: new SavedBoardStore(sqlite),
     calendars: loadCalendars(calendarStore),
     calendarsEdited: false,
     maxEventsPerContact: options.maxEventsPerContact,

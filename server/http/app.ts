@@ -14,6 +14,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
+import { registerBoardExtras } from '../alerts/index.js';
 import type { Config } from '../config.js';
 import type { IngestService } from '../ingest/service.js';
 import { LiveHub } from '../live/hub.js';
@@ -149,6 +150,8 @@ export async function buildApp({ config, service, logger = false, liveLoading = 
         { name: 'live', description: 'The live board socket and the public status' },
         { name: 'session', description: 'Sign-in, sign-out, password change (session cookie + X-CSRF-Token)' },
         { name: 'admin', description: 'Users, API tokens, wall-screen displays, the audit trail' },
+        { name: 'alerts', description: 'Alert rules: email, Teams and Slack when a promise breaks or a threshold is crossed' },
+        { name: 'boards', description: "The team lead's message on every board, public notices, saved boards and what each display shows" },
         { name: 'health', description: 'Liveness' },
       ],
     },
@@ -188,6 +191,7 @@ export async function buildApp({ config, service, logger = false, liveLoading = 
   queueRoutes(app, service, { webRoot: config.webRoot });
   queueLiveRoutes(app, service);
   await ingestRoutes(app, service, config);
+  registerBoardExtras(app, service, live, hub);
 
   liveRoutes(app, service, live, hub);
 

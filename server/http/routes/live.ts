@@ -9,6 +9,7 @@ import type { LiveHub } from '../../live/hub.js';
 import type { LiveService } from '../../live/live.js';
 import { LIVE_PATH } from '../../live/protocol.js';
 import { ErrorReply } from '../schemas.js';
+import { PublicNoticeSchema } from './notices.js';
 
 /** Open sockets in total and per address; a refused socket is told why and when to try again. */
 export class SocketQuota {
@@ -127,6 +128,7 @@ export function liveRoutes(instance: FastifyInstance, service: IngestService, li
             callsWaiting: Type.Integer(),
             longestWaitSeconds: Type.Integer(),
             at: Type.String(),
+            notice: PublicNoticeSchema,
           }),
         },
       },
@@ -136,7 +138,8 @@ export function liveRoutes(instance: FastifyInstance, service: IngestService, li
       void reply.header('access-control-allow-origin', '*').header('cross-origin-resource-policy', 'cross-origin');
       whenArmed(live);
       void reply.header('cache-control', 'public, max-age=15');
-      return live.publicStatus(service.now());
+      const now = service.now();
+      return { ...live.publicStatus(now), notice: app.publicNotice(now) };
     },
   );
 }
