@@ -39,7 +39,7 @@ export class AlertService {
   private readonly store: AlertStore;
   private readonly liveStore: LiveStore;
   private readonly mailer: Mailer | null;
-  private readonly states = new Map<number, RuleState>();
+  private readonly states = new Map<string, RuleState>();
   private readonly startedAt: number;
   private lastLook: number;
   private lastFlagId: number;
@@ -64,7 +64,7 @@ export class AlertService {
 
   start(): void {
     this.unsubscribe = this.o.service.onChange((changes) => this.onChanges(changes));
-    this.timer = setInterval(() => void this.evaluateNow(), this.o.config.alertCheckSeconds * 1000);
+    this.timer = setInterval(() => void this.evaluateSafely(), this.o.config.alertCheckSeconds * 1000);
     this.timer.unref();
   }
 
@@ -87,7 +87,7 @@ export class AlertService {
     if (this.heard.length > 0 && this.soon === null) {
       this.soon = setTimeout(() => {
         this.soon = null;
-        void this.evaluateNow();
+        void this.evaluateSafely();
       }, 1000);
       this.soon.unref();
     }
@@ -123,6 +123,15 @@ export class AlertService {
     };
   }
 
+  /** The timers' evaluation: a fault (the database unavailable) is logged, and the next look tries again. */
+  private async evaluateSafely(): Promise<void> {
+    try {
+      await this.evaluateNow();
+    } catch (e) {
+      this.o.log.warn({ err: { message: (e as Error).message } }, 'alerts: evaluation failed; trying again at the next look');
+    }
+  }
+
   /** Observes once and runs every rule; runs one at a time (a call while one runs waits for it). */
   evaluateNow(): Promise<AlertSent[]> {
     this.running = this.running.then(
@@ -148,13 +157,17 @@ export class AlertService {
     if (last !== undefined) this.lastFlagId = Number(last.key.slice('flag:'.length));
     const sent: AlertSent[] = [];
     const rules = this.store.rules();
-    for (const id of this.states.keys()) if (!rules.some((r) => r.id === id)) this.states.delete(id);
+    // A rule's state lives as long as the rule as it stands: an edit starts afresh (its quiet period and
+    // the events already sent still hold, read back from its sends), a deleted rule's state goes.
+    const version = (r: AlertRule) => `${r.id}@${r.updatedAt}`;
+    const current = new Set(rules.map(version));
+    for (const key of this.states.keys()) if (!current.has(key)) this.states.delete(key);
     for (const rule of rules) {
-      let state = this.states.get(rule.id);
+      let state = this.states.get(version(rule));
       if (state === undefined) {
-        // Across a restart: the quiet period and the events already sent hold (the latest sends' keys).
+        // Across a restart or an edit: the quiet period and the events already sent hold (the latest sends' keys).
         state = newState(this.store.lastSend(rule.id), this.store.sendsOf(rule.id, 200).flatMap((s) => s.keys));
-        this.states.set(rule.id, state);
+        this.states.set(version(rule), state);
       }
       const decision = step(rule, state, o);
       if (decision === null) continue;

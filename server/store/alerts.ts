@@ -100,7 +100,8 @@ export const ALERTS_SQL = {
     "SELECT c.contact_id, c.standard, c.due_at, k.channel, k.category FROM clocks c INDEXED BY clocks_open_due JOIN contacts k ON k.id = c.contact_id WHERE c.open = 1 AND c.due_at > ? AND c.due_at <= ? AND c.status <> 'paused' ORDER BY c.due_at LIMIT ?",
   flagsAfter: "SELECT id, contact_id, kind, raised_at FROM alerts WHERE id > ? AND kind = 'safeguarding' ORDER BY id LIMIT ?",
   lastFlag: 'SELECT max(id) AS id FROM alerts',
-  lastSend: 'SELECT at FROM alert_sends WHERE rule_id = ? ORDER BY at DESC LIMIT 1',
+  // A test send (keys ["test"]) starts no quiet period.
+  lastSend: `SELECT at FROM alert_sends WHERE rule_id = ? AND keys <> '["test"]' ORDER BY at DESC LIMIT 1`,
   sendsOf: 'SELECT * FROM alert_sends WHERE rule_id = ? ORDER BY at DESC LIMIT ?',
 } as const;
 

@@ -123,7 +123,12 @@ describe('alert rules', () => {
     // Recorded, with each channel's outcome.
     const sends = (await t.app.inject({ method: 'GET', url: `/api/v1/alert-rules/${created.id}/sends`, headers: lead.headers })).json() as { items: Array<{ outcome: Record<string, string> }> };
     expect(sends.items.map((s) => s.outcome)).toEqual([{ email: 'sent', teams: 'sent', slack: 'sent' }]);
-    await t.app.inject({ method: 'DELETE', url: `/api/v1/alert-rules/${created.id}`, headers: lead.headers });
+    // A test send goes on every channel at once, outside the quiet period.
+    const test = await t.app.inject({ method: 'POST', url: `/api/v1/alert-rules/${created.id}/test`, headers: lead.headers });
+    expect(test.json()).toEqual({ outcome: { email: 'sent', teams: 'sent', slack: 'sent' } });
+    expect(posts.filter((p) => p.path === SLACK_PATH).map((p) => p.body.text)).toEqual(['Kept alert — Queue building: 2 calls waiting (alert above 1)', 'Kept alert — Queue building: a test']);
+    expect((await t.app.inject({ method: 'DELETE', url: `/api/v1/alert-rules/${created.id}`, headers: lead.headers })).statusCode).toBe(204);
+    expect((await t.app.inject({ method: 'GET', url: `/api/v1/alert-rules/${created.id}/sends`, headers: lead.headers })).statusCode).toBe(404);
   });
 
   it('promises broken: each sent once; within the quiet period held, then sent as one message', async () => {

@@ -103,6 +103,8 @@ describe('a public notice', () => {
     const page = await form();
     expect(page).toContain('<h2 id="notice-title">Our phone lines are down</h2>');
     expect(page).toContain('We are fixing it. Use this form &#38; we will reply.');
+    // And on the page after sending.
+    expect((await t.app.inject({ method: 'GET', url: '/forms/contact?sent=1' })).body).toContain('<h2 id="notice-title">Our phone lines are down</h2>');
 
     const listed = (await t.app.inject({ method: 'GET', url: '/api/v1/notices', headers: lead.headers })).json() as { items: Array<{ title: string }> };
     expect(listed.items.map((n) => n.title).sort()).toEqual(['Our phone lines are down', 'Snow: offices closed Friday']);

@@ -124,8 +124,9 @@ export function formPage({ values = {}, error, sent = false, notice = null }: Pa
   const replyTimes =
     '<p>We reply to messages within one working day. We acknowledge complaints within 24 hours. Our working hours are Monday to Friday, 8am to 5pm, except bank holidays.</p>';
 
+  const noticeBlock = notice === null ? '' : `<div class="notice" role="region" aria-labelledby="notice-title"><h2 id="notice-title">${esc(notice.title)}</h2><p>${esc(notice.message)}</p></div>`;
   if (sent) {
-    return `${head('Message sent – Contact us')}<div class="panel" role="status"><h1>Thank you – we have your message</h1><p>You do not need to send it again.</p></div>
+    return `${head('Message sent – Contact us')}<div class="panel" role="status"><h1>Thank you – we have your message</h1><p>You do not need to send it again.</p></div>${noticeBlock}
 <h2>What happens next</h2>${replyTimes}<p>If you have a gas leak, no water, flooding or another emergency, phone us now: do not wait for a reply.</p>
 <p><a href="${FORM_PATH}">Send another message</a></p></main></body></html>`;
   }
@@ -134,7 +135,6 @@ export function formPage({ values = {}, error, sent = false, notice = null }: Pa
     errorText === undefined
       ? ''
       : `<div class="summary" role="alert" tabindex="-1"><h2>There is a problem</h2><p>${fieldError ? `<a href="#${esc(fieldError.field)}">${esc(errorText)}</a>` : esc(errorText)}</p></div>`;
-  const noticeBlock = notice === null ? '' : `<div class="notice" role="region" aria-labelledby="notice-title"><h2 id="notice-title">${esc(notice.title)}</h2><p>${esc(notice.message)}</p></div>`;
   return `${head(`${errorText !== undefined ? 'Error: ' : ''}Contact us`)}<h1>Contact us</h1>${summary}${noticeBlock}
 ${replyTimes}
 <p>Only your message is required. If you would like a reply, tell us at least one way to reach you.</p>
