@@ -20,7 +20,6 @@ export interface WebhookPolicy {
   allowLoopbackHttp: boolean;
 }
 
-
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 function hostAllowed(host: string, hosts: readonly string[]): boolean {
