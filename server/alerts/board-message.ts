@@ -16,12 +16,15 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export class BoardMessages {
   private readonly store: NoticeStore;
   private expiry: NodeJS.Timeout | null = null;
+  /** The standing row, read at start and after each change: a thousand boards reconnecting read no table. */
+  private row: BoardMessageRow | undefined;
 
   constructor(
     private readonly service: IngestService,
     private readonly sink: MessageSink | null,
   ) {
     this.store = new NoticeStore(service.connection.sqlite);
+    this.row = this.store.message();
     sink?.greet(() => this.frame());
     this.arm();
   }
@@ -32,7 +35,7 @@ export class BoardMessages {
 
   /** The message standing now, or null (none, taken down, or past its `until`). */
   current(now = this.service.now()): BoardMessage | null {
-    const r = this.store.message();
+    const r = this.row;
     return r === undefined || (r.until !== null && r.until <= now) ? null : this.view(r);
   }
 
@@ -53,6 +56,7 @@ export class BoardMessages {
   }
 
   private push(): void {
+    this.row = this.store.message();
     this.sink?.post(this.frame());
     this.arm();
   }
@@ -61,7 +65,7 @@ export class BoardMessages {
   private arm(): void {
     if (this.expiry !== null) clearTimeout(this.expiry);
     this.expiry = null;
-    const r = this.store.message();
+    const r = this.row;
     if (r?.until == null) return;
     const wait = r.until - this.service.now();
     if (wait <= 0) return;
