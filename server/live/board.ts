@@ -207,33 +207,68 @@ export function recentServiceLevel(calls: readonly CallOutcome[], now: number, t
   return { minutes, serviceLevel: s.serviceLevel, answeredWithinTarget: s.answeredWithinTarget, decided: s.answered + s.abandons + s.waitingOverTarget, stillWaiting: s.waiting - s.waitingOverTarget };
 }
 
-/** Complaints and emergencies: one figure per promise standard, counted from the running clocks in boardFigures' one pass. */
-class PromiseCounter {
-  readonly tiles: PromiseTile[];
-  private readonly index: Map<string, number>;
-  private readonly next: number[];
-  constructor(standards: readonly string[]) {
-    this.index = new Map(standards.map((s, i) => [s, i]));
-    this.tiles = standards.map((standard) => ({ standard, open: 0, atRisk: 0, breached: 0, paused: 0, extended: 0, nextDueAt: null }));
-    this.next = standards.map(() => Infinity);
-  }
+/** One standard's running clocks, as the board's single pass counts them. */
+interface StandardCount {
+  open: number;
+  atRisk: number;
+  breached: number;
+  paused: number;
+  extended: number;
+  /** Breached clocks whose due instant fell today (today's broken promises still open). */
+  breachedDueToday: number;
+  /** Soonest due instant not yet passed, or Infinity. */
+  next: number;
+}
+
+/**
+ * Per-standard counts of the running clocks: one Map look-up per clock (a one-entry cache in front:
+ * a few standards repeat across 100,000 clocks), feeding the complaint and emergency figures and the
+ * broken-today tally.
+ */
+class StandardCounter {
+  readonly by = new Map<string, StandardCount>();
+  private lastStandard = '';
+  private last: StandardCount | null = null;
+  constructor(
+    private readonly dueFrom: number,
+    private readonly dueTo: number,
+  ) {}
   add(c: RunningClock): void {
-    const i = this.index.get(c.standard);
-    if (i === undefined) return;
-    const t = this.tiles[i]!;
-    t.open++;
-    if (c.status === 'at-risk') t.atRisk++;
-    else if (c.status === 'breached') t.breached++;
-    else if (c.status === 'paused') t.paused++;
+    let k = this.last;
+    if (k === null || c.standard !== this.lastStandard) {
+      k = this.by.get(c.standard) ?? null;
+      if (k === null) this.by.set(c.standard, (k = { open: 0, atRisk: 0, breached: 0, paused: 0, extended: 0, breachedDueToday: 0, next: Infinity }));
+      this.last = k;
+      this.lastStandard = c.standard;
+    }
+    k.open++;
+    const status = c.status;
+    const due = c.dueAt;
     // An extended clock has an agreed due instant and no at-risk instant (STANDARDS §3); a paused one has neither.
-    if (c.status !== 'paused' && c.dueAt !== null && c.atRiskAt === null) t.extended++;
-    if (c.status !== 'breached' && c.status !== 'paused' && c.dueAt !== null && c.dueAt < this.next[i]!) this.next[i] = c.dueAt;
+    if (status !== 'paused' && due !== null && c.atRiskAt === null) k.extended++;
+    if (status === 'breached') {
+      k.breached++;
+      if (due !== null && due >= this.dueFrom && due < this.dueTo) k.breachedDueToday++;
+      return;
+    }
+    if (status === 'paused') {
+      k.paused++;
+      return;
+    }
+    if (status === 'at-risk') k.atRisk++;
+    if (due !== null && due < k.next) k.next = due;
   }
-  done(): PromiseTile[] {
-    this.tiles.forEach((t, i) => {
-      if (this.next[i] !== Infinity) t.nextDueAt = iso(this.next[i]!);
+  promises(standards: readonly string[]): PromiseTile[] {
+    return standards.map((standard) => {
+      const k = this.by.get(standard);
+      if (k === undefined) return { standard, open: 0, atRisk: 0, breached: 0, paused: 0, extended: 0, nextDueAt: null };
+      return { standard, open: k.open, atRisk: k.atRisk, breached: k.breached, paused: k.paused, extended: k.extended, nextDueAt: k.next === Infinity ? null : iso(k.next) };
     });
-    return this.tiles;
+  }
+  breachedToday(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [standard, k] of this.by) if (k.breachedDueToday > 0) out[standard] = k.breachedDueToday;
+    return out;
   }
 }
 
@@ -245,7 +280,7 @@ const MISSED = new Set(['missed', 'missed-extended']);
  * today before now and not met by then: still breached, or ended missed with its due instant today.
  * Standards with neither are left out; the promise standards come first, then the rest by name.
  */
-export function promiseTally(day: LocalDay, now: number, breachedDueToday: ReadonlyMap<string, number>, ended: Iterable<EndedClock>, first: readonly string[]): PromiseTally[] {
+export function promiseTally(day: LocalDay, now: number, breachedDueToday: Readonly<Record<string, number>>, ended: Iterable<EndedClock>, first: readonly string[]): PromiseTally[] {
   const by = new Map<string, PromiseTally>();
   const get = (standard: string) => {
     let t = by.get(standard);
@@ -260,7 +295,7 @@ export function promiseTally(day: LocalDay, now: number, breachedDueToday: Reado
       if (e.status === 'met-extended') t.keptExtended++;
     } else if (MISSED.has(e.status) && dueToday(e.dueAt)) get(e.standard).broken++;
   }
-  for (const [standard, n] of breachedDueToday) get(standard).broken += n;
+  for (const [standard, n] of Object.entries(breachedDueToday)) get(standard).broken += n;
   const rank = new Map(first.map((s, i) => [s, i]));
   return [...by.values()].sort((a, b) => (rank.get(a.standard) ?? Infinity) - (rank.get(b.standard) ?? Infinity) || (a.standard < b.standard ? -1 : a.standard > b.standard ? 1 : 0));
 }
@@ -272,16 +307,12 @@ export function boardFigures(now: number, clocks: Iterable<RunningClock>, today:
   // One pass over the running clocks: no per-delta sets or string tests (100,000 clocks ≈ a few ms).
   const tiles: ChannelTile[] = LIVE_CHANNELS.map((ch) => ({ channel: ch, waitingNow: 0, oldestWaitingSince: null, handledToday: 0, atRisk: 0, breached: 0 }));
   const oldest = LIVE_CHANNELS.map(() => Infinity);
-  const promises = new PromiseCounter(site.promiseStandards);
-  const breachedDueToday = new Map<string, number>();
-  const dueFrom = day.start;
-  const dueTo = Math.min(now, day.end);
+  const standards = new StandardCounter(day.start, Math.min(now, day.end));
   let callsOver = 0;
   let callsWaiting = 0;
   let oldestCall = now;
   for (const c of clocks) {
-    promises.add(c);
-    if (c.status === 'breached' && c.dueAt !== null && c.dueAt >= dueFrom && c.dueAt < dueTo) breachedDueToday.set(c.standard, (breachedDueToday.get(c.standard) ?? 0) + 1);
+    standards.add(c);
     const i = CHANNEL_INDEX[c.channel];
     if (i === undefined) continue;
     const tile = tiles[i]!;
@@ -336,8 +367,8 @@ export function boardFigures(now: number, clocks: Iterable<RunningClock>, today:
       answeredLast15: estimate.answered,
     },
     serviceLevelTarget: site.serviceLevelTarget,
-    promises: promises.done(),
-    tally: promiseTally(day, now, breachedDueToday, today.ended, site.promiseStandards),
+    promises: standards.promises(site.promiseStandards),
+    tally: promiseTally(day, now, standards.breachedToday(), today.ended, site.promiseStandards),
     intraday: intradayBuckets(day, site.calendar, now, calls, today.received, target),
     busy: busyNotice(site, now, callsWaiting, oldestCall),
   };
