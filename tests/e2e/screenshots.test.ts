@@ -220,6 +220,37 @@ describe('board views', () => {
     expect(href).toMatch(/^\/contacts\//);
   });
 
+  it("a team lead's message shows on the board at once, without a reload, and is announced", async () => {
+    const { page } = browser;
+    await page.setViewportSize({ width: 1366, height: 768 });
+    await open(page, '/');
+    await page.evaluate(() => ((window as unknown as { __same: boolean }).__same = true));
+    await t.app.boardMessages.post('Phones down at 14:00: take messages by hand', null, 'lead@example.org');
+    const banner = page.getByTestId('board-message');
+    await banner.waitFor({ timeout: 3000 });
+    await expect(banner.textContent()).resolves.toContain('Phones down at 14:00: take messages by hand');
+    await expect(page.getByTestId('announcer').textContent()).resolves.toContain('Message: Phones down at 14:00');
+    expect(await page.evaluate(() => (window as unknown as { __same?: boolean }).__same)).toBe(true);
+    expect(await cutOff(page)).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
+    await t.app.boardMessages.end('lead@example.org');
+    await banner.waitFor({ state: 'detached', timeout: 3000 });
+  });
+
+  it('"updated hh:mm:ss" turns into a visible warning once the socket is silent past the heartbeat', async () => {
+    const { page } = browser;
+    await page.clock.install();
+    await open(page, '/');
+    await expect(page.getByTestId('updated').textContent()).resolves.toMatch(/^updated \d\d:\d\d:\d\d$/);
+    expect(await page.getByTestId('connection').getAttribute('data-stale')).toBe('false');
+    // 25 s pass in the page with nothing heard (the heartbeat is every 15 s; the warning comes after 20 s).
+    await page.clock.fastForward(25_000);
+    const connection = page.getByTestId('connection').and(page.locator('[data-stale=true]'));
+    await connection.waitFor({ timeout: 3000 });
+    await expect(connection.textContent()).resolves.toMatch(/No update for 2\ds.*figures from \d\d:\d\d:\d\d/s);
+    await expect(page.getByTestId('announcer').textContent()).resolves.toContain('No update from the server');
+  });
+
   it('laptop in dark mode follows the system preference; axe clean', async () => {
     const { page } = dark;
     await open(page, '/');
