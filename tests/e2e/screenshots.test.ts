@@ -26,6 +26,7 @@ let base: string;
 let browser: Browser;
 let dark: Browser;
 let restoreClock: () => void;
+let leadHeaders: Record<string, string>;
 
 beforeAll(async () => {
   web = buildWeb();
@@ -34,7 +35,9 @@ beforeAll(async () => {
   base = await t.app.listen({ port: 0, host: '127.0.0.1' });
   await seedScene(base, t.token, Date.now());
   await t.signIn('advisor', { email: 'priya.shah@staff.example.org', name: 'Priya Shah' });
-  const lead = (await t.signIn('team-lead')).cookie;
+  const signedIn = await t.signIn('team-lead');
+  leadHeaders = signedIn.headers;
+  const lead = signedIn.cookie;
   browser = await launchBrowser({ width: 1920, height: 1080 }, { bypassCSP: true, colorScheme: 'light' });
   dark = await launchBrowser({ width: 1366, height: 768 }, { bypassCSP: true, colorScheme: 'dark' });
   // The board is a team lead's (issue 10): signed in before the page opens.
@@ -213,6 +216,16 @@ describe('board views', () => {
     expect(await axeViolations(page)).toEqual([]);
     await page.keyboard.press('Escape');
     await expect(page.getByTestId('weekly-link').getAttribute('href')).resolves.toBe('/reports/weekly/2026-W11');
+    // A saved board (a named filter): ?board=ID shows its rows only, and its name in the heading.
+    const saved = await t.app.inject({ method: 'POST', url: '/api/v1/boards', headers: leadHeaders, payload: { name: 'Written', team: 'Digital', filter: { queues: [], channels: ['email', 'webform'], categories: [] } } });
+    expect(saved.statusCode, saved.body).toBeLessThan(300);
+    const boardId = (saved.json() as { id: number }).id;
+    await open(page, `/?board=${boardId}`);
+    await expect(page.getByTestId('title').textContent()).resolves.toContain('Written');
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=urgent-row]')].every((r) => /Email|Web form/.test(r.textContent ?? '')));
+    const written = await page.getByTestId('urgent-row').evaluateAll((rows) => rows.map((r) => r.textContent ?? ''));
+    expect(written.length).toBeGreaterThan(0);
+    expect(written.every((r) => /Email ·|Web form ·/.test(r))).toBe(true);
     // A row opens its contact.
     const href = await page.getByTestId('urgent-open').first().getAttribute('href');
     await page.getByTestId('urgent-open').first().click();
