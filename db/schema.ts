@@ -312,3 +312,104 @@ export const privacyHolds = sqliteTable(
   },
   (t) => [index('privacy_holds_contact').on(t.contactId, t.releasedAt)],
 );
+
+/**
+ * Alert rules (issue 11): a team lead's condition on the live state (a standard breached, calls
+ * waiting, the oldest wait, the last 30 minutes' service level, a safeguarding flag) and where it is
+ * sent (email recipients, a Teams and a Slack incoming webhook: secrets, stored as given, shown masked).
+ */
+export const alertRules = sqliteTable('alert_rules', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  name: text('name').notNull(),
+  /** `breach` | `calls-waiting` | `oldest-wait` | `service-level` | `safeguarding`. */
+  kind: text('kind').notNull(),
+  /** The threshold (calls, seconds, percent), or null for breach and safeguarding. */
+  threshold: integer('threshold'),
+  /** Breach rules: the standards watched (JSON list; empty: every standard). */
+  standards: text('standards', { mode: 'json' }).notNull(),
+  /** Email recipients, JSON list. */
+  emails: text('emails', { mode: 'json' }).notNull(),
+  teamsUrl: text('teams_url'),
+  slackUrl: text('slack_url'),
+  /** After a send, further sends of this rule wait this long (what happens meanwhile is summed up in one later message). */
+  quietMinutes: integer('quiet_minutes').notNull(),
+  enabled: integer('enabled', { mode: 'boolean' }).notNull().default(true),
+  createdBy: text('created_by').notNull(),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+  deletedAt: integer('deleted_at'),
+});
+
+/** Every alert sent (or tried): the rule, when, what it covered, and each channel's outcome. */
+export const alertSends = sqliteTable(
+  'alert_sends',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    ruleId: integer('rule_id')
+      .notNull()
+      .references(() => alertRules.id),
+    at: integer('at').notNull(),
+    /** The de-duplication keys the message covered (`breach:C/standard`, `calls-waiting`), JSON. */
+    keys: text('keys', { mode: 'json' }).notNull(),
+    subject: text('subject').notNull(),
+    /** Per channel: `sent` or the reason it failed (never the webhook's address), JSON. */
+    outcome: text('outcome', { mode: 'json' }).notNull(),
+  },
+  // A rule's latest sends (its quiet period across a restart; the history page).
+  (t) => [index('alert_sends_rule').on(t.ruleId, t.at)],
+);
+
+/** A team lead's message on every board ("phones down at 14:00"): one stands at a time. */
+export const boardMessages = sqliteTable('board_messages', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  text: text('text').notNull(),
+  by: text('by').notNull(),
+  at: integer('at').notNull(),
+  /** Taken down by itself at this instant, or null. */
+  until: integer('until'),
+  endedAt: integer('ended_at'),
+  endedBy: text('ended_by'),
+});
+
+/** An admin's public notice (technical issues, adverse weather): shown by the public status and the form from start to end. */
+export const notices = sqliteTable(
+  'notices',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    /** `technical` | `weather` | `other`. */
+    kind: text('kind').notNull(),
+    title: text('title').notNull(),
+    message: text('message').notNull(),
+    startsAt: integer('starts_at').notNull(),
+    endsAt: integer('ends_at').notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: integer('created_at').notNull(),
+    withdrawnAt: integer('withdrawn_at'),
+  },
+  // Notices not yet ended: a keyed range from now.
+  (t) => [index('notices_ends').on(t.endsAt, t.startsAt)],
+);
+
+/** A saved board: a named filter of the board for a team (queues, channels, categories). */
+export const savedBoards = sqliteTable('saved_boards', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  name: text('name').notNull().unique(),
+  team: text('team').notNull(),
+  /** `{queues, channels, categories}`: lists; an empty list does not filter. JSON. */
+  filter: text('filter', { mode: 'json' }).notNull(),
+  createdBy: text('created_by').notNull(),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/** What a wall display shows: one saved board, or several in turn every `rotate_seconds`. */
+export const displayBoards = sqliteTable('display_boards', {
+  displayId: integer('display_id')
+    .primaryKey()
+    .references(() => displays.id),
+  /** Saved board ids in order, JSON. */
+  boards: text('boards', { mode: 'json' }).notNull(),
+  rotateSeconds: integer('rotate_seconds').notNull(),
+  updatedBy: text('updated_by').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});

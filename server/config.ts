@@ -56,6 +56,7 @@ export const EnvSchema = Type.Object({
   KEPT_BUSY_CALLS_WAITING: Whole(10, '"High volumes" from this many calls waiting…'),
   KEPT_BUSY_OLDEST_WAIT_SECONDS: Whole(240, '…or this long an oldest wait.'),
   KEPT_BOARD_LIST_LIMIT: Whole(500, 'Most urgent rows a board is sent.', 1),
+  KEPT_BOARD_SERVICE_LEVEL_TARGET: Type.Integer({ minimum: 1, maximum: 100, default: 80, description: 'The phone service level aimed for, percent: the target line on the board\'s chart.' }),
   KEPT_BOARD_CALENDAR: Type.String({ default: 'customer-services', minLength: 1, maxLength: 100, description: "The calendar the board follows: its zone, its opening hours (open now, the intraday chart's span) and its name (the heading)." }),
   KEPT_PUBLIC_OPEN_MESSAGE: Message('What customers are told while open; {phoneTarget} and {replyTarget} are the pack\'s targets in words.', 'phoneTarget|replyTarget'),
   KEPT_PUBLIC_BUSY_MESSAGE: Message('What customers are told while busy; {phoneTarget}, {replyTarget}.', 'phoneTarget|replyTarget'),
@@ -65,6 +66,9 @@ export const EnvSchema = Type.Object({
   KEPT_SMTP_USER: Text('', 'The SMTP user name; empty: no authentication.'),
   KEPT_SMTP_PASSWORD: Text('', 'The SMTP password (never logged).'),
   KEPT_SMTP_FROM: Text('Kept <kept@example.org>', 'The From address of the mail Kept sends.'),
+  KEPT_ALERT_CHECK_SECONDS: Whole(15, 'How often alert rules are judged against the live state, seconds (and a second after contacts change).', 1),
+  KEPT_ALERT_WEBHOOK_HOSTS: Text('hooks.slack.com,*.webhook.office.com,*.logic.azure.com,*.api.powerplatform.com', 'Hosts alert rules may post Teams and Slack webhooks to, comma-separated (`*.` for subdomains); https only.'),
+  KEPT_ALERT_ALLOW_HTTP: Type.Boolean({ default: false, description: 'true: alert webhooks may also be plain http to 127.0.0.1/localhost (tests, a local relay). Never in production.' }),
   KEPT_PUBLIC_CLOSED_MESSAGE: Message('What customers are told while closed; {nextOpening} ("tomorrow at 08:00"), {phoneTarget}, {replyTarget}.', 'nextOpening|phoneTarget|replyTarget'),
   KEPT_RETENTION_CONTACT_MONTHS: Whole(24, "Months after a contact closed when its customer's personal data is anonymised (docs/privacy.md).", 1),
   KEPT_RETENTION_MESSAGE_MONTHS: Whole(12, 'Months after a contact closed when its messages (subject, summary, free text) are removed.', 1),
@@ -123,6 +127,8 @@ export interface Config {
   busyOldestWaitSeconds: number;
   /** Most urgent rows a board is sent (the rest are counted in the tiles). */
   boardListLimit: number;
+  /** The phone service level aimed for, 0–1 (KEPT_BOARD_SERVICE_LEVEL_TARGET). */
+  boardServiceLevelTarget: number;
   /** The calendar the board follows (zone, opening hours, name). */
   boardCalendar: string;
   /** The public messages as configured ('' = the default wording, built from the pack's targets). */
@@ -131,6 +137,9 @@ export interface Config {
   smtp: { host: string; port: number; secure: boolean; user: string; password: string; from: string };
   /** The retention schedule (issue 17, server/privacy/retention.ts); cron null: the job never runs. */
   retention: { contactMonths: number; messageMonths: number; auditMonths: number; cron: string | null; batch: number };
+  /** Alert rules: how often they are judged (s), and where their webhooks may post (server/alerts/webhooks.ts). */
+  alertCheckSeconds: number;
+  alertWebhooks: { hosts: string[]; allowLoopbackHttp: boolean };
 }
 
 /** A configuration Kept cannot start with: names the variable. */
@@ -218,6 +227,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     busyCallsWaiting: e.KEPT_BUSY_CALLS_WAITING,
     busyOldestWaitSeconds: e.KEPT_BUSY_OLDEST_WAIT_SECONDS,
     boardListLimit: e.KEPT_BOARD_LIST_LIMIT,
+    boardServiceLevelTarget: e.KEPT_BOARD_SERVICE_LEVEL_TARGET / 100,
     boardCalendar: e.KEPT_BOARD_CALENDAR,
     publicMessages: { open: e.KEPT_PUBLIC_OPEN_MESSAGE, busy: e.KEPT_PUBLIC_BUSY_MESSAGE, closed: e.KEPT_PUBLIC_CLOSED_MESSAGE },
     retention: {
@@ -226,6 +236,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       auditMonths: e.KEPT_RETENTION_AUDIT_MONTHS,
       cron: retentionCron(e.KEPT_RETENTION_CRON),
       batch: e.KEPT_RETENTION_BATCH,
+    },
+    alertCheckSeconds: e.KEPT_ALERT_CHECK_SECONDS,
+    alertWebhooks: {
+      hosts: e.KEPT_ALERT_WEBHOOK_HOSTS.split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter((h) => h !== ''),
+      allowLoopbackHttp: e.KEPT_ALERT_ALLOW_HTTP,
     },
     smtp: { host: e.KEPT_SMTP_HOST, port: e.KEPT_SMTP_PORT, secure: e.KEPT_SMTP_SECURE, user: e.KEPT_SMTP_USER, password: e.KEPT_SMTP_PASSWORD, from: e.KEPT_SMTP_FROM },
   };

@@ -7,11 +7,14 @@ import { ALWAYS } from '../domain/calendar.js';
 import { AWAAB_CALENDAR_ID, AWAAB_DIVISION, awaabCalendar } from '../domain/packs/awaab.js';
 import type { CalendarSet } from '../domain/clocks.js';
 import type { Clock } from '../domain/model.js';
+import { AlertStore } from '../store/alerts.js';
 import { AuditStore } from '../store/audit.js';
 import { CalendarStore } from '../store/calendars.js';
 import { ContactStore, type ContactRow } from '../store/contacts.js';
 import { PrivacyStore } from '../store/privacy.js';
+import { NoticeStore } from '../store/notices.js';
 import { QueueStore } from '../store/queue.js';
+import { SavedBoardStore } from '../store/saved-boards.js';
 
 /** A contact whose clocks changed, as listeners (the live board) hear it after COMMIT. */
 export interface ContactChange {
@@ -34,6 +37,10 @@ export interface CommandContext {
   readonly queue: QueueStore;
   /** Person keys, legal holds, anonymisation (issue 17). */
   readonly privacy: PrivacyStore;
+  /** Alert rules and the alerts sent, notices and board messages, saved boards (issue 11). */
+  readonly alertRules: AlertStore;
+  readonly notices: NoticeStore;
+  readonly boards: SavedBoardStore;
   /** The compiled calendars; a calendar edit replaces them (calendar-edit.ts). */
   calendars: CalendarSet;
   /** Set by a calendar edit: a transaction rolled back as a whole reloads them from the database. */
@@ -59,6 +66,9 @@ export function createContext(sqlite: Sqlite, options: { maxEventsPerContact: nu
     audit: new AuditStore(sqlite),
     queue: new QueueStore(sqlite),
     privacy: new PrivacyStore(sqlite),
+    alertRules: new AlertStore(sqlite),
+    notices: new NoticeStore(sqlite),
+    boards: new SavedBoardStore(sqlite),
     calendars: loadCalendars(calendarStore),
     calendarsEdited: false,
     maxEventsPerContact: options.maxEventsPerContact,

@@ -10,6 +10,15 @@ import { privacyHold, type PrivacyHoldInput, type PrivacyHoldOutput } from './pr
 import { pruneAudit, type PruneAuditInput } from './prune-audit.js';
 import { removeClosure, type RemoveClosureInput, type RemoveClosureOutput } from './remove-closure.js';
 import { setStatuses, type SetStatusesInput } from './set-statuses.js';
+import { addNotice, type AddNoticeInput } from './add-notice.js';
+import { boardMessage, type BoardMessageInput } from './board-message.js';
+import { deleteAlertRule, type DeleteAlertRuleInput } from './delete-alert-rule.js';
+import { deleteBoard, type DeleteBoardInput } from './delete-board.js';
+import { displayBoards, type DisplayBoardsInput } from './display-boards.js';
+import { recordAlertSend, type RecordAlertSendInput } from './record-alert-send.js';
+import { saveAlertRule, type SaveAlertRuleInput } from './save-alert-rule.js';
+import { saveBoard, type SaveBoardInput } from './save-board.js';
+import { withdrawNotice, type WithdrawNoticeInput } from './withdraw-notice.js';
 
 export interface Commands {
   'create-contact': { input: CreateContactInput; output: CreateContactOutput };
@@ -23,6 +32,15 @@ export interface Commands {
   'anonymise-contacts': { input: AnonymiseContactsInput; output: AnonymiseContactsOutput };
   'privacy-hold': { input: PrivacyHoldInput; output: PrivacyHoldOutput };
   'prune-audit': { input: PruneAuditInput; output: { deleted: number } };
+  'save-alert-rule': { input: SaveAlertRuleInput; output: { id: number } };
+  'delete-alert-rule': { input: DeleteAlertRuleInput; output: null };
+  'record-alert-send': { input: RecordAlertSendInput; output: { id: number } };
+  'add-notice': { input: AddNoticeInput; output: { id: number } };
+  'withdraw-notice': { input: WithdrawNoticeInput; output: null };
+  'board-message': { input: BoardMessageInput; output: { id: number | null; ended: boolean } };
+  'save-board': { input: SaveBoardInput; output: { id: number } };
+  'delete-board': { input: DeleteBoardInput; output: null };
+  'display-boards': { input: DisplayBoardsInput; output: null };
 }
 
 export type CommandName = keyof Commands;
@@ -41,6 +59,15 @@ const COMMANDS: { [K in CommandName]: (ctx: CommandContext, input: CommandInput<
   'anonymise-contacts': anonymiseContacts,
   'privacy-hold': privacyHold,
   'prune-audit': pruneAudit,
+  'save-alert-rule': saveAlertRule,
+  'delete-alert-rule': deleteAlertRule,
+  'record-alert-send': recordAlertSend,
+  'add-notice': addNotice,
+  'withdraw-notice': withdrawNotice,
+  'board-message': boardMessage,
+  'save-board': saveBoard,
+  'delete-board': deleteBoard,
+  'display-boards': displayBoards,
 };
 
 export function runCommand<K extends CommandName>(ctx: CommandContext, name: K, input: CommandInput<K>): CommandOutput<K> {

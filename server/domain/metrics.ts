@@ -28,6 +28,8 @@ export interface PhoneStats {
   abandons: number;
   shortAbandons: number;
   waiting: number;
+  /** Of `waiting`, those already past the target (they count against the level). */
+  waitingOverTarget: number;
   callbacksRequested: number;
   callbacksConnected: number;
   callbacksConnectedWithinTarget: number;
@@ -99,6 +101,7 @@ export function phoneStats(calls: CallOutcome[], now: number, targetMs = 300_000
     abandons,
     shortAbandons: short,
     waiting,
+    waitingOverTarget: waitingOver,
     callbacksRequested: cbRequested,
     callbacksConnected: cbConnected,
     callbacksConnectedWithinTarget: cbWithin,

@@ -14,6 +14,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
+import { registerBoardExtras } from '../alerts/index.js';
 import type { Config } from '../config.js';
 import type { IngestService } from '../ingest/service.js';
 import { LiveHub } from '../live/hub.js';
@@ -157,6 +158,8 @@ export async function buildApp({ config, service, logger = false, liveLoading = 
         { name: 'session', description: 'Sign-in, sign-out, password change (session cookie + X-CSRF-Token)' },
         { name: 'admin', description: 'Users, API tokens, wall-screen displays, the audit trail' },
         { name: 'privacy', description: "Tenants' personal data: find a person, subject access export, erasure, legal holds, retention (admin)" },
+        { name: 'alerts', description: 'Alert rules: email, Teams and Slack when a promise breaks or a threshold is crossed' },
+        { name: 'boards', description: "The team lead's message on every board, public notices, saved boards and what each display shows" },
         { name: 'health', description: 'Liveness' },
       ],
     },
@@ -172,6 +175,7 @@ export async function buildApp({ config, service, logger = false, liveLoading = 
     busyOldestWaitSeconds: config.busyOldestWaitSeconds,
     wording: config.publicMessages,
     urgentLimit: config.boardListLimit,
+    serviceLevelTarget: config.boardServiceLevelTarget,
     ...liveLoading,
   });
   const hub = new LiveHub((seq) => live.snapshot(seq));
@@ -204,6 +208,7 @@ export async function buildApp({ config, service, logger = false, liveLoading = 
   queueLiveRoutes(app, service);
   privacyRoutes(app, { privacy, retention, audit: service.audit, now: service.now });
   await ingestRoutes(app, service, config);
+  registerBoardExtras(app, service, live, hub);
 
   liveRoutes(app, service, live, hub);
 

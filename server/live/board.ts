@@ -4,7 +4,7 @@
 import { localToUtc, type WorkingCalendar } from '../domain/calendar.js';
 import { phoneStats, type CallOutcome } from '../domain/metrics.js';
 import { DAY, MINUTE, dateOfDayNumber } from '../domain/time.js';
-import type { BoardFigures, BusyNotice, ChannelTile, IntradayBucket, LiveChannel } from './protocol.js';
+import type { BoardFigures, BusyNotice, ChannelTile, IntradayBucket, LiveChannel, PromiseTally, PromiseTile, RecentServiceLevel } from './protocol.js';
 import { openingWords, type PublicWording } from './site.js';
 
 export const LIVE_CHANNELS: readonly LiveChannel[] = ['phone', 'email', 'webform', 'social', 'voicemail'];
@@ -63,6 +63,15 @@ export interface TodayFigures {
   received: Iterable<number>;
   /** Clocks met or missed today, counted per channel and standard. */
   handled: Iterable<{ channel: string; standard: string; n: number }>;
+  /** Each clock that ended met or missed today: its standard, outcome and due instant (for the kept/broken tally). */
+  ended: Iterable<EndedClock>;
+}
+
+/** A clock that ended today as met, missed, met-extended or missed-extended. */
+export interface EndedClock {
+  standard: string;
+  status: string;
+  dueAt: number | null;
 }
 
 /** The site facts: the board's calendar and what the configuration and the pack say. */
@@ -77,6 +86,10 @@ export interface BoardSite {
   /** …or an oldest wait this long (KEPT_BUSY_OLDEST_WAIT_SECONDS). */
   busyOldestWaitSeconds: number;
   wording: PublicWording;
+  /** The service level aimed for, 0–1 (KEPT_BOARD_SERVICE_LEVEL_TARGET): the chart's target line. */
+  serviceLevelTarget: number;
+  /** The pack's standards for complaints and emergencies (those applying by category), in pack order. */
+  promiseStandards: readonly string[];
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -163,6 +176,130 @@ function labelFormat(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
+/** The windows of the recent service levels, minutes. */
+export const RECENT_MINUTES = [15, 30, 60] as const;
+/** The estimated wait reads the answer rate over this window. */
+const ESTIMATE_WINDOW = 15 * MINUTE;
+
+/**
+ * Estimated wait for a caller joining now: the caller is answered after everyone waiting ahead and
+ * then themselves, (waiting + 1) calls, at the rate calls were answered over the last 15 minutes.
+ * Nobody waiting and calls being answered: 0. No call answered in 15 minutes: null (nothing to go on).
+ */
+export function estimatedWait(calls: readonly CallOutcome[], now: number, callsWaiting: number): { ms: number | null; answered: number } {
+  let answered = 0;
+  for (const c of calls) {
+    if (c.answeredAt !== null && (c.status === 'met' || c.status === 'missed') && c.answeredAt > now - ESTIMATE_WINDOW && c.answeredAt <= now) answered++;
+  }
+  if (answered === 0) return { ms: null, answered };
+  if (callsWaiting === 0) return { ms: 0, answered };
+  return { ms: Math.round(((callsWaiting + 1) * ESTIMATE_WINDOW) / answered), answered };
+}
+
+/** The service level over calls that entered the queue in the last `minutes` (STANDARDS §6, the same rule as today's). */
+export function recentServiceLevel(calls: readonly CallOutcome[], now: number, targetMs: number, minutes: number): RecentServiceLevel {
+  const since = now - minutes * MINUTE;
+  const s = phoneStats(
+    calls.filter((c) => c.receivedAt > since && c.receivedAt <= now),
+    now,
+    targetMs,
+  );
+  return { minutes, serviceLevel: s.serviceLevel, answeredWithinTarget: s.answeredWithinTarget, decided: s.answered + s.abandons + s.waitingOverTarget, stillWaiting: s.waiting - s.waitingOverTarget };
+}
+
+/** One standard's running clocks, as the board's single pass counts them. */
+interface StandardCount {
+  open: number;
+  atRisk: number;
+  breached: number;
+  paused: number;
+  extended: number;
+  /** Breached clocks whose due instant fell today (today's broken promises still open). */
+  breachedDueToday: number;
+  /** Soonest due instant not yet passed, or Infinity. */
+  next: number;
+}
+
+/**
+ * Per-standard counts of the running clocks: one Map look-up per clock (a one-entry cache in front:
+ * a few standards repeat across 100,000 clocks), feeding the complaint and emergency figures and the
+ * broken-today tally.
+ */
+class StandardCounter {
+  readonly by = new Map<string, StandardCount>();
+  private lastStandard = '';
+  private last: StandardCount | null = null;
+  constructor(
+    private readonly dueFrom: number,
+    private readonly dueTo: number,
+  ) {}
+  add(c: RunningClock): void {
+    let k = this.last;
+    if (k === null || c.standard !== this.lastStandard) {
+      k = this.by.get(c.standard) ?? null;
+      if (k === null) this.by.set(c.standard, (k = { open: 0, atRisk: 0, breached: 0, paused: 0, extended: 0, breachedDueToday: 0, next: Infinity }));
+      this.last = k;
+      this.lastStandard = c.standard;
+    }
+    k.open++;
+    const status = c.status;
+    const due = c.dueAt;
+    // An extended clock has an agreed due instant and no at-risk instant (STANDARDS §3); a paused one has neither.
+    if (status !== 'paused' && due !== null && c.atRiskAt === null) k.extended++;
+    if (status === 'breached') {
+      k.breached++;
+      if (due !== null && due >= this.dueFrom && due < this.dueTo) k.breachedDueToday++;
+      return;
+    }
+    if (status === 'paused') {
+      k.paused++;
+      return;
+    }
+    if (status === 'at-risk') k.atRisk++;
+    if (due !== null && due < k.next) k.next = due;
+  }
+  promises(standards: readonly string[]): PromiseTile[] {
+    return standards.map((standard) => {
+      const k = this.by.get(standard);
+      if (k === undefined) return { standard, open: 0, atRisk: 0, breached: 0, paused: 0, extended: 0, nextDueAt: null };
+      return { standard, open: k.open, atRisk: k.atRisk, breached: k.breached, paused: k.paused, extended: k.extended, nextDueAt: k.next === Infinity ? null : iso(k.next) };
+    });
+  }
+  breachedToday(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [standard, k] of this.by) if (k.breachedDueToday > 0) out[standard] = k.breachedDueToday;
+    return out;
+  }
+}
+
+const KEPT = new Set(['met', 'met-extended']);
+const MISSED = new Set(['missed', 'missed-extended']);
+
+/**
+ * Today's promises per standard: kept = ended met (or met within an extension) today; broken = due
+ * today before now and not met by then: still breached, or ended missed with its due instant today.
+ * Standards with neither are left out; the promise standards come first, then the rest by name.
+ */
+export function promiseTally(day: LocalDay, now: number, breachedDueToday: Readonly<Record<string, number>>, ended: Iterable<EndedClock>, first: readonly string[]): PromiseTally[] {
+  const by = new Map<string, PromiseTally>();
+  const get = (standard: string) => {
+    let t = by.get(standard);
+    if (t === undefined) by.set(standard, (t = { standard, kept: 0, keptExtended: 0, broken: 0 }));
+    return t;
+  };
+  const dueToday = (dueAt: number | null) => dueAt !== null && dueAt >= day.start && dueAt < Math.min(now, day.end);
+  for (const e of ended) {
+    if (KEPT.has(e.status)) {
+      const t = get(e.standard);
+      t.kept++;
+      if (e.status === 'met-extended') t.keptExtended++;
+    } else if (MISSED.has(e.status) && dueToday(e.dueAt)) get(e.standard).broken++;
+  }
+  for (const [standard, n] of Object.entries(breachedDueToday)) get(standard).broken += n;
+  const rank = new Map(first.map((s, i) => [s, i]));
+  return [...by.values()].sort((a, b) => (rank.get(a.standard) ?? Infinity) - (rank.get(b.standard) ?? Infinity) || (a.standard < b.standard ? -1 : a.standard > b.standard ? 1 : 0));
+}
+
 /** The board: channel tiles, today's phone figures, the intraday chart and the busy notice, as of `now`. */
 export function boardFigures(now: number, clocks: Iterable<RunningClock>, today: TodayFigures, site: BoardSite): BoardFigures {
   const day = localDay(site.calendar, now);
@@ -170,10 +307,12 @@ export function boardFigures(now: number, clocks: Iterable<RunningClock>, today:
   // One pass over the running clocks: no per-delta sets or string tests (100,000 clocks ≈ a few ms).
   const tiles: ChannelTile[] = LIVE_CHANNELS.map((ch) => ({ channel: ch, waitingNow: 0, oldestWaitingSince: null, handledToday: 0, atRisk: 0, breached: 0 }));
   const oldest = LIVE_CHANNELS.map(() => Infinity);
+  const standards = new StandardCounter(day.start, Math.min(now, day.end));
   let callsOver = 0;
   let callsWaiting = 0;
   let oldestCall = now;
   for (const c of clocks) {
+    standards.add(c);
     const i = CHANNEL_INDEX[c.channel];
     if (i === undefined) continue;
     const tile = tiles[i]!;
@@ -199,6 +338,7 @@ export function boardFigures(now: number, clocks: Iterable<RunningClock>, today:
   const calls = [...today.calls];
   // With no phone target in the pack nothing is "within target": the counts stand, the level does not.
   const stats = phoneStats(calls, now, target ?? Infinity);
+  const estimate = estimatedWait(calls, now, callsWaiting);
   const open = site.calendar.isOpen(now);
   return {
     at: iso(now),
@@ -220,7 +360,15 @@ export function boardFigures(now: number, clocks: Iterable<RunningClock>, today:
       callbacksRequested: stats.callbacksRequested,
       callbacksConnected: stats.callbacksConnected,
       averageSpeedOfAnswerMs: stats.averageSpeedOfAnswerMs,
+      decided: target === null ? 0 : stats.answered + stats.abandons + stats.waitingOverTarget,
+      stillWaiting: target === null ? stats.waiting : stats.waiting - stats.waitingOverTarget,
+      recent: target === null ? [] : RECENT_MINUTES.map((m) => recentServiceLevel(calls, now, target, m)),
+      estimatedWaitMs: estimate.ms,
+      answeredLast15: estimate.answered,
     },
+    serviceLevelTarget: site.serviceLevelTarget,
+    promises: standards.promises(site.promiseStandards),
+    tally: promiseTally(day, now, standards.breachedToday(), today.ended, site.promiseStandards),
     intraday: intradayBuckets(day, site.calendar, now, calls, today.received, target),
     busy: busyNotice(site, now, callsWaiting, oldestCall),
   };

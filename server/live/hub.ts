@@ -43,6 +43,8 @@ export class LiveHub {
   private readonly maxBuffered: number;
   private readonly snapshotReuseMs: number;
   private lastSnapshot: { seq: number; at: number; text: string } | null = null;
+  /** Frames each board gets once connected (the team lead's message standing now). */
+  private readonly greeters: Array<() => object | null> = [];
   dropped = 0;
 
   constructor(
@@ -78,18 +80,41 @@ export class LiveHub {
     socket.on('close', drop);
     socket.on('error', drop);
     const first = this.replay[0];
-    if (since !== null && since === this.seq) return; // nothing missed
+    if (since !== null && since === this.seq) {
+      this.greetOne(client); // nothing missed
+      return;
+    }
     if (since !== null && since < this.seq && first !== undefined && first.seq <= since + 1) {
       for (const d of this.replay) {
         if (d.seq <= since) continue;
         this.send(client, d.text);
         client.grace += d.text.length;
       }
+      this.greetOne(client);
       return;
     }
     const text = this.snapshotText();
     this.send(client, text);
     client.grace = text.length;
+    this.greetOne(client);
+  }
+
+  /** An unnumbered frame (not replayed) to every open board: the team lead's message. */
+  post(message: object): void {
+    const data = Buffer.from(JSON.stringify(message));
+    for (const c of this.clients) this.send(c, data);
+  }
+
+  /** Frames each board gets once it is connected (after its snapshot or replay, or when it missed nothing). */
+  greet(frame: () => object | null): void {
+    this.greeters.push(frame);
+  }
+
+  private greetOne(client: Client): void {
+    for (const g of this.greeters) {
+      const f = g();
+      if (f !== null) this.send(client, JSON.stringify(f));
+    }
   }
 
   private snapshotText(): string {

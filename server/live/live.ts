@@ -10,7 +10,7 @@ import type { ContactChange, IngestService } from '../ingest/service.js';
 import type { ContactRow } from '../store/contacts.js';
 import { LiveStore, type OpenClockCursor, type OpenClockRow } from '../store/live.js';
 import { boardFigures, busyNotice, isFirstResponse, localDay, phoneQueue, type BoardSite, type RunningClock } from './board.js';
-import type { BoardFigures, BusyNotice, DeltaMessage, SnapshotMessage, UrgentClock } from './protocol.js';
+import type { BoardFigures, BrokenPromise, BusyNotice, DeltaMessage, SnapshotMessage, UrgentClock } from './protocol.js';
 import { ClockScheduler, realTimers, type Firing, type TimerHost } from './scheduler.js';
 import { packTargets, publicWording, WordingError, type WordingTemplates } from './site.js';
 import { TodayLedger } from './today.js';
@@ -44,6 +44,8 @@ export interface LiveOptions {
   calendar?: string;
   busyCallsWaiting: number;
   busyOldestWaitSeconds: number;
+  /** The service level aimed for, 0–1 (KEPT_BOARD_SERVICE_LEVEL_TARGET; default 0.8): the chart's target line. */
+  serviceLevelTarget?: number;
   /** The public messages as configured (KEPT_PUBLIC_*_MESSAGE; '' or absent: the default). */
   wording?: Partial<WordingTemplates>;
   /** Most urgent rows in a snapshot or a delta (default 500): a bad day or a breach storm stays small on the wire. */
@@ -134,6 +136,8 @@ export class LiveService {
       busyCallsWaiting: options.busyCallsWaiting,
       busyOldestWaitSeconds: options.busyOldestWaitSeconds,
       wording,
+      serviceLevelTarget: options.serviceLevelTarget ?? 0.8,
+      promiseStandards: targets.promiseStandards,
     };
   }
 
@@ -367,6 +371,9 @@ export class LiveService {
         customerName: d?.customerName ?? null,
         subject: d?.subject ?? null,
         assignee: d?.assignee ?? null,
+        route: d?.route ?? 'customer-services',
+        // An extended clock has an agreed due instant and no at-risk instant (STANDARDS §3).
+        extended: c.dueAt !== null && c.atRiskAt === null,
       };
     });
   }
@@ -386,6 +393,42 @@ export class LiveService {
     const site = this.site;
     this.today.cover(localDay(site.calendar, now));
     return boardFigures(now, this.clocks.values(), this.today, site);
+  }
+
+  /**
+   * Today's broken promises (the tally's list), latest due first, at most `limit`: the open clocks
+   * breached with their due instant today, and the clocks handled late today whose due instant was today.
+   */
+  brokenToday(now: number, standard: string | null, limit: number): { date: string; items: BrokenPromise[]; total: number } {
+    const day = localDay(this.calendar, now);
+    this.today.cover(day);
+    const to = Math.min(now, day.end);
+    const found: Array<{ contactId: string; standard: string; status: BrokenPromise['status']; dueAt: number; channel: string }> = [];
+    for (const c of this.clocks.values()) {
+      if (c.status === 'breached' && c.dueAt !== null && c.dueAt >= day.start && c.dueAt < to && (standard === null || c.standard === standard)) {
+        found.push({ contactId: c.contactId, standard: c.standard, status: 'breached', dueAt: c.dueAt, channel: c.channel });
+      }
+    }
+    for (const m of this.today.missedBetween(day.start, to)) if (standard === null || m.standard === standard) found.push(m);
+    found.sort((a, b) => b.dueAt - a.dueAt || (a.contactId < b.contactId ? -1 : a.contactId > b.contactId ? 1 : 0));
+    const page = found.slice(0, limit);
+    const details = this.store.details([...new Set(page.map((f) => f.contactId))]);
+    const items = page.map((f): BrokenPromise => {
+      const d = details.get(f.contactId);
+      return {
+        contactId: f.contactId,
+        standard: f.standard,
+        status: f.status,
+        dueAt: iso(f.dueAt),
+        channel: f.channel as BrokenPromise['channel'],
+        category: d?.category ?? 'general',
+        route: d?.route ?? 'customer-services',
+        customerName: d?.customerName ?? null,
+        subject: d?.subject ?? null,
+        assignee: d?.assignee ?? null,
+      };
+    });
+    return { date: day.date, items, total: found.length };
   }
 
   /** For the website: open now, the next opening, and the busy notice with its words. */

@@ -31,6 +31,60 @@ export interface PhoneFigures {
   callbacksConnected: number;
   /** Average speed of answer today in ms, or null. */
   averageSpeedOfAnswerMs: number | null;
+  /**
+   * The service level's denominator (STANDARDS §6): calls whose outcome is known against the target —
+   * answered, abandoned after 5 s, or still waiting past the target. "86 of 96 decided calls".
+   */
+  decided: number;
+  /** Calls still waiting and still inside the target: not yet counted either way ("48 still waiting"). */
+  stillWaiting: number;
+  /** The same service level over calls that entered the queue in the last 15, 30 and 60 minutes. */
+  recent: RecentServiceLevel[];
+  /**
+   * How long a caller joining the queue now can expect to wait, ms: (calls waiting + 1) ÷ the rate
+   * calls were answered over the last 15 minutes. 0 when nobody is waiting and calls are being
+   * answered; null when no call was answered in the last 15 minutes (no rate to go on).
+   */
+  estimatedWaitMs: number | null;
+  /** Calls answered in the last 15 minutes: the estimate's basis. */
+  answeredLast15: number;
+}
+
+/** The phone service level over calls that entered the queue in the last `minutes`. */
+export interface RecentServiceLevel {
+  minutes: number;
+  serviceLevel: number | null;
+  answeredWithinTarget: number;
+  decided: number;
+  stillWaiting: number;
+}
+
+/** The heaviest promises (complaints and emergencies): one figure per standard, whatever the channel. */
+export interface PromiseTile {
+  standard: string;
+  /** Running clocks of the standard (running, at risk, breached or paused). */
+  open: number;
+  atRisk: number;
+  breached: number;
+  paused: number;
+  /** Open clocks running to an agreed extension (`extended` event): their due instant is the agreed one. */
+  extended: number;
+  /** Due instant of the soonest open clock that is not yet breached, or null. */
+  nextDueAt: string | null;
+}
+
+/** Today's promises per standard: kept (met today) and broken (their deadline passed today unmet). */
+export interface PromiseTally {
+  standard: string;
+  /** Clocks met today (fulfilled by their due instant), extensions included. */
+  kept: number;
+  /** Of `kept`, met within an agreed extension. */
+  keptExtended: number;
+  /**
+   * Clocks whose due instant fell today, before now, and that were not met by it: still breached, or
+   * since ended as missed (handled late, so gone from the list, but still broken).
+   */
+  broken: number;
 }
 
 /**
@@ -73,6 +127,12 @@ export interface BoardFigures {
   nextOpening: string;
   tiles: ChannelTile[];
   phone: PhoneFigures;
+  /** The service level the centre aims for, 0–1 (KEPT_BOARD_SERVICE_LEVEL_TARGET): the chart's target line. */
+  serviceLevelTarget: number;
+  /** Complaints and emergencies: acknowledge, resolve, make safe, arrange repair (those the pack has). */
+  promises: PromiseTile[];
+  /** Today's promises kept and broken, per standard (every standard with either today). */
+  tally: PromiseTally[];
   intraday: IntradayBucket[];
   busy: BusyNotice;
 }
@@ -87,6 +147,25 @@ export interface UrgentClock {
   channel: LiveChannel;
   category: string;
   receivedAt: string;
+  customerName: string | null;
+  subject: string | null;
+  assignee: string | null;
+  /** The contact's route (the queue it is in): customer-services, colleague-direct, out-of-hours. */
+  route: string;
+  /** The clock runs to an agreed extension. */
+  extended: boolean;
+}
+
+/** A promise broken today (GET /api/v1/live/broken): due today before now and not met by then. */
+export interface BrokenPromise {
+  contactId: string;
+  standard: string;
+  /** breached: still open; missed / missed-extended: handled late since. */
+  status: 'breached' | 'missed' | 'missed-extended';
+  dueAt: string;
+  channel: LiveChannel;
+  category: string;
+  route: string;
   customerName: string | null;
   subject: string | null;
   assignee: string | null;
@@ -129,7 +208,22 @@ export interface HeartbeatMessage {
   at: string;
 }
 
-export type ServerMessage = SnapshotMessage | DeltaMessage | HeartbeatMessage;
+/** The message a team lead put on every board (null: none, or it was taken down). */
+export interface BoardMessage {
+  id: number;
+  text: string;
+  by: string;
+  at: string;
+  until: string | null;
+}
+
+/** Unnumbered (not replayed): sent to every board when the message changes, and to each board as it connects. */
+export interface BoardMessageMessage {
+  type: 'message';
+  message: BoardMessage | null;
+}
+
+export type ServerMessage = SnapshotMessage | DeltaMessage | HeartbeatMessage | BoardMessageMessage;
 
 /**
  * Connect: `ws(s)://host/api/v1/live` (same-origin pages need no token; other clients send

@@ -30,6 +30,8 @@ export interface PackTargets {
   phoneTarget: string | null;
   /** The longer of the email and web-form reply targets, "one working day", or null when the pack has neither. */
   replyTarget: string | null;
+  /** The complaint and emergency standards (those that apply by category), in pack order. */
+  promiseStandards: string[];
 }
 
 /** A configured message names a target the pack does not have: Kept refuses to start, naming the setting. */
@@ -70,6 +72,7 @@ export function packTargets(pack: StandardsPack): PackTargets {
     phoneTargetMs: phone !== undefined && phone.target.measure === 'elapsed' && phone.target.ms !== undefined ? phone.target.ms : null,
     phoneTarget: phone === undefined ? null : targetWords(phone.target),
     replyTarget: longest === undefined ? null : targetWords(longest.target),
+    promiseStandards: pack.standards.filter((s) => s.appliesWhen.categories !== undefined && s.appliesWhen.categories.length > 0).map((s) => s.id),
   };
 }
 

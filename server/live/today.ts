@@ -8,7 +8,7 @@ import type { CallOutcome } from '../domain/metrics.js';
 import type { Clock } from '../domain/model.js';
 import type { ContactRow } from '../store/contacts.js';
 import type { LiveStore } from '../store/live.js';
-import type { LocalDay, TodayFigures } from './board.js';
+import type { EndedClock, LocalDay, TodayFigures } from './board.js';
 
 const HANDLED = new Set(['met', 'missed', 'met-extended', 'missed-extended']);
 
@@ -18,8 +18,8 @@ export class TodayLedger implements TodayFigures {
   private readonly callsById = new Map<string, CallOutcome>();
   /** receivedAt of every contact received today, by contact id. */
   private readonly receivedById = new Map<string, number>();
-  /** Clocks met or missed today ("contactId/standard"), with the contact's channel. */
-  private readonly handledByKey = new Map<string, { channel: string; standard: string }>();
+  /** Clocks met or missed today ("contactId/standard"), with the contact's channel, the outcome and the due instant. */
+  private readonly handledByKey = new Map<string, { channel: string; standard: string; status: string; dueAt: number | null }>();
   /** Size of `handledByKey` per "channel/standard", kept as it changes. */
   private readonly handledCounts = new Map<string, { channel: string; standard: string; n: number }>();
 
@@ -35,7 +35,7 @@ export class TodayLedger implements TodayFigures {
     this.handledCounts.clear();
     for (const r of this.store.callsSince(day.start)) this.callsById.set(r.id, { receivedAt: r.receivedAt, status: r.status, answeredAt: r.answeredAt, endedAt: r.endedAt, callback: r.callback });
     for (const [id, receivedAt] of this.store.receivedSince(day.start)) this.receivedById.set(id, receivedAt);
-    for (const r of this.store.handledSince(day.start)) this.markHandled(`${r.contactId}/${r.standard}`, r.channel, r.standard);
+    for (const r of this.store.handledSince(day.start)) this.markHandled(`${r.contactId}/${r.standard}`, r.channel, r.standard, r.status, r.dueAt);
   }
 
   /** A contact's clocks were recomputed (and committed). */
@@ -49,14 +49,20 @@ export class TodayLedger implements TodayFigures {
     } else this.callsById.delete(contact.id);
     for (const c of clocks) {
       const key = `${contact.id}/${c.standard}`;
-      if (c.endedAt !== null && c.endedAt >= start && HANDLED.has(c.status)) this.markHandled(key, contact.channel, c.standard);
+      if (c.endedAt !== null && c.endedAt >= start && HANDLED.has(c.status)) this.markHandled(key, contact.channel, c.standard, c.status, c.dueAt);
       else this.unmarkHandled(key);
     }
   }
 
-  private markHandled(key: string, channel: string, standard: string): void {
-    if (this.handledByKey.has(key)) return;
-    this.handledByKey.set(key, { channel, standard });
+  private markHandled(key: string, channel: string, standard: string, status: string, dueAt: number | null): void {
+    const known = this.handledByKey.get(key);
+    if (known !== undefined) {
+      // Recomputed (a late event, a calendar edit): the outcome may have changed, the count has not.
+      known.status = status;
+      known.dueAt = dueAt;
+      return;
+    }
+    this.handledByKey.set(key, { channel, standard, status, dueAt });
     const k = `${channel}/${standard}`;
     const entry = this.handledCounts.get(k);
     if (entry === undefined) this.handledCounts.set(k, { channel, standard, n: 1 });
@@ -84,6 +90,22 @@ export class TodayLedger implements TodayFigures {
 
   get received(): Iterable<number> {
     return this.receivedById.values();
+  }
+
+  /** Every clock that ended met or missed today, for the kept/broken tally. */
+  get ended(): Iterable<EndedClock> {
+    return this.handledByKey.values();
+  }
+
+  /** Clocks that ended missed today with their due instant in [from, to). */
+  missedBetween(from: number, to: number): Array<{ contactId: string; standard: string; status: 'missed' | 'missed-extended'; dueAt: number; channel: string }> {
+    const out: Array<{ contactId: string; standard: string; status: 'missed' | 'missed-extended'; dueAt: number; channel: string }> = [];
+    for (const [key, h] of this.handledByKey) {
+      if ((h.status === 'missed' || h.status === 'missed-extended') && h.dueAt !== null && h.dueAt >= from && h.dueAt < to) {
+        out.push({ contactId: key.slice(0, key.length - h.standard.length - 1), standard: h.standard, status: h.status, dueAt: h.dueAt, channel: h.channel });
+      }
+    }
+    return out;
   }
 
   /** Distinct contacts per channel and standard whose clock was met or missed today. */

@@ -33,6 +33,8 @@ export interface HandledRow {
   contactId: string;
   standard: string;
   channel: string;
+  status: string;
+  dueAt: number | null;
 }
 
 /** What an urgent row shows about its contact. */
@@ -41,6 +43,7 @@ export interface UrgentDetail {
   customerName: string | null;
   subject: string | null;
   assignee: string | null;
+  route: string;
 }
 
 const HANDLED_SQL = "('met','missed','met-extended','missed-extended')";
@@ -84,10 +87,10 @@ export class LiveStore {
       .raw(true);
     this.received = sqlite.prepare('SELECT id, received_at FROM contacts WHERE received_at >= ?').raw(true);
     this.handled = sqlite
-      .prepare(`SELECT k.contact_id, k.standard, c.channel FROM clocks k JOIN contacts c ON c.id = k.contact_id WHERE k.ended_at >= ? AND +k.status IN ${HANDLED_SQL}`)
+      .prepare(`SELECT k.contact_id, k.standard, c.channel, k.status, k.due_at FROM clocks k JOIN contacts c ON c.id = k.contact_id WHERE k.ended_at >= ? AND +k.status IN ${HANDLED_SQL}`)
       .raw(true);
     this.detail = sqlite
-      .prepare("SELECT id, category, json_extract(customer, '$.name'), subject, assignee FROM contacts WHERE id IN (SELECT value FROM json_each(?))")
+      .prepare("SELECT id, category, json_extract(customer, '$.name'), subject, assignee, route FROM contacts WHERE id IN (SELECT value FROM json_each(?))")
       .raw(true);
   }
 
@@ -125,15 +128,15 @@ export class LiveStore {
 
   /** Clocks met or missed since `since`. */
   handledSince(since: number): HandledRow[] {
-    return (this.handled.all(since) as Array<[string, string, string]>).map(([contactId, standard, channel]) => ({ contactId, standard, channel }));
+    return (this.handled.all(since) as Array<[string, string, string, string, number | null]>).map(([contactId, standard, channel, status, dueAt]) => ({ contactId, standard, channel, status, dueAt }));
   }
 
   /** What the urgent rows of these contacts show, by contact id (one statement, a keyed search each). */
   details(contactIds: readonly string[]): Map<string, UrgentDetail> {
     const out = new Map<string, UrgentDetail>();
     if (contactIds.length === 0) return out;
-    for (const [id, category, name, subject, assignee] of this.detail.all(JSON.stringify(contactIds)) as Array<[string, string, unknown, string | null, string | null]>) {
-      out.set(id, { category, customerName: typeof name === 'string' ? name : null, subject, assignee });
+    for (const [id, category, name, subject, assignee, route] of this.detail.all(JSON.stringify(contactIds)) as Array<[string, string, unknown, string | null, string | null, string]>) {
+      out.set(id, { category, customerName: typeof name === 'string' ? name : null, subject, assignee, route });
     }
     return out;
   }

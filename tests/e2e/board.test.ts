@@ -148,7 +148,7 @@ describe('the live board', () => {
     const breached = await row.textContent();
     expect(breached).toContain('Breached');
     expect(breached).toMatch(/overdue by \ds/);
-    await expect(phoneTile().getByTestId('over-target').textContent()).resolves.toMatch(/1\s+waiting over 5 min/);
+    await expect(phoneTile().getByTestId('over-target').textContent()).resolves.toMatch(/1\s+over 5\s+min/);
 
     // The team lead assigns it from the list, from the keyboard: the row shows the advisor without a reload.
     const select = row.getByTestId('assign');

@@ -24,12 +24,18 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-export async function launchBrowser(viewport = { width: 1366, height: 768 }): Promise<Browser> {
+/**
+ * `bypassCSP`: lets a test inject axe-core (tests/e2e/axe.ts) into pages whose CSP allows only Kept's
+ * own scripts; the app's pages are unchanged. `colorScheme`: the system's light or dark preference.
+ */
+export async function launchBrowser(viewport = { width: 1366, height: 768 }, options: { bypassCSP?: boolean; colorScheme?: 'light' | 'dark' } = {}): Promise<Browser> {
   const profile = mkdtempSync(join(tmpdir(), 'kept-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     viewport,
+    ...(options.bypassCSP ? { bypassCSP: true } : {}),
+    ...(options.colorScheme ? { colorScheme: options.colorScheme } : {}),
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   const page = context.pages()[0] ?? (await context.newPage());

@@ -80,7 +80,10 @@ function board(at: number, phoneWaiting: number): BoardFigures {
       atRisk: 0,
       breached: 0,
     })),
-    phone: { targetMs: 300_000, serviceLevel: null, offered: 0, answeredWithinTarget: 0, shortAbandons: 0, abandons: 0, callsWaitingOverTarget: 0, callbacksRequested: 0, callbacksConnected: 0, averageSpeedOfAnswerMs: null },
+    phone: { targetMs: 300_000, serviceLevel: null, offered: 0, answeredWithinTarget: 0, shortAbandons: 0, abandons: 0, callsWaitingOverTarget: 0, callbacksRequested: 0, callbacksConnected: 0, averageSpeedOfAnswerMs: null, decided: 0, stillWaiting: 0, recent: [], estimatedWaitMs: null, answeredLast15: 0 },
+    serviceLevelTarget: 0.8,
+    promises: [],
+    tally: [],
     intraday: [],
     busy: { busy: false, message: '', callsWaiting: 0, longestWaitSeconds: 0 },
   };
@@ -98,6 +101,8 @@ function urgent(contactId: string, dueIn: number): UrgentClock {
     category: 'general',
     receivedAt: new Date(now - 8 * 3600_000).toISOString(),
     customerName: `Customer ${contactId}`,
+    route: 'customer-services',
+    extended: false,
     subject: 'Rent statement',
     assignee: null,
   };

@@ -97,6 +97,13 @@ describe('the role matrix', () => {
     expect(line('POST', '/api/v1/contacts/:id/events')).toMatch(/ --y---y$/);
     expect(line('POST', '/api/v1/users')).toMatch(/ ----y--$/);
     expect(line('GET', '/api/v1/audit')).toMatch(/ ----y-y$/);
+    // Issue 11: alert rules and the board message are the floor's; notices and displays the admin's.
+    expect(line('POST', '/api/v1/alert-rules')).toMatch(/ --yy---$/);
+    expect(line('PUT', '/api/v1/board/message')).toMatch(/ --yy---$/);
+    expect(line('GET', '/api/v1/board/message')).toMatch(/ --yy-y-$/);
+    expect(line('POST', '/api/v1/notices')).toMatch(/ ----y--$/);
+    expect(line('GET', '/api/v1/boards')).toMatch(/ --yyyy-$/);
+    expect(line('PUT', '/api/v1/displays/:id/boards')).toMatch(/ ----y--$/);
     expect(line('POST', '/api/v1/ingest/email')).toMatch(/ ------y$/);
     expect(line('POST', '/api/v1/calendars/:id/closures')).toMatch(/ ----y-y$/);
   });

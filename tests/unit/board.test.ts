@@ -5,7 +5,7 @@ import { CompiledCalendar, STANDARD_WEEKLY_HOURS, type Closure, type WeeklyHours
 import type { CallOutcome } from '../../server/domain/metrics.js';
 import { HOUSING_OMBUDSMAN_2024, LIVEWEST_1 } from '../../server/domain/standards.js';
 import { HOUR, MINUTE } from '../../server/domain/time.js';
-import { boardFigures, busyNotice, intradayBuckets, localDay, type BoardSite, type RunningClock, type TodayFigures } from '../../server/live/board.js';
+import { boardFigures, busyNotice, intradayBuckets, localDay, type BoardSite, type EndedClock, type RunningClock, type TodayFigures } from '../../server/live/board.js';
 import { impliedChannels } from '../../server/live/live.js';
 import { durationWords, openingWords, packTargets, publicWording, WordingError } from '../../server/live/site.js';
 
@@ -37,6 +37,8 @@ function site(cal: CompiledCalendar, over: Partial<BoardSite> = {}): BoardSite {
     busyCallsWaiting: 10,
     busyOldestWaitSeconds: 240,
     wording: publicWording({ open: '', busy: '', closed: '' }, LIVEWEST),
+    serviceLevelTarget: 0.8,
+    promiseStandards: LIVEWEST.promiseStandards,
     ...over,
   };
 }
@@ -56,10 +58,10 @@ function call(receivedAt: number, over: Partial<CallOutcome> = {}): CallOutcome 
 }
 const answered = (receivedAt: number, afterMs: number): CallOutcome => call(receivedAt, { status: afterMs <= 5 * MINUTE ? 'met' : 'missed', answeredAt: receivedAt + afterMs, endedAt: receivedAt + afterMs });
 
-function today(over: Partial<{ calls: CallOutcome[]; received: number[]; handled: Array<{ channel: string; standard: string; n: number }> }> = {}): TodayFigures {
+function today(over: Partial<{ calls: CallOutcome[]; received: number[]; handled: Array<{ channel: string; standard: string; n: number }>; ended: EndedClock[] }> = {}): TodayFigures {
   const calls = over.calls ?? [];
   // Every call is a contact received today, unless the test lists them.
-  return { calls, received: over.received ?? calls.map((c) => c.receivedAt), handled: over.handled ?? [] };
+  return { calls, received: over.received ?? calls.map((c) => c.receivedAt), handled: over.handled ?? [], ended: over.ended ?? [] };
 }
 
 /** Tuesday 10 March 2026 (London on GMT), 10:02. */
@@ -127,6 +129,16 @@ describe('phone figures', () => {
       callbacksRequested: 1,
       callbacksConnected: 1,
       averageSpeedOfAnswerMs: (2 + 6 + 1) * MINUTE / 3,
+      decided: 5,
+      stillWaiting: 1,
+      // Calls queued in the last 15 min: the 7-minute wait (decided, against) and the 1-minute one (still waiting).
+      recent: [
+        { minutes: 15, serviceLevel: 0, answeredWithinTarget: 0, decided: 1, stillWaiting: 1 },
+        { minutes: 30, serviceLevel: 0, answeredWithinTarget: 0, decided: 1, stillWaiting: 1 },
+        { minutes: 60, serviceLevel: 1 / 2, answeredWithinTarget: 1, decided: 2, stillWaiting: 1 }, // since 09:02: the callback and the 7-minute wait
+      ],
+      estimatedWaitMs: null, // nothing answered in the last 15 minutes
+      answeredLast15: 0,
     });
   });
 
@@ -181,7 +193,7 @@ describe('busy notice and public wording', () => {
     });
     expect(busyNotice(site(calendar(), { wording: w }), at('2026-03-10T17:30:00Z'), 0, 0).message).toBe('Shut. Back tomorrow at 08:00.');
     const ombudsman = packTargets(HOUSING_OMBUDSMAN_2024);
-    expect(ombudsman).toEqual({ phoneTargetMs: null, phoneTarget: null, replyTarget: null });
+    expect(ombudsman).toEqual({ phoneTargetMs: null, phoneTarget: null, replyTarget: null, promiseStandards: ['stage1-acknowledge', 'stage1-respond', 'stage2-acknowledge', 'stage2-respond'] });
     expect(publicWording({ open: '', busy: '', closed: '' }, ombudsman)).toMatchObject({ open: 'We are open.', busy: 'We are busier than usual.' });
     expect(() => publicWording({ open: 'Answered within {phoneTarget}.', busy: '', closed: '' }, ombudsman)).toThrow(WordingError);
     expect(() => publicWording({ open: 'Answered within {phoneTarget}.', busy: '', closed: '' }, ombudsman)).toThrow(/KEPT_PUBLIC_OPEN_MESSAGE.*phone-answer/);

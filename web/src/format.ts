@@ -25,10 +25,10 @@ export function countdown(dueAt: number, now: number): string {
   return now > dueAt ? `overdue by ${duration(now - dueAt)}` : `due in ${duration(dueAt - now)}`;
 }
 
-/** A target in short words for the tiles: "5 min", "90s", "1h", "1h 30m" (from the pack, via the figures). */
+/** A target in short words for the tiles: "5 min", "90s", "1h", "1h 30m" (from the pack, via the figures). A no-break space keeps "5 min" on one line. */
 export function target(ms: number): string {
   if (ms < MINUTE) return `${Math.round(ms / SECOND)}s`;
-  if (ms < HOUR && ms % MINUTE === 0) return `${ms / MINUTE} min`;
+  if (ms < HOUR && ms % MINUTE === 0) return `${ms / MINUTE}\u00a0min`;
   if (ms % HOUR === 0) return `${ms / HOUR}h`;
   return duration(ms);
 }
@@ -78,6 +78,17 @@ export function dueWhen(at: number, now: number, timeZone: string): string {
   if (localDay(at, timeZone) === localDay(now, timeZone)) return time;
   if (Math.abs(at - now) < 6 * DAY) return `${fmt(timeZone, { weekday: 'short' }).format(at)} ${time}`;
   return `${fmt(timeZone, { day: 'numeric', month: 'short' }).format(at)} ${time}`;
+}
+
+/** ISO week of a local date (YYYY-MM-DD): "2026-W11", for the weekly report's address. */
+export function isoWeek(date: string): string {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  const t = new Date(Date.UTC(y, m - 1, d));
+  const day = (t.getUTCDay() + 6) % 7; // Monday 0
+  t.setUTCDate(t.getUTCDate() - day + 3); // the week's Thursday decides its year
+  const year = t.getUTCFullYear();
+  const week = 1 + Math.floor((t.getTime() - Date.UTC(year, 0, 1)) / (7 * DAY));
+  return `${year}-W${String(week).padStart(2, '0')}`;
 }
 
 export const CHANNEL_NAMES: Record<LiveChannel, string> = {

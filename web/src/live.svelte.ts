@@ -1,7 +1,7 @@
 // The live board's connection to `/api/v1/live` (server/live/protocol.ts): a snapshot, then numbered
 // deltas. On a drop it says so, and reconnects with backoff using `?since=<last seq>`, so the server
 // replays what was missed (or sends a fresh snapshot) and the board catches up without a reload.
-import type { BoardFigures, DeltaMessage, ServerMessage, SnapshotMessage, UrgentClock } from '../../server/live/protocol.js';
+import type { BoardFigures, BoardMessage, DeltaMessage, ServerMessage, SnapshotMessage, UrgentClock } from '../../server/live/protocol.js';
 import { clock } from './clock.svelte.js';
 
 export type ConnectionState = 'connecting' | 'live' | 'reconnecting';
@@ -12,6 +12,8 @@ const LIVE_PATH = '/api/v1/live';
 const BACKOFF = [1000, 2000, 4000, 8000, 15000];
 /** The server sends a heartbeat every 15 s; this long without any message means the socket is dead. */
 const SILENCE_MS = 40_000;
+/** The heartbeat interval and some grace: silent longer than this, the board says its figures are stale. */
+export const STALE_MS = 20_000;
 
 export const urgentKey = (u: { contactId: string; standard: string }) => `${u.contactId}/${u.standard}`;
 
@@ -72,6 +74,8 @@ export class LiveBoard {
    */
   urgentTotal = $state(0);
   breachedTotal = $state(0);
+  /** The team lead's message on every board (sent unnumbered by the server), or null. */
+  message = $state.raw<BoardMessage | null>(null);
   /** Counters, for the curious (and the end-to-end tests). */
   snapshots = $state(0);
   deltas = $state(0);
@@ -182,6 +186,9 @@ export class LiveBoard {
       case 'heartbeat':
         clock.sync(Date.parse(m.at));
         if (this.seq !== null && m.seq > this.seq) this.resync();
+        break;
+      case 'message':
+        this.message = m.message;
         break;
     }
   }

@@ -77,13 +77,15 @@ export interface PageState {
   /** A field error (linked to its field), or a message for the whole form. */
   error?: ContactError | string;
   sent?: boolean;
+  /** An admin's public notice in force (technical issues, adverse weather), shown above the form. */
+  notice?: { title: string; message: string; endsAt: string } | null;
 }
 
 /**
  * The form, the form with an error, or the thank-you page. No inline style or script anywhere
  * (the CSP allows neither): the look is the linked stylesheet and classes only.
  */
-export function formPage({ values = {}, error, sent = false }: PageState): string {
+export function formPage({ values = {}, error, sent = false, notice = null }: PageState): string {
   const fieldError = error instanceof ContactError ? error : undefined;
   const errorText = error === undefined ? undefined : error instanceof ContactError ? friendly(error) : error;
   const errorOn = (name: string) => fieldError?.field === name;
@@ -122,8 +124,9 @@ export function formPage({ values = {}, error, sent = false }: PageState): strin
   const replyTimes =
     '<p>We reply to messages within one working day. We acknowledge complaints within 24 hours. Our working hours are Monday to Friday, 8am to 5pm, except bank holidays.</p>';
 
+  const noticeBlock = notice === null ? '' : `<div class="notice" role="region" aria-labelledby="notice-title"><h2 id="notice-title">${esc(notice.title)}</h2><p>${esc(notice.message)}</p></div>`;
   if (sent) {
-    return `${head('Message sent – Contact us')}<div class="panel" role="status"><h1>Thank you – we have your message</h1><p>You do not need to send it again.</p></div>
+    return `${head('Message sent – Contact us')}<div class="panel" role="status"><h1>Thank you – we have your message</h1><p>You do not need to send it again.</p></div>${noticeBlock}
 <h2>What happens next</h2>${replyTimes}<p>If you have a gas leak, no water, flooding or another emergency, phone us now: do not wait for a reply.</p>
 <p><a href="${FORM_PATH}">Send another message</a></p></main></body></html>`;
   }
@@ -132,7 +135,7 @@ export function formPage({ values = {}, error, sent = false }: PageState): strin
     errorText === undefined
       ? ''
       : `<div class="summary" role="alert" tabindex="-1"><h2>There is a problem</h2><p>${fieldError ? `<a href="#${esc(fieldError.field)}">${esc(errorText)}</a>` : esc(errorText)}</p></div>`;
-  return `${head(`${errorText !== undefined ? 'Error: ' : ''}Contact us`)}<h1>Contact us</h1>${summary}
+  return `${head(`${errorText !== undefined ? 'Error: ' : ''}Contact us`)}<h1>Contact us</h1>${summary}${noticeBlock}
 ${replyTimes}
 <p>Only your message is required. If you would like a reply, tell us at least one way to reach you.</p>
 <form method="post" action="${FORM_PATH}" novalidate>

@@ -49,7 +49,7 @@ export function formPostRateLimit(perMinute: number, addresses = FORM_RATE_LIMIT
  */
 export function formErrorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error instanceof TooManyRequestsError && wantsPagesFromForm(request)) {
-    return sendPage(reply, 429, formPage({ values: postedFields(request.body), error: RATE_LIMITED_MESSAGE }));
+    return sendPage(reply, 429, formPage({ values: postedFields(request.body), error: RATE_LIMITED_MESSAGE, notice: request.server.publicNotice(Date.now()) }));
   }
   throw error;
 }

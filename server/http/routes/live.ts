@@ -9,6 +9,7 @@ import type { LiveHub } from '../../live/hub.js';
 import type { LiveService } from '../../live/live.js';
 import { LIVE_PATH } from '../../live/protocol.js';
 import { ErrorReply } from '../schemas.js';
+import { PublicNoticeSchema } from './notices.js';
 
 /** Open sockets in total and per address; a refused socket is told why and when to try again. */
 export class SocketQuota {
@@ -74,6 +75,42 @@ export function liveRoutes(instance: FastifyInstance, service: IngestService, li
     },
   );
 
+  const Broken = Type.Object({
+    contactId: Type.String(),
+    standard: Type.String(),
+    status: Type.Union([Type.Literal('breached'), Type.Literal('missed'), Type.Literal('missed-extended')]),
+    dueAt: Type.String(),
+    channel: Type.String(),
+    category: Type.String(),
+    route: Type.String(),
+    customerName: Type.Union([Type.String(), Type.Null()]),
+    subject: Type.Union([Type.String(), Type.Null()]),
+    assignee: Type.Union([Type.String(), Type.Null()]),
+  });
+  app.get(
+    '/api/v1/live/broken',
+    {
+      // The board's "broken today" tally opens this list: a team lead's or manager's (not a wall display's: it names customers).
+      config: { access: { roles: ['team-lead', 'manager'], token: true } },
+      schema: {
+        tags: ['live'],
+        summary: "Today's broken promises (the board's tally): due today before now and not met by then, latest due first",
+        querystring: Type.Object(
+          {
+            standard: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: '^[a-z0-9-]+$', description: 'One standard only, e.g. complaint-acknowledge.' })),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 200 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ date: Type.String(), total: Type.Integer(), items: Type.Array(Broken) }), 503: ErrorReply },
+      },
+    },
+    async (request) => {
+      whenArmed(live);
+      return live.brokenToday(service.now(), request.query.standard ?? null, request.query.limit ?? 200);
+    },
+  );
+
   app.get(
     '/api/v1/status/public',
     {
@@ -91,6 +128,7 @@ export function liveRoutes(instance: FastifyInstance, service: IngestService, li
             callsWaiting: Type.Integer(),
             longestWaitSeconds: Type.Integer(),
             at: Type.String(),
+            notice: PublicNoticeSchema,
           }),
         },
       },
@@ -100,7 +138,8 @@ export function liveRoutes(instance: FastifyInstance, service: IngestService, li
       void reply.header('access-control-allow-origin', '*').header('cross-origin-resource-policy', 'cross-origin');
       whenArmed(live);
       void reply.header('cache-control', 'public, max-age=15');
-      return live.publicStatus(service.now());
+      const now = service.now();
+      return { ...live.publicStatus(now), notice: app.publicNotice(now) };
     },
   );
 }

@@ -1,0 +1,15 @@
+// Command: withdraw a public notice before its end; audited.
+import { NotFoundError } from '../errors.js';
+import type { CommandContext } from './context.js';
+
+export interface WithdrawNoticeInput {
+  now: number;
+  actor: string;
+  id: number;
+}
+
+export function withdrawNotice(ctx: CommandContext, c: WithdrawNoticeInput): null {
+  if (!ctx.notices.withdraw(c.id, c.now)) throw new NotFoundError(`no notice ${c.id} standing`, 'id');
+  ctx.audit.record(c.now, c.actor, 'notice.withdraw', { id: c.id });
+  return null;
+}
