@@ -63,6 +63,13 @@ export const EnvSchema = Type.Object({
   KEPT_SMTP_USER: Text('', 'The SMTP user name; empty: no authentication.'),
   KEPT_SMTP_PASSWORD: Text('', 'The SMTP password (never logged).'),
   KEPT_SMTP_FROM: Text('Kept <kept@example.org>', 'The From address of the mail Kept sends.'),
+  KEPT_REPORT_RECIPIENTS: Type.String({
+    default: '',
+    maxLength: 2000,
+    // Addresses, comma-separated (spaces allowed around them): checked at boot, so a typo stops Kept by name.
+    pattern: '^(\\s*[^\\s@,<>]+@[^\\s@,<>]+\\.[^\\s@,<>]+\\s*(,\\s*[^\\s@,<>]+@[^\\s@,<>]+\\.[^\\s@,<>]+\\s*)*)?$',
+    description: "Who is sent the weekly report when it is published (comma-separated addresses; needs KEPT_SMTP_HOST); empty: no mail.",
+  }),
   KEPT_PUBLIC_CLOSED_MESSAGE: Message('What customers are told while closed; {nextOpening} ("tomorrow at 08:00"), {phoneTarget}, {replyTarget}.', 'nextOpening|phoneTarget|replyTarget'),
 });
 export type Env = Static<typeof EnvSchema>;
@@ -122,6 +129,8 @@ export interface Config {
   publicMessages: { open: string; busy: string; closed: string };
   /** Outgoing mail (server/notify/mail.ts); host '' = no mail. */
   smtp: { host: string; port: number; secure: boolean; user: string; password: string; from: string };
+  /** Who is sent the weekly report when it is published (KEPT_REPORT_RECIPIENTS); [] = nobody. */
+  reportRecipients: string[];
 }
 
 /** A configuration Kept cannot start with: names the variable. */
@@ -205,5 +214,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     boardCalendar: e.KEPT_BOARD_CALENDAR,
     publicMessages: { open: e.KEPT_PUBLIC_OPEN_MESSAGE, busy: e.KEPT_PUBLIC_BUSY_MESSAGE, closed: e.KEPT_PUBLIC_CLOSED_MESSAGE },
     smtp: { host: e.KEPT_SMTP_HOST, port: e.KEPT_SMTP_PORT, secure: e.KEPT_SMTP_SECURE, user: e.KEPT_SMTP_USER, password: e.KEPT_SMTP_PASSWORD, from: e.KEPT_SMTP_FROM },
+    reportRecipients: e.KEPT_REPORT_RECIPIENTS.split(',')
+      .map((a) => a.trim())
+      .filter((a) => a !== ''),
   };
 }
