@@ -1,12 +1,13 @@
 // A small client-side router for the people's pages: the path as state, links that navigate without
 // a reload (the server answers index.html for each page's path), and the back button.
 
-export type Page = { name: 'board' } | { name: 'queue' } | { name: 'team' } | { name: 'sign-in'; next: string | null } | { name: 'contact'; id: string } | { name: 'not-found' };
+export type Page = { name: 'board' } | { name: 'queue' } | { name: 'team' } | { name: 'reports'; query: URLSearchParams } | { name: 'sign-in'; next: string | null } | { name: 'contact'; id: string } | { name: 'not-found' };
 
 export function pageOf(pathname: string, search = ''): Page {
   if (pathname === '/' || pathname === '') return { name: 'board' };
   if (pathname === '/queue') return { name: 'queue' };
   if (pathname === '/team') return { name: 'team' };
+  if (pathname === '/reports') return { name: 'reports', query: new URLSearchParams(search) };
   if (pathname === '/sign-in') return { name: 'sign-in', next: new URLSearchParams(search).get('next') };
   const m = /^\/contacts\/([^/]{1,200})$/.exec(pathname);
   if (m !== null) return { name: 'contact', id: decodeURIComponent(m[1]!) };

@@ -126,7 +126,7 @@ function alertJson(a: AlertRow) {
 }
 
 /** The paths the web app routes in the browser: each answers the same index.html (it holds no data). */
-export const PAGES = ['/queue', '/team', '/sign-in', '/contacts/:id'] as const;
+export const PAGES = ['/queue', '/team', '/reports', '/sign-in', '/contacts/:id'] as const;
 
 export function queueRoutes(instance: FastifyInstance, service: IngestService, options: { webRoot: string }): void {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
