@@ -53,6 +53,8 @@ export interface TestApp {
   config: Config;
   token: string;
   dir: string;
+  /** The app's log file (JSON lines). */
+  logFile: string;
   /** Authorization header for the test token. */
   auth: { authorization: string };
   /**
@@ -112,7 +114,8 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
   // A restart on the same database (options.dir) keeps the first start's token: a new name each time.
   const token = service.tokens.create(options.dir === undefined ? 'test' : `test-${++restarts}`, Date.now());
   recordSecret(token);
-  const log = createWriteStream(join(testLogDir(), `app-${process.pid}-${++logs}.log`));
+  const logFile = join(testLogDir(), `app-${process.pid}-${++logs}.log`);
+  const log = createWriteStream(logFile);
   const app = await buildApp({ config, service, logger: log });
   options.beforeReady?.(app, service);
   await app.ready();
@@ -125,6 +128,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
     config,
     token,
     dir,
+    logFile,
     auth: { authorization: `Bearer ${token}` },
     signIn: async (role, o = {}) => {
       const email = o.email ?? `${role}-${process.pid}-${++people}@staff.example.org`;
