@@ -48,8 +48,9 @@ export async function seedReportScene(base: string, token: string, options: { la
     for (let d = 0; d < 5; d++) {
       const day = monday + d;
       if (options.holidays.includes(new Date(day * DAY).toISOString().slice(0, 10))) continue;
-      // Calls through the day, a morning peak.
-      for (let k = 0; k < 9; k++) {
+      // Calls through the day; Mondays busiest.
+      const calls = 7 + Math.floor(rnd() * 8) + (d === 0 ? 5 : 0);
+      for (let k = 0; k < calls; k++) {
         const receivedAt = london(day, 8, 0) + Math.floor(rnd() * 8.5 * 60) * MINUTE + Math.floor(rnd() * 60) * 1000;
         if (receivedAt > options.now) continue;
         const roll = rnd();
@@ -69,7 +70,7 @@ export async function seedReportScene(base: string, token: string, options: { la
         bodies.push({ channel: 'phone', externalId: `rep-phone-${++n}`, receivedAt: iso(receivedAt), customer: { name: name() }, subject: pick(SUBJECTS), events });
       }
       // Emails and social messages: replied the same day mostly, late sometimes; in the last week a few wait still.
-      for (const channel of ['email', 'email', 'email', 'social'] as const) {
+      for (const channel of rnd() < 0.5 ? (['email', 'email', 'email', 'social'] as const) : (['email', 'email', 'email', 'email', 'social', 'social'] as const)) {
         const receivedAt = london(day, 8, 30) + Math.floor(rnd() * 8 * 60) * MINUTE;
         if (receivedAt > options.now) continue;
         const advisor = pick(ADVISORS);
@@ -87,7 +88,7 @@ export async function seedReportScene(base: string, token: string, options: { la
         const advisor = pick(ADVISORS);
         const events: Body[] = [{ type: 'assigned', assignee: advisor, at: iso(receivedAt + 15 * MINUTE) }];
         const ackAt = receivedAt + (rnd() < skill ? 3 * HOUR : 50 * HOUR);
-        if (ackAt < options.now) events.push({ type: 'acknowledged', reference: `CMP-2026-${String(++complaintRef).padStart(6, '0')}`, at: iso(ackAt) });
+        if (ackAt < options.now) events.push({ type: 'acknowledged', reference: `CMP-2026-${String(++complaintRef).padStart(6, '0')}`, owner: advisor, at: iso(ackAt) });
         const roll = rnd();
         if (roll < 0.15) {
           const until = london(day + 26, 17);
