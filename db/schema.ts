@@ -40,6 +40,11 @@ export const contacts = sqliteTable(
     index('contacts_social_sender')
       .on(sql`json_extract(${t.source}, '$.senderId')`, t.receivedAt)
       .where(sql`${t.channel} = 'social'`),
+    // First contact resolution (the weekly report): did the same customer (their tenancy or customer
+    // reference) come back on the same matter within 7 days? Only contacts that carry a reference.
+    index('contacts_customer_reference')
+      .on(sql`json_extract(${t.customer}, '$.reference')`, t.receivedAt)
+      .where(sql`json_extract(${t.customer}, '$.reference') IS NOT NULL`),
   ],
 );
 
@@ -63,6 +68,10 @@ export const events = sqliteTable(
   (t) => [
     uniqueIndex('events_contact_seq').on(t.contactId, t.seq),
     uniqueIndex('events_contact_external_id').on(t.contactId, t.externalId).where(sql`${t.externalId} IS NOT NULL`),
+    // The weekly report's quality figures: a contact's resolution and identity check, by contact (only those rows).
+    index('events_quality').on(t.contactId, t.type, t.at).where(sql`${t.type} IN ('resolved', 'identity-verified')`),
+    // The regulator's view: complaints escalated or answered in a period, by instant (only those rows).
+    index('events_complaint_stage').on(t.type, t.at, t.contactId).where(sql`${t.type} IN ('escalated', 'resolved')`),
   ],
 );
 
@@ -259,3 +268,21 @@ export const displays = sqliteTable('displays', {
   createdBy: text('created_by').notNull(),
   revokedAt: integer('revoked_at'),
 });
+
+/**
+ * Published weekly reports (issue 16): each publication of a week is a revision, stored whole as it was
+ * published (the JSON of GET /api/v1/reports/weekly/:week). Regenerating adds a revision; none is
+ * changed or deleted. Who published and why are also in the audit trail.
+ */
+export const publishedReports = sqliteTable(
+  'published_reports',
+  {
+    week: text('week').notNull(),
+    revision: integer('revision').notNull(),
+    publishedAt: integer('published_at').notNull(),
+    publishedBy: text('published_by').notNull(),
+    reason: text('reason'),
+    report: text('report', { mode: 'json' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.week, t.revision] })],
+);

@@ -70,6 +70,7 @@ export const EnvSchema = Type.Object({
     pattern: '^(\\s*[^\\s@,<>]+@[^\\s@,<>]+\\.[^\\s@,<>]+\\s*(,\\s*[^\\s@,<>]+@[^\\s@,<>]+\\.[^\\s@,<>]+\\s*)*)?$',
     description: "Who is sent the weekly report when it is published (comma-separated addresses; needs KEPT_SMTP_HOST); empty: no mail.",
   }),
+  KEPT_HOMES: Whole(0, "Homes the landlord manages: the regulator's CH01 is complaints per 1,000 homes. 0: not set (the per-1,000 figures are null)."),
   KEPT_PUBLIC_CLOSED_MESSAGE: Message('What customers are told while closed; {nextOpening} ("tomorrow at 08:00"), {phoneTarget}, {replyTarget}.', 'nextOpening|phoneTarget|replyTarget'),
 });
 export type Env = Static<typeof EnvSchema>;
@@ -96,6 +97,8 @@ export interface Config {
   wsMaxClients: number;
   wsMaxClientsPerAddress: number;
   maxEventsPerContact: number;
+  /** KEPT_HOMES: homes managed (TSM CH01 per 1,000 homes); null when not set. */
+  homes: number | null;
   /** Longest a write waits for a lock held by another process (then 503 "database locked"). */
   writeTimeoutMs: number;
   failedAuthPerMinute: number;
@@ -193,6 +196,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     wsMaxClients: e.KEPT_WS_MAX_CLIENTS,
     wsMaxClientsPerAddress: e.KEPT_WS_MAX_CLIENTS_PER_ADDRESS,
     maxEventsPerContact: e.KEPT_MAX_EVENTS_PER_CONTACT,
+    homes: e.KEPT_HOMES > 0 ? e.KEPT_HOMES : null,
     writeTimeoutMs: e.KEPT_WRITE_TIMEOUT_MS,
     failedAuthPerMinute: e.KEPT_FAILED_AUTH_PER_MINUTE,
     sessionIdleMs: e.KEPT_SESSION_IDLE_MINUTES * 60_000,

@@ -4,6 +4,7 @@ import { addEvents, type AddEventsInput, type AddEventsOutput } from './add-even
 import { alertAction, contactAction, type AlertActionInput, type ContactActionInput, type ContactActionOutput } from './contact-action.js';
 import type { CommandContext } from './context.js';
 import { createContact, type CreateContactInput, type CreateContactOutput } from './create-contact.js';
+import { publishReport, type PublishReportInput, type PublishReportOutput } from './publish-report.js';
 import { importHolidays, type ImportHolidaysInput, type ImportHolidaysOutput } from './import-holidays.js';
 import { removeClosure, type RemoveClosureInput, type RemoveClosureOutput } from './remove-closure.js';
 import { setStatuses, type SetStatusesInput } from './set-statuses.js';
@@ -17,6 +18,7 @@ export interface Commands {
   'set-statuses': { input: SetStatusesInput; output: null };
   'contact-action': { input: ContactActionInput; output: ContactActionOutput };
   'alert-action': { input: AlertActionInput; output: { recorded: boolean } };
+  'publish-report': { input: PublishReportInput; output: PublishReportOutput };
 }
 
 export type CommandName = keyof Commands;
@@ -32,6 +34,7 @@ const COMMANDS: { [K in CommandName]: (ctx: CommandContext, input: CommandInput<
   'set-statuses': setStatuses,
   'contact-action': contactAction,
   'alert-action': alertAction,
+  'publish-report': publishReport,
 };
 
 export function runCommand<K extends CommandName>(ctx: CommandContext, name: K, input: CommandInput<K>): CommandOutput<K> {

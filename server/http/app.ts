@@ -32,6 +32,8 @@ import { liveRoutes } from './routes/live.js';
 import { sessionRoutes } from './routes/session.js';
 import { queueRoutes } from './routes/queue.js';
 import { queueLiveRoutes } from './routes/queue-live.js';
+import { reportRoutes } from './routes/reports.js';
+import { ReportService } from '../reports/service.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -186,6 +188,10 @@ export async function buildApp({ config, service, logger = false, liveLoading = 
   calendarRoutes(app, service);
   queueRoutes(app, service, { webRoot: config.webRoot });
   queueLiveRoutes(app, service);
+  // The weekly report (issue 16): `app.reports` for the routes and the Monday job (server/reports/schedule.ts).
+  const reports = new ReportService(service, { homes: config.homes, log: (m) => app.log.error(m) });
+  app.decorate('reports', reports);
+  reportRoutes(app, reports);
   await ingestRoutes(app, service, config);
 
   liveRoutes(app, service, live, hub);

@@ -264,6 +264,8 @@ export interface RegulatorView {
     stage2WithinTimescale: number;
     stage2Proportion: number | null;
   };
+  /** Complaints with an extension the Code does not allow (beyond its maximum): judged without it. */
+  extensionsBeyondCode: number;
 }
 
 /** A stored published week (table published_reports). */
@@ -297,9 +299,9 @@ export interface BuildOptions {
  * - server/reports/week.ts: `isoWeekBounds(week: IsoWeek, zone?: string): WeekBounds` (throws
  *   ValidationError on a bad week, field `week`), `isoWeekOf(instant: number, zone?: string): IsoWeek`,
  *   `previousIsoWeek(week: IsoWeek): IsoWeek`, `shiftIsoWeek(week, n)`.
- * - server/reports/weekly.ts: `buildWeekly(sqlite: Sqlite, week: IsoWeek, opts?: BuildOptions): WeeklyReport`,
- *   `weeklyTrend(sqlite, to: IsoWeek, weeks?: number, opts?): WeeklyTrend`.
- * - server/reports/regulator.ts: `regulatorView(sqlite, from: string, to: string, opts: { homes: number | null; asOf?: number }): RegulatorView`.
+ * - server/reports/weekly.ts: `buildWeekly(store: ReportStore, week: IsoWeek, settings: ReportSettings, opts?: BuildOptions): WeeklyReport`,
+ *   `weeklyTrend(store, to: IsoWeek, weeks: number, settings, opts?): WeeklyTrend` (ReportStore: server/store/reports.ts).
+ * - server/reports/regulator.ts: `regulatorView(store, calendars, from: string, to: string, opts: { homes: number | null; asOf?: number }): RegulatorView`.
  * - server/reports/csv.ts: `weeklyCsv(report: WeeklyReport): string` (RFC 4180, csv-stringify).
  * - server/reports/service.ts: `class ReportService` (the routes and the schedule use it):
  */
