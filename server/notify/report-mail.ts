@@ -26,11 +26,18 @@ export function duration(ms: number | null): string {
 
 const escape = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** "2 to 8 March 2026" in the report's zone (`to` is exclusive: the last day is the one before). */
+/** "2 to 8 March 2026", "30 March to 5 April 2026", "28 December 2026 to 3 January 2027", in the report's zone (`to` is exclusive). */
 export function weekSpan(report: Pick<WeeklyReport, 'from' | 'to' | 'zone'>): string {
-  const day = (ms: number, withYear: boolean) =>
-    new Intl.DateTimeFormat('en-GB', { timeZone: report.zone, day: 'numeric', month: 'long', ...(withYear ? { year: 'numeric' } : {}) }).format(ms);
-  return `${day(Date.parse(report.from), false)} to ${day(Date.parse(report.to) - 1, true)}`;
+  const parts = (ms: number) => {
+    const p = new Intl.DateTimeFormat('en-GB', { timeZone: report.zone, day: 'numeric', month: 'long', year: 'numeric' }).formatToParts(ms);
+    const get = (type: string) => p.find((x) => x.type === type)!.value;
+    return { day: get('day'), month: get('month'), year: get('year') };
+  };
+  const a = parts(Date.parse(report.from));
+  const b = parts(Date.parse(report.to) - 1);
+  const last = `${b.day} ${b.month} ${b.year}`;
+  if (a.year !== b.year) return `${a.day} ${a.month} ${a.year} to ${last}`;
+  return a.month === b.month ? `${a.day} to ${last}` : `${a.day} ${a.month} to ${last}`;
 }
 
 /** The message for one week (no recipients yet). */
@@ -99,7 +106,7 @@ export function weeklyReportMessage(report: WeeklyReport, csv: string, options: 
     subject,
     text,
     html,
-    attachments: [{ filename: `kept-weekly-${report.week}.csv`, content: csv, contentType: 'text/csv' }],
+    attachments: [{ filename: `kept-${report.week}.csv`, content: csv, contentType: 'text/csv' }],
   };
 }
 
