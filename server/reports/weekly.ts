@@ -62,7 +62,8 @@ const toClock = (r: ReportClockRow): ReportClock => ({
   channel: r[10],
   assignee: r[11],
   callback: r[12] === 1,
-  extendedUntil: typeof r[13] === 'number' ? r[13] : null,
+  // The clock's detail holds the agreed instant as ISO text (server/domain/json.ts).
+  extendedUntil: typeof r[13] === 'number' ? r[13] : typeof r[13] === 'string' ? Date.parse(r[13]) : null,
 });
 
 const trendClock = (r: TrendClockRow): ReportClock => ({

@@ -24,7 +24,8 @@ export type ReportClockRow = [
   channel: string,
   assignee: string | null,
   callback: number,
-  extendedUntil: number | null,
+  /** As the clock's detail holds it (ISO text). */
+  extendedUntil: string | number | null,
 ];
 
 /** The trend's lighter row (no contact row read): [contactId, standard, status, open, startedAt, dueAt, fulfilledAt, endedAt, channel]. */
