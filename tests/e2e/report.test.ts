@@ -164,13 +164,13 @@ describe('a manager in Chromium', () => {
 
     const info = execFileSync('pdfinfo', [pdf], { encoding: 'utf8' });
     const pages = Number(/Pages:\s+(\d+)/.exec(info)![1]);
-    expect(info).toMatch(/Page size:\s+595\.\d+ x 841\.\d+ pts \(A4\)/);
+    expect(info).toMatch(/Page size:\s+59[45]\.\d+ x 841\.\d+ pts \(A4\)/);
     expect(pages).toBeGreaterThanOrEqual(2);
     expect(pages).toBeLessThanOrEqual(10);
     const words = execFileSync('pdftotext', ['-layout', pdf, '-'], { encoding: 'utf8' });
     expect(words).toContain(`${WEEK}: Mon 30 Mar to Sun 5 Apr 2026`);
     expect(words).toContain('Twelve-week trends');
-    for (const absent of ['Sign out', 'Live board', 'Download CSV', 'Previous week', 'Regenerate']) expect(words, absent).not.toContain(absent);
+    for (const absent of ['Sign out', 'Live board', 'Download CSV', 'Previous week', "Regenerate with today's data"]) expect(words, absent).not.toContain(absent);
 
     // Every page rendered to an image: no page is dark (mean luminance, share of near-black pixels).
     execFileSync('pdftoppm', ['-r', '40', '-gray', pdf, join(work, 'page')]);

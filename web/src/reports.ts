@@ -50,24 +50,28 @@ export function span(ms: number | null | undefined): string {
 }
 
 const dayFormats = new Map<string, Intl.DateTimeFormat>();
-function dayFormat(zone: string, year: boolean): Intl.DateTimeFormat {
-  const key = `${zone}|${year}`;
-  let f = dayFormats.get(key);
+/** "Mon 30 Mar" (and " 2026" with the year), from the parts: Intl's own joining puts a comma after the weekday. */
+function day(ms: number, zone: string, year: boolean): string {
+  let f = dayFormats.get(zone);
   if (f === undefined) {
-    f = new Intl.DateTimeFormat('en-GB', { timeZone: zone, weekday: 'short', day: 'numeric', month: 'short', ...(year ? { year: 'numeric' } : {}) });
-    dayFormats.set(key, f);
+    f = new Intl.DateTimeFormat('en-GB', { timeZone: zone, weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' });
+    dayFormats.set(zone, f);
   }
-  return f;
+  const parts = f.formatToParts(ms);
+  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+  return `${get('weekday')} ${get('day')} ${get('month')}${year ? ` ${get('year')}` : ''}`;
 }
 
-/** "Mon 2 Mar to Sun 8 Mar 2026" (`to` is exclusive: the last day is the one before it). */
+/** "Mon 30 Mar to Sun 5 Apr 2026" (`to` is exclusive: the last day is the one before it). */
 export function weekSpan(from: string, to: string, zone: string): string {
-  return `${dayFormat(zone, false).format(Date.parse(from))} to ${dayFormat(zone, true).format(Date.parse(to) - 1)}`;
+  return `${day(Date.parse(from), zone, false)} to ${day(Date.parse(to) - 1, zone, true)}`;
 }
 
 /** "Mon 9 Mar 2026, 07:00" in the report's zone. */
 export function instant(iso: string, zone: string): string {
-  return new Intl.DateTimeFormat('en-GB', { timeZone: zone, weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(Date.parse(iso));
+  const ms = Date.parse(iso);
+  const time = new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(ms);
+  return `${day(ms, zone, true)}, ${time}`;
 }
 
 /** `2026-W10` of a calendar date (ISO 8601: weeks start on Monday; week 1 holds the year's first Thursday). */
