@@ -117,6 +117,12 @@ export const clocks = sqliteTable(
     index('clocks_ended_at').on(t.endedAt),
     // Open clocks in due order (the unassigned work of a queue, earliest due first): a walk that stops at the page.
     index('clocks_open_due').on(t.dueAt, t.contactId).where(sql`${t.open} = 1`),
+    // The weekly report (issue 16): a week's ended clocks with everything its figures read, so a week (and a
+    // twelve-week trend) is a covering walk, no table row. Ended clocks only: their values are settled, so
+    // the writes that keep running clocks up to date (updateClockBody) never touch it.
+    index('clocks_report_ended')
+      .on(t.receivedAt, t.standard, t.standardVersion, t.status, t.startedAt, t.dueAt, t.fulfilledAt, t.endedAt, t.countedMs, t.contactId)
+      .where(sql`${t.open} = 0`),
   ],
 );
 

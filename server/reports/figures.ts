@@ -1,6 +1,6 @@
 // The weekly report's figures (issue 16, STANDARDS §6): pure functions over the clocks that started
 // in the week, judged as of one instant (`asOf`). No I/O: server/reports/weekly.ts reads the rows.
-import { percentile, phoneStats, SERVICE_LEVEL_VARIANTS, type CallOutcome, type ServiceLevelVariant } from '../domain/metrics.js';
+import { phoneStats, SERVICE_LEVEL_VARIANTS, type CallOutcome, type ServiceLevelVariant } from '../domain/metrics.js';
 import { formatInstant } from '../domain/time.js';
 import type { Breach, ComplaintFigures, HalfHourRow, OpenComplaint, PeopleRow, PhoneFigures, StandardRow } from './types.js';
 
@@ -48,6 +48,16 @@ export function judge(c: Pick<ReportClock, 'status' | 'open' | 'dueAt'>, asOf: n
     default:
       return c.dueAt !== null && asOf > c.dueAt ? 'breached' : 'open';
   }
+}
+
+/**
+ * Nearest-rank percentiles (p in 0–100) of numbers, sorted once (a typed array sorts numerically, without
+ * a comparator): the same ranks as server/domain/metrics.ts `percentile`.
+ */
+export function percentiles(values: readonly number[], ps: readonly number[]): Array<number | null> {
+  if (values.length === 0) return ps.map(() => null);
+  const sorted = Float64Array.from(values).sort();
+  return ps.map((p) => sorted[Math.max(1, Math.ceil((p / 100) * sorted.length)) - 1]!);
 }
 
 /** good ÷ (good + bad), null when nothing counts. */
@@ -106,7 +116,9 @@ export function standardRows(clocks: readonly ReportClock[], asOf: number, order
   };
   return [...groups.values()]
     .sort((a, b) => rank(a.standard) - rank(b.standard) || (a.standard < b.standard ? -1 : a.standard > b.standard ? 1 : 0) || (a.channel < b.channel ? -1 : a.channel > b.channel ? 1 : 0))
-    .map(({ standard, channel, versions, t }) => ({
+    .map(({ standard, channel, versions, t }) => {
+      const [median, p90] = percentiles(t.replies, [50, 90]);
+      return {
       standard,
       channel,
       versions: [...versions].sort(),
@@ -120,9 +132,10 @@ export function standardRows(clocks: readonly ReportClock[], asOf: number, order
       open: t.open,
       abandoned: t.abandoned,
       compliance: complianceOf(t),
-      replyMedianMs: percentile(t.replies, 50),
-      replyP90Ms: percentile(t.replies, 90),
-    }));
+      replyMedianMs: median ?? null,
+      replyP90Ms: p90 ?? null,
+      };
+    });
 }
 
 /** A phone-answer clock as a queued call, judged as of `asOf`. */
@@ -253,7 +266,7 @@ export function peopleRows(clocks: readonly ReportClock[], asOf: number, keyOf: 
       missedExtended: t.missedExtended,
       cancelled: t.cancelled,
       compliance: complianceOf(t),
-      replyMedianMs: percentile(t.replies, 50),
+      replyMedianMs: percentiles(t.replies, [50])[0] ?? null,
     }))
     .sort((x, y) => y.clocks - x.clocks || (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
 }

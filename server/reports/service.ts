@@ -37,7 +37,8 @@ export class ReportService implements ReportServiceApi {
     private readonly options: ReportServiceOptions,
   ) {
     this.sqlite = ingest.connection.sqlite;
-    this.store = new ReportStore(this.sqlite, packShape(ingest.packFamily).extendable);
+    const shape = packShape(ingest.packFamily);
+    this.store = new ReportStore(this.sqlite, shape.extendable, shape.implied);
     this.publishedStore = new PublishedReportStore(this.sqlite);
     this.onPublished = options.onPublished;
   }

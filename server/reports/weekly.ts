@@ -3,7 +3,7 @@
 // running, as of the report's instant. Reads through server/store/reports.ts; figures in figures.ts.
 import { DAY, formatInstant, MINUTE, offsetSpans, zoneOffset } from '../domain/time.js';
 import { PACKS, type StandardDef, type StandardsPack } from '../domain/standards.js';
-import type { ReportClockRow, ReportStore, TrendClockRow } from '../store/reports.js';
+import type { ClockRow, ReportStore } from '../store/reports.js';
 import { complaintFigures, complianceOf, emptyTally, add, halfHourRows, judge, peopleRows, phoneFigures, standardRows, worstBreaches, type ReportClock } from './figures.js';
 import type { BuildOptions, ChangeOnPrevious, ClosureInWeek, DayOff, IsoWeek, Publication, QualityFigures, TrendPoint, WeekBounds, WeeklyReport, WeeklyTrend } from './types.js';
 import { isoWeekBounds, localDayNumber, REPORT_ZONE, shiftIsoWeek } from './week.js';
@@ -16,6 +16,8 @@ export interface PackShape {
   /** Standards that start on an event (their clocks may start after their contact arrived). */
   late: string[];
   extendable: string[];
+  /** Standards that apply to one channel only, with it (their clocks need no look-up of the channel). */
+  implied: Map<string, string>;
   phone: Set<string>;
   acknowledge: Set<string>;
   resolve: Set<string>;
@@ -29,11 +31,18 @@ export function packShape(family: string, packs: readonly StandardsPack[] = PACK
   for (const p of versions) for (const d of p.standards) if (!defs.has(d.id)) defs.set(d.id, d);
   const all = [...defs.values()];
   const phoneDef = all.find((d) => d.endsOnAbandon === true);
+  // A standard implies a channel when every version of it applies to that one channel alone.
+  const implied = new Map<string, string>();
+  for (const id of defs.keys()) {
+    const channels = new Set(versions.flatMap((p) => p.standards.filter((d) => d.id === id).map((d) => (d.appliesWhen.channels?.length === 1 ? d.appliesWhen.channels[0]! : '*'))));
+    if (channels.size === 1 && !channels.has('*')) implied.set(id, [...channels][0]!);
+  }
   return {
     family,
     order: all.map((d) => d.id),
     late: all.filter((d) => d.startsOn !== undefined).map((d) => d.id),
     extendable: all.filter((d) => d.extendable).map((d) => d.id),
+    implied,
     phone: new Set(all.filter((d) => d.endsOnAbandon === true).map((d) => d.id)),
     acknowledge: new Set(all.filter((d) => d.appliesWhen.categories?.includes('complaint') && d.fulfilledBy.some((m) => m.type === 'acknowledged')).map((d) => d.id)),
     resolve: new Set(all.filter((d) => d.appliesWhen.categories?.includes('complaint') && d.fulfilledBy.some((m) => m.type === 'resolved')).map((d) => d.id)),
@@ -48,7 +57,29 @@ export interface ReportSettings {
   calendars: Array<{ id: string; division: string }>;
 }
 
-const toClock = (r: ReportClockRow): ReportClock => ({
+/** A clock row as the figures read it; with `people`, its contact's assignee and callback flag. */
+const toClock = (r: ClockRow, people?: Map<string, [string | null, number]>): ReportClock => {
+  const p = people?.get(r[0]);
+  return {
+    contactId: r[0],
+    standard: r[1],
+    standardVersion: r[2],
+    status: r[3],
+    open: r[4] === 1,
+    startedAt: r[5],
+    dueAt: r[6],
+    fulfilledAt: r[7],
+    endedAt: r[8],
+    countedMs: r[9],
+    channel: r[10],
+    assignee: p?.[0] ?? null,
+    callback: p?.[1] === 1,
+    // The clock's detail holds the agreed instant as ISO text (server/domain/json.ts).
+    extendedUntil: typeof r[11] === 'number' ? r[11] : typeof r[11] === 'string' ? Date.parse(r[11]) : null,
+  };
+};
+
+const trendClock = (r: ClockRow): ReportClock => ({
   contactId: r[0],
   standard: r[1],
   standardVersion: r[2],
@@ -60,24 +91,6 @@ const toClock = (r: ReportClockRow): ReportClock => ({
   endedAt: r[8],
   countedMs: r[9],
   channel: r[10],
-  assignee: r[11],
-  callback: r[12] === 1,
-  // The clock's detail holds the agreed instant as ISO text (server/domain/json.ts).
-  extendedUntil: typeof r[13] === 'number' ? r[13] : typeof r[13] === 'string' ? Date.parse(r[13]) : null,
-});
-
-const trendClock = (r: TrendClockRow): ReportClock => ({
-  contactId: r[0],
-  standard: r[1],
-  standardVersion: '',
-  status: r[2],
-  open: r[3] === 1,
-  startedAt: r[4],
-  dueAt: r[5],
-  fulfilledAt: r[6],
-  endedAt: r[7],
-  countedMs: 0,
-  channel: r[8],
   assignee: null,
   callback: false,
   extendedUntil: null,
@@ -174,7 +187,10 @@ export function buildWeekly(store: ReportStore, week: IsoWeek, settings: ReportS
   const asOf = opts.asOf ?? Date.now();
   const bounds = isoWeekBounds(week, zone);
   const { shape } = settings;
-  const clocks = store.clocks(bounds.from, bounds.to, shape.late).map(toClock);
+  const rows = store.clockRows(bounds.from, bounds.to, shape.late);
+  // Late clocks' contacts arrived before the week: looked up by key (the others come from the week's range).
+  const people = store.people(bounds.from, bounds.to, shape.late.length === 0 ? [] : rows.map((r) => r[0]));
+  const clocks = rows.map((r) => toClock(r, people));
   const calls = clocks.filter((c) => shape.phone.has(c.standard));
   const teams = store.teams();
   // The week's offsets (one span, or two the week the clocks change): no time-zone lookup per call.
@@ -184,7 +200,7 @@ export function buildWeekly(store: ReportStore, week: IsoWeek, settings: ReportS
   let change: ChangeOnPrevious | null = null;
   if (opts.withChange !== false) {
     const prev = isoWeekBounds(shiftIsoWeek(week, -1), zone);
-    change = changeOn(headline(bounds, clocks, asOf, shape), headline(prev, store.trend(prev.from, prev.to, shape.late).map(trendClock), asOf, shape));
+    change = changeOn(headline(bounds, clocks, asOf, shape), headline(prev, store.clockRows(prev.from, prev.to, shape.late).map(trendClock), asOf, shape));
   }
   return {
     week: bounds.week,
@@ -216,7 +232,7 @@ export function weeklyTrend(store: ReportStore, to: IsoWeek, weeks: number, sett
   const points: TrendPoint[] = [];
   for (let i = weeks - 1; i >= 0; i--) {
     const bounds = isoWeekBounds(shiftIsoWeek(to, -i), zone);
-    points.push(headline(bounds, store.trend(bounds.from, bounds.to, settings.shape.late).map(trendClock), asOf, settings.shape));
+    points.push(headline(bounds, store.clockRows(bounds.from, bounds.to, settings.shape.late).map(trendClock), asOf, settings.shape));
   }
   return { to, builtAt: formatInstant(asOf), weeks: points };
 }

@@ -4,13 +4,8 @@
 // events by the partial index events_quality. tests/integration/report-plans.test.ts asserts the plans.
 import type { Sqlite } from '../../db/connection.js';
 
-/**
- * One clock as the report reads it, as a row of values (no object per row):
- * [contactId, standard, standardVersion, status, open, startedAt, dueAt, fulfilledAt, endedAt,
- *  countedMs, channel, assignee, callback, extendedUntil]
- * `extendedUntil` is read (from the clock's detail) for extendable standards only.
- */
-export type ReportClockRow = [
+/** A clock as the index walks give it (no contact row): the trend's, and the weekly report's before the people are added. */
+export type ClockRow = [
   contactId: string,
   standard: string,
   standardVersion: string,
@@ -22,23 +17,8 @@ export type ReportClockRow = [
   endedAt: number | null,
   countedMs: number,
   channel: string,
-  assignee: string | null,
-  callback: number,
   /** As the clock's detail holds it (ISO text). */
   extendedUntil: string | number | null,
-];
-
-/** The trend's lighter row (no contact row read): [contactId, standard, status, open, startedAt, dueAt, fulfilledAt, endedAt, channel]. */
-export type TrendClockRow = [
-  contactId: string,
-  standard: string,
-  status: string,
-  open: number,
-  startedAt: number,
-  dueAt: number | null,
-  fulfilledAt: number | null,
-  endedAt: number | null,
-  channel: string,
 ];
 
 /** A contact of the period with a quality event: [contactId, category, reference, type, firstAt]. */
@@ -68,10 +48,11 @@ export interface PublishedRow {
 export const QUALITY_EVENTS = ['resolved', 'identity-verified'] as const;
 
 export class ReportStore {
-  private readonly weekClocks;
+  private readonly endedClocks;
+  private readonly openClocks;
   private readonly lateClocks;
-  private readonly trendClocks;
-  private readonly lateTrendClocks;
+  private readonly peopleOf;
+  private readonly personOf;
   private readonly handled;
   private readonly quality;
   private readonly repeat;
@@ -83,50 +64,56 @@ export class ReportStore {
 
   /**
    * `extendable`: standards whose clocks may carry an extension (their detail is read for `extendedUntil`).
+   * `implied`: standards that apply to one channel only (`email-reply` is an email's): their clocks need
+   * no look-up of their contact's channel.
    */
   constructor(
     private readonly sqlite: Sqlite,
     extendable: readonly string[] = [],
+    implied: ReadonlyMap<string, string> = new Map(),
   ) {
-    const ext = extendable.length === 0 ? 'NULL' : `CASE WHEN k.standard IN (${extendable.map((s) => `'${s.replace(/'/g, "''")}'`).join(', ')}) THEN json_extract(k.detail, '$.extendedUntil') END`;
-    const cols = `k.contact_id, k.standard, k.standard_version, k.status, k.open, k.started_at, k.due_at, k.fulfilled_at, k.ended_at, k.counted_ms, c.channel, c.assignee, c.callback, ${ext}`;
-    // The contacts received in the period (a range of contacts_received_at), then each one's clocks by
-    // the primary key. A clock starts at or after its contact's arrival, so this finds every clock that
-    // started in the period whose contact arrived in it.
-    this.weekClocks = sqlite
+    const quote = (v: string) => `'${v.replace(/'/g, "''")}'`;
+    // The extension's agreed instant is in the clock's detail: read (by rowid) for extendable standards only,
+    // so the walk of the index stays covering for every other clock.
+    const ext = extendable.length === 0 ? 'NULL' : `CASE WHEN k.standard IN (${extendable.map(quote).join(', ')}) THEN (SELECT json_extract(x.detail, '$.extendedUntil') FROM clocks x WHERE x.rowid = k.rowid) END`;
+    // The channel: the standard's when it implies one; otherwise a keyed search of contacts_received_at
+    // (its key holds received_at and id, and it carries channel: no table row).
+    const lookUp = '(SELECT c.channel FROM contacts c INDEXED BY contacts_received_at WHERE c.received_at = k.received_at AND c.id = k.contact_id)';
+    const channel = implied.size === 0 ? lookUp : `CASE k.standard ${[...implied].map(([std, ch]) => `WHEN ${quote(std)} THEN ${quote(ch)}`).join(' ')} ELSE ${lookUp} END`;
+    const cols = (open: 0 | 1) =>
+      `k.contact_id, k.standard, k.standard_version, k.status, ${open}, k.started_at, k.due_at, k.fulfilled_at, k.ended_at, k.counted_ms, ${channel}, ${ext}`;
+    // A clock starts at or after its contact's arrival, and carries the arrival (received_at): the clocks
+    // that started in the period whose contact arrived in it are a range of received_at. Ended clocks: a
+    // covering walk of clocks_report_ended. Running ones: clocks_open_received, then the row.
+    this.endedClocks = sqlite
       .prepare(
-        `SELECT ${cols} FROM contacts c INDEXED BY contacts_received_at JOIN clocks k ON k.contact_id = c.id
-         WHERE c.received_at >= @from AND c.received_at < @to AND k.started_at >= @from AND k.started_at < @to`,
+        `SELECT ${cols(0)} FROM clocks k INDEXED BY clocks_report_ended
+         WHERE k.open = 0 AND k.received_at >= @from AND k.received_at < @to AND k.started_at >= @from AND k.started_at < @to`,
+      )
+      .raw(true);
+    this.openClocks = sqlite
+      .prepare(
+        `SELECT ${cols(1)} FROM clocks k INDEXED BY clocks_open_received
+         WHERE k.open = 1 AND k.received_at >= @from AND k.received_at < @to AND k.started_at >= @from AND k.started_at < @to`,
       )
       .raw(true);
     // …and the clocks of one standard that starts on an event (a complaint's stage 2) whose contact
-    // arrived before the period: that standard's clocks received before `to`, by clocks_standard_received.
+    // arrived before the period: that standard's clocks received before `from`, by clocks_standard_received.
     this.lateClocks = sqlite
       .prepare(
-        `SELECT ${cols} FROM clocks k INDEXED BY clocks_standard_received JOIN contacts c ON c.id = k.contact_id
+        `SELECT k.contact_id, k.standard, k.standard_version, k.status, k.open, k.started_at, k.due_at, k.fulfilled_at, k.ended_at, k.counted_ms, ${channel}, ${ext}
+         FROM clocks k INDEXED BY clocks_standard_received
          WHERE k.standard = @standard AND k.received_at < @from AND k.started_at >= @from AND k.started_at < @to`,
       )
       .raw(true);
-    // The trend needs no contact row: the channel comes from contacts_received_at (a covering walk).
-    this.trendClocks = sqlite
-      .prepare(
-        `SELECT k.contact_id, k.standard, k.status, k.open, k.started_at, k.due_at, k.fulfilled_at, k.ended_at, c.channel
-         FROM contacts c INDEXED BY contacts_received_at JOIN clocks k ON k.contact_id = c.id
-         WHERE c.received_at >= @from AND c.received_at < @to AND k.started_at >= @from AND k.started_at < @to`,
-      )
-      .raw(true);
-    this.lateTrendClocks = sqlite
-      .prepare(
-        `SELECT k.contact_id, k.standard, k.status, k.open, k.started_at, k.due_at, k.fulfilled_at, k.ended_at, c.channel
-         FROM clocks k INDEXED BY clocks_standard_received JOIN contacts c ON c.id = k.contact_id
-         WHERE k.standard = @standard AND k.received_at < @from AND k.started_at >= @from AND k.started_at < @to`,
-      )
-      .raw(true);
+    // Who each of the period's contacts is assigned to, and whether it was a callback (the contact's row).
+    this.peopleOf = sqlite.prepare('SELECT id, assignee, callback FROM contacts INDEXED BY contacts_received_at WHERE received_at >= @from AND received_at < @to').raw(true);
+    this.personOf = sqlite.prepare('SELECT assignee, callback FROM contacts WHERE id = ?').raw(true);
     // Contacts handled in the period: one of its clocks fulfilled by an answer, a callback or a reply.
     this.handled = sqlite
       .prepare(
-        `SELECT COUNT(DISTINCT c.id) FROM contacts c INDEXED BY contacts_received_at JOIN clocks k ON k.contact_id = c.id
-         WHERE c.received_at >= @from AND c.received_at < @to AND k.fulfilled_at IS NOT NULL AND (k.standard = 'phone-answer' OR k.standard LIKE '%-reply')`,
+        `SELECT COUNT(DISTINCT k.contact_id) FROM clocks k INDEXED BY clocks_report_ended
+         WHERE k.open = 0 AND k.received_at >= @from AND k.received_at < @to AND k.fulfilled_at IS NOT NULL AND (k.standard = 'phone-answer' OR k.standard LIKE '%-reply')`,
       )
       .pluck(true);
     // The period's contacts with a quality event (the first of each type), by the partial index.
@@ -167,10 +154,11 @@ export class ReportStore {
   /** Each statement's SQL by name: what the plan test explains (never a copy). */
   get statements(): Record<string, string> {
     return {
-      weekClocks: this.weekClocks.source,
+      endedClocks: this.endedClocks.source,
+      openClocks: this.openClocks.source,
       lateClocks: this.lateClocks.source,
-      trendClocks: this.trendClocks.source,
-      lateTrendClocks: this.lateTrendClocks.source,
+      people: this.peopleOf.source,
+      personOf: this.personOf.source,
       handled: this.handled.source,
       quality: this.quality.source,
       repeat: this.repeat.source,
@@ -179,17 +167,30 @@ export class ReportStore {
     };
   }
 
-  /** Every clock that started in [from, to): those of the period's contacts, and of `late` standards' older contacts. */
-  clocks(from: number, to: number, late: readonly string[]): ReportClockRow[] {
-    const rows = this.weekClocks.all({ from, to }) as ReportClockRow[];
-    for (const standard of late) for (const r of this.lateClocks.all({ from, to, standard }) as ReportClockRow[]) rows.push(r);
+  /**
+   * Every clock that started in [from, to): [contactId, standard, standardVersion, status, open, startedAt,
+   * dueAt, fulfilledAt, endedAt, countedMs, channel, extendedUntil]. `late`: standards that start on an event.
+   */
+  clockRows(from: number, to: number, late: readonly string[]): ClockRow[] {
+    const rows = this.endedClocks.all({ from, to }) as ClockRow[];
+    for (const r of this.openClocks.all({ from, to }) as ClockRow[]) rows.push(r);
+    for (const standard of late) for (const r of this.lateClocks.all({ from, to, standard }) as ClockRow[]) rows.push(r);
     return rows;
   }
 
-  trend(from: number, to: number, late: readonly string[]): TrendClockRow[] {
-    const rows = this.trendClocks.all({ from, to }) as TrendClockRow[];
-    for (const standard of late) for (const r of this.lateTrendClocks.all({ from, to, standard }) as TrendClockRow[]) rows.push(r);
-    return rows;
+  /**
+   * The period's contacts' assignee and callback flag, by id; `more` (contacts of late clocks, received
+   * before the period) are looked up by key.
+   */
+  people(from: number, to: number, more: Iterable<string> = []): Map<string, [assignee: string | null, callback: number]> {
+    const out = new Map<string, [string | null, number]>();
+    for (const [id, assignee, callback] of this.peopleOf.all({ from, to }) as Array<[string, string | null, number]>) out.set(id, [assignee, callback]);
+    for (const id of more) {
+      if (out.has(id)) continue;
+      const found = this.personOf.get(id) as [string | null, number] | undefined;
+      out.set(id, found ?? [null, 0]);
+    }
+    return out;
   }
 
   handledCount(from: number, to: number): number {
