@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WeeklyReport } from '../../server/reports/types.js';
 import { startTestApp, type SignedIn, type TestApp } from '../helpers/app.js';
-import { buildWeb, launchBrowser, postJson, ROOT, type Browser } from './browser.js';
+import { buildWeb, launchBrowser, postJson, ROOT, useSession, type Browser } from './browser.js';
 import { seedReportScene } from './report-scene.js';
 import { shiftClock } from './scene.js';
 
@@ -200,6 +200,40 @@ describe('a manager in Chromium', () => {
     const ch01 = await page.locator('table', { hasText: 'CH01' }).locator('tbody tr').allTextContents();
     expect(ch01).toHaveLength(2);
     await page.screenshot({ path: join(SHOTS, 'report-regulator.png'), fullPage: true });
+  });
+});
+
+interface AxeViolation {
+  id: string;
+  help: string;
+  nodes: Array<{ target: string[] }>;
+}
+
+describe('the report page for assistive technology', () => {
+  it('has no axe-core violations (WCAG 2.1 A/AA and best practice), on the week and on the regulator’s view', async () => {
+    // Its own browser: axe-core waits on the clock, which the first browser holds still.
+    const plain = await launchBrowser({ width: 1366, height: 900 });
+    try {
+      await useSession(plain, base, manager.cookie);
+      const axe = readFileSync(join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
+      for (const [path, ready] of [
+        [`/reports?week=${WEEK}`, '#trend-volume-title'],
+        ['/reports?view=regulator&from=2026-01-01&to=2026-03-31', 'text=Tenant Satisfaction Measures'],
+      ] as const) {
+        await plain.page.goto(`${base}${path}`);
+        await plain.page.locator(ready).waitFor();
+        // Injected through DevTools (the page's CSP allows no inline script), then run.
+        await plain.page.evaluate(`${axe}\n;0`);
+        const violations = await plain.page.evaluate(async () => {
+          const run = (globalThis as unknown as { axe: { run(context: Document, options: unknown): Promise<{ violations: AxeViolation[] }> } }).axe.run;
+          const result = await run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } });
+          return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join('; ')})`);
+        });
+        expect(violations, path).toEqual([]);
+      }
+    } finally {
+      await plain.close();
+    }
   });
 });
 
