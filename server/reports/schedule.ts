@@ -84,6 +84,12 @@ export class ReportSchedule {
     return this.#task?.getNextRun() ?? null;
   }
 
+  /** Fires the armed job now, through node-cron, as Monday 07:00 would (operators and tests). */
+  async runNow(): Promise<RunOutcome> {
+    if (this.#task === null) throw new Error('the report schedule is not started');
+    return (await this.#task.execute()) as RunOutcome;
+  }
+
   /** Stops the job; waits for a run in progress to finish (its publication is one transaction). */
   async stop(): Promise<void> {
     const task = this.#task;

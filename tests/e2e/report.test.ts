@@ -162,6 +162,14 @@ describe('a manager in Chromium', () => {
     await page.pdf({ path: pdf, format: 'A4', preferCSSPageSize: true });
     await page.emulateMedia({ media: 'screen' });
 
+    // poppler-utils (pdfinfo, pdftotext, pdftoppm): `apt-get install -y poppler-utils` where it is missing.
+    for (const tool of ['pdfinfo', 'pdftotext', 'pdftoppm']) {
+      try {
+        execFileSync(tool, ['-v'], { stdio: 'pipe' });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`${tool} is not installed: apt-get install -y poppler-utils`);
+      }
+    }
     const info = execFileSync('pdfinfo', [pdf], { encoding: 'utf8' });
     const pages = Number(/Pages:\s+(\d+)/.exec(info)![1]);
     expect(info).toMatch(/Page size:\s+59[45]\.\d+ x 841\.\d+ pts \(A4\)/);

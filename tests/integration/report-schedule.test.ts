@@ -83,7 +83,7 @@ const post = async (t: TestApp, body: Record<string, unknown>) => {
 };
 
 describe('the weekly report job across downtime', () => {
-  it('catches up the missed Monday run on start, logs and audits it, mails the report with its CSV; a second start finds nothing to do', async () => {
+  it('catches up the missed Monday run on start, logs and audits it, mails the report with its CSV; a second start finds nothing to do; the next Monday 07:00 firing publishes and mails', async () => {
     // Week 2026-W10 (Mon 2 – Sun 8 March, GMT). Kept runs through the week: it starts on Monday
     // 06:00, before the 07:00 run, and the week's contacts arrive.
     const first = await startKept();
@@ -159,8 +159,8 @@ describe('the weekly report job across downtime', () => {
     expect(phoneRow[phoneHeader.indexOf('serviceLevel')]).toBe('0.5');
     expect(rows.find((r) => r[0] === 'report')!.slice(1, 2)).toEqual(['2026-W10']);
 
-    // The Monday run itself, when node-cron fires (here called as it would): already published, no second mail.
-    await expect(second.schedule.runScheduled()).resolves.toEqual({ week: '2026-W10', outcome: 'already-published', revision: 1 });
+    // The Monday job fired through node-cron (as at 07:00) the same morning: already published, no second mail.
+    await expect(second.schedule.runNow()).resolves.toEqual({ week: '2026-W10', outcome: 'already-published', revision: 1 });
     expect(received.length).toBe(mailsBefore + 1);
     await second.t.close();
 
@@ -170,6 +170,13 @@ describe('the weekly report job across downtime', () => {
     await expect(third.schedule.start()).resolves.toBeNull();
     expect(third.t.service.audit.page({ action: 'report.catch-up', limit: 10 }).items.map((a) => (a.detail as { week: string }).week)).toEqual(['2026-W10', '2026-W08']);
     expect(received.length).toBe(mailsBefore + 1);
+    // A week on, Kept up: node-cron fires at Monday 16 March 07:00 and W11 is published and mailed, not as a catch-up.
+    clock.now = Date.parse('2026-03-16T07:00:00Z');
+    await expect(third.schedule.runNow()).resolves.toEqual({ week: '2026-W11', outcome: 'published', revision: 1, mailed: true, mailReason: null });
+    expect(third.t.app.reports.published('2026-W11')).toMatchObject({ publishedBy: SCHEDULE_ACTOR });
+    expect(received.length).toBe(mailsBefore + 2);
+    expect((await simpleParser(received.at(-1)!.raw)).subject).toBe('Kept weekly report 2026-W11: 9 to 15 March 2026');
+    expect(third.t.service.audit.page({ action: 'report.catch-up', limit: 10 }).items).toHaveLength(2);
     await third.t.close();
     // Stopped on close: the task is gone.
     expect(third.schedule.nextRun()).toBeNull();
