@@ -133,17 +133,7 @@ export class ReportSchedule {
       return { week, outcome: 'already-published', revision: existing?.revision ?? 1 };
     }
     log.info(`weekly report ${week}: published (${why}, revision ${published.revision})`);
-    const mail = this.#deps.mail;
-    const mailed = mail === undefined ? { sent: false, reason: 'no mail configured', recipients: 0 } : await sendWeeklyReport(mail, published.report, reports.csv(published.report));
-    if (mailed.sent) {
-      log.info(`weekly report ${week}: mailed to ${mailed.recipients} recipient(s)`);
-      audit.record(now(), SCHEDULE_ACTOR, 'report.mailed', { week, revision: published.revision, recipients: mailed.recipients });
-    } else if (mailed.recipients > 0) {
-      log.error(`weekly report ${week}: the mail was not sent: ${mailed.reason}`);
-      audit.record(now(), SCHEDULE_ACTOR, 'report.mail-failed', { week, revision: published.revision, reason: mailed.reason });
-    } else {
-      log.info(`weekly report ${week}: not mailed: ${mailed.reason}`);
-    }
+    const mailed = await mailPublication({ ...this.#deps, csv: (r) => reports.csv(r) }, published);
     return { week, outcome: 'published', revision: published.revision, mailed: mailed.sent, mailReason: mailed.reason };
   }
 
@@ -156,21 +146,49 @@ export class ReportSchedule {
 }
 
 /**
- * The app's Monday job, made from its configuration (KEPT_SMTP_*, KEPT_REPORT_RECIPIENTS,
+ * Mails a publication to the managers (when mail is set up) and says how it went: the log, and the
+ * audit (`report.mailed` / `report.mail-failed`, by whoever published). Never throws.
+ */
+export async function mailPublication(
+  deps: { mail?: ReportMailer; log: ScheduleLog; audit: Pick<AuditStore, 'record'>; now: () => number; csv: (report: PublishedWeek['report']) => string },
+  published: PublishedWeek,
+): Promise<{ sent: boolean; reason: string | null }> {
+  const { week, revision } = published;
+  const mailed = deps.mail === undefined ? { sent: false, reason: 'no mail configured', recipients: 0 } : await sendWeeklyReport(deps.mail, published.report, deps.csv(published.report));
+  if (mailed.sent) {
+    deps.log.info(`weekly report ${week}: revision ${revision} mailed to ${mailed.recipients} recipient(s)`);
+    deps.audit.record(deps.now(), published.publishedBy, 'report.mailed', { week, revision, recipients: mailed.recipients });
+  } else if (mailed.recipients > 0) {
+    deps.log.error(`weekly report ${week}: the mail was not sent: ${mailed.reason}`);
+    deps.audit.record(deps.now(), published.publishedBy, 'report.mail-failed', { week, revision, reason: mailed.reason });
+  } else {
+    deps.log.info(`weekly report ${week}: not mailed: ${mailed.reason}`);
+  }
+  return { sent: mailed.sent, reason: mailed.reason };
+}
+
+/**
+ * The app's Monday job and the managers' mail of every publication (the job's, and a person's
+ * Publish or Regenerate), made from its configuration (KEPT_SMTP_*, KEPT_REPORT_RECIPIENTS,
  * KEPT_PUBLIC_URL) and its report service; stopped when the app closes (the hook is added here, so
  * call this before the app is ready). Start it once the app listens: `schedule.start()`.
  */
 export function scheduleReports(app: FastifyInstance, deps: { audit: Pick<AuditStore, 'record'>; now: () => number }): ReportSchedule {
   const mailer = createMailer(app.config);
-  const schedule = new ReportSchedule({
-    reports: app.reports,
-    audit: deps.audit,
-    now: deps.now,
-    log: { info: (m) => app.log.info(m), warn: (m) => app.log.warn(m), error: (m) => app.log.error(m) },
-    mail: { mailer, recipients: app.config.reportRecipients, publicUrl: app.config.publicUrl },
-  });
+  const mailDeps: ReportMailer = { mailer, recipients: app.config.reportRecipients, publicUrl: app.config.publicUrl };
+  const log: ScheduleLog = { info: (m) => app.log.info(m), warn: (m) => app.log.warn(m), error: (m) => app.log.error(m) };
+  const schedule = new ReportSchedule({ reports: app.reports, audit: deps.audit, now: deps.now, log, mail: mailDeps });
+  // A person's publication (Publish, Regenerate on the page) is mailed too, after the answer: the
+  // page does not wait on the mail server. The job mails its own publications itself (above).
+  const sending = new Set<Promise<unknown>>();
+  app.reports.onPublished = (p) => {
+    if (p.publishedBy === SCHEDULE_ACTOR) return;
+    const mail = mailPublication({ mail: mailDeps, log, audit: deps.audit, now: deps.now, csv: (r) => app.reports.csv(r) }, p).finally(() => sending.delete(mail));
+    sending.add(mail);
+  };
   app.addHook('onClose', async () => {
     await schedule.stop();
+    await Promise.allSettled([...sending]);
     mailer?.close();
   });
   return schedule;

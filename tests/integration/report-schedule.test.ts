@@ -83,7 +83,7 @@ const post = async (t: TestApp, body: Record<string, unknown>) => {
 };
 
 describe('the weekly report job across downtime', () => {
-  it('catches up the missed Monday run on start, logs and audits it, mails the report with its CSV; a second start finds nothing to do; the next Monday 07:00 firing publishes and mails', async () => {
+  it('catches up the missed Monday run on start, logs and audits it, mails the report with its CSV; a manager’s regeneration is mailed too; a second start finds nothing to do; the next Monday 07:00 firing publishes and mails', async () => {
     // Week 2026-W10 (Mon 2 – Sun 8 March, GMT). Kept runs through the week: it starts on Monday
     // 06:00, before the 07:00 run, and the week's contacts arrive.
     const first = await startKept();
@@ -162,6 +162,16 @@ describe('the weekly report job across downtime', () => {
     // The Monday job fired through node-cron (as at 07:00) the same morning: already published, no second mail.
     await expect(second.schedule.runNow()).resolves.toEqual({ week: '2026-W10', outcome: 'already-published', revision: 1 });
     expect(received.length).toBe(mailsBefore + 1);
+
+    // A manager regenerates the week from the page: the managers are mailed the new revision (after the answer).
+    const manager = await second.t.signIn('manager', { email: 'olu.manager@staff.example.org' });
+    const regenerated = await second.t.app.inject({ method: 'POST', url: '/api/v1/reports/weekly/2026-W10/regenerate', headers: manager.headers, payload: { reason: 'late telephony export' } });
+    expect(regenerated.statusCode, regenerated.body).toBe(201);
+    await vi.waitFor(() => expect(received.length).toBe(mailsBefore + 2));
+    const again = await simpleParser(received.at(-1)!.raw);
+    expect(again.subject).toBe('Kept weekly report 2026-W10: 2 to 8 March 2026 (regenerated, revision 2)');
+    expect(again.attachments[0]!.content.toString('utf8')).toBe(second.t.app.reports.csv(second.t.app.reports.published('2026-W10')!.report));
+    await vi.waitFor(() => expect(second.t.service.audit.page({ actor: 'olu.manager@staff.example.org', action: 'report.mailed', limit: 5 }).items).toHaveLength(1));
     await second.t.close();
 
     // Started again the same morning: nothing missed, nothing logged, nothing audited, nothing mailed.
@@ -169,12 +179,12 @@ describe('the weekly report job across downtime', () => {
     const third = await startKept();
     await expect(third.schedule.start()).resolves.toBeNull();
     expect(third.t.service.audit.page({ action: 'report.catch-up', limit: 10 }).items.map((a) => (a.detail as { week: string }).week)).toEqual(['2026-W10', '2026-W08']);
-    expect(received.length).toBe(mailsBefore + 1);
+    expect(received.length).toBe(mailsBefore + 2);
     // A week on, Kept up: node-cron fires at Monday 16 March 07:00 and W11 is published and mailed, not as a catch-up.
     clock.now = Date.parse('2026-03-16T07:00:00Z');
     await expect(third.schedule.runNow()).resolves.toEqual({ week: '2026-W11', outcome: 'published', revision: 1, mailed: true, mailReason: null });
     expect(third.t.app.reports.published('2026-W11')).toMatchObject({ publishedBy: SCHEDULE_ACTOR });
-    expect(received.length).toBe(mailsBefore + 2);
+    expect(received.length).toBe(mailsBefore + 3);
     expect((await simpleParser(received.at(-1)!.raw)).subject).toBe('Kept weekly report 2026-W11: 9 to 15 March 2026');
     expect(third.t.service.audit.page({ action: 'report.catch-up', limit: 10 }).items).toHaveLength(2);
     await third.t.close();
