@@ -177,8 +177,7 @@ for (let i = 0; i < Math.min(RUNS, 3); i++) {
 // Plans of the report's statements on this file.
 const plans = (() => {
   const { connection, store } = open();
-  const args = (sql: string): unknown[] =>
-    sql.includes('json_each(?)') || sql.includes('id = ?') ? ['x'] : sql.includes('@standard') ? [{ from: 0, to: 1, standard: 'x' }] : sql.includes('@reference') ? [{ id: 'x', reference: 'r', category: 'c', after: 0, until: 1 }] : [{ from: 0, to: 1 }];
+  const args = (sql: string): unknown[] => (!sql.includes('@') ? ['x'] : [{ from: 0, to: 1, lo: 0, asOf: 1, target: 1, standard: 'x', id: 'x', reference: 'r', category: 'c', after: 0, until: 1 }]);
   const out = Object.entries(store.statements).map(([name, sql]) => {
     const plan = (connection.sqlite.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args(sql)) as Array<{ detail: string }>).map((r) => r.detail).join(' ‖ ');
     return `| ${name} | ${plan.replaceAll('|', '\\|')} |`;

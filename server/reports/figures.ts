@@ -79,6 +79,21 @@ export interface Tally {
 
 export const emptyTally = (): Tally => ({ clocks: 0, met: 0, missed: 0, breached: 0, cancelled: 0, metExtended: 0, missedExtended: 0, open: 0, abandoned: 0, replies: [] });
 
+/** `n` clocks of one outcome at once (counts made in SQLite), without reply times. */
+export function addCount(t: Tally, j: Judged, n: number): void {
+  t.clocks += n;
+  switch (j) {
+    case 'met': t.met += n; break;
+    case 'missed': t.missed += n; break;
+    case 'met-extended': t.metExtended += n; break;
+    case 'missed-extended': t.missedExtended += n; break;
+    case 'breached': t.breached += n; break;
+    case 'cancelled': t.cancelled += n; break;
+    case 'abandoned': t.abandoned += n; break;
+    default: t.open += n; break;
+  }
+}
+
 export function add(t: Tally, j: Judged, countedMs: number, fulfilled: boolean): void {
   t.clocks++;
   switch (j) {

@@ -3,8 +3,8 @@
 // running, as of the report's instant. Reads through server/store/reports.ts; figures in figures.ts.
 import { DAY, formatInstant, MINUTE, offsetSpans, zoneOffset } from '../domain/time.js';
 import { PACKS, type StandardDef, type StandardsPack } from '../domain/standards.js';
-import type { ClockRow, ReportStore } from '../store/reports.js';
-import { complaintFigures, complianceOf, emptyTally, add, halfHourRows, judge, peopleRows, phoneFigures, standardRows, worstBreaches, type ReportClock } from './figures.js';
+import type { ClockRow, CountRow, ReportStore } from '../store/reports.js';
+import { complaintFigures, complianceOf, emptyTally, add, addCount, halfHourRows, judge, peopleRows, phoneFigures, standardRows, worstBreaches, type Judged, type ReportClock } from './figures.js';
 import type { BuildOptions, ChangeOnPrevious, ClosureInWeek, DayOff, IsoWeek, Publication, QualityFigures, TrendPoint, WeekBounds, WeeklyReport, WeeklyTrend } from './types.js';
 import { isoWeekBounds, localDayNumber, REPORT_ZONE, shiftIsoWeek } from './week.js';
 
@@ -79,22 +79,6 @@ const toClock = (r: ClockRow, people?: Map<string, [string | null, number]>): Re
   };
 };
 
-const trendClock = (r: ClockRow): ReportClock => ({
-  contactId: r[0],
-  standard: r[1],
-  standardVersion: r[2],
-  status: r[3],
-  open: r[4] === 1,
-  startedAt: r[5],
-  dueAt: r[6],
-  fulfilledAt: r[7],
-  endedAt: r[8],
-  countedMs: r[9],
-  channel: r[10],
-  assignee: null,
-  callback: false,
-  extendedUntil: null,
-});
 
 /** The headline figures of a week (the trend's point, and the change on the previous week). */
 export function headline(bounds: WeekBounds, clocks: readonly ReportClock[], asOf: number, shape: PackShape): TrendPoint {
@@ -120,6 +104,59 @@ export function headline(bounds: WeekBounds, clocks: readonly ReportClock[], asO
     phone: { offered: phone.offered, serviceLevel: phone.serviceLevel, averageSpeedOfAnswerMs: phone.averageSpeedOfAnswerMs, abandonRate: phone.abandonRate },
     complaints: { received: complaints.received, acknowledgeRate: complaints.acknowledgeRate, resolveRate: complaints.resolveRate },
   };
+}
+
+/**
+ * The same headline from counts made in SQLite (ReportStore.counts: no clock row reaches JS): the trend's
+ * weeks and the previous week. tests/integration/report.test.ts checks both against figures by hand.
+ */
+export function headlineOf(store: ReportStore, bounds: WeekBounds, asOf: number, shape: PackShape): TrendPoint {
+  const rows: CountRow[] = store.counts(bounds.from, bounds.to, asOf, shape.phoneTargetMs, shape.late);
+  const groups = new Map<string, { standard: string; channel: string; t: ReturnType<typeof emptyTally> }>();
+  const tallyOf = (ids: ReadonlySet<string>) => {
+    const t = emptyTally();
+    for (const [standard, , outcome, n] of rows) if (ids.has(standard)) addCount(t, judgedOf(outcome), n);
+    return t;
+  };
+  let answered = 0, within = 0, waitSum = 0, abandons = 0, short = 0, waiting = 0, waitingOver = 0;
+  for (const [standard, channel, outcome, n, w, sum, , over] of rows) {
+    const key = `${standard}\u0000${channel}`;
+    let g = groups.get(key);
+    if (g === undefined) groups.set(key, (g = { standard, channel, t: emptyTally() }));
+    addCount(g.t, judgedOf(outcome), n);
+    if (!shape.phone.has(standard)) continue;
+    if (outcome === 'met' || outcome === 'missed') (answered += n, (within += w), (waitSum += sum));
+    else if (outcome === 'abandoned') abandons += n;
+    else if (outcome === 'abandoned-short') short += n;
+    else if (outcome === 'breached' || outcome === 'open') (waiting += n, (waitingOver += over));
+  }
+  const rank = (s: string) => (shape.order.indexOf(s) + 1 || shape.order.length + 1);
+  const standards = [...groups.values()]
+    .sort((a, b) => rank(a.standard) - rank(b.standard) || (a.standard < b.standard ? -1 : a.standard > b.standard ? 1 : 0) || (a.channel < b.channel ? -1 : a.channel > b.channel ? 1 : 0))
+    .map((g) => ({ standard: g.standard, channel: g.channel, clocks: g.t.clocks, compliance: complianceOf(g.t) }));
+  const offered = answered + abandons + short + waiting;
+  const slDenominator = answered + abandons + waitingOver;
+  return {
+    week: bounds.week,
+    from: formatInstant(bounds.from),
+    standards,
+    phone: {
+      offered,
+      serviceLevel: slDenominator > 0 ? within / slDenominator : null,
+      averageSpeedOfAnswerMs: answered > 0 ? waitSum / answered : null,
+      abandonRate: offered > 0 ? abandons / offered : null,
+    },
+    complaints: {
+      received: store.contactsOf(bounds.from, bounds.to, new Set([...shape.acknowledge, ...shape.resolve]), shape.late).size,
+      acknowledgeRate: complianceOf(tallyOf(shape.acknowledge)),
+      resolveRate: complianceOf(tallyOf(shape.resolve)),
+    },
+  };
+}
+
+/** A counted outcome as figures.ts judges it. */
+function judgedOf(outcome: string): Judged {
+  return outcome === 'abandoned-short' ? 'abandoned' : (outcome as Judged);
 }
 
 const diff = (a: number | null, b: number | null): number | null => (a === null || b === null ? null : a - b);
@@ -200,7 +237,7 @@ export function buildWeekly(store: ReportStore, week: IsoWeek, settings: ReportS
   let change: ChangeOnPrevious | null = null;
   if (opts.withChange !== false) {
     const prev = isoWeekBounds(shiftIsoWeek(week, -1), zone);
-    change = changeOn(headline(bounds, clocks, asOf, shape), headline(prev, store.clockRows(prev.from, prev.to, shape.late).map(trendClock), asOf, shape));
+    change = changeOn(headline(bounds, clocks, asOf, shape), headlineOf(store, prev, asOf, shape));
   }
   return {
     week: bounds.week,
@@ -232,7 +269,7 @@ export function weeklyTrend(store: ReportStore, to: IsoWeek, weeks: number, sett
   const points: TrendPoint[] = [];
   for (let i = weeks - 1; i >= 0; i--) {
     const bounds = isoWeekBounds(shiftIsoWeek(to, -i), zone);
-    points.push(headline(bounds, store.clockRows(bounds.from, bounds.to, settings.shape.late).map(trendClock), asOf, settings.shape));
+    points.push(headlineOf(store, bounds, asOf, settings.shape));
   }
   return { to, builtAt: formatInstant(asOf), weeks: points };
 }

@@ -21,6 +21,12 @@ export type ClockRow = [
   extendedUntil: string | number | null,
 ];
 
+/**
+ * Clocks counted by [standard, channel, outcome, count, answeredWithinTarget, waitSumMs, abandonedWithinTarget,
+ * waitingPastTarget]. The outcome is as figures.ts judge() gives it, but `abandoned` and `abandoned-short` apart.
+ */
+export type CountRow = [standard: string, channel: string, outcome: string, n: number, within: number, waitSum: number, abandonedWithin: number, waitingOver: number];
+
 /** A contact of the period with a quality event: [contactId, category, reference, type, firstAt]. */
 export type QualityRow = [contactId: string, category: string, reference: string | null, type: string, at: number];
 
@@ -52,6 +58,10 @@ export class ReportStore {
   private readonly openClocks;
   private readonly lateClocks;
   private readonly peopleOf;
+  private readonly endedCounts;
+  private readonly openCounts;
+  private readonly lateCounts;
+  private readonly contactsOfStandard;
   private readonly personOf;
   private readonly handled;
   private readonly quality;
@@ -106,6 +116,22 @@ export class ReportStore {
          WHERE k.standard = @standard AND k.received_at < @from AND k.started_at >= @from AND k.started_at < @to`,
       )
       .raw(true);
+    // The trend's headline (and the change on the previous week): the same walks, counted in SQLite by
+    // standard, channel and outcome as of @asOf (figures.ts judge()), with the phone's sums; no row to JS.
+    const judged = `CASE WHEN k.status IN ('running', 'at-risk', 'breached') THEN (CASE WHEN k.due_at IS NOT NULL AND @asOf > k.due_at THEN 'breached' ELSE 'open' END) WHEN k.status = 'paused' THEN 'open' ELSE k.status END`;
+    const sums = `COUNT(*), SUM(k.fulfilled_at IS NOT NULL AND k.fulfilled_at - k.started_at <= @target), SUM(CASE WHEN k.fulfilled_at IS NOT NULL THEN k.fulfilled_at - k.started_at ELSE 0 END),
+      SUM(k.status = 'abandoned' AND k.ended_at - k.started_at <= @target), SUM(k.status IN ('running', 'at-risk', 'breached') AND @asOf - k.started_at > @target)`;
+    const grouped = (from: string, where: string) => sqlite.prepare(`SELECT k.standard, ${channel}, ${judged}, ${sums} FROM clocks k INDEXED BY ${from} WHERE ${where} GROUP BY 1, 2, 3`).raw(true);
+    this.endedCounts = grouped('clocks_report_ended', 'k.open = 0 AND k.received_at >= @from AND k.received_at < @to AND k.started_at >= @from AND k.started_at < @to');
+    this.openCounts = grouped('clocks_open_received', 'k.open = 1 AND k.received_at >= @from AND k.received_at < @to AND k.started_at >= @from AND k.started_at < @to');
+    this.lateCounts = grouped('clocks_standard_received', 'k.standard = @standard AND k.received_at < @from AND k.started_at >= @from AND k.started_at < @to');
+    // The contacts of some standards' clocks that started in the period (complaints received: distinct contacts).
+    this.contactsOfStandard = sqlite
+      .prepare(
+        `SELECT k.contact_id FROM clocks k INDEXED BY clocks_standard_received
+         WHERE k.standard = @standard AND k.received_at < @to AND k.received_at >= @lo AND k.started_at >= @from AND k.started_at < @to`,
+      )
+      .pluck(true);
     // Who each of the period's contacts is assigned to, and whether it was a callback (the contact's row).
     this.peopleOf = sqlite.prepare('SELECT id, assignee, callback FROM contacts INDEXED BY contacts_received_at WHERE received_at >= @from AND received_at < @to').raw(true);
     this.personOf = sqlite.prepare('SELECT assignee, callback FROM contacts WHERE id = ?').raw(true);
@@ -158,6 +184,10 @@ export class ReportStore {
       openClocks: this.openClocks.source,
       lateClocks: this.lateClocks.source,
       people: this.peopleOf.source,
+      endedCounts: this.endedCounts.source,
+      openCounts: this.openCounts.source,
+      lateCounts: this.lateCounts.source,
+      contactsOfStandard: this.contactsOfStandard.source,
       personOf: this.personOf.source,
       handled: this.handled.source,
       quality: this.quality.source,
@@ -176,6 +206,25 @@ export class ReportStore {
     for (const r of this.openClocks.all({ from, to }) as ClockRow[]) rows.push(r);
     for (const standard of late) for (const r of this.lateClocks.all({ from, to, standard }) as ClockRow[]) rows.push(r);
     return rows;
+  }
+
+  /** Counts of the clocks that started in [from, to) by standard, channel and outcome as of `asOf` (see CountRow). */
+  counts(from: number, to: number, asOf: number, targetMs: number, late: readonly string[]): CountRow[] {
+    const p = { from, to, asOf, target: targetMs };
+    const rows = this.endedCounts.all(p) as CountRow[];
+    for (const r of this.openCounts.all(p) as CountRow[]) rows.push(r);
+    for (const standard of late) for (const r of this.lateCounts.all({ ...p, standard }) as CountRow[]) rows.push(r);
+    return rows;
+  }
+
+  /** The distinct contacts of these standards' clocks that started in [from, to); `late` ones may have arrived earlier. */
+  contactsOf(from: number, to: number, standards: Iterable<string>, late: readonly string[]): Set<string> {
+    const out = new Set<string>();
+    for (const standard of standards) {
+      const lo = late.includes(standard) ? 0 : from;
+      for (const id of this.contactsOfStandard.all({ from, to, lo, standard }) as string[]) out.add(id);
+    }
+    return out;
   }
 
   /**

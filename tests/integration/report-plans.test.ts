@@ -25,7 +25,7 @@ afterAll(async () => {
 });
 
 function plan(sql: string): string {
-  const args = !sql.includes('@') ? ['x'] : sql.includes('@standard') ? [{ from: 0, to: 1, standard: 'x' }] : sql.includes('@reference') ? [{ id: 'x', reference: 'r', category: 'c', after: 0, until: 1 }] : [{ from: 0, to: 1 }];
+  const args = !sql.includes('@') ? ['x'] : [{ from: 0, to: 1, lo: 0, asOf: 1, target: 1, standard: 'x', id: 'x', reference: 'r', category: 'c', after: 0, until: 1 }];
   return (t.connection.sqlite.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as Array<{ detail: string }>).map((r) => r.detail).join(' ‖ ');
 }
 
@@ -34,6 +34,10 @@ const EXPECTED: Record<string, RegExp[]> = {
   endedClocks: [/^SEARCH k USING COVERING INDEX clocks_report_ended \(received_at>\? AND received_at<\?\)/, /SEARCH c USING COVERING INDEX contacts_received_at \(received_at=\? AND id=\?\)/, /SEARCH x USING INTEGER PRIMARY KEY \(rowid=\?\)/],
   openClocks: [/^SEARCH k USING INDEX clocks_open_received \(received_at>\? AND received_at<\?\)/],
   lateClocks: [/^SEARCH k USING INDEX clocks_standard_received \(standard=\? AND received_at<\?\)/],
+  endedCounts: [/^SEARCH k USING COVERING INDEX clocks_report_ended \(received_at>\? AND received_at<\?\)/],
+  openCounts: [/^SEARCH k USING INDEX clocks_open_received \(received_at>\? AND received_at<\?\)/],
+  lateCounts: [/^SEARCH k USING INDEX clocks_standard_received \(standard=\? AND received_at<\?\)/],
+  contactsOfStandard: [/^SEARCH k USING INDEX clocks_standard_received \(standard=\? AND received_at>\? AND received_at<\?\)$/],
   people: [/^SEARCH contacts USING INDEX contacts_received_at \(received_at>\? AND received_at<\?\)$/],
   personOf: [/^SEARCH contacts USING INDEX sqlite_autoindex_contacts_1 \(id=\?\)$/],
   handled: [/SEARCH k USING COVERING INDEX clocks_report_ended \(received_at>\? AND received_at<\?\)/],
