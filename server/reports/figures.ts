@@ -168,9 +168,9 @@ function callOf(c: ReportClock, asOf: number): CallOutcome {
  */
 export function phoneFigures(calls: readonly ReportClock[], asOf: number, targetMs = 300_000): PhoneFigures {
   const outcomes = calls.map((c) => callOf(c, asOf));
-  const levels = {} as Record<ServiceLevelVariant, number | null>;
-  for (const v of SERVICE_LEVEL_VARIANTS) levels[v] = phoneStats(outcomes, asOf, targetMs, v).serviceLevel;
   const s = phoneStats(outcomes, asOf, targetMs, 'standard');
+  const levels = {} as Record<ServiceLevelVariant, number | null>;
+  for (const v of SERVICE_LEVEL_VARIANTS) levels[v] = v === 'standard' ? s.serviceLevel : phoneStats(outcomes, asOf, targetMs, v).serviceLevel;
   let longest: number | null = null;
   for (const o of outcomes) {
     if (o.status === 'cancelled') continue;
@@ -198,16 +198,16 @@ export function phoneFigures(calls: readonly ReportClock[], asOf: number, target
 
 /** The calls by the local half hour they joined the queue in (48 rows, 00:00 to 23:30), summed over the week. */
 export function halfHourRows(calls: readonly ReportClock[], asOf: number, localMinuteOfDay: (t: number) => number, targetMs = 300_000): HalfHourRow[] {
-  const buckets: ReportClock[][] = Array.from({ length: 48 }, () => []);
-  for (const c of calls) buckets[Math.min(47, Math.floor(localMinuteOfDay(c.startedAt) / 30))]!.push(c);
+  const buckets: CallOutcome[][] = Array.from({ length: 48 }, () => []);
+  for (const c of calls) buckets[Math.min(47, Math.floor(localMinuteOfDay(c.startedAt) / 30))]!.push(callOf(c, asOf));
   return buckets.map((b, i) => {
-    const p = phoneFigures(b, asOf, targetMs);
+    const p = phoneStats(b, asOf, targetMs, 'standard');
     return {
       start: `${String(Math.floor(i / 2)).padStart(2, '0')}:${i % 2 === 0 ? '00' : '30'}`,
       offered: p.offered,
       answered: p.answered,
       answeredWithinTarget: p.answeredWithinTarget,
-      abandoned: p.abandoned,
+      abandoned: p.abandons,
       shortAbandons: p.shortAbandons,
       serviceLevel: p.serviceLevel,
       averageSpeedOfAnswerMs: p.averageSpeedOfAnswerMs,
@@ -288,25 +288,24 @@ export function peopleRows(clocks: readonly ReportClock[], asOf: number, keyOf: 
 
 /** The `limit` worst breaches: missed (by how late the fulfilment came) and still breached (by how long past due as of `asOf`). */
 export function worstBreaches(clocks: readonly ReportClock[], asOf: number, limit = 20): Breach[] {
-  const out: Array<Breach & { overdue: number }> = [];
+  // Overdue first, as numbers; only the few kept are formatted.
+  const found: Array<{ c: ReportClock; status: Breach['status']; overdue: number }> = [];
   for (const c of clocks) {
     const j = judge(c, asOf);
     if (c.dueAt === null || (j !== 'missed' && j !== 'missed-extended' && j !== 'breached')) continue;
     const end = j === 'breached' ? asOf : (c.fulfilledAt ?? c.endedAt ?? asOf);
-    const overdue = end - c.dueAt;
-    out.push({
-      contactId: c.contactId,
-      href: `/contacts/${encodeURIComponent(c.contactId)}`,
-      standard: c.standard,
-      channel: c.channel,
-      status: j,
-      startedAt: formatInstant(c.startedAt),
-      dueAt: formatInstant(c.dueAt),
-      overdueMs: overdue,
-      assignee: c.assignee,
-      overdue,
-    });
+    found.push({ c, status: j, overdue: end - c.dueAt });
   }
-  out.sort((a, b) => b.overdue - a.overdue || (a.contactId < b.contactId ? -1 : a.contactId > b.contactId ? 1 : 0) || (a.standard < b.standard ? -1 : 1));
-  return out.slice(0, limit).map(({ overdue: _, ...b }) => b);
+  found.sort((a, b) => b.overdue - a.overdue || (a.c.contactId < b.c.contactId ? -1 : a.c.contactId > b.c.contactId ? 1 : 0) || (a.c.standard < b.c.standard ? -1 : 1));
+  return found.slice(0, limit).map(({ c, status, overdue }) => ({
+    contactId: c.contactId,
+    href: `/contacts/${encodeURIComponent(c.contactId)}`,
+    standard: c.standard,
+    channel: c.channel,
+    status,
+    startedAt: formatInstant(c.startedAt),
+    dueAt: formatInstant(c.dueAt!),
+    overdueMs: overdue,
+    assignee: c.assignee,
+  }));
 }
