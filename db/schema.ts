@@ -52,6 +52,11 @@ export const contacts = sqliteTable(
     index('contacts_social_sender')
       .on(sql`json_extract(${t.source}, '$.senderId')`, t.receivedAt)
       .where(sql`${t.channel} = 'social'`),
+    // First contact resolution (the weekly report): did the same customer (their tenancy or customer
+    // reference) come back on the same matter within 7 days? Only contacts that carry a reference.
+    index('contacts_customer_reference')
+      .on(sql`json_extract(${t.customer}, '$.reference')`, t.receivedAt)
+      .where(sql`json_extract(${t.customer}, '$.reference') IS NOT NULL`),
   ],
 );
 
@@ -78,6 +83,10 @@ export const events = sqliteTable(
   (t) => [
     uniqueIndex('events_contact_seq').on(t.contactId, t.seq),
     uniqueIndex('events_contact_external_id').on(t.contactId, t.externalId).where(sql`${t.externalId} IS NOT NULL`),
+    // The weekly report's quality figures: a contact's resolution and identity check, by contact (only those rows).
+    index('events_quality').on(t.contactId, t.type, t.at).where(sql`${t.type} IN ('resolved', 'identity-verified')`),
+    // The regulator's view: complaints escalated or answered in a period, by instant (only those rows).
+    index('events_complaint_stage').on(t.type, t.at, t.contactId).where(sql`${t.type} IN ('escalated', 'resolved')`),
   ],
 );
 
@@ -123,6 +132,12 @@ export const clocks = sqliteTable(
     index('clocks_ended_at').on(t.endedAt),
     // Open clocks in due order (the unassigned work of a queue, earliest due first): a walk that stops at the page.
     index('clocks_open_due').on(t.dueAt, t.contactId).where(sql`${t.open} = 1`),
+    // The weekly report (issue 16): a week's ended clocks with everything its figures read, so a week (and a
+    // twelve-week trend) is a covering walk, no table row. Ended clocks only: their values are settled, so
+    // the writes that keep running clocks up to date (updateClockBody) never touch it.
+    index('clocks_report_ended')
+      .on(t.receivedAt, t.standard, t.standardVersion, t.status, t.startedAt, t.dueAt, t.fulfilledAt, t.endedAt, t.countedMs, t.contactId)
+      .where(sql`${t.open} = 0`),
   ],
 );
 
@@ -413,3 +428,21 @@ export const displayBoards = sqliteTable('display_boards', {
   updatedBy: text('updated_by').notNull(),
   updatedAt: integer('updated_at').notNull(),
 });
+
+/**
+ * Published weekly reports (issue 16): each publication of a week is a revision, stored whole as it was
+ * published (the JSON of GET /api/v1/reports/weekly/:week). Regenerating adds a revision; none is
+ * changed or deleted. Who published and why are also in the audit trail.
+ */
+export const publishedReports = sqliteTable(
+  'published_reports',
+  {
+    week: text('week').notNull(),
+    revision: integer('revision').notNull(),
+    publishedAt: integer('published_at').notNull(),
+    publishedBy: text('published_by').notNull(),
+    reason: text('reason'),
+    report: text('report', { mode: 'json' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.week, t.revision] })],
+);

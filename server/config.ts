@@ -69,6 +69,14 @@ export const EnvSchema = Type.Object({
   KEPT_ALERT_CHECK_SECONDS: Whole(15, 'How often alert rules are judged against the live state, seconds (and a second after contacts change).', 1),
   KEPT_ALERT_WEBHOOK_HOSTS: Text('hooks.slack.com,*.webhook.office.com,*.logic.azure.com,*.api.powerplatform.com', 'Hosts alert rules may post Teams and Slack webhooks to, comma-separated (`*.` for subdomains); https only.'),
   KEPT_ALERT_ALLOW_HTTP: Type.Boolean({ default: false, description: 'true: alert webhooks may also be plain http to 127.0.0.1/localhost (tests, a local relay). Never in production.' }),
+  KEPT_REPORT_RECIPIENTS: Type.String({
+    default: '',
+    maxLength: 2000,
+    // Addresses, comma-separated (spaces allowed around them): checked at boot, so a typo stops Kept by name.
+    pattern: '^(\\s*[^\\s@,<>]+@[^\\s@,<>]+\\.[^\\s@,<>]+\\s*(,\\s*[^\\s@,<>]+@[^\\s@,<>]+\\.[^\\s@,<>]+\\s*)*)?$',
+    description: "Who is sent the weekly report when it is published (comma-separated addresses; needs KEPT_SMTP_HOST); empty: no mail.",
+  }),
+  KEPT_HOMES: Whole(0, "Homes the landlord manages: the regulator's CH01 is complaints per 1,000 homes. 0: not set (the per-1,000 figures are null)."),
   KEPT_PUBLIC_CLOSED_MESSAGE: Message('What customers are told while closed; {nextOpening} ("tomorrow at 08:00"), {phoneTarget}, {replyTarget}.', 'nextOpening|phoneTarget|replyTarget'),
   KEPT_RETENTION_CONTACT_MONTHS: Whole(24, "Months after a contact closed when its customer's personal data is anonymised (docs/privacy.md).", 1),
   KEPT_RETENTION_MESSAGE_MONTHS: Whole(12, 'Months after a contact closed when its messages (subject, summary, free text) are removed.', 1),
@@ -100,6 +108,8 @@ export interface Config {
   wsMaxClients: number;
   wsMaxClientsPerAddress: number;
   maxEventsPerContact: number;
+  /** KEPT_HOMES: homes managed (TSM CH01 per 1,000 homes); null when not set. */
+  homes: number | null;
   /** Longest a write waits for a lock held by another process (then 503 "database locked"). */
   writeTimeoutMs: number;
   failedAuthPerMinute: number;
@@ -140,6 +150,8 @@ export interface Config {
   /** Alert rules: how often they are judged (s), and where their webhooks may post (server/alerts/webhooks.ts). */
   alertCheckSeconds: number;
   alertWebhooks: { hosts: string[]; allowLoopbackHttp: boolean };
+  /** Who is sent the weekly report when it is published (KEPT_REPORT_RECIPIENTS); [] = nobody. */
+  reportRecipients: string[];
 }
 
 /** A configuration Kept cannot start with: names the variable. */
@@ -209,6 +221,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     wsMaxClients: e.KEPT_WS_MAX_CLIENTS,
     wsMaxClientsPerAddress: e.KEPT_WS_MAX_CLIENTS_PER_ADDRESS,
     maxEventsPerContact: e.KEPT_MAX_EVENTS_PER_CONTACT,
+    homes: e.KEPT_HOMES > 0 ? e.KEPT_HOMES : null,
     writeTimeoutMs: e.KEPT_WRITE_TIMEOUT_MS,
     failedAuthPerMinute: e.KEPT_FAILED_AUTH_PER_MINUTE,
     sessionIdleMs: e.KEPT_SESSION_IDLE_MINUTES * 60_000,
@@ -245,5 +258,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       allowLoopbackHttp: e.KEPT_ALERT_ALLOW_HTTP,
     },
     smtp: { host: e.KEPT_SMTP_HOST, port: e.KEPT_SMTP_PORT, secure: e.KEPT_SMTP_SECURE, user: e.KEPT_SMTP_USER, password: e.KEPT_SMTP_PASSWORD, from: e.KEPT_SMTP_FROM },
+    reportRecipients: e.KEPT_REPORT_RECIPIENTS.split(',')
+      .map((a) => a.trim())
+      .filter((a) => a !== ''),
   };
 }

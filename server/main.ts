@@ -4,6 +4,7 @@ import { openDatabase } from '../db/connection.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { buildApp } from './http/app.js';
 import { IngestService } from './ingest/service.js';
+import { scheduleReports } from './reports/schedule.js';
 
 let config: Config;
 try {
@@ -34,6 +35,8 @@ try {
   process.exit(2);
 }
 stopped = (detail) => app.log.error(`${detail}; restarting it`);
+// The Monday 07:00 weekly report (node-cron), stopped by app.close(); armed once Kept listens.
+const reportSchedule = scheduleReports(app, { audit: service.audit, now: service.now });
 
 const shutdown = async (signal: string) => {
   app.log.info(`${signal}: closing`);
@@ -55,6 +58,8 @@ try {
 // /health answers `starting` (reads and writes are served; the board answers 503 until armed).
 await app.listen({ port: config.port, host: config.host });
 app.log.info(`Kept is listening on http://${config.host}:${config.port} (API docs at /docs)`);
+// Arms the Monday job and, if last Monday's run was missed while Kept was down, catches up now.
+reportSchedule.start().catch((e: unknown) => app.log.error(`weekly report catch-up failed: ${(e as Error).message}`));
 app.liveArmed.then(
   ({ clocks, ms }) => app.log.info(`live board armed: ${clocks} running clocks loaded in ${Math.round(ms)} ms`),
   (e: unknown) => {

@@ -15,6 +15,7 @@ import { PrivacyStore } from '../store/privacy.js';
 import { NoticeStore } from '../store/notices.js';
 import { QueueStore } from '../store/queue.js';
 import { SavedBoardStore } from '../store/saved-boards.js';
+import { PublishedReportStore } from '../store/reports.js';
 
 /** A contact whose clocks changed, as listeners (the live board) hear it after COMMIT. */
 export interface ContactChange {
@@ -41,6 +42,8 @@ export interface CommandContext {
   readonly alertRules: AlertStore;
   readonly notices: NoticeStore;
   readonly boards: SavedBoardStore;
+  /** Published weekly reports (issue 16). */
+  readonly published: PublishedReportStore;
   /** The compiled calendars; a calendar edit replaces them (calendar-edit.ts). */
   calendars: CalendarSet;
   /** Set by a calendar edit: a transaction rolled back as a whole reloads them from the database. */
@@ -69,6 +72,7 @@ export function createContext(sqlite: Sqlite, options: { maxEventsPerContact: nu
     alertRules: new AlertStore(sqlite),
     notices: new NoticeStore(sqlite),
     boards: new SavedBoardStore(sqlite),
+    published: new PublishedReportStore(sqlite),
     calendars: loadCalendars(calendarStore),
     calendarsEdited: false,
     maxEventsPerContact: options.maxEventsPerContact,

@@ -5,6 +5,7 @@ import { addEvents, type AddEventsInput, type AddEventsOutput } from './add-even
 import { alertAction, contactAction, type AlertActionInput, type ContactActionInput, type ContactActionOutput } from './contact-action.js';
 import type { CommandContext } from './context.js';
 import { createContact, type CreateContactInput, type CreateContactOutput } from './create-contact.js';
+import { publishReport, type PublishReportInput, type PublishReportOutput } from './publish-report.js';
 import { importHolidays, type ImportHolidaysInput, type ImportHolidaysOutput } from './import-holidays.js';
 import { privacyHold, type PrivacyHoldInput, type PrivacyHoldOutput } from './privacy-hold.js';
 import { pruneAudit, type PruneAuditInput } from './prune-audit.js';
@@ -41,6 +42,7 @@ export interface Commands {
   'save-board': { input: SaveBoardInput; output: { id: number } };
   'delete-board': { input: DeleteBoardInput; output: null };
   'display-boards': { input: DisplayBoardsInput; output: null };
+  'publish-report': { input: PublishReportInput; output: PublishReportOutput };
 }
 
 export type CommandName = keyof Commands;
@@ -68,6 +70,7 @@ const COMMANDS: { [K in CommandName]: (ctx: CommandContext, input: CommandInput<
   'save-board': saveBoard,
   'delete-board': deleteBoard,
   'display-boards': displayBoards,
+  'publish-report': publishReport,
 };
 
 export function runCommand<K extends CommandName>(ctx: CommandContext, name: K, input: CommandInput<K>): CommandOutput<K> {

@@ -154,7 +154,8 @@ const complaintStage = (
   startsOn: EventMatch | undefined,
   fulfilledBy: EventMatch,
   workingDays: number,
-  extendable: boolean,
+  /** Longest extension the Code allows, in working days (0: not extendable). */
+  maxExtensionWorkingDays: number,
 ): StandardDef => ({
   id,
   title,
@@ -164,12 +165,18 @@ const complaintStage = (
   target: { measure: 'working', workingDays },
   calendar: 'customer-services',
   pausable: false,
-  extendable,
-  ...(extendable ? { maxExtensionWorkingDays: 10 } : {}),
+  extendable: maxExtensionWorkingDays > 0,
+  ...(maxExtensionWorkingDays > 0 ? { maxExtensionWorkingDays } : {}),
   atRiskFraction: 0.8,
 });
 
-/** The Housing Ombudsman's Complaint Handling Code, statutory from 1 April 2024. */
+/**
+ * The Housing Ombudsman's Complaint Handling Code, statutory from 1 April 2024 (provisions 6.2–6.4
+ * and 6.11–6.16; sources in docs/standards.md): stage 1 acknowledged within 5 working days of receipt
+ * and answered within 10 working days of the acknowledgement, extended by at most 10 more; stage 2
+ * acknowledged within 5 working days of the escalation request and answered within 20 working days
+ * of its acknowledgement, extended by at most 20 more.
+ */
 export const HOUSING_OMBUDSMAN_2024: StandardsPack = {
   id: 'housing-ombudsman-2024',
   family: 'housing-ombudsman',
@@ -177,10 +184,10 @@ export const HOUSING_OMBUDSMAN_2024: StandardsPack = {
   source: 'Housing Ombudsman Service, Complaint Handling Code, April 2024',
   inForceFrom: '2024-04-01T00:00:00.000+01:00',
   standards: [
-    complaintStage('stage1-acknowledge', 'Stage 1: acknowledge within 5 working days', undefined, { type: 'acknowledged', stage: 1 }, 5, false),
-    complaintStage('stage1-respond', 'Stage 1: respond within 10 working days of acknowledging', { type: 'acknowledged', stage: 1 }, { type: 'resolved', stage: 1 }, 10, true),
-    complaintStage('stage2-acknowledge', 'Stage 2: acknowledge within 5 working days of escalation', { type: 'escalated' }, { type: 'acknowledged', stage: 2 }, 5, false),
-    complaintStage('stage2-respond', 'Stage 2: respond within 20 working days of acknowledging', { type: 'acknowledged', stage: 2 }, { type: 'resolved', stage: 2 }, 20, true),
+    complaintStage('stage1-acknowledge', 'Stage 1: acknowledge within 5 working days', undefined, { type: 'acknowledged', stage: 1 }, 5, 0),
+    complaintStage('stage1-respond', 'Stage 1: respond within 10 working days of acknowledging', { type: 'acknowledged', stage: 1 }, { type: 'resolved', stage: 1 }, 10, 10),
+    complaintStage('stage2-acknowledge', 'Stage 2: acknowledge within 5 working days of escalation', { type: 'escalated' }, { type: 'acknowledged', stage: 2 }, 5, 0),
+    complaintStage('stage2-respond', 'Stage 2: respond within 20 working days of acknowledging', { type: 'acknowledged', stage: 2 }, { type: 'resolved', stage: 2 }, 20, 20),
   ],
 };
 

@@ -36,6 +36,8 @@ import { queueLiveRoutes } from './routes/queue-live.js';
 import { privacyRoutes } from './routes/privacy.js';
 import { PrivacyService } from '../privacy/service.js';
 import { RetentionJob } from '../privacy/retention.js';
+import { reportRoutes } from './routes/reports.js';
+import { ReportService } from '../reports/service.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -207,6 +209,10 @@ export async function buildApp({ config, service, logger = false, liveLoading = 
   queueRoutes(app, service, { webRoot: config.webRoot });
   queueLiveRoutes(app, service);
   privacyRoutes(app, { privacy, retention, audit: service.audit, now: service.now });
+  // The weekly report (issue 16): `app.reports` for the routes and the Monday job (server/reports/schedule.ts).
+  const reports = new ReportService(service, { homes: config.homes, log: (m) => app.log.error(m) });
+  app.decorate('reports', reports);
+  reportRoutes(app, reports);
   await ingestRoutes(app, service, config);
   registerBoardExtras(app, service, live, hub);
 

@@ -11,6 +11,7 @@ import { prepareAddEvents } from '../commands/add-events.js';
 import { loadCalendars, type CalendarChangeResult, type ContactChange } from '../commands/context.js';
 import { prepareCreateContact, type ContactInput } from '../commands/create-contact.js';
 import type { ContactActionInput, ContactActionOutput } from '../commands/contact-action.js';
+import type { PublishReportInput, PublishReportOutput } from '../commands/publish-report.js';
 import type { CommandInput, CommandName, CommandOutput } from '../commands/index.js';
 import { AuditStore } from '../store/audit.js';
 import { CalendarStore } from '../store/calendars.js';
@@ -117,6 +118,11 @@ export class IngestService {
 
   private run<K extends CommandName>(name: K, input: CommandInput<K>): Promise<CommandOutput<K>> {
     return this.writer.run(name, input);
+  }
+
+  /** Stores a week's report as published, or a new revision of it (issue 16): server/commands/publish-report.ts. */
+  publishReport(input: Omit<PublishReportInput, 'now'>): Promise<PublishReportOutput> {
+    return this.run('publish-report', { ...input, now: this.now() });
   }
 
   /** Settles once writes can be taken (the writer thread has opened the database); rejects if it could not. */

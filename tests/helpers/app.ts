@@ -53,6 +53,8 @@ export interface TestApp {
   config: Config;
   token: string;
   dir: string;
+  /** The app's log file (JSON lines). */
+  logFile: string;
   /** Authorization header for the test token. */
   auth: { authorization: string };
   /**
@@ -86,9 +88,18 @@ export function recordSecret(secret: string): void {
 }
 
 let logs = 0;
+let restarts = 0;
 
-export async function startTestApp(env: Record<string, string> = {}, options: { now?: () => number } = {}): Promise<TestApp> {
-  const dir = mkdtempSync(join(tmpdir(), 'kept-test-'));
+export interface TestAppOptions {
+  now?: () => number;
+  /** Use this folder (its kept.db) and leave it on close: a restart on the same database. */
+  dir?: string;
+  /** Runs after the app is built, before it is ready (hooks, as main.ts adds them). */
+  beforeReady?: (app: FastifyInstance, service: IngestService) => void;
+}
+
+export async function startTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'kept-test-'));
   const config = loadConfig({ KEPT_DB: join(dir, 'kept.db'), KEPT_WEB_ROOT: join(dir, 'no-web'), ...env });
   for (const key of ['KEPT_SOCIAL_APP_SECRET', 'KEPT_SOCIAL_VERIFY_TOKEN']) if (env[key] !== undefined) recordSecret(env[key]);
   const connection = openDatabase(config.dbFile);
@@ -100,10 +111,13 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
     writeTimeoutMs: config.writeTimeoutMs,
     ...(options.now ? { now: options.now } : {}),
   });
-  const token = service.tokens.create('test', Date.now());
+  // A restart on the same database (options.dir) keeps the first start's token: a new name each time.
+  const token = service.tokens.create(options.dir === undefined ? 'test' : `test-${++restarts}`, Date.now());
   recordSecret(token);
-  const log = createWriteStream(join(testLogDir(), `app-${process.pid}-${++logs}.log`));
+  const logFile = join(testLogDir(), `app-${process.pid}-${++logs}.log`);
+  const log = createWriteStream(logFile);
   const app = await buildApp({ config, service, logger: log });
+  options.beforeReady?.(app, service);
   await app.ready();
   await service.writerReady;
   await app.liveArmed; // a test's board sees every running clock
@@ -114,6 +128,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
     config,
     token,
     dir,
+    logFile,
     auth: { authorization: `Bearer ${token}` },
     signIn: async (role, o = {}) => {
       const email = o.email ?? `${role}-${process.pid}-${++people}@staff.example.org`;
@@ -150,7 +165,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
       await service.close();
       connection.close();
       log.end();
-      rmSync(dir, { recursive: true, force: true });
+      if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

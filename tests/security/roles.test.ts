@@ -106,6 +106,12 @@ describe('the role matrix', () => {
     expect(line('PUT', '/api/v1/displays/:id/boards')).toMatch(/ ----y--$/);
     expect(line('POST', '/api/v1/ingest/email')).toMatch(/ ------y$/);
     expect(line('POST', '/api/v1/calendars/:id/closures')).toMatch(/ ----y-y$/);
+    // The weekly report (issue 16): read by managers, team leads, admins and integrations; published by people only.
+    expect(line('GET', '/api/v1/reports/weekly/:week')).toMatch(/ --yyy-y$/);
+    expect(line('POST', '/api/v1/reports/weekly/:week/publish')).toMatch(/ --yyy--$/);
+    expect(line('POST', '/api/v1/reports/weekly/:week/regenerate')).toMatch(/ --yyy--$/);
+    expect(line('GET', '/api/v1/reports/trend')).toMatch(/ --yyy-y$/);
+    expect(line('GET', '/api/v1/reports/regulator')).toMatch(/ --yyy-y$/);
   });
 });
 

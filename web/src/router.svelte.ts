@@ -1,7 +1,7 @@
 // A small client-side router for the people's pages: the path as state, links that navigate without
 // a reload (the server answers index.html for each page's path), and the back button.
 
-export type Page = { name: 'board' } | { name: 'queue' } | { name: 'team' } | { name: 'privacy' } | { name: 'settings' } | { name: 'sign-in'; next: string | null } | { name: 'contact'; id: string } | { name: 'not-found' };
+export type Page = { name: 'board' } | { name: 'queue' } | { name: 'team' } | { name: 'reports'; query: URLSearchParams } | { name: 'privacy' } | { name: 'settings' } | { name: 'sign-in'; next: string | null } | { name: 'contact'; id: string } | { name: 'not-found' };
 
 export function pageOf(pathname: string, search = ''): Page {
   if (pathname === '/' || pathname === '') return { name: 'board' };
@@ -9,6 +9,7 @@ export function pageOf(pathname: string, search = ''): Page {
   if (pathname === '/team') return { name: 'team' };
   if (pathname === '/privacy') return { name: 'privacy' };
   if (pathname === '/settings') return { name: 'settings' };
+  if (pathname === '/reports') return { name: 'reports', query: new URLSearchParams(search) };
   if (pathname === '/sign-in') return { name: 'sign-in', next: new URLSearchParams(search).get('next') };
   const m = /^\/contacts\/([^/]{1,200})$/.exec(pathname);
   if (m !== null) return { name: 'contact', id: decodeURIComponent(m[1]!) };

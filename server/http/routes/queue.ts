@@ -128,7 +128,7 @@ function alertJson(a: AlertRow) {
 }
 
 /** The paths the web app routes in the browser: each answers the same index.html (it holds no data). */
-export const PAGES = ['/queue', '/team', '/privacy', '/settings', '/sign-in', '/contacts/:id'] as const;
+export const PAGES = ['/queue', '/team', '/reports', '/privacy', '/settings', '/sign-in', '/contacts/:id'] as const;
 
 export function queueRoutes(instance: FastifyInstance, service: IngestService, options: { webRoot: string }): void {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();

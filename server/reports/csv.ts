@@ -1,0 +1,50 @@
+// The weekly report as CSV (issue 16): RFC 4180 (CRLF, fields quoted when they hold a comma, a quote or
+// a line break) written by csv-stringify. One file, several tables: every record starts with its
+// table's name, and each table begins with a header record whose first field is `table`, so a
+// spreadsheet shows the tables one under the other and a program picks a table by its first field.
+// Tables: `report` (the week), `standards` (one row per standard and channel), `phone`, `phone-half-hour`,
+// `complaints`, `complaints-open` (past target, with age). Rates are fractions 0–1 and durations
+// milliseconds, as in the JSON; an empty field is the JSON's null.
+import { stringify } from 'csv-stringify/sync';
+import type { WeeklyReport } from './types.js';
+
+type Cell = string | number | null;
+
+export const STANDARD_COLUMNS = ['standard', 'channel', 'versions', 'clocks', 'met', 'missed', 'breached', 'cancelled', 'metExtended', 'missedExtended', 'open', 'abandoned', 'compliance', 'replyMedianMs', 'replyP90Ms'] as const;
+export const PHONE_COLUMNS = [
+  'offered', 'answered', 'answeredWithinTarget', 'abandoned', 'shortAbandons', 'waiting', 'serviceLevel',
+  'serviceLevelAbandonsIgnored', 'serviceLevelAbandonsInFavour', 'serviceLevelRemovedFromQueue',
+  'abandonRate', 'averageSpeedOfAnswerMs', 'longestWaitMs', 'callbacksRequested', 'callbacksConnected', 'callbacksWithinTarget',
+] as const;
+export const HALF_HOUR_COLUMNS = ['start', 'offered', 'answered', 'answeredWithinTarget', 'abandoned', 'shortAbandons', 'serviceLevel', 'averageSpeedOfAnswerMs'] as const;
+export const COMPLAINT_COLUMNS = ['received', 'acknowledged', 'acknowledgedWithinTarget', 'acknowledgeRate', 'resolved', 'resolvedWithinTarget', 'resolvedWithinExtension', 'resolveRate', 'extended', 'openPastTarget'] as const;
+export const OPEN_COMPLAINT_COLUMNS = ['contactId', 'standard', 'receivedAt', 'dueAt', 'ageMs', 'overdueMs'] as const;
+export const REPORT_COLUMNS = ['week', 'from', 'to', 'zone', 'hours', 'builtAt', 'pack', 'state', 'revision', 'publishedAt', 'publishedBy'] as const;
+
+export function weeklyCsv(r: WeeklyReport): string {
+  const rows: Cell[][] = [];
+  const table = (name: string, columns: readonly string[], records: Cell[][]) => {
+    rows.push(['table', ...columns]);
+    for (const rec of records) rows.push([name, ...rec]);
+  };
+  const p = r.publication;
+  table('report', REPORT_COLUMNS, [[r.week, r.from, r.to, r.zone, r.hours, r.builtAt, r.pack, p.state, p.revision, p.publishedAt, p.publishedBy]]);
+  table(
+    'standards',
+    STANDARD_COLUMNS,
+    r.standards.map((s) => [s.standard, s.channel, s.versions.join(' '), s.clocks, s.met, s.missed, s.breached, s.cancelled, s.metExtended, s.missedExtended, s.open, s.abandoned, s.compliance, s.replyMedianMs, s.replyP90Ms]),
+  );
+  const ph = r.phone;
+  table('phone', PHONE_COLUMNS, [
+    [
+      ph.offered, ph.answered, ph.answeredWithinTarget, ph.abandoned, ph.shortAbandons, ph.waiting, ph.serviceLevel,
+      ph.serviceLevels['abandons-ignored'], ph.serviceLevels['abandons-in-favour'], ph.serviceLevels['removed-from-queue'],
+      ph.abandonRate, ph.averageSpeedOfAnswerMs, ph.longestWaitMs, ph.callbacksRequested, ph.callbacksConnected, ph.callbacksWithinTarget,
+    ],
+  ]);
+  table('phone-half-hour', HALF_HOUR_COLUMNS, r.halfHours.map((h) => [h.start, h.offered, h.answered, h.answeredWithinTarget, h.abandoned, h.shortAbandons, h.serviceLevel, h.averageSpeedOfAnswerMs]));
+  const c = r.complaints;
+  table('complaints', COMPLAINT_COLUMNS, [[c.received, c.acknowledged, c.acknowledgedWithinTarget, c.acknowledgeRate, c.resolved, c.resolvedWithinTarget, c.resolvedWithinExtension, c.resolveRate, c.extended, c.openPastTarget.length]]);
+  table('complaints-open', OPEN_COMPLAINT_COLUMNS, c.openPastTarget.map((o) => [o.contactId, o.standard, o.receivedAt, o.dueAt, o.ageMs, o.overdueMs]));
+  return stringify(rows, { record_delimiter: 'windows', cast: { number: (n) => String(n) } });
+}

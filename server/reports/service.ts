@@ -1,0 +1,126 @@
+// The weekly report's service (issue 16): builds weeks, trends and the regulator's view on the read
+// connection, and publishes through the writer (server/commands/publish-report.ts). The routes
+// (server/http/routes/reports.ts) and the Monday job (server/reports/schedule.ts) use it as `app.reports`.
+import type { Sqlite } from '../../db/connection.js';
+import type { PublishReportOutput } from '../commands/publish-report.js';
+import type { IngestService } from '../ingest/service.js';
+import { PublishedReportStore, ReportStore } from '../store/reports.js';
+import { weeklyCsv } from './csv.js';
+import { regulatorView } from './regulator.js';
+import type { BuildOptions, IsoWeek, PublishedWeek, RegulatorView, ReportChange, ReportServiceApi, WeeklyReport, WeeklyTrend } from './types.js';
+import { buildWeekly, packShape, weeklyTrend, type ReportSettings } from './weekly.js';
+import { isoWeekBounds, REPORT_ZONE } from './week.js';
+
+export interface ReportServiceOptions {
+  /** KEPT_HOMES (TSM CH01 per 1,000 homes), null when not set. */
+  homes: number | null;
+  zone?: string;
+  /**
+   * Called after each publication (first, regenerated, by a person or the Monday job), e.g. to mail it.
+   * The publication stands whatever the hook does: a failure goes to `log`, not to the caller.
+   */
+  onPublished?: (published: PublishedWeek) => void | Promise<void>;
+  log?: (message: string) => void;
+}
+
+/** Longest trend asked for (weeks). */
+export const MAX_TREND_WEEKS = 104;
+
+export class ReportService implements ReportServiceApi {
+  readonly store: ReportStore;
+  readonly publishedStore: PublishedReportStore;
+  private readonly sqlite: Sqlite;
+  onPublished: ((published: PublishedWeek) => void | Promise<void>) | undefined;
+
+  constructor(
+    private readonly ingest: IngestService,
+    private readonly options: ReportServiceOptions,
+  ) {
+    this.sqlite = ingest.connection.sqlite;
+    const shape = packShape(ingest.packFamily);
+    this.store = new ReportStore(this.sqlite, shape.extendable, shape.implied);
+    this.publishedStore = new PublishedReportStore(this.sqlite);
+    this.onPublished = options.onPublished;
+  }
+
+  private get zone(): string {
+    return this.options.zone ?? REPORT_ZONE;
+  }
+
+  /** The pack and the working calendars (for their bank holidays), read fresh: a calendar edit shows at once. */
+  private settings(): ReportSettings {
+    return {
+      shape: packShape(this.ingest.packFamily),
+      zone: this.zone,
+      calendars: this.ingest.calendarStore.all().map((c) => ({ id: c.id, division: c.division })),
+    };
+  }
+
+  /** A fresh build (a draft), whether or not the week is published. */
+  build(week: IsoWeek, opts: BuildOptions = {}): WeeklyReport {
+    return buildWeekly(this.store, week, this.settings(), { asOf: this.ingest.now(), ...opts });
+  }
+
+  weekly(week: IsoWeek, opts: BuildOptions = {}): WeeklyReport {
+    isoWeekBounds(week, this.zone);
+    return this.published(week)?.report ?? this.build(week, opts);
+  }
+
+  trend(to: IsoWeek, weeks = 12): WeeklyTrend {
+    return weeklyTrend(this.store, to, weeks, this.settings(), { asOf: this.ingest.now() });
+  }
+
+  regulator(from: string, to: string): RegulatorView {
+    return regulatorView(this.store, this.ingest.calendars, from, to, { homes: this.options.homes, asOf: this.ingest.now(), zone: this.zone });
+  }
+
+  published(week: IsoWeek): PublishedWeek | null {
+    const row = this.publishedStore.published(week);
+    if (row === null) return null;
+    return { week: row.week, revision: row.revision, publishedAt: row.publishedAt, publishedBy: row.publishedBy, reason: row.reason, report: JSON.parse(row.report) as WeeklyReport };
+  }
+
+  lastPublishedWeek(): IsoWeek | null {
+    return this.publishedStore.lastPublishedWeek();
+  }
+
+  private async store_(week: IsoWeek, actor: string, mode: 'publish' | 'regenerate', reason: string | null, asOf: number | undefined): Promise<PublishReportOutput> {
+    isoWeekBounds(week, this.zone);
+    const report = this.build(week, asOf === undefined ? {} : { asOf });
+    return this.ingest.publishReport({ week, actor, mode, reason, report: JSON.stringify(report) });
+  }
+
+  private async announce(p: PublishedWeek): Promise<void> {
+    if (this.onPublished === undefined) return;
+    try {
+      await this.onPublished(p);
+    } catch (e) {
+      this.options.log?.(`after publishing ${p.week} (revision ${p.revision}): ${(e as Error).message}`);
+    }
+  }
+
+  now(): number {
+    return this.ingest.now();
+  }
+
+  private toPublished(out: PublishReportOutput): PublishedWeek {
+    return { week: out.week, revision: out.revision, publishedAt: out.publishedAt, publishedBy: out.publishedBy, reason: out.reason, report: JSON.parse(out.report) as WeeklyReport };
+  }
+
+  async publishWeek(week: IsoWeek, actor: string, opts: { reason?: string; asOf?: number } = {}): Promise<PublishedWeek> {
+    const published = this.toPublished(await this.store_(week, actor, 'publish', opts.reason ?? null, opts.asOf));
+    await this.announce(published);
+    return published;
+  }
+
+  async regenerateWeek(week: IsoWeek, actor: string, reason: string, opts: { asOf?: number } = {}): Promise<{ published: PublishedWeek; changes: ReportChange[] }> {
+    const out = await this.store_(week, actor, 'regenerate', reason, opts.asOf);
+    const published = this.toPublished(out);
+    await this.announce(published);
+    return { published, changes: out.changes };
+  }
+
+  csv(report: WeeklyReport): string {
+    return weeklyCsv(report);
+  }
+}
