@@ -83,7 +83,7 @@ describe('the board follows KEPT_BOARD_CALENDAR and the configured words', () =>
   it('refuses a calendar that does not exist, naming the setting', async () => {
     const refused = (await appWith({ KEPT_BOARD_CALENDAR: 'nowhere' }).catch((e: unknown) => e)) as Error;
     expect(refused).toBeInstanceOf(ConfigError);
-    expect(refused.message).toBe('KEPT_BOARD_CALENDAR: no calendar "nowhere" (known: always, customer-services, repairs)');
+    expect(refused.message).toBe('KEPT_BOARD_CALENDAR: no calendar "nowhere" (known: always, customer-services, repairs, awaab-working-days)');
   });
 
   it('refuses words with an unknown placeholder, or a target the pack has not got', async () => {
