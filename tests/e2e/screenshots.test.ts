@@ -215,7 +215,7 @@ describe('board views', () => {
     await page.getByTestId('broken-row').first().waitFor();
     expect(await axeViolations(page)).toEqual([]);
     await page.keyboard.press('Escape');
-    await expect(page.getByTestId('weekly-link').getAttribute('href')).resolves.toBe('/reports/weekly/2026-W11');
+    await expect(page.getByTestId('weekly-link').getAttribute('href')).resolves.toBe('/reports?week=2026-W11');
     // A saved board (a named filter): ?board=ID shows its rows only, and its name in the heading.
     const saved = await t.app.inject({ method: 'POST', url: '/api/v1/boards', headers: leadHeaders, payload: { name: 'Written', team: 'Digital', filter: { queues: [], channels: ['email', 'webform'], categories: [] } } });
     expect(saved.statusCode, saved.body).toBeLessThan(300);
