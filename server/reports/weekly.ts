@@ -168,7 +168,7 @@ function qualityFigures(store: ReportStore, bounds: WeekBounds): QualityFigures 
       if (!store.cameBack(id, reference, category, at, at + 7 * DAY)) firstTime++;
     }
   }
-  const handled = verified > 0 ? store.handledCount(bounds.from, bounds.to) : 0;
+  const handled = store.handledCount(bounds.from, bounds.to);
   return {
     resolved,
     resolvedFirstTime: firstTime,
