@@ -3,8 +3,8 @@
 // running, as of the report's instant. Reads through server/store/reports.ts; figures in figures.ts.
 import { DAY, formatInstant, MINUTE, offsetSpans, zoneOffset } from '../domain/time.js';
 import { PACKS, type StandardDef, type StandardsPack } from '../domain/standards.js';
-import type { ClockRow, CountRow, ReportStore } from '../store/reports.js';
-import { complaintFigures, complianceOf, emptyTally, add, addCount, halfHourRows, judge, peopleRows, phoneFigures, standardRows, worstBreaches, type Judged, type ReportClock } from './figures.js';
+import type { ClockRow, CountRow, PersonRow, ReportStore } from '../store/reports.js';
+import { addCount, complaintFigures, complianceOf, emptyTally, halfHourRows, peopleRows, phoneFigures, standardRows, worstBreaches, type Judged, type ReportClock } from './figures.js';
 import type { BuildOptions, ChangeOnPrevious, ClosureInWeek, DayOff, IsoWeek, Publication, QualityFigures, TrendPoint, WeekBounds, WeeklyReport, WeeklyTrend } from './types.js';
 import { isoWeekBounds, localDayNumber, REPORT_ZONE, shiftIsoWeek } from './week.js';
 
@@ -58,7 +58,7 @@ export interface ReportSettings {
 }
 
 /** A clock row as the figures read it; with `people`, its contact's assignee and callback flag. */
-const toClock = (r: ClockRow, people?: Map<string, [string | null, number]>): ReportClock => {
+const toClock = (r: ClockRow, people?: Map<string, PersonRow>): ReportClock => {
   const p = people?.get(r[0]);
   return {
     contactId: r[0],
@@ -72,43 +72,18 @@ const toClock = (r: ClockRow, people?: Map<string, [string | null, number]>): Re
     endedAt: r[8],
     countedMs: r[9],
     channel: r[10],
-    assignee: p?.[0] ?? null,
-    callback: p?.[1] === 1,
+    assignee: p?.[1] ?? null,
+    callback: p?.[2] === 1,
     // The clock's detail holds the agreed instant as ISO text (server/domain/json.ts).
     extendedUntil: typeof r[11] === 'number' ? r[11] : typeof r[11] === 'string' ? Date.parse(r[11]) : null,
   };
 };
 
 
-/** The headline figures of a week (the trend's point, and the change on the previous week). */
-export function headline(bounds: WeekBounds, clocks: readonly ReportClock[], asOf: number, shape: PackShape): TrendPoint {
-  const groups = new Map<string, { standard: string; channel: string; t: ReturnType<typeof emptyTally> }>();
-  const calls: ReportClock[] = [];
-  for (const c of clocks) {
-    if (shape.phone.has(c.standard)) calls.push(c);
-    const key = `${c.standard}\u0000${c.channel}`;
-    let g = groups.get(key);
-    if (g === undefined) groups.set(key, (g = { standard: c.standard, channel: c.channel, t: emptyTally() }));
-    add(g.t, judge(c, asOf), 0, false);
-  }
-  const rank = (s: string) => (shape.order.indexOf(s) + 1 || shape.order.length + 1);
-  const standards = [...groups.values()]
-    .sort((a, b) => rank(a.standard) - rank(b.standard) || (a.standard < b.standard ? -1 : a.standard > b.standard ? 1 : 0) || (a.channel < b.channel ? -1 : a.channel > b.channel ? 1 : 0))
-    .map((g) => ({ standard: g.standard, channel: g.channel, clocks: g.t.clocks, compliance: complianceOf(g.t) }));
-  const phone = phoneFigures(calls, asOf, shape.phoneTargetMs);
-  const complaints = complaintFigures(clocks, asOf, shape.acknowledge, shape.resolve);
-  return {
-    week: bounds.week,
-    from: formatInstant(bounds.from),
-    standards,
-    phone: { offered: phone.offered, serviceLevel: phone.serviceLevel, averageSpeedOfAnswerMs: phone.averageSpeedOfAnswerMs, abandonRate: phone.abandonRate },
-    complaints: { received: complaints.received, acknowledgeRate: complaints.acknowledgeRate, resolveRate: complaints.resolveRate },
-  };
-}
-
 /**
- * The same headline from counts made in SQLite (ReportStore.counts: no clock row reaches JS): the trend's
- * weeks and the previous week. tests/integration/report.test.ts checks both against figures by hand.
+ * A week's headline figures (the trend's point, and the previous week in the change), from counts made
+ * in SQLite (ReportStore.counts: no clock row reaches JS). tests/integration/report.test.ts checks them
+ * against figures worked out by hand.
  */
 export function headlineOf(store: ReportStore, bounds: WeekBounds, asOf: number, shape: PackShape): TrendPoint {
   const rows: CountRow[] = store.counts(bounds.from, bounds.to, asOf, shape.phoneTargetMs, shape.late);
@@ -193,7 +168,7 @@ function qualityFigures(store: ReportStore, bounds: WeekBounds): QualityFigures 
       if (!store.cameBack(id, reference, category, at, at + 7 * DAY)) firstTime++;
     }
   }
-  const handled = verified > 0 ? store.handledCount(bounds.from, bounds.to) : 0;
+  const handled = store.handledCount(bounds.from, bounds.to);
   return {
     resolved,
     resolvedFirstTime: firstTime,
@@ -234,10 +209,21 @@ export function buildWeekly(store: ReportStore, week: IsoWeek, settings: ReportS
   const spans = offsetSpans(zone, bounds.from, bounds.to);
   const offsetAt = (t: number) => spans.find((s) => t >= s.from && t < s.to)?.offset ?? zoneOffset(zone, t);
   const localMinute = (t: number) => Math.floor(((((t + offsetAt(t)) % DAY) + DAY) % DAY) / MINUTE);
+  const standards = standardRows(clocks, asOf, shape.order);
+  const phone = phoneFigures(calls, asOf, shape.phoneTargetMs);
+  const complaints = complaintFigures(clocks, asOf, shape.acknowledge, shape.resolve);
   let change: ChangeOnPrevious | null = null;
   if (opts.withChange !== false) {
     const prev = isoWeekBounds(shiftIsoWeek(week, -1), zone);
-    change = changeOn(headline(bounds, clocks, asOf, shape), headlineOf(store, prev, asOf, shape));
+    // This week's headline from the figures just made; last week's counted in SQLite.
+    const current: TrendPoint = {
+      week: bounds.week,
+      from: formatInstant(bounds.from),
+      standards: standards.map((r) => ({ standard: r.standard, channel: r.channel, clocks: r.clocks, compliance: r.compliance })),
+      phone: { offered: phone.offered, serviceLevel: phone.serviceLevel, averageSpeedOfAnswerMs: phone.averageSpeedOfAnswerMs, abandonRate: phone.abandonRate },
+      complaints: { received: complaints.received, acknowledgeRate: complaints.acknowledgeRate, resolveRate: complaints.resolveRate },
+    };
+    change = changeOn(current, headlineOf(store, prev, asOf, shape));
   }
   return {
     week: bounds.week,
@@ -247,10 +233,10 @@ export function buildWeekly(store: ReportStore, week: IsoWeek, settings: ReportS
     hours: bounds.hours,
     builtAt: formatInstant(asOf),
     pack: shape.family,
-    standards: standardRows(clocks, asOf, shape.order),
-    phone: phoneFigures(calls, asOf, shape.phoneTargetMs),
+    standards,
+    phone,
     halfHours: halfHourRows(calls, asOf, localMinute, shape.phoneTargetMs),
-    complaints: complaintFigures(clocks, asOf, shape.acknowledge, shape.resolve),
+    complaints,
     quality: qualityFigures(store, bounds),
     advisors: peopleRows(clocks, asOf, (a) => a ?? 'unassigned'),
     teams: peopleRows(clocks, asOf, (a) => (a === null ? 'unassigned' : (teams.get(a) ?? 'no team'))),

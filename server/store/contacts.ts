@@ -260,7 +260,9 @@ export class ContactStore {
            fulfilled_at = @fulfilledAt, ended_at = @endedAt, target_ms = @targetMs, counted_ms = @countedMs, status_changed_at = @statusChangedAt, detail = @detail, updated_at = @updatedAt
          WHERE rowid = @rowid`,
       ),
-      // Only columns no index holds (the partial index's open included): the row alone is rewritten.
+      // Only columns no index of running clocks holds: for a running clock the row alone is rewritten (the
+      // weekly report's clocks_report_ended holds ended clocks only, open = 0; an ended clock recomputed
+      // with the same values rewrites its entry there too).
       updateClockBody: sqlite.prepare(
         `UPDATE clocks SET standard_version = @standardVersion, started_at = @startedAt, fulfilled_at = @fulfilledAt, target_ms = @targetMs, counted_ms = @countedMs,
            status_changed_at = @statusChangedAt, detail = @detail, updated_at = @updatedAt

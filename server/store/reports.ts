@@ -27,6 +27,9 @@ export type ClockRow = [
  */
 export type CountRow = [standard: string, channel: string, outcome: string, n: number, within: number, waitSum: number, abandonedWithin: number, waitingOver: number];
 
+/** A contact's [id, assignee, callback]. */
+export type PersonRow = [id: string, assignee: string | null, callback: number];
+
 /** A contact of the period with a quality event: [contactId, category, reference, type, firstAt]. */
 export type QualityRow = [contactId: string, category: string, reference: string | null, type: string, at: number];
 
@@ -231,13 +234,14 @@ export class ReportStore {
    * The period's contacts' assignee and callback flag, by id; `more` (contacts of late clocks, received
    * before the period) are looked up by key.
    */
-  people(from: number, to: number, more: Iterable<string> = []): Map<string, [assignee: string | null, callback: number]> {
-    const out = new Map<string, [string | null, number]>();
-    for (const [id, assignee, callback] of this.peopleOf.all({ from, to }) as Array<[string, string | null, number]>) out.set(id, [assignee, callback]);
+  people(from: number, to: number, more: Iterable<string> = []): Map<string, PersonRow> {
+    // The rows themselves are the values (no copy per contact).
+    const out = new Map<string, PersonRow>();
+    for (const row of this.peopleOf.all({ from, to }) as PersonRow[]) out.set(row[0], row);
     for (const id of more) {
       if (out.has(id)) continue;
       const found = this.personOf.get(id) as [string | null, number] | undefined;
-      out.set(id, found ?? [null, 0]);
+      out.set(id, [id, found?.[0] ?? null, found?.[1] ?? 0]);
     }
     return out;
   }

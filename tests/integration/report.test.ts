@@ -372,8 +372,8 @@ describe('publishing and regenerating', () => {
     const draft = await weekly('2026-W10');
     const publish = await t.app.inject({ method: 'POST', url: '/api/v1/reports/weekly/2026-W10/publish', headers: manager.headers, payload: {} });
     expect(publish.statusCode, publish.body).toBe(201);
-    const published = publish.json() as PublishedWeek;
-    expect(published).toMatchObject({ week: '2026-W10', revision: 1, publishedBy: manager.email, publishedAt: NOW });
+    const published = publish.json() as Omit<PublishedWeek, 'publishedAt'> & { publishedAt: string };
+    expect(published).toMatchObject({ week: '2026-W10', revision: 1, publishedBy: manager.email, publishedAt: new Date(NOW).toISOString() });
     expect(published.report.publication).toEqual({ state: 'published', publishedAt: new Date(NOW).toISOString(), publishedBy: manager.email, revision: 1 });
     expect({ ...published.report, publication: draft.publication }).toEqual(draft);
 

@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { ValidationError } from '../../errors.js';
 import { MAX_TREND_WEEKS, type ReportService } from '../../reports/service.js';
+import type { PublishedWeek } from '../../reports/types.js';
 import { isoWeekBounds, isoWeekOf, previousIsoWeek } from '../../reports/week.js';
 import { actorOf, type Access } from '../access.js';
 import { errorResponses } from '../schemas.js';
@@ -22,6 +23,9 @@ const WRITE: Access = { roles: ['team-lead', 'manager', 'admin'] };
 
 const Week = Type.Object({ week: Type.String({ maxLength: 40, description: 'An ISO week, `2026-W10` (Monday 00:00 to Sunday 24:00 Europe/London).' }) });
 const AnyJson = Type.Object({}, { additionalProperties: true });
+
+/** A stored publication as the API answers it: instants as ISO-8601 (STANDARDS §1). */
+const asJson = (p: PublishedWeek) => ({ ...p, publishedAt: new Date(p.publishedAt).toISOString() });
 
 /** CSV when asked for by `?format=csv` or an Accept header that prefers text/csv to JSON. */
 function wantsCsv(request: FastifyRequest, format: string | undefined): boolean {
@@ -79,7 +83,7 @@ export function reportRoutes(instance: FastifyInstance, reports: ReportService):
       const week = check(request.params.week);
       const reason = request.body?.reason;
       const published = await reports.publishWeek(week, actorOf(request), reason === undefined ? {} : { reason });
-      return reply.code(201).send(published);
+      return reply.code(201).send(asJson(published));
     },
   );
 
@@ -100,7 +104,7 @@ export function reportRoutes(instance: FastifyInstance, reports: ReportService):
       const reason = request.body.reason.trim();
       if (reason === '') throw new ValidationError('reason', 'say why the week is regenerated');
       const out = await reports.regenerateWeek(week, actorOf(request), reason);
-      return reply.code(201).send(out);
+      return reply.code(201).send({ published: asJson(out.published), changes: out.changes });
     },
   );
 
