@@ -9,6 +9,7 @@ import type { Clock } from '../domain/model.js';
 import { AuditStore } from '../store/audit.js';
 import { CalendarStore } from '../store/calendars.js';
 import { ContactStore, type ContactRow } from '../store/contacts.js';
+import { MailStore } from '../store/mail.js';
 import { QueueStore } from '../store/queue.js';
 
 /** A contact whose clocks changed, as listeners (the live board) hear it after COMMIT. */
@@ -30,6 +31,8 @@ export interface CommandContext {
   readonly audit: AuditStore;
   /** Safeguarding alerts and reference sequences (issue 10). */
   readonly queue: QueueStore;
+  /** Automatic mail and IMAP read positions (issue 12). */
+  readonly mail: MailStore;
   /** The compiled calendars; a calendar edit replaces them (calendar-edit.ts). */
   calendars: CalendarSet;
   /** Set by a calendar edit: a transaction rolled back as a whole reloads them from the database. */
@@ -52,6 +55,7 @@ export function createContext(sqlite: Sqlite, options: { maxEventsPerContact: nu
     calendarStore,
     audit: new AuditStore(sqlite),
     queue: new QueueStore(sqlite),
+    mail: new MailStore(sqlite),
     calendars: loadCalendars(calendarStore),
     calendarsEdited: false,
     maxEventsPerContact: options.maxEventsPerContact,

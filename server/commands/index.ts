@@ -5,6 +5,7 @@ import { alertAction, contactAction, type AlertActionInput, type ContactActionIn
 import type { CommandContext } from './context.js';
 import { createContact, type CreateContactInput, type CreateContactOutput } from './create-contact.js';
 import { importHolidays, type ImportHolidaysInput, type ImportHolidaysOutput } from './import-holidays.js';
+import { recordAutomaticMail, saveMailCursor, type RecordAutomaticMailInput, type SaveMailCursorInput } from './mail.js';
 import { removeClosure, type RemoveClosureInput, type RemoveClosureOutput } from './remove-closure.js';
 import { setStatuses, type SetStatusesInput } from './set-statuses.js';
 
@@ -17,6 +18,8 @@ export interface Commands {
   'set-statuses': { input: SetStatusesInput; output: null };
   'contact-action': { input: ContactActionInput; output: ContactActionOutput };
   'alert-action': { input: AlertActionInput; output: { recorded: boolean } };
+  'record-automatic-mail': { input: RecordAutomaticMailInput; output: { recorded: boolean } };
+  'save-mail-cursor': { input: SaveMailCursorInput; output: null };
 }
 
 export type CommandName = keyof Commands;
@@ -32,6 +35,8 @@ const COMMANDS: { [K in CommandName]: (ctx: CommandContext, input: CommandInput<
   'set-statuses': setStatuses,
   'contact-action': contactAction,
   'alert-action': alertAction,
+  'record-automatic-mail': recordAutomaticMail,
+  'save-mail-cursor': saveMailCursor,
 };
 
 export function runCommand<K extends CommandName>(ctx: CommandContext, name: K, input: CommandInput<K>): CommandOutput<K> {

@@ -32,6 +32,14 @@ function sortEvents(events: ContactEvent[]): ContactEvent[] {
   return events;
 }
 
+/** Events named by an `undelivered` event (a bounced reply) no longer count: the clock runs on as if they never happened. */
+function withoutUndelivered(events: ContactEvent[]): ContactEvent[] {
+  let undone: Set<string> | undefined;
+  for (const e of events) if (e.type === 'undelivered' && e.reference !== undefined) (undone ??= new Set()).add(e.reference);
+  if (undone === undefined) return events;
+  return events.filter((e) => !(e.externalId !== undefined && e.type !== 'undelivered' && undone.has(e.externalId)));
+}
+
 function eventField(contact: Contact, event: ContactEvent, field: string): string {
   return `events[${contact.events.indexOf(event)}].${field}`;
 }
@@ -328,7 +336,7 @@ function iso(ms: number): string {
  * order), whatever order they came in. Throws ContactError for input the pack forbids.
  */
 export function evaluateContact(contact: Contact, pack: StandardsPack, calendars: CalendarSet, now: number): EvaluatedContact {
-  const events = sortEvents(contact.events);
+  const events = sortEvents(withoutUndelivered(contact.events));
   const { instances, category } = clockInstances(contact, events, pack);
   checkClockEvents(contact, events, pack, instances);
   let callback = false;

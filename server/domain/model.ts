@@ -36,6 +36,10 @@ export const EVENT_TYPES = [
   'assigned',
   'escalated',
   'identity-verified',
+  /** The centre's reply (its externalId in `reference`) bounced: it no longer fulfils anything. */
+  'undelivered',
+  /** Automatic mail about the contact (out-of-office, read receipt, delay warning): kept, inert. */
+  'automatic-mail',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -148,6 +148,8 @@ const EVENT_WORDS: Record<string, string> = {
   assigned: 'Assigned',
   escalated: 'Escalated',
   'identity-verified': 'Identity verified',
+  undelivered: 'Reply undelivered (bounced)',
+  'automatic-mail': 'Automatic mail',
 };
 
 /** An event in words, with its details: "Assigned to ann@…", "Clock paused: awaiting customer". */
