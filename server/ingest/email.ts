@@ -670,7 +670,7 @@ export const tooLarge = (limit: number) => new PayloadTooLargeError(`body: the m
 
 /** A fingerprint of what makes a message itself: two copies of one message (journaled and read over IMAP) share it. */
 function digestOf(mail: MailFacts): string {
-  return hash('sha256', JSON.stringify([mail.from[0]?.address ?? '', rawHeader(mail.headerLines, 'date') ?? '', (mail.subject ?? '').trim(), (summaryOf(mail.text) ?? '').slice(0, 500)]), 'hex').slice(0, 32);
+  return hash('sha256', JSON.stringify([mail.from[0]?.address ?? '', rawHeader(mail.headerLines, 'date') ?? '', (mail.subject ?? '').trim(), (summaryOf(mail.text) ?? '').slice(0, 500), mail.attachments.map((a) => `${a.filename ?? ''}:${a.size}`).join('/')]), 'hex').slice(0, 32);
 }
 
 /**
@@ -717,11 +717,13 @@ function mailboxIn(value: string | undefined): Mailbox | undefined {
 export async function ingestEmail(service: IngestService, config: Config, input: Buffer | Readable, limit = config.emailBodyLimit): Promise<EmailOutcome> {
   const mail = await parseMail(input, limit);
   mail.attachments = mail.attachments.map((a) => ({ ...a, filename: repairName(a.filename) }));
-  const messageId = mail.messageId?.trim();
-  if (!messageId || messageId === '<>') throw new ContactError('Message-ID', 'is required: the message has no Message-ID header, and Kept uses it to recognise a message sent twice');
+  const given = mail.messageId?.trim();
+  const digest = digestOf(mail);
+  // Mail without a Message-ID (old bounces, some scanners' notices) is still kept: keyed by its content.
+  const missingId = !given || given === '<>';
+  const messageId = missingId ? `<kept-${digest}@no-message-id.invalid>` : given;
   if (messageId.length > 1000) throw new ContactError('Message-ID', 'must be at most 1000 characters');
   const now = service.now();
-  const digest = digestOf(mail);
 
   // A replay of a stored message: the stored contact, whatever the receipt time is now. A different
   // message under a stored Message-ID is refused (409), never taken for a replay.
@@ -807,7 +809,7 @@ export async function ingestEmail(service: IngestService, config: Config, input:
         messageId,
         digest,
         ...(when.date !== undefined ? { date: when.date } : {}),
-        ...(when.note !== undefined ? { note: when.note } : {}),
+        ...(when.note !== undefined || missingId ? { note: [missingId ? 'no Message-ID: Kept keyed the message by its sender, date, subject and text' : undefined, when.note].filter(Boolean).join('; ') } : {}),
         ...(colleague !== undefined ? { colleague } : {}),
         ...(via !== undefined && from !== undefined ? { via, sentBy: from.address.slice(0, 320) } : {}),
         ...(inReplyTo !== undefined && inReplyTo.length <= 1000 ? { inReplyTo } : {}),
