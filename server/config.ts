@@ -63,6 +63,19 @@ export const EnvSchema = Type.Object({
   KEPT_SMTP_USER: Text('', 'The SMTP user name; empty: no authentication.'),
   KEPT_SMTP_PASSWORD: Text('', 'The SMTP password (never logged).'),
   KEPT_SMTP_FROM: Text('Kept <kept@example.org>', 'The From address of the mail Kept sends.'),
+  KEPT_IMAP_HOST: Text('', 'The IMAP server holding the shared mailbox (outlook.office365.com, imap.gmail.com); empty: Kept reads no mailbox.'),
+  KEPT_IMAP_PORT: Type.Integer({ minimum: 1, maximum: 65535, default: 993, description: 'The IMAP port.' }),
+  KEPT_IMAP_SECURE: Type.Boolean({ default: true, description: 'true: TLS from the start (port 993); false: STARTTLS when offered (port 143).' }),
+  KEPT_IMAP_USER: Text('', 'The mailbox user (its address, for Microsoft 365 and Google).'),
+  KEPT_IMAP_PASSWORD: Text('', 'The mailbox password or app password (never logged); empty when OAuth2 is used.'),
+  KEPT_IMAP_OAUTH_TOKEN_URL: Text('', 'OAuth2 (XOAUTH2): the token endpoint; set, Kept signs in with an access token it fetches and renews instead of a password.'),
+  KEPT_IMAP_OAUTH_CLIENT_ID: Text('', 'OAuth2: the application (client) id.'),
+  KEPT_IMAP_OAUTH_CLIENT_SECRET: Text('', 'OAuth2: the client secret (never logged).'),
+  KEPT_IMAP_OAUTH_REFRESH_TOKEN: Text('', 'OAuth2: a refresh token (delegated access, Google); empty: the client-credentials grant (Microsoft 365 app-only access).'),
+  KEPT_IMAP_OAUTH_SCOPE: Text('https://outlook.office365.com/.default', 'OAuth2: the scope asked for (Google: https://mail.google.com/).'),
+  KEPT_IMAP_FOLDERS: Text('INBOX,Sent', "The folders read, comma-separated: the customers' mail (INBOX) and the centre's replies (Sent; \"Sent Items\" on Microsoft 365, \"[Gmail]/Sent Mail\" on Google)."),
+  KEPT_IMAP_POLL_SECONDS: Whole(60, 'How often each folder is checked besides IDLE (the only way on a server without IDLE).', 5),
+  KEPT_IMAP_MARK_SEEN: Type.Boolean({ default: false, description: 'true: mark the messages Kept has read as \\Seen (the only change Kept ever makes to the mailbox); false: open the folders read-only.' }),
   KEPT_PUBLIC_CLOSED_MESSAGE: Message('What customers are told while closed; {nextOpening} ("tomorrow at 08:00"), {phoneTarget}, {replyTarget}.', 'nextOpening|phoneTarget|replyTarget'),
 });
 export type Env = Static<typeof EnvSchema>;
@@ -122,6 +135,20 @@ export interface Config {
   publicMessages: { open: string; busy: string; closed: string };
   /** Outgoing mail (server/notify/mail.ts); host '' = no mail. */
   smtp: { host: string; port: number; secure: boolean; user: string; password: string; from: string };
+  /** The shared mailbox read over IMAP (server/ingest/imap.ts); host '' = none. */
+  imap: ImapConfig;
+}
+
+export interface ImapConfig {
+  host: string;
+  port: number;
+  secure: boolean;
+  user: string;
+  password: string;
+  oauth: { tokenUrl: string; clientId: string; clientSecret: string; refreshToken: string; scope: string };
+  folders: string[];
+  pollMs: number;
+  markSeen: boolean;
 }
 
 /** A configuration Kept cannot start with: names the variable. */
@@ -205,5 +232,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     boardCalendar: e.KEPT_BOARD_CALENDAR,
     publicMessages: { open: e.KEPT_PUBLIC_OPEN_MESSAGE, busy: e.KEPT_PUBLIC_BUSY_MESSAGE, closed: e.KEPT_PUBLIC_CLOSED_MESSAGE },
     smtp: { host: e.KEPT_SMTP_HOST, port: e.KEPT_SMTP_PORT, secure: e.KEPT_SMTP_SECURE, user: e.KEPT_SMTP_USER, password: e.KEPT_SMTP_PASSWORD, from: e.KEPT_SMTP_FROM },
+    imap: {
+      host: e.KEPT_IMAP_HOST,
+      port: e.KEPT_IMAP_PORT,
+      secure: e.KEPT_IMAP_SECURE,
+      user: e.KEPT_IMAP_USER,
+      password: e.KEPT_IMAP_PASSWORD,
+      oauth: { tokenUrl: e.KEPT_IMAP_OAUTH_TOKEN_URL, clientId: e.KEPT_IMAP_OAUTH_CLIENT_ID, clientSecret: e.KEPT_IMAP_OAUTH_CLIENT_SECRET, refreshToken: e.KEPT_IMAP_OAUTH_REFRESH_TOKEN, scope: e.KEPT_IMAP_OAUTH_SCOPE },
+      folders: e.KEPT_IMAP_FOLDERS.split(',')
+        .map((f) => f.trim())
+        .filter((f) => f !== ''),
+      pollMs: e.KEPT_IMAP_POLL_SECONDS * 1000,
+      markSeen: e.KEPT_IMAP_MARK_SEEN,
+    },
   };
 }
