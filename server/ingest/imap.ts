@@ -37,10 +37,17 @@ const RETRY_MAX_MS = 60_000;
 /** OAuth2 access tokens for XOAUTH2: fetched from the token endpoint, renewed a minute before they expire. */
 export class OAuthTokens {
   private token: { value: string; until: number } | undefined;
+  private pending: Promise<string> | undefined;
   constructor(private readonly o: ImapConfig['oauth']) {}
 
-  async get(now = Date.now()): Promise<string> {
-    if (this.token !== undefined && this.token.until > now) return this.token.value;
+  /** A valid token; the folders' connections asking at once share one request. */
+  get(now = Date.now()): Promise<string> {
+    if (this.token !== undefined && this.token.until > now) return Promise.resolve(this.token.value);
+    this.pending ??= this.fetch(now).finally(() => (this.pending = undefined));
+    return this.pending;
+  }
+
+  private async fetch(now: number): Promise<string> {
     const form = new URLSearchParams({ client_id: this.o.clientId, client_secret: this.o.clientSecret, scope: this.o.scope });
     if (this.o.refreshToken !== '') {
       form.set('grant_type', 'refresh_token');

@@ -51,7 +51,8 @@ function systemUser(name: string): { uid: number; gid: number } | undefined {
   return { uid: Number(uid), gid: Number(gid) };
 }
 
-export async function startDovecot(): Promise<Dovecot> {
+/** `oauth2TokeninfoUrl`: also accept XOAUTH2 / OAUTHBEARER, checking tokens at this URL (the token appended). */
+export async function startDovecot(options: { oauth2TokeninfoUrl?: string } = {}): Promise<Dovecot> {
   const dir = mkdtempSync(join(tmpdir(), 'kept-dovecot-'));
   const port = await freePort();
   const user = 'kept-mailbox';
@@ -75,7 +76,7 @@ protocols = imap
 listen = 127.0.0.1
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login${options.oauth2TokeninfoUrl !== undefined ? ' xoauth2 oauthbearer' : ''}
 default_internal_user = ${internal}
 default_login_user = ${login}
 first_valid_uid = ${mailOwner.uid}
@@ -88,7 +89,16 @@ namespace inbox {
     auto = create
   }
 }
-passdb {
+${
+    options.oauth2TokeninfoUrl !== undefined
+      ? `passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = ${join(dir, 'oauth2.conf.ext')}
+}
+`
+      : ''
+  }passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u ${join(dir, 'passwd')}
 }
@@ -117,6 +127,9 @@ service submission-login {
 }
 `;
   writeFileSync(join(dir, 'dovecot.conf'), conf);
+  if (options.oauth2TokeninfoUrl !== undefined) {
+    writeFileSync(join(dir, 'oauth2.conf.ext'), `tokeninfo_url = ${options.oauth2TokeninfoUrl}\nintrospection_mode = get\nintrospection_url = ${options.oauth2TokeninfoUrl}\nusername_attribute = username\nactive_attribute = active\nactive_value = true\n`, { mode: 0o644 });
+  }
   const child: ChildProcess = spawn(DOVECOT, ['-F', '-c', join(dir, 'dovecot.conf')], { stdio: 'ignore' });
   let exited = false;
   child.once('exit', () => (exited = true));
