@@ -263,3 +263,16 @@ describe('markers and subjects', () => {
     expect(classifyAutomatic({ headerLines, from: [{ address: 'sam@livewest.example', name: '' }], subject: 'FW: leak', reports: [] }, true)).toBeUndefined();
   });
 });
+
+describe("mail's own reads are keyed", () => {
+  it.each([
+    ['SELECT * FROM automatic_mail WHERE message_id = ?', ['<x@y>'], /SEARCH automatic_mail USING INDEX sqlite_autoindex_automatic_mail_1 \(message_id=\?\)/],
+    ['SELECT * FROM automatic_mail WHERE received_at < ? ORDER BY received_at DESC LIMIT ?', [1, 10], /SEARCH automatic_mail USING INDEX automatic_mail_received \(received_at<\?\)/],
+    ['SELECT folder, uid_validity, last_uid FROM mail_cursors WHERE folder = ?', ['INBOX'], /SEARCH mail_cursors USING INDEX sqlite_autoindex_mail_cursors_1 \(folder=\?\)/],
+  ])('%s', (sql, params, plan) => {
+    const rows = t.connection.sqlite.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>;
+    const details = rows.map((r) => r.detail).join(' | ');
+    expect(details).toMatch(plan);
+    expect(details).not.toMatch(/SCAN|TEMP B-TREE/);
+  });
+});
