@@ -143,7 +143,7 @@ export function isForwardSubject(subject: string | undefined): boolean {
  * Whether a message is automatic, and why. `forwarded`: the message carries a forwarded message
  * (an inbox rule's forward is an enquiry even though Exchange marks it with Inbox-Rules-Loop).
  */
-export function classifyAutomatic(input: AutomaticInput, forwarded = false): Automatic | undefined {
+export function classifyAutomatic(input: AutomaticInput, forwarded = false, orgDomains: readonly string[] = []): Automatic | undefined {
   const lines = input.headerLines;
   const has = (k: string) => lines.some((l) => l.key === k);
   const h = (k: string) => header(lines, k);
@@ -186,12 +186,21 @@ export function classifyAutomatic(input: AutomaticInput, forwarded = false): Aut
   if (has('x-ms-exchange-inbox-rules-loop') && !forwarded) return { kind: 'auto-reply', marker: 'X-MS-Exchange-Inbox-Rules-Loop' };
   const precedence = h('precedence')?.toLowerCase();
   if (precedence === 'auto_reply') return { kind: 'auto-reply', marker: 'Precedence: auto_reply' };
-  if (precedence === 'bulk' || precedence === 'junk' || precedence === 'list') return { kind: 'bulk', marker: `Precedence: ${precedence}` };
+  // A shared mailbox that is itself a list (a Google Group, a collaborative inbox) marks every
+  // customer's message `Precedence: list` and names itself in List-Id: those are enquiries.
+  if ((precedence === 'bulk' || precedence === 'junk' || precedence === 'list') && !ownList(h('list-id') ?? h('mailing-list'), orgDomains)) return { kind: 'bulk', marker: `Precedence: ${precedence}` };
 
   // 5. Subjects: prefixes only (a customer may well write "out of office hours" in a subject's middle).
   const bySubject = subjectKind(input.subject);
   if (bySubject !== undefined && !forwarded) return { kind: bySubject, marker: `Subject: ${(input.subject ?? '').trim().slice(0, 60)}` };
   return undefined;
+}
+
+/** Whether a List-Id (`<customer.services.yourorg.org>`) or Mailing-list value names one of the organisation's domains. */
+function ownList(value: string | undefined, orgDomains: readonly string[]): boolean {
+  if (value === undefined || orgDomains.length === 0) return false;
+  const v = value.toLowerCase();
+  return orgDomains.some((d) => v.includes(`.${d}>`) || v.includes(`@${d}`) || v.endsWith(`.${d}`));
 }
 
 function subjectKind(subject: string | undefined): AutomaticKind | undefined {

@@ -744,7 +744,7 @@ export async function ingestEmail(service: IngestService, config: Config, input:
   const atOrg = (address: string) => config.orgDomains.includes(domainOf(address));
   const when = sentAt(mail.headerLines, now);
   const forward = isForwardSubject(mail.subject) || mail.reports.some((r) => r.contentType === 'message/rfc822');
-  const auto = classifyAutomatic(mail, forward);
+  const auto = classifyAutomatic(mail, forward, config.orgDomains);
   if (auto !== undefined) return keepAutomatic(service, mail, messageId, auto, when.at);
 
   const visible = [...mail.to, ...mail.cc];

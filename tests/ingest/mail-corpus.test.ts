@@ -258,6 +258,14 @@ describe('markers and subjects', () => {
     ['Repair needed out of office hours', undefined],
     ['Re: Out of Office', undefined],
   ])('subject %s → %s', (subject, kind) => expect(is({}, subject)).toBe(kind));
+  it("a shared mailbox that is a Google Group: the customer's message (Precedence: list, its own List-Id) is an enquiry; another list's is bulk", () => {
+    const lines = (listId: string) => [
+      { key: 'precedence', line: 'Precedence: list' },
+      { key: 'list-id', line: `List-ID: <${listId}>` },
+    ];
+    expect(classifyAutomatic({ headerLines: lines('customer.services.livewest.example'), from: [{ address: 'dee@tenant.example', name: '' }], subject: 'Damp', reports: [] }, false, ['livewest.example'])).toBeUndefined();
+    expect(classifyAutomatic({ headerLines: lines('news.lists.example.com'), from: [{ address: 'news@example.com', name: '' }], subject: 'Offers', reports: [] }, false, ['livewest.example'])?.kind).toBe('bulk');
+  });
   it('an inbox rule forwarding a customer is an enquiry, not an auto-reply', () => {
     const headerLines = [{ key: 'x-ms-exchange-inbox-rules-loop', line: 'X-MS-Exchange-Inbox-Rules-Loop: sam@livewest.example' }];
     expect(classifyAutomatic({ headerLines, from: [{ address: 'sam@livewest.example', name: '' }], subject: 'FW: leak', reports: [] }, true)).toBeUndefined();
