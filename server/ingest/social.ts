@@ -135,6 +135,8 @@ type Action =
   | { kind: 'open'; origin: Origin; input: ContactInput }
   | { kind: 'comment-reply'; origin: Origin; parentId: string; at: number; externalId: string }
   | { kind: 'message-reply'; origin: Origin; recipientId: string; at: number; externalId: string }
+  /** A business message that could not be delivered (WhatsApp `failed`): a reply it was no longer meets the clock. */
+  | { kind: 'undelivered'; origin: Origin; recipientId: string; externalId: string; at: number; reason: string }
   /** The customer deleted a message: its contact is cancelled with reason `withdrawn`. */
   | { kind: 'withdraw'; origin: Origin; externalId: string; at: number };
 
@@ -423,11 +425,20 @@ function whatsappChange(ch: FeedChange & { value?: Record<string, unknown> }, it
     const t = when(instantAt(m.timestamp, timeField, 'seconds'), timeField, entryTime, entryTimeField, now);
     actions.push({ kind: 'message-reply', origin: { item: path, time: t.field, id: `${path}.id` }, recipientId: to, at: t.at, externalId: id });
   });
-  // Delivery statuses of the business's messages: notes, never contacts.
-  for (const raw of listAt(v.statuses, `${item}.value.statuses`)) {
-    const status = object<{ status?: unknown }>(raw)?.status;
-    ignore(`whatsapp.statuses.${typeof status === 'string' ? status.slice(0, 20) : 'unknown'}`);
-  }
+  // Delivery statuses of the business's messages: notes, never contacts; a failed one that was a
+  // reply Kept recorded marks that reply undelivered.
+  listAt(v.statuses, `${item}.value.statuses`).forEach((raw, k) => {
+    const path = `${item}.value.statuses[${k}]`;
+    const st = object<{ status?: unknown; id?: unknown; recipient_id?: unknown; timestamp?: unknown; errors?: unknown }>(raw);
+    const status = typeof st?.status === 'string' ? st.status.slice(0, 20) : 'unknown';
+    const id = idAt(st?.id, `${path}.id`);
+    const to = idAt(st?.recipient_id, `${path}.recipient_id`);
+    if (status !== 'failed' || id === undefined || to === undefined) return ignore(`whatsapp.statuses.${status}`);
+    const error = object<{ code?: unknown; title?: unknown }>(Array.isArray(st?.errors) ? st.errors[0] : undefined);
+    const why = [text(error?.code), text(error?.title)].filter(Boolean).join(' ').slice(0, 200);
+    const at = instantAt(st?.timestamp, `${path}.timestamp`, 'seconds') ?? now;
+    actions.push({ kind: 'undelivered', origin: { item: path, time: `${path}.timestamp`, id: `${path}.id` }, recipientId: to, externalId: id, at, reason: `WhatsApp could not deliver it${why !== '' ? ` (${why})` : ''}` });
+  });
 }
 
 /** A WhatsApp message's words: its text, a caption, the button or list choice, or what kind of media it is. */
@@ -499,6 +510,24 @@ export async function ingestSocial(service: IngestService, config: Config, doc: 
 
   for (const [i, a] of actions.entries()) {
     if (a.kind === 'open') continue;
+    if (a.kind === 'undelivered') {
+      try {
+        const rows = service.mail.socialContactsOf(a.recipientId, 50).filter((id) => service.contacts.eventByExternal(id, a.externalId)?.type === 'replied');
+        if (rows.length === 0) {
+          ignoreKind('whatsapp.statuses.failed');
+          continue;
+        }
+        for (const id of rows) {
+          const row = service.contacts.byId(id)!;
+          await service.addEvents(id, [{ type: 'undelivered', reference: a.externalId, reason: a.reason, at: formatInstant(Math.max(a.at, row.receivedAt)), externalId: `failed:${a.externalId}`.slice(0, MAX_ID_CHARS) }]);
+          touched[i]!.push(id);
+        }
+        received++;
+      } catch (e) {
+        refuse(a.origin.item, e, a.origin);
+      }
+      continue;
+    }
     if (a.kind === 'withdraw') {
       try {
         const row = service.contacts.byExternal('social', a.externalId);

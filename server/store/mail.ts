@@ -30,6 +30,10 @@ export class MailStore {
         'INSERT INTO automatic_mail (message_id, received_at, kind, marker, subject, contact_id, reply, recorded_at) VALUES (@messageId, @receivedAt, @kind, @marker, @subject, @contactId, @reply, @recordedAt) ON CONFLICT (message_id) DO NOTHING',
       ),
       recent: sqlite.prepare<[number, number], RawAutomatic>('SELECT * FROM automatic_mail WHERE received_at < ? ORDER BY received_at DESC LIMIT ?'),
+      // contacts_social_sender: a sender's social contacts, newest first.
+      socialOf: sqlite.prepare<[string, number], { id: string }>(
+        "SELECT id FROM contacts WHERE channel = 'social' AND json_extract(source, '$.senderId') = ? ORDER BY received_at DESC LIMIT ?",
+      ),
       cursor: sqlite.prepare<[string], { folder: string; uid_validity: string; last_uid: number }>('SELECT folder, uid_validity, last_uid FROM mail_cursors WHERE folder = ?'),
       saveCursor: sqlite.prepare(
         'INSERT INTO mail_cursors (folder, uid_validity, last_uid, updated_at) VALUES (@folder, @uidValidity, @lastUid, @updatedAt) ON CONFLICT (folder) DO UPDATE SET uid_validity = excluded.uid_validity, last_uid = excluded.last_uid, updated_at = excluded.updated_at',
@@ -50,6 +54,11 @@ export class MailStore {
   /** Idempotent on the Message-ID: true when the row is new. */
   insertAutomatic(row: AutomaticMailRow): boolean {
     return this.s.insertAutomatic.run(row).changes === 1;
+  }
+
+  /** The newest social contacts of one sender (a WhatsApp number, a PSID), at most `limit`. */
+  socialContactsOf(senderId: string, limit: number): string[] {
+    return this.s.socialOf.all(senderId, limit).map((r) => r.id);
   }
 
   cursor(folder: string): MailCursor | undefined {

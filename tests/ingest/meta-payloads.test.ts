@@ -55,6 +55,17 @@ const PAYLOADS: Array<[string, (r: Json) => void]> = [
       expect(reply('wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=').status).toBe('met');
     },
   ],
+  [
+    'whatsapp-status-failed.json',
+    (r) => {
+      // The business's reply never reached the customer: it no longer meets the clocks it had met.
+      expect(r.received).toBe(1);
+      expect(r.contacts).toHaveLength(4);
+      const c = contact('wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=');
+      expect(c.clocks.find((k) => k.standard === 'social-reply')!.status).not.toBe('met');
+      expect(c.events.map((e) => e.type)).toEqual(['replied', 'undelivered']);
+    },
+  ],
   ['whatsapp-status-delivered.json', (r) => expect([r.received, r.ignored, r.ignoredKinds]).toEqual([0, 1, { 'whatsapp.statuses.delivered': 1 }])],
   [
     'instagram-comment.json',
@@ -103,4 +114,13 @@ describe("Meta's payloads", () => {
   it('a page-feed own comment is never a customer contact', () => {
     expect(t.service.contacts.byExternal('social', '1234567890_444')).toBeUndefined();
   });
+});
+
+it("a sender's social contacts are found by the contacts_social_sender index", () => {
+  const rows = t.connection.sqlite
+    .prepare("EXPLAIN QUERY PLAN SELECT id FROM contacts WHERE channel = 'social' AND json_extract(source, '$.senderId') = ? ORDER BY received_at DESC LIMIT ?")
+    .all('16505551234', 50) as Array<{ detail: string }>;
+  const details = rows.map((r) => r.detail).join(' | ');
+  expect(details).toMatch(/SEARCH contacts USING INDEX contacts_social_sender/);
+  expect(details).not.toMatch(/SCAN|TEMP B-TREE/);
 });
