@@ -76,9 +76,12 @@ describe('the shared mailbox over IMAP', () => {
   });
 
   it('follows the folder live: mail delivered now opens a contact without a restart', async () => {
+    const onBoard = t!.app.live.runningClocks;
     const live = customer('Boiler');
     await dovecot.deliver('INBOX', live.raw);
     await until('the live contact', () => t!.service.contacts.byExternal('email', live.id));
+    // On the board: its reply clock is among the running clocks the board follows.
+    await until('the clock on the board', () => t!.app.live.runningClocks === onBoard + 1);
   });
 
   it('an out-of-office in INBOX opens nothing; it is kept as automatic mail', async () => {
