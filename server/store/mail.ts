@@ -29,7 +29,8 @@ export class MailStore {
       insertAutomatic: sqlite.prepare(
         'INSERT INTO automatic_mail (message_id, received_at, kind, marker, subject, contact_id, reply, recorded_at) VALUES (@messageId, @receivedAt, @kind, @marker, @subject, @contactId, @reply, @recordedAt) ON CONFLICT (message_id) DO NOTHING',
       ),
-      recent: sqlite.prepare<[number, number], RawAutomatic>('SELECT * FROM automatic_mail WHERE received_at < ? ORDER BY received_at DESC LIMIT ?'),
+      // Newest recorded first, by rowid: keyed paging with no ties.
+      recent: sqlite.prepare<[number, number], RawAutomatic & { seq: number }>('SELECT rowid AS seq, * FROM automatic_mail WHERE rowid < ? ORDER BY rowid DESC LIMIT ?'),
       // contacts_social_sender: a sender's social contacts, newest first.
       socialOf: sqlite.prepare<[string, number], { id: string }>(
         "SELECT id FROM contacts WHERE channel = 'social' AND json_extract(source, '$.senderId') = ? ORDER BY received_at DESC LIMIT ?",
@@ -46,9 +47,9 @@ export class MailStore {
     return r === undefined ? undefined : fromRaw(r);
   }
 
-  /** The newest automatic mail received before `before`, newest first. */
-  recentAutomatic(before: number, limit: number): AutomaticMailRow[] {
-    return this.s.recent.all(before, limit).map(fromRaw);
+  /** Automatic mail recorded before the row `before` (its `seq`), newest first. */
+  recentAutomatic(before: number, limit: number): Array<AutomaticMailRow & { seq: number }> {
+    return this.s.recent.all(before, limit).map((r) => ({ ...fromRaw(r), seq: r.seq }));
   }
 
   /** Idempotent on the Message-ID: true when the row is new. */

@@ -272,10 +272,31 @@ describe('markers and subjects', () => {
   });
 });
 
+describe('the automatic mail kept can be listed', () => {
+  it('by a team lead, newest first, in keyed pages; not by an advisor', async () => {
+    const lead = await t.signIn('team-lead');
+    const page = async (q: string) => {
+      const r = await t.app.inject({ method: 'GET', url: `/api/v1/ingest/email/automatic${q}`, headers: { cookie: lead.cookie } });
+      expect(r.statusCode, r.body).toBe(200);
+      return r.json() as Json;
+    };
+    const first = await page('?limit=30');
+    expect(first.items).toHaveLength(30);
+    const rest = await page(`?limit=500&before=${first.next}`);
+    const all = [...first.items, ...rest.items];
+    expect(rest.next).toBeNull();
+    expect(new Set(all.map((i: Json) => i.messageId)).size).toBe(all.length);
+    expect(all.length).toBe((t.connection.sqlite.prepare('SELECT count(*) AS n FROM automatic_mail').get() as { n: number }).n);
+    expect(all.find((i: Json) => i.reply !== null)).toMatchObject({ kind: 'bounce' });
+    const advisor = await t.signIn('advisor');
+    expect((await t.app.inject({ method: 'GET', url: '/api/v1/ingest/email/automatic', headers: { cookie: advisor.cookie } })).statusCode).toBe(403);
+  });
+});
+
 describe("mail's own reads are keyed", () => {
   it.each([
     ['SELECT * FROM automatic_mail WHERE message_id = ?', ['<x@y>'], /SEARCH automatic_mail USING INDEX sqlite_autoindex_automatic_mail_1 \(message_id=\?\)/],
-    ['SELECT * FROM automatic_mail WHERE received_at < ? ORDER BY received_at DESC LIMIT ?', [1, 10], /SEARCH automatic_mail USING INDEX automatic_mail_received \(received_at<\?\)/],
+    ['SELECT rowid AS seq, * FROM automatic_mail WHERE rowid < ? ORDER BY rowid DESC LIMIT ?', [1, 10], /SEARCH automatic_mail USING INTEGER PRIMARY KEY \(rowid<\?\)/],
     ['SELECT folder, uid_validity, last_uid FROM mail_cursors WHERE folder = ?', ['INBOX'], /SEARCH mail_cursors USING INDEX sqlite_autoindex_mail_cursors_1 \(folder=\?\)/],
   ])('%s', (sql, params, plan) => {
     const rows = t.connection.sqlite.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>;

@@ -46,8 +46,50 @@ function checkRequest(request: FastifyRequest, reply: FastifyReply, limit: numbe
   throw refusal;
 }
 
+const AutomaticList = Type.Object({
+  items: Type.Array(
+    Type.Object({
+      messageId: Type.String(),
+      receivedAt: Type.String({ description: "The message's Date (or when Kept received it)." }),
+      kind: Type.String({ description: AUTOMATIC_KINDS.join(', ') }),
+      marker: Type.String({ description: 'What gave it away.' }),
+      subject: Type.Union([Type.String(), Type.Null()]),
+      contactId: Type.Union([Type.String(), Type.Null()], { description: 'The contact whose thread it names, if Kept holds it.' }),
+      reply: Type.Union([Type.String(), Type.Null()], { description: "A bounce: the centre's reply it returned, now undelivered." }),
+    }),
+  ),
+  next: Type.Union([Type.Integer(), Type.Null()], { description: 'Pass as ?before= for the next page.' }),
+});
+
 export async function emailRoutes(app: FastifyInstance, service: IngestService, config: Config): Promise<void> {
   const limit = config.emailBodyLimit;
+  // Automatic mail is kept apart from contacts: this is where it can be seen (bounces that name no
+  // thread Kept holds included).
+  app.withTypeProvider<TypeBoxTypeProvider>().get(
+    '/api/v1/ingest/email/automatic',
+    {
+      config: { access: { roles: ['team-lead', 'manager'], token: true } },
+      schema: {
+        tags: ['ingest'],
+        summary: 'Automatic mail Kept kept (bounces, delay warnings, read receipts, abuse reports, out-of-office replies), newest first',
+        querystring: Type.Object({
+          before: Type.Optional(Type.Integer({ minimum: 1, description: "The previous page's `next`." })),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+        }),
+        response: { 200: AutomaticList, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const before = request.query.before ?? Number.MAX_SAFE_INTEGER;
+      const n = request.query.limit ?? 100;
+      const rows = service.mail.recentAutomatic(before, n + 1);
+      const page = rows.slice(0, n);
+      return {
+        items: page.map((r) => ({ messageId: r.messageId, receivedAt: new Date(r.receivedAt).toISOString(), kind: r.kind, marker: r.marker, subject: r.subject, contactId: r.contactId, reply: r.reply })),
+        next: rows.length > n ? page[page.length - 1]!.seq : null,
+      };
+    },
+  );
   // The message is handed to the route as the request stream (the general body limit does not
   // apply: mail with attachments is larger); ingestEmail counts the bytes against the email limit.
   await app.register(async (scope) => {
