@@ -280,7 +280,6 @@ export const automaticMail = sqliteTable(
     reply: text('reply'),
     recordedAt: integer('recorded_at').notNull(),
   },
-  (t) => [index('automatic_mail_received').on(t.receivedAt)],
 );
 
 /**

@@ -9,7 +9,6 @@ CREATE TABLE `automatic_mail` (
 	`recorded_at` integer NOT NULL
 );
 --> statement-breakpoint
-CREATE INDEX `automatic_mail_received` ON `automatic_mail` (`received_at`);--> statement-breakpoint
 CREATE TABLE `mail_cursors` (
 	`folder` text PRIMARY KEY NOT NULL,
 	`uid_validity` text NOT NULL,
