@@ -98,6 +98,9 @@ const SUBJECT_PREFIXES: ReadonlyArray<[string, AutomaticKind]> = [
   ['автоответ', 'auto-reply'],
   // Bounces and delay warnings.
   ['undeliverable:', 'bounce'],
+  ['undeliverable message', 'bounce'],
+  ['undeliverable mail', 'bounce'],
+  ['mail delivery failure', 'bounce'],
   ['undelivered mail returned to sender', 'bounce'],
   ['delivery status notification (failure)', 'bounce'],
   ['delivery status notification (delay)', 'delay'],
@@ -118,6 +121,8 @@ const SUBJECT_PREFIXES: ReadonlyArray<[string, AutomaticKind]> = [
   ['no se puede entregar:', 'bounce'],
   ['non recapitabile:', 'bounce'],
   ['onbestelbaar:', 'bounce'],
+  // Feedback-loop reports sent as plain mail.
+  ['complaint about message from', 'abuse-report'],
   // Read receipts.
   ['read:', 'read-receipt'],
   ['not read:', 'read-receipt'],
@@ -131,7 +136,7 @@ const SUBJECT_PREFIXES: ReadonlyArray<[string, AutomaticKind]> = [
 ];
 
 /** Senders that only ever send automatic mail (the local part, lower case). */
-const SYSTEM_SENDERS = new Set(['mailer-daemon', 'postmaster', 'mail-daemon', 'maildaemon', 'mailerdaemon']);
+const SYSTEM_SENDERS = new Set(['mailer-daemon', 'mailer_daemon', 'postmaster', 'post_master', 'mail-daemon', 'maildaemon', 'mailerdaemon']);
 
 /** A forwarded message is an enquiry, whatever rule forwarded it: "Fwd:", "FW:", "WG:", "TR:", "RV:", "I:". */
 export function isForwardSubject(subject: string | undefined): boolean {
