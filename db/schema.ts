@@ -446,3 +446,34 @@ export const publishedReports = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.week, t.revision] })],
 );
+
+/**
+ * Automatic mail (issue 12): bounces, delay warnings, read receipts, abuse reports, out-of-office
+ * replies. Never a contact and never a reply; kept here (and, when it names a stored thread, as an
+ * event on that contact). `reply`: the centre's reply a bounce returned (marked undelivered).
+ */
+export const automaticMail = sqliteTable(
+  'automatic_mail',
+  {
+    messageId: text('message_id').primaryKey(),
+    receivedAt: integer('received_at').notNull(),
+    kind: text('kind').notNull(),
+    marker: text('marker').notNull(),
+    subject: text('subject'),
+    contactId: text('contact_id'),
+    reply: text('reply'),
+    recordedAt: integer('recorded_at').notNull(),
+  },
+);
+
+/**
+ * Where Kept has read each IMAP folder to (issue 12): the folder's UIDVALIDITY and the highest UID
+ * taken. A new UIDVALIDITY means the server renumbered the folder: it is read again from its start
+ * (Message-IDs make that harmless).
+ */
+export const mailCursors = sqliteTable('mail_cursors', {
+  folder: text('folder').primaryKey(),
+  uidValidity: text('uid_validity').notNull(),
+  lastUid: integer('last_uid').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});

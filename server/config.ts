@@ -77,6 +77,19 @@ export const EnvSchema = Type.Object({
     description: "Who is sent the weekly report when it is published (comma-separated addresses; needs KEPT_SMTP_HOST); empty: no mail.",
   }),
   KEPT_HOMES: Whole(0, "Homes the landlord manages: the regulator's CH01 is complaints per 1,000 homes. 0: not set (the per-1,000 figures are null)."),
+  KEPT_IMAP_HOST: Text('', 'The IMAP server holding the shared mailbox (outlook.office365.com, imap.gmail.com); empty: Kept reads no mailbox.'),
+  KEPT_IMAP_PORT: Type.Integer({ minimum: 1, maximum: 65535, default: 993, description: 'The IMAP port.' }),
+  KEPT_IMAP_SECURE: Type.Boolean({ default: true, description: 'true: TLS from the start (port 993); false: STARTTLS when offered (port 143).' }),
+  KEPT_IMAP_USER: Text('', 'The mailbox user (its address, for Microsoft 365 and Google).'),
+  KEPT_IMAP_PASSWORD: Text('', 'The mailbox password or app password (never logged); empty when OAuth2 is used.'),
+  KEPT_IMAP_OAUTH_TOKEN_URL: Text('', 'OAuth2 (XOAUTH2): the token endpoint; set, Kept signs in with an access token it fetches and renews instead of a password.'),
+  KEPT_IMAP_OAUTH_CLIENT_ID: Text('', 'OAuth2: the application (client) id.'),
+  KEPT_IMAP_OAUTH_CLIENT_SECRET: Text('', 'OAuth2: the client secret (never logged).'),
+  KEPT_IMAP_OAUTH_REFRESH_TOKEN: Text('', 'OAuth2: a refresh token (delegated access, Google); empty: the client-credentials grant (Microsoft 365 app-only access).'),
+  KEPT_IMAP_OAUTH_SCOPE: Text('https://outlook.office365.com/.default', 'OAuth2: the scope asked for (Google: https://mail.google.com/).'),
+  KEPT_IMAP_FOLDERS: Text('INBOX,Sent', "The folders read, comma-separated: the customers' mail (INBOX) and the centre's replies (Sent; \"Sent Items\" on Microsoft 365, \"[Gmail]/Sent Mail\" on Google)."),
+  KEPT_IMAP_POLL_SECONDS: Whole(60, 'How often each folder is checked besides IDLE (the only way on a server without IDLE).', 5),
+  KEPT_IMAP_MARK_SEEN: Type.Boolean({ default: false, description: 'true: mark the messages Kept has read as \\Seen (the only change Kept ever makes to the mailbox); false: open the folders read-only.' }),
   KEPT_PUBLIC_CLOSED_MESSAGE: Message('What customers are told while closed; {nextOpening} ("tomorrow at 08:00"), {phoneTarget}, {replyTarget}.', 'nextOpening|phoneTarget|replyTarget'),
   KEPT_RETENTION_CONTACT_MONTHS: Whole(24, "Months after a contact closed when its customer's personal data is anonymised (docs/privacy.md).", 1),
   KEPT_RETENTION_MESSAGE_MONTHS: Whole(12, 'Months after a contact closed when its messages (subject, summary, free text) are removed.', 1),
@@ -152,6 +165,20 @@ export interface Config {
   alertWebhooks: { hosts: string[]; allowLoopbackHttp: boolean };
   /** Who is sent the weekly report when it is published (KEPT_REPORT_RECIPIENTS); [] = nobody. */
   reportRecipients: string[];
+  /** The shared mailbox read over IMAP (server/ingest/imap.ts); host '' = none. */
+  imap: ImapConfig;
+}
+
+export interface ImapConfig {
+  host: string;
+  port: number;
+  secure: boolean;
+  user: string;
+  password: string;
+  oauth: { tokenUrl: string; clientId: string; clientSecret: string; refreshToken: string; scope: string };
+  folders: string[];
+  pollMs: number;
+  markSeen: boolean;
 }
 
 /** A configuration Kept cannot start with: names the variable. */
@@ -261,5 +288,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reportRecipients: e.KEPT_REPORT_RECIPIENTS.split(',')
       .map((a) => a.trim())
       .filter((a) => a !== ''),
+    imap: {
+      host: e.KEPT_IMAP_HOST,
+      port: e.KEPT_IMAP_PORT,
+      secure: e.KEPT_IMAP_SECURE,
+      user: e.KEPT_IMAP_USER,
+      password: e.KEPT_IMAP_PASSWORD,
+      oauth: { tokenUrl: e.KEPT_IMAP_OAUTH_TOKEN_URL, clientId: e.KEPT_IMAP_OAUTH_CLIENT_ID, clientSecret: e.KEPT_IMAP_OAUTH_CLIENT_SECRET, refreshToken: e.KEPT_IMAP_OAUTH_REFRESH_TOKEN, scope: e.KEPT_IMAP_OAUTH_SCOPE },
+      folders: e.KEPT_IMAP_FOLDERS.split(',')
+        .map((f) => f.trim())
+        .filter((f) => f !== ''),
+      pollMs: e.KEPT_IMAP_POLL_SECONDS * 1000,
+      markSeen: e.KEPT_IMAP_MARK_SEEN,
+    },
   };
 }

@@ -13,6 +13,7 @@ import { CalendarStore } from '../store/calendars.js';
 import { ContactStore, type ContactRow } from '../store/contacts.js';
 import { PrivacyStore } from '../store/privacy.js';
 import { NoticeStore } from '../store/notices.js';
+import { MailStore } from '../store/mail.js';
 import { QueueStore } from '../store/queue.js';
 import { SavedBoardStore } from '../store/saved-boards.js';
 import { PublishedReportStore } from '../store/reports.js';
@@ -44,6 +45,8 @@ export interface CommandContext {
   readonly boards: SavedBoardStore;
   /** Published weekly reports (issue 16). */
   readonly published: PublishedReportStore;
+  /** Automatic mail and IMAP read positions (issue 12). */
+  readonly mail: MailStore;
   /** The compiled calendars; a calendar edit replaces them (calendar-edit.ts). */
   calendars: CalendarSet;
   /** Set by a calendar edit: a transaction rolled back as a whole reloads them from the database. */
@@ -73,6 +76,7 @@ export function createContext(sqlite: Sqlite, options: { maxEventsPerContact: nu
     notices: new NoticeStore(sqlite),
     boards: new SavedBoardStore(sqlite),
     published: new PublishedReportStore(sqlite),
+    mail: new MailStore(sqlite),
     calendars: loadCalendars(calendarStore),
     calendarsEdited: false,
     maxEventsPerContact: options.maxEventsPerContact,

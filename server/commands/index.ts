@@ -9,6 +9,7 @@ import { publishReport, type PublishReportInput, type PublishReportOutput } from
 import { importHolidays, type ImportHolidaysInput, type ImportHolidaysOutput } from './import-holidays.js';
 import { privacyHold, type PrivacyHoldInput, type PrivacyHoldOutput } from './privacy-hold.js';
 import { pruneAudit, type PruneAuditInput } from './prune-audit.js';
+import { recordAutomaticMail, saveMailCursor, type RecordAutomaticMailInput, type SaveMailCursorInput } from './mail.js';
 import { removeClosure, type RemoveClosureInput, type RemoveClosureOutput } from './remove-closure.js';
 import { setStatuses, type SetStatusesInput } from './set-statuses.js';
 import { addNotice, type AddNoticeInput } from './add-notice.js';
@@ -43,6 +44,8 @@ export interface Commands {
   'delete-board': { input: DeleteBoardInput; output: null };
   'display-boards': { input: DisplayBoardsInput; output: null };
   'publish-report': { input: PublishReportInput; output: PublishReportOutput };
+  'record-automatic-mail': { input: RecordAutomaticMailInput; output: { recorded: boolean } };
+  'save-mail-cursor': { input: SaveMailCursorInput; output: null };
 }
 
 export type CommandName = keyof Commands;
@@ -71,6 +74,8 @@ const COMMANDS: { [K in CommandName]: (ctx: CommandContext, input: CommandInput<
   'delete-board': deleteBoard,
   'display-boards': displayBoards,
   'publish-report': publishReport,
+  'record-automatic-mail': recordAutomaticMail,
+  'save-mail-cursor': saveMailCursor,
 };
 
 export function runCommand<K extends CommandName>(ctx: CommandContext, name: K, input: CommandInput<K>): CommandOutput<K> {

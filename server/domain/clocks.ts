@@ -32,6 +32,14 @@ function sortEvents(events: ContactEvent[]): ContactEvent[] {
   return events;
 }
 
+/** Events named by an `undelivered` event (a bounced reply) no longer count: the clock runs on as if they never happened. */
+function withoutUndelivered(events: ContactEvent[]): ContactEvent[] {
+  let undone: Set<string> | undefined;
+  for (const e of events) if (e.type === 'undelivered' && e.reference !== undefined) (undone ??= new Set()).add(e.reference);
+  if (undone === undefined) return events;
+  return events.filter((e) => !(e.externalId !== undefined && e.type !== 'undelivered' && undone.has(e.externalId)));
+}
+
 function eventField(contact: Contact, event: ContactEvent, field: string): string {
   return `events[${contact.events.indexOf(event)}].${field}`;
 }
@@ -368,7 +376,7 @@ function iso(ms: number): string {
 export function evaluateContact(contact: Contact, packOrPacks: StandardsPack | readonly StandardsPack[], calendars: CalendarSet, now: number): EvaluatedContact {
   // Several packs (the centre's and, beside it, Awaab's Law): each clock is judged by its own pack.
   const packs: readonly StandardsPack[] = Array.isArray(packOrPacks) ? packOrPacks : [packOrPacks as StandardsPack];
-  const events = sortEvents(contact.events);
+  const events = sortEvents(withoutUndelivered(contact.events));
   let instances = clockInstances(contact, events, packs[0]!).instances;
   // Which pack each clock belongs to (index into packs), only needed with more than one pack.
   let packOf: number[] | null = null;

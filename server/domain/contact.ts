@@ -89,6 +89,13 @@ export function parseEvent(raw: unknown, field: string, seq: number, receivedAt:
     case 'recategorised':
       event.category = oneOf<Category>(r.category, categorySet, CATEGORIES, `${field}.category`);
       break;
+    case 'undelivered':
+      event.reference = text(r.reference, `${field}.reference`, true)!;
+      if (r.reason !== undefined) event.reason = text(r.reason, `${field}.reason`, false)!;
+      break;
+    case 'automatic-mail':
+      event.reason = text(r.reason, `${field}.reason`, true)!;
+      break;
     case 'cancelled':
       event.reason = oneOf(r.reason, cancelReasonSet, CANCEL_REASONS, `${field}.reason`);
       break;

@@ -49,6 +49,10 @@ export const EVENT_TYPES = [
   'severity-raised',
   // An advisor judged the hazard suggested by the contact's words not to be one (no clock effect).
   'hazard-dismissed',
+  /** The centre's reply (its externalId in `reference`) bounced: it no longer fulfils anything. */
+  'undelivered',
+  /** Automatic mail about the contact (out-of-office, read receipt, delay warning): kept, inert. */
+  'automatic-mail',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -18,6 +18,7 @@ import { registerBoardExtras } from '../alerts/index.js';
 import type { Config } from '../config.js';
 import type { IngestService } from '../ingest/service.js';
 import { LiveHub } from '../live/hub.js';
+import { MailboxReader } from '../ingest/imap.js';
 import { LiveService, type LiveOptions, type LoadResult } from '../live/live.js';
 import { PeopleStore } from '../store/people.js';
 import { CSRF_COOKIE, CSRF_HEADER, publicScope, registerAccess, type RouteAccess } from './access.js';
@@ -45,6 +46,8 @@ declare module 'fastify' {
     /** Settles once every running clock is loaded and armed (rejects if loading failed). */
     liveArmed: Promise<LoadResult>;
     hub: LiveHub;
+    /** The shared mailbox's reader, when KEPT_IMAP_HOST is set (issue 12). */
+    mailReader?: MailboxReader;
     config: Config;
     /** People (users, sessions) and wall-screen displays. */
     people: PeopleStore;
@@ -215,6 +218,16 @@ export async function buildApp({ config, service, logger = false, liveLoading = 
   reportRoutes(app, reports);
   await ingestRoutes(app, service, config);
   registerBoardExtras(app, service, live, hub);
+  // The shared mailbox over IMAP (issue 12): followed once the app is ready, let go on close.
+  if (config.imap.host !== '') {
+    const reader = new MailboxReader(service, config, app.log);
+    app.decorate('mailReader', reader);
+    app.addHook('onReady', async () => {
+      await service.writerReady;
+      reader.start();
+    });
+    app.addHook('onClose', async () => reader.stop());
+  }
 
   liveRoutes(app, service, live, hub);
 

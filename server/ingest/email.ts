@@ -6,8 +6,11 @@ import { Worker } from 'node:worker_threads';
 import type { Config } from '../config.js';
 import { ContactError } from '../domain/model.js';
 import { EARLIEST_INSTANT, LATEST_INSTANT, MINUTE, formatInstant, parseInstant } from '../domain/time.js';
-import { NotFoundError, PayloadTooLargeError, UnavailableError } from '../errors.js';
+import { ConflictError, NotFoundError, PayloadTooLargeError, UnavailableError } from '../errors.js';
 import type { ContactView, IngestService } from './service.js';
+import { classifyAutomatic, fields, isForwardSubject, KIND_WORDS, originalOf, type Automatic, type AutomaticKind, type ReportPart } from './automatic.js';
+import type { ContactRow } from '../store/contacts.js';
+import { hash } from 'node:crypto';
 
 /** The summary keeps the start of the text body. */
 export const SUMMARY_CHARS = 2000;
@@ -39,6 +42,8 @@ const MAIL_THREADS = 2;
 const MAX_WAITING = 32;
 /** HTML bodies larger than this are not converted to text (the summary is then empty): it bounds the thread's work. */
 const MAX_HTML_TO_TEXT = 4 * 1024 * 1024;
+/** Of a report's part (a DSN, a returned message) only the start is read: the fields and the original's headers. */
+const REPORT_PART_CHARS = 32 * 1024;
 
 /** Mail from the organisation that answers nothing Kept has stored: 404 naming the header. */
 export class UnansweredEmailError extends NotFoundError {
@@ -54,8 +59,8 @@ export type EmailOutcome =
   | { kind: 'replayed'; contact: ContactView }
   /** The organisation's reply, recorded as `replied` on `contact` (and on `alsoAnswered`) (200). */
   | { kind: 'replied'; contact: ContactView; alsoAnswered: string[]; duplicate: boolean }
-  /** An automatic reply from the organisation (auto-acknowledgement, out-of-office): not a reply (202). */
-  | { kind: 'ignored'; reason: string; messageId: string };
+  /** Automatic mail (bounce, out-of-office, receipt, report) from anyone: kept, never a contact or a reply (202). */
+  | { kind: 'automatic'; automatic: AutomaticKind; reason: string; messageId: string; contactId?: string; undeliveredReply?: string };
 
 export interface Mailbox {
   address: string;
@@ -74,12 +79,15 @@ export interface MailFacts {
   to: Mailbox[];
   cc: Mailbox[];
   bcc: Mailbox[];
+  replyTo: Mailbox[];
   deliveredTo: Mailbox[];
   /** The top-level header lines as written (folded), in order; bounded by mailparser's 1 MiB per MIME part. */
   headerLines: Array<{ key: string; line: string }>;
   attachments: Array<{ filename: string | null; contentType: string; size: number }>;
   /** Attachments beyond those listed. */
   moreAttachments: number;
+  /** The start of each report part (DSN, MDN, ARF, returned message or headers), the first four. */
+  reports: ReportPart[];
   /** The first TEXT_KEPT_CHARS of the text body (HTML converted when there is no text part). */
   text: string;
 }
@@ -240,17 +248,6 @@ function sentAt(lines: MailFacts['headerLines'], now: number): { at: number; not
   return { at: parsed.ms, date };
 }
 
-/** RFC 3834 Auto-Submitted, and the common non-standard markers of automatic replies. */
-function automatic(lines: MailFacts['headerLines']): string | undefined {
-  const header = (k: string) => rawHeader(lines, k)?.toLowerCase();
-  const auto = header('auto-submitted');
-  if (auto !== undefined && auto !== '' && !auto.startsWith('no')) return `Auto-Submitted: ${auto.slice(0, 100)}`;
-  for (const k of ['x-autoreply', 'x-autorespond', 'x-autoresponder']) if (lines.some((l) => l.key === k)) return k;
-  const precedence = header('precedence');
-  if (precedence === 'auto_reply' || precedence === 'bulk' || precedence === 'junk') return `Precedence: ${precedence}`;
-  return undefined;
-}
-
 /** The start of the text body, blank runs closed up. `\n{3,}` matches a run once and fails at once elsewhere. */
 export function summaryOf(text: string): string | undefined {
   const clean = text.replace(/\r\n/g, '\n').replace(/\n{3,}/g, '\n\n').trim();
@@ -270,7 +267,9 @@ const WORKER_SOURCE = String.raw`
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const { MailParser } = require(workerData.mailparser);
+const { convert: htmlToText } = require(workerData.htmlToText);
 const jobs = new Map();
+const REPORT_TYPES = new Set(['message/delivery-status', 'message/global-delivery-status', 'message/disposition-notification', 'message/feedback-report', 'message/rfc822', 'message/global', 'text/rfc822-headers', 'message/global-headers']);
 
 function mailboxes(value, max) {
   const out = [];
@@ -287,7 +286,7 @@ function mailboxes(value, max) {
 
 function start(id, o) {
   const parser = new MailParser({ skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true, checksumAlgo: false, maxHtmlLengthToParse: o.maxHtml });
-  const job = { parser, attachments: [], more: 0, text: '', settled: false };
+  const job = { parser, attachments: [], more: 0, text: '', reports: [], settled: false };
   const finish = (message) => {
     if (job.settled) return;
     job.settled = true;
@@ -302,13 +301,26 @@ function start(id, o) {
     while ((data = parser.read()) !== null) {
       if (data.type === 'text') {
         job.text = String(data.text || '').slice(0, o.textChars);
+        // HTML-only mail: its text, without styles, scripts, images or link targets.
+        if (job.text.trim() === '' && typeof data.html === 'string' && data.html.length <= o.maxHtml) {
+          try {
+            job.text = htmlToText(data.html, { wordwrap: false, selectors: [{ selector: 'img', format: 'skip' }, { selector: 'a', options: { ignoreHref: true } }, { selector: 'style', format: 'skip' }, { selector: 'script', format: 'skip' }] }).slice(0, o.textChars);
+          } catch (e) { job.text = ''; }
+        }
         continue;
       }
       if (data.type !== 'attachment') continue;
       const a = data;
       let size = 0;
-      // The content is counted and dropped: attachments are never held.
-      a.content.on('data', (chunk) => { size += chunk.length; });
+      // The content is counted and dropped: attachments are never held. Of a report's parts (a
+      // DSN, an MDN, a returned message's headers) the start is kept as text for the classifier.
+      const type = String(a.contentType || '').toLowerCase();
+      const report = REPORT_TYPES.has(type) && job.reports.length < 4 ? { contentType: type, text: '' } : undefined;
+      if (report !== undefined) job.reports.push(report);
+      a.content.on('data', (chunk) => {
+        size += chunk.length;
+        if (report !== undefined && report.text.length < o.reportChars) report.text += chunk.toString('utf8', 0, Math.min(chunk.length, o.reportChars - report.text.length));
+      });
       a.content.on('end', () => {
         if (job.attachments.length < o.listed) {
           const filename = typeof a.filename === 'string' ? a.filename.slice(0, 255) : null;
@@ -337,10 +349,12 @@ function start(id, o) {
         to: mailboxes(parser.to, o.maxAddresses),
         cc: mailboxes(parser.cc, o.maxAddresses),
         bcc: mailboxes(parser.bcc, o.maxAddresses),
+        replyTo: mailboxes(parser.replyTo, o.maxAddresses),
         deliveredTo: mailboxes(headers.get('delivered-to'), o.maxAddresses),
         headerLines: Array.isArray(parser.headerLines) ? parser.headerLines.map((l) => ({ key: String(l.key), line: String(l.line) })) : [],
         attachments: job.attachments,
         moreAttachments: job.more,
+        reports: job.reports,
         text: job.text,
       },
     });
@@ -383,9 +397,9 @@ class MailThread {
   /** The job it is working on, told about everything the thread says. */
   job: ParseJob | undefined;
   dead = false;
-  constructor(mailparser: string, onExit: (t: MailThread) => void) {
+  constructor(mailparser: string, htmlToText: string, onExit: (t: MailThread) => void) {
     // The heap cap keeps a message that makes mailparser balloon from taking the server's memory with it.
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { mailparser }, resourceLimits: { maxOldGenerationSizeMb: 512 } });
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { mailparser, htmlToText }, resourceLimits: { maxOldGenerationSizeMb: 512 } });
     this.worker.unref();
     this.worker.on('message', (m: FromThread) => {
       if (m.kind === 'ready') this.ready = true;
@@ -430,7 +444,7 @@ class ParseJob {
     this.result.catch(() => {}); // read by the caller; never an unhandled rejection while streaming
     thread.job = this;
     thread.worker.ref();
-    thread.worker.postMessage({ id: this.id, kind: 'start', options: { textChars: TEXT_KEPT_CHARS, listed: LISTED_ATTACHMENTS, subjectChars: SUBJECT_CHARS, maxHtml: MAX_HTML_TO_TEXT, maxAddresses: MAX_ADDRESSES } });
+    thread.worker.postMessage({ id: this.id, kind: 'start', options: { textChars: TEXT_KEPT_CHARS, listed: LISTED_ATTACHMENTS, subjectChars: SUBJECT_CHARS, maxHtml: MAX_HTML_TO_TEXT, maxAddresses: MAX_ADDRESSES, reportChars: REPORT_PART_CHARS } });
   }
 
   /** Hands bytes over (copied: request chunks may share a pooled buffer). False: wait for `drain()` first. */
@@ -519,6 +533,7 @@ class MailThreads {
   private running = 0;
   private readonly waiting: Array<(t: MailThread) => void> = [];
   private mailparser: string | undefined;
+  private htmlToText: string | undefined;
 
   async start(): Promise<ParseJob> {
     const thread = await this.acquire();
@@ -539,8 +554,10 @@ class MailThreads {
   }
 
   private spawn(): MailThread {
-    this.mailparser ??= createRequire(import.meta.url).resolve('mailparser');
-    return new MailThread(this.mailparser, (t) => {
+    const require = createRequire(import.meta.url);
+    this.mailparser ??= require.resolve('mailparser');
+    this.htmlToText ??= require.resolve('html-to-text');
+    return new MailThread(this.mailparser, this.htmlToText, (t) => {
       // A thread that dies while idle leaves the pool here; a busy one leaves through release().
       const i = this.idle.indexOf(t);
       if (i === -1) return;
@@ -651,30 +668,117 @@ export const tooLarge = (limit: number) => new PayloadTooLargeError(`body: the m
 
 // ---------------------------------------------------------------------------------------------
 
+/** A fingerprint of what makes a message itself: two copies of one message (journaled and read over IMAP) share it. */
+function digestOf(mail: MailFacts): string {
+  return hash('sha256', JSON.stringify([mail.from[0]?.address ?? '', rawHeader(mail.headerLines, 'date') ?? '', (mail.subject ?? '').trim(), (summaryOf(mail.text) ?? '').slice(0, 500), mail.attachments.map((a) => `${a.filename ?? ''}:${a.size}`).join('/')]), 'hex').slice(0, 32);
+}
+
+/**
+ * An attachment name written as raw UTF-8 and read as Latin-1 ("cafÃ©.pdf"): decoded again when the
+ * bytes are valid UTF-8 (a real Latin-1 name with such bytes is vanishingly rare).
+ */
+export function repairName(name: string | null): string | null {
+  if (name === null || !/[\u00c2-\u00f4][\u0080-\u00bf]/.test(name)) return name;
+  for (let i = 0; i < name.length; i++) if (name.charCodeAt(i) > 0xff) return name;
+  const bytes = Buffer.from(name, 'latin1');
+  const decoded = bytes.toString('utf8');
+  return decoded.includes('\ufffd') ? name : decoded;
+}
+
+/** The sender of a forwarded message: the attached message's From, or the first From line after a forward's marker in the text. */
+function forwardedSender(mail: MailFacts): Mailbox | undefined {
+  for (const r of mail.reports) {
+    if (r.contentType !== 'message/rfc822' && r.contentType !== 'message/global') continue;
+    const from = mailboxIn(fields(r.text.slice(0, 64 * 1024).split(/\r?\n\r?\n/, 1)[0] ?? '', 'from')[0]);
+    if (from !== undefined) return from;
+  }
+  const lower = mail.text.slice(0, 64 * 1024).toLowerCase();
+  const marker = ['forwarded message', 'original message', 'weitergeleitete nachricht', 'message transféré', 'mensaje reenviado', 'begin forwarded message'].map((m) => lower.indexOf(m)).filter((i) => i !== -1);
+  const after = marker.length === 0 ? -1 : Math.min(...marker);
+  if (after === -1) return undefined;
+  const text = mail.text.slice(after, after + 8 * 1024);
+  return mailboxIn(fields(text.replace(/^[ \t>*]+/gm, ''), 'from')[0]);
+}
+
+/** One address from a From value: "Name <a@b>", "a@b", or "Name [mailto:a@b]". */
+function mailboxIn(value: string | undefined): Mailbox | undefined {
+  if (value === undefined) return undefined;
+  const tokens = value.split(ADDRESS_SEPARATORS).map((t) => t.replace(/^\[?mailto:/i, '').replace(/[\]]$/, ''));
+  const address = tokens.find((t) => t.indexOf('@', 1) !== -1 && !t.endsWith('@'));
+  if (address === undefined) return undefined;
+  const lt = value.indexOf('<');
+  const bracket = value.indexOf('[');
+  const cut = [lt, bracket].filter((i) => i > 0);
+  const name = cut.length === 0 ? '' : value.slice(0, Math.min(...cut)).replace(/"/g, '').trim();
+  return { address: address.toLowerCase().slice(0, 320), name: name.slice(0, 200) };
+}
+
 /** Takes a raw message (streamed, at most `limit` bytes) and records it. */
 export async function ingestEmail(service: IngestService, config: Config, input: Buffer | Readable, limit = config.emailBodyLimit): Promise<EmailOutcome> {
   const mail = await parseMail(input, limit);
-  const messageId = mail.messageId?.trim();
-  if (!messageId || messageId === '<>') throw new ContactError('Message-ID', 'is required: the message has no Message-ID header, and Kept uses it to recognise a message sent twice');
+  mail.attachments = mail.attachments.map((a) => ({ ...a, filename: repairName(a.filename) }));
+  const given = mail.messageId?.trim();
+  const digest = digestOf(mail);
+  // Mail without a Message-ID (old bounces, some scanners' notices) is still kept: keyed by its content.
+  const missingId = !given || given === '<>';
+  const messageId = missingId ? `<kept-${digest}@no-message-id.invalid>` : given;
   if (messageId.length > 1000) throw new ContactError('Message-ID', 'must be at most 1000 characters');
   const now = service.now();
 
-  // A replay of a stored message: the stored contact, whatever the receipt time is now.
+  // A replay of a stored message: the stored contact, whatever the receipt time is now. A different
+  // message under a stored Message-ID is refused (409), never taken for a replay.
   const stored = service.contacts.byExternal('email', messageId);
-  if (stored !== undefined) return { kind: 'replayed', contact: service.view(stored.id)! };
+  if (stored !== undefined) {
+    const was = stored.source?.digest;
+    if (typeof was === 'string' && was !== digest) {
+      throw new ConflictError(`Message-ID: ${messageId} is already stored for a different message (its sender, date, subject or text differ); a sender that reuses Message-IDs must be fixed, the stored contact is ${stored.id}`);
+    }
+    return { kind: 'replayed', contact: service.view(stored.id)! };
+  }
+  const kept = service.mail.automatic(messageId);
+  if (kept !== null && kept !== undefined) {
+    return { kind: 'automatic', automatic: kept.kind as AutomaticKind, reason: automaticReason(kept.kind as AutomaticKind, kept.marker), messageId, ...(kept.contactId !== null ? { contactId: kept.contactId } : {}), ...(kept.reply !== null ? { undeliveredReply: kept.reply } : {}) };
+  }
 
   const from = mail.from[0];
   const atOrg = (address: string) => config.orgDomains.includes(domainOf(address));
   const when = sentAt(mail.headerLines, now);
+  const forward = isForwardSubject(mail.subject) || mail.reports.some((r) => r.contentType === 'message/rfc822');
+  const auto = classifyAutomatic(mail, forward, config.orgDomains);
+  if (auto !== undefined) return keepAutomatic(service, mail, messageId, auto, when.at);
 
-  if (from !== undefined && atOrg(from.address)) return reply(service, mail, messageId, from, when.at);
-
-  // Inbound. To/Cc first; then where the receiving server says it delivered it (Bcc, an alias).
   const visible = [...mail.to, ...mail.cc];
   const delivered = [...mail.bcc, ...mail.deliveredTo, ...bareAddresses(rawHeader(mail.headerLines, 'x-original-to'))];
+  const toMailbox = visible.some((r) => r.address === config.mailbox) || delivered.some((r) => r.address === config.mailbox);
+
+  // Mail from the organisation: a reply when it names a stored message; else, sent to the mailbox, an
+  // enquiry (a colleague's forward, a website's notification); else a reply Kept cannot place (404).
+  let customer: Mailbox | undefined = from;
+  let via: string | undefined;
+  if (from !== undefined && atOrg(from.address)) {
+    if (!toMailbox || namesStored(service, mail)) return reply(service, mail, messageId, from, when.at);
+    const forwarded = forward ? forwardedSender(mail) : undefined;
+    const replyTo = mail.replyTo.find((r) => !atOrg(r.address));
+    if (forwarded !== undefined) {
+      customer = forwarded;
+      via = 'forwarded by a colleague';
+    } else if (replyTo !== undefined) {
+      customer = replyTo;
+      via = 'a notification: the customer is its Reply-To';
+    } else via = 'sent from the organisation to the mailbox';
+  } else {
+    // A notification from another system (a website's form): the visitor is the Reply-To.
+    const replyTo = mail.replyTo.find((r) => !atOrg(r.address) && r.address !== from?.address);
+    if (replyTo !== undefined) {
+      customer = replyTo;
+      via = 'the customer is the Reply-To';
+    }
+  }
+
+  // Inbound. To/Cc first; then where the receiving server says it delivered it (Bcc, an alias).
   let route: 'customer-services' | 'colleague-direct';
   let colleague: string | undefined;
-  if (visible.some((r) => r.address === config.mailbox) || delivered.some((r) => r.address === config.mailbox)) route = 'customer-services';
+  if (toMailbox) route = 'customer-services';
   else {
     colleague = (visible.find((r) => atOrg(r.address)) ?? delivered.find((r) => atOrg(r.address)))?.address;
     if (colleague === undefined) {
@@ -690,25 +794,25 @@ export async function ingestEmail(service: IngestService, config: Config, input:
 
   const summary = summaryOf(mail.text);
   const subject = mail.subject?.trim();
-  const auto = automatic(mail.headerLines);
   const inReplyTo = messageIds(mail.inReplyTo)[0];
-  const name = from?.name.slice(0, 200);
+  const name = customer?.name.slice(0, 200);
   try {
     const r = await service.createContact({
       channel: 'email',
       route,
       externalId: messageId,
       receivedAt: formatInstant(when.at),
-      ...(from !== undefined ? { customer: { ...(name ? { name } : {}), email: from.address.slice(0, 320) } } : {}),
+      ...(customer !== undefined ? { customer: { ...(name ? { name } : {}), email: customer.address.slice(0, 320) } } : {}),
       ...(subject ? { subject: subject.slice(0, SUBJECT_CHARS) } : {}),
       ...(summary !== undefined ? { summary } : {}),
       source: {
         messageId,
+        digest,
         ...(when.date !== undefined ? { date: when.date } : {}),
-        ...(when.note !== undefined ? { note: when.note } : {}),
+        ...(when.note !== undefined || missingId ? { note: [missingId ? 'no Message-ID: Kept keyed the message by its sender, date, subject and text' : undefined, when.note].filter(Boolean).join('; ') } : {}),
         ...(colleague !== undefined ? { colleague } : {}),
+        ...(via !== undefined && from !== undefined ? { via, sentBy: from.address.slice(0, 320) } : {}),
         ...(inReplyTo !== undefined && inReplyTo.length <= 1000 ? { inReplyTo } : {}),
-        ...(auto !== undefined ? { automatic: auto } : {}),
         attachments: mail.attachments,
         ...(mail.moreAttachments > 0 ? { attachmentsNotListed: mail.moreAttachments } : {}),
       },
@@ -722,14 +826,54 @@ export async function ingestEmail(service: IngestService, config: Config, input:
   }
 }
 
+/** Whether the message's In-Reply-To or References name a stored message. */
+function namesStored(service: IngestService, mail: MailFacts): boolean {
+  return [...messageIds(mail.inReplyTo), ...messageIds(mail.references)].some((id) => id.length <= 1000 && service.contacts.byExternal('email', id) !== undefined);
+}
+
+const automaticReason = (kind: AutomaticKind, marker: string) => `${KIND_WORDS[kind]} (${marker}): kept, and neither opens nor meets a customer's clock`;
+
+/**
+ * Automatic mail: kept (automatic_mail), and when it names a stored thread, an event on that
+ * contact; a bounce of the centre's reply marks that reply undelivered, so it no longer meets the
+ * clock.
+ */
+async function keepAutomatic(service: IngestService, mail: MailFacts, messageId: string, auto: Automatic, at: number): Promise<EmailOutcome> {
+  const original = originalOf(mail.reports, mail.text);
+  const named = [
+    ...(original?.messageId !== undefined ? [original.messageId] : []),
+    ...(original?.inReplyTo !== undefined ? [original.inReplyTo] : []),
+    ...(original?.references ?? []).slice().reverse(),
+    ...messageIds(mail.inReplyTo),
+    ...messageIds(mail.references).reverse(),
+  ].filter((id) => id.length <= 1000);
+  let contact: ContactRow | undefined;
+  for (const id of named) {
+    contact = service.contacts.byExternal('email', id);
+    if (contact !== undefined) break;
+  }
+  let reply: string | undefined;
+  if (contact !== undefined && auto.kind === 'bounce' && original?.messageId !== undefined && service.contacts.eventByExternal(contact.id, original.messageId)?.type === 'replied') reply = original.messageId;
+  const reason = automaticReason(auto.kind, auto.marker);
+  const subject = mail.subject?.trim().slice(0, SUBJECT_CHARS);
+  await service.recordAutomaticMail({ messageId, receivedAt: at, kind: auto.kind, marker: auto.marker, subject: subject || null, contactId: contact?.id ?? null, reply: reply ?? null });
+  if (contact !== undefined) {
+    const eventAt = formatInstant(Math.max(at, contact.receivedAt));
+    const event =
+      reply !== undefined
+        ? { type: 'undelivered', at: eventAt, externalId: messageId, reference: reply, reason: `the reply ${reply} bounced (${auto.marker})`.slice(0, 1000) }
+        : { type: 'automatic-mail', at: eventAt, externalId: messageId, reason: `${KIND_WORDS[auto.kind]}${subject ? `: ${subject}` : ''}`.slice(0, 1000) };
+    await service.addEvents(contact.id, [event]);
+  }
+  return { kind: 'automatic', automatic: auto.kind, reason, messageId, ...(contact !== undefined ? { contactId: contact.id } : {}), ...(reply !== undefined ? { undeliveredReply: reply } : {}) };
+}
+
 /**
  * Mail from the organisation. It answers the message its In-Reply-To names (or, failing that, the
  * newest stored one its References name); every other stored message it names that still awaits a
  * reply (received by then) is answered by it too: one reply answers the thread so far.
  */
 async function reply(service: IngestService, mail: MailFacts, messageId: string, from: Mailbox, at: number): Promise<EmailOutcome> {
-  const auto = automatic(mail.headerLines);
-  if (auto !== undefined) return { kind: 'ignored', reason: `an automatic reply (${auto}) is not a reply: the clock keeps running`, messageId };
   // In-Reply-To first, then References newest first (the last one is the message answered).
   const named = [...new Set([...messageIds(mail.inReplyTo), ...messageIds(mail.references).reverse()])].filter((id) => id.length <= 1000);
   const rows = named.flatMap((id) => {

@@ -16,6 +16,8 @@ import type { CommandInput, CommandName, CommandOutput } from '../commands/index
 import { AuditStore } from '../store/audit.js';
 import { CalendarStore } from '../store/calendars.js';
 import { ContactStore, type ContactRow } from '../store/contacts.js';
+import { MailStore } from '../store/mail.js';
+import type { RecordAutomaticMailInput } from '../commands/mail.js';
 import { QueueStore } from '../store/queue.js';
 import { TokenStore } from '../store/tokens.js';
 import { InlineRunner, type CommandRunner } from '../writer/runner.js';
@@ -51,6 +53,8 @@ export class IngestService {
   readonly audit: AuditStore;
   /** The people's reads: unassigned work, load, safeguarding alerts (issue 10). */
   readonly queue: QueueStore;
+  /** Automatic mail and IMAP read positions (issue 12). */
+  readonly mail: MailStore;
   /** Runs the write commands (server/commands/): on the writer thread, or inline. */
   readonly writer: CommandRunner;
   private calendarSet: CalendarSet;
@@ -76,6 +80,7 @@ export class IngestService {
     this.tokens = new TokenStore(connection.sqlite);
     this.audit = new AuditStore(connection.sqlite);
     this.queue = new QueueStore(connection.sqlite);
+    this.mail = new MailStore(connection.sqlite);
     // Seeded here, before the writer thread opens the file, so both see the same calendars.
     this.calendarStore.seed(this.now());
     this.calendarSet = loadCalendars(this.calendarStore);
@@ -173,6 +178,16 @@ export class IngestService {
     const { change, ...out } = await this.run('contact-action', { ...input, now, events });
     if (change !== null) this.publish([change]);
     return { ...out, contact: this.view(input.contactId)! };
+  }
+
+  /** Keeps an automatic message (bounce, out-of-office, receipt): idempotent on its Message-ID. */
+  recordAutomaticMail(input: Omit<RecordAutomaticMailInput, 'now' | 'actor'>): Promise<{ recorded: boolean }> {
+    return this.run('record-automatic-mail', { ...input, now: this.now(), actor: this.actor });
+  }
+
+  /** Where an IMAP folder has been read to (server/ingest/imap.ts). */
+  saveMailCursor(folder: string, uidValidity: string, lastUid: number): Promise<null> {
+    return this.run('save-mail-cursor', { folder, uidValidity, lastUid, now: this.now() });
   }
 
   /** Records who did what about a safeguarding alert. */

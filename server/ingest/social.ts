@@ -57,6 +57,10 @@ export interface SocialResult {
   rejected: Array<{ item: string; message: string }>;
   /** Every contact opened or answered, once each, in order. */
   contacts: string[];
+  /** What was ignored, by kind (`page.feed.reaction`, `whatsapp.statuses.read`, `object:user`…): counted, logged, never silently dropped. */
+  ignoredKinds: Record<string, number>;
+  /** Messages withdrawn by the customer (deleted): their contacts cancelled with reason `withdrawn`. */
+  withdrawn: string[];
 }
 
 /** A server fault, not the item's: the database unavailable. The delivery answers 503 and the platform resends it. */
@@ -130,7 +134,11 @@ interface Origin {
 type Action =
   | { kind: 'open'; origin: Origin; input: ContactInput }
   | { kind: 'comment-reply'; origin: Origin; parentId: string; at: number; externalId: string }
-  | { kind: 'message-reply'; origin: Origin; recipientId: string; at: number; externalId: string };
+  | { kind: 'message-reply'; origin: Origin; recipientId: string; at: number; externalId: string }
+  /** A business message that could not be delivered (WhatsApp `failed`): a reply it was no longer meets the clock. */
+  | { kind: 'undelivered'; origin: Origin; recipientId: string; externalId: string; at: number; reason: string }
+  /** The customer deleted a message: its contact is cancelled with reason `withdrawn`. */
+  | { kind: 'withdraw'; origin: Origin; externalId: string; at: number };
 
 /** The entry's own time, read once: used by its items that carry none (a bad one refuses only those). */
 type EntryTime = { at: number } | { problem: ContactError } | undefined;
@@ -151,13 +159,21 @@ function when(own: number | undefined, ownField: string, entryTime: EntryTime, e
 interface Plan {
   actions: Action[];
   ignored: number;
+  ignoredKinds: Record<string, number>;
   rejected: SocialResult['rejected'];
 }
+
+const PLATFORM_WORDS: Record<string, string> = { facebook: 'Facebook', instagram: 'Instagram', whatsapp: 'WhatsApp' };
 
 /** Reads the payload into actions, in document order. Shapes Kept does not handle are ignored; malformed items are refused one by one. */
 function plan(doc: SocialWebhook, config: Config, now: number, refuse: (item: string, e: unknown) => void): Plan {
   const actions: Action[] = [];
-  const out: Plan = { actions, ignored: 0, rejected: [] };
+  const out: Plan = { actions, ignored: 0, ignoredKinds: {}, rejected: [] };
+  const ignore = (kind: string) => {
+    out.ignored++;
+    const key = kind.slice(0, 80);
+    out.ignoredKinds[key] = (out.ignoredKinds[key] ?? 0) + 1;
+  };
   let entries: unknown[];
   try {
     entries = listAt(doc.entry, 'entry');
@@ -165,14 +181,19 @@ function plan(doc: SocialWebhook, config: Config, now: number, refuse: (item: st
     refuse('entry', e);
     return out;
   }
-  if (doc.object !== 'page') {
-    // Another product's webhook (instagram, whatsapp_business_account…): nothing here is a page's item.
+  const objectKind = doc.object === 'page' ? 'facebook' : doc.object === 'instagram' ? 'instagram' : doc.object === 'whatsapp_business_account' ? 'whatsapp' : undefined;
+  if (objectKind === undefined) {
+    // A product Kept does not read: every item counted under its object's name.
+    const name = typeof doc.object === 'string' ? doc.object.slice(0, 40) : 'missing';
     for (const e of entries) {
       const entry = object<Entry>(e);
-      out.ignored += (Array.isArray(entry?.changes) ? entry.changes.length : 0) + (Array.isArray(entry?.messaging) ? entry.messaging.length : 0);
+      const n = (Array.isArray(entry?.changes) ? entry.changes.length : 0) + (Array.isArray(entry?.messaging) ? entry.messaging.length : 0);
+      for (let k = 0; k < Math.max(1, n); k++) ignore(`object:${name}`);
     }
     return out;
   }
+  const platform = objectKind;
+  const words = PLATFORM_WORDS[platform]!;
   entries.forEach((e, i) => {
     const entryPath = `entry[${i}]`;
     const entry = object<Entry>(e);
@@ -182,11 +203,18 @@ function plan(doc: SocialWebhook, config: Config, now: number, refuse: (item: st
     }
     let entryPage: string | undefined;
     let changes: unknown[];
-    let messaging: unknown[];
+    let messaging: Array<[unknown, string]>;
     try {
       entryPage = idAt(entry.id, `${entryPath}.id`);
       changes = listAt(entry.changes, `${entryPath}.changes`);
-      messaging = listAt(entry.messaging, `${entryPath}.messaging`);
+      // Instagram's Business Login examples put one change's field and value on the entry itself.
+      const flat = entry as Entry & { field?: unknown; value?: unknown };
+      if (changes.length === 0 && flat.field !== undefined && flat.value !== undefined) changes = [{ field: flat.field, value: flat.value }];
+      // `standby`: messages while another app (an inbox tool) owns the conversation: still the customer's.
+      messaging = [
+        ...listAt(entry.messaging, `${entryPath}.messaging`).map((m, j): [unknown, string] => [m, `${entryPath}.messaging[${j}]`]),
+        ...listAt((entry as Entry & { standby?: unknown }).standby, `${entryPath}.standby`).map((m, j): [unknown, string] => [m, `${entryPath}.standby[${j}]`]),
+      ];
     } catch (err) {
       refuse(entryPath, err);
       return;
@@ -209,30 +237,37 @@ function plan(doc: SocialWebhook, config: Config, now: number, refuse: (item: st
     changes.forEach((c, j) => {
       const item = `${entryPath}.changes[${j}]`;
       try {
-        const ch = object<FeedChange>(c);
+        const ch = object<FeedChange & { value?: Record<string, unknown> }>(c);
         if (ch === undefined) throw new ContactError(item, `must be an object, not ${shown(c)}`);
-        const v = object<NonNullable<FeedChange['value']>>(ch.value);
-        if (ch.field !== 'feed' || v === undefined || v.item !== 'comment' || v.verb !== 'add') {
-          out.ignored++; // edits, removals, reactions, posts: not a customer's new comment
-          return;
-        }
-        const idField = `${item}.value.comment_id`;
-        const commentId = idAt(v.comment_id, idField);
+        if (platform === 'whatsapp') return whatsappChange(ch, item, entryPage, entryTime, entryTimeField, now, actions, ignore);
+        const v = object<NonNullable<FeedChange['value']> & Record<string, unknown>>(ch.value);
+        const field = typeof ch.field === 'string' ? ch.field.slice(0, 40) : 'missing';
+        if (v === undefined) return ignore(`${platform}.${field}`);
+        // Facebook: feed comments (`from` since Graph v2.6, `sender_id` before). Instagram: comments,
+        // live comments and @mentions.
+        const fbComment = platform === 'facebook' && field === 'feed' && v.item === 'comment';
+        const igComment = platform === 'instagram' && (field === 'comments' || field === 'live_comments');
+        const igMention = platform === 'instagram' && field === 'mentions';
+        if (fbComment && v.verb !== 'add') return ignore(`facebook.feed.comment.${typeof v.verb === 'string' ? v.verb.slice(0, 20) : 'unknown'}`);
+        if (!fbComment && !igComment && !igMention) return ignore(`${platform}.${field}${platform === 'facebook' && typeof v.item === 'string' ? `.${v.item.slice(0, 20)}` : ''}`);
+        const idField = `${item}.value.${igComment ? 'id' : 'comment_id'}`;
+        const commentId = idAt(igComment ? v.id : v.comment_id, idField) ?? (igMention ? idAt(v.media_id, `${item}.value.media_id`) : undefined);
         if (commentId === undefined) throw new ContactError(idField, 'is required: a new comment without its id cannot be recognised when it is sent again');
         const timeField = `${item}.value.created_time`;
         const t = when(instantAt(v.created_time, timeField, 'seconds'), timeField, entryTime, entryTimeField, now);
-        const from = object<{ id?: unknown; name?: unknown }>(v.from);
-        const fromId = idAt(from?.id, `${item}.value.from.id`);
+        const from = object<{ id?: unknown; name?: unknown; username?: unknown }>(v.from);
+        const fromId = idAt(from?.id ?? (v as { sender_id?: unknown }).sender_id, `${item}.value.${from !== undefined ? 'from.id' : 'sender_id'}`);
         const parentId = idAt(v.parent_id, `${item}.value.parent_id`);
         const origin = { item, time: t.field, id: idField };
         if (isPage(fromId)) {
-          if (parentId === undefined) out.ignored++; // the page commenting on its own post: nothing answered
+          if (parentId === undefined) ignore(`${platform}.own-comment`); // the account commenting on its own post: nothing answered
           else actions.push({ kind: 'comment-reply', origin, parentId, at: t.at, externalId: commentId });
           return;
         }
-        const name = text(from?.name)?.slice(0, MAX_NAME_CHARS);
-        const message = text(v.message);
-        const postId = idAt(v.post_id, `${item}.value.post_id`);
+        const name = text(from?.name ?? from?.username ?? (v as { sender_name?: unknown }).sender_name)?.slice(0, MAX_NAME_CHARS);
+        const message = text(v.message ?? v.text);
+        const postId = idAt(v.post_id ?? object<{ id?: unknown }>(v.media)?.id ?? v.media_id, `${item}.value.${platform === 'facebook' ? 'post_id' : 'media.id'}`);
+        const kindWords = igMention ? 'mention' : 'comment';
         actions.push({
           kind: 'open',
           origin,
@@ -242,11 +277,11 @@ function plan(doc: SocialWebhook, config: Config, now: number, refuse: (item: st
             externalId: commentId,
             receivedAt: formatInstant(t.at),
             ...(name !== undefined ? { customer: { name } } : {}),
-            subject: name !== undefined ? `Facebook comment from ${name}` : 'Facebook comment',
+            subject: name !== undefined ? `${words} ${kindWords} from ${name}` : `${words} ${kindWords}`,
             ...(message !== undefined ? { summary: message.slice(0, SUMMARY_CHARS) } : {}),
             source: {
-              platform: 'facebook',
-              kind: 'comment',
+              platform,
+              kind: igMention ? 'mention' : 'comment',
               postId: postId ?? null,
               senderId: fromId ?? null,
               ...(parentId !== undefined ? { parentId } : {}),
@@ -260,14 +295,14 @@ function plan(doc: SocialWebhook, config: Config, now: number, refuse: (item: st
       }
     });
 
-    messaging.forEach((m, j) => {
-      const item = `${entryPath}.messaging[${j}]`;
+    messaging.forEach(([m, item]) => {
       try {
-        const ev = object<Messaging>(m);
+        const ev = object<Messaging & Record<string, unknown>>(m);
         if (ev === undefined) throw new ContactError(item, `must be an object, not ${shown(m)}`);
-        // Deliveries, reads, postbacks, reactions: not messages.
+        // Deliveries, reads, postbacks, reactions, edits: not new messages.
         if (ev.message === undefined) {
-          out.ignored++;
+          const what = ['message_edit', 'delivery', 'read', 'reaction', 'postback', 'referral', 'optin', 'pass_thread_control', 'take_thread_control'].find((k) => ev[k] !== undefined) ?? 'other';
+          ignore(`${platform}.messaging.${what}`);
           return;
         }
         const msg = object<NonNullable<Messaging['message']>>(ev.message);
@@ -275,6 +310,11 @@ function plan(doc: SocialWebhook, config: Config, now: number, refuse: (item: st
         const idField = `${item}.message.mid`;
         const mid = idAt(msg.mid, idField);
         if (mid === undefined) throw new ContactError(idField, 'is required: a message without its id cannot be recognised when it is sent again');
+        if ((msg as { is_deleted?: unknown }).is_deleted === true) {
+          const at = instantAt(ev.timestamp, `${item}.timestamp`, 'milliseconds') ?? now;
+          actions.push({ kind: 'withdraw', origin: { item, time: `${item}.timestamp`, id: idField }, externalId: mid, at });
+          return;
+        }
         const sender = object<{ id?: unknown }>(ev.sender);
         const senderId = idAt(sender?.id, `${item}.sender.id`);
         if (senderId === undefined) throw new ContactError(`${item}.sender.id`, 'is required: whose message it is decides whether it is a customer\'s or the page\'s reply');
@@ -283,12 +323,12 @@ function plan(doc: SocialWebhook, config: Config, now: number, refuse: (item: st
         const origin = { item, time: t.field, id: idField };
         if (isPage(senderId)) {
           const recipientId = idAt(object<{ id?: unknown }>(ev.recipient)?.id, `${item}.recipient.id`);
-          if (recipientId === undefined) out.ignored++;
+          if (recipientId === undefined) ignore(`${platform}.messaging.own-message`);
           else actions.push({ kind: 'message-reply', origin, recipientId, at: t.at, externalId: mid });
           return;
         }
         if (msg.is_echo === true) {
-          out.ignored++; // an echo of a message sent by another page or app: not the customer's
+          ignore(`${platform}.messaging.echo`); // an echo of a message sent by another page or app: not the customer's
           return;
         }
         const body = text(msg.text);
@@ -301,10 +341,10 @@ function plan(doc: SocialWebhook, config: Config, now: number, refuse: (item: st
             route: 'customer-services',
             externalId: mid,
             receivedAt: formatInstant(t.at),
-            subject: 'Facebook message',
+            subject: `${words} message`,
             ...(body !== undefined ? { summary: body.slice(0, SUMMARY_CHARS) } : attachments > 0 ? { summary: `(${attachments} attachment${attachments === 1 ? '' : 's'}, no text)` } : {}),
             source: {
-              platform: 'facebook',
+              platform,
               kind: 'message',
               senderId,
               ...(entryPage !== undefined ? { pageId: entryPage } : {}),
@@ -319,6 +359,107 @@ function plan(doc: SocialWebhook, config: Config, now: number, refuse: (item: st
     });
   });
   return out;
+}
+
+/** WhatsApp Business: one `messages` change, its customers' messages, the business's own (echoes) and delivery statuses. */
+function whatsappChange(ch: FeedChange & { value?: Record<string, unknown> }, item: string, entryPage: string | undefined, entryTime: EntryTime, entryTimeField: string, now: number, actions: Action[], ignore: (kind: string) => void): void {
+  const field = typeof ch.field === 'string' ? ch.field.slice(0, 40) : 'missing';
+  const v = object<Record<string, unknown>>(ch.value);
+  if (v === undefined || (field !== 'messages' && field !== 'smb_message_echoes')) return ignore(`whatsapp.${field}`);
+  const business = idAt(object<{ phone_number_id?: unknown }>(v.metadata)?.phone_number_id, `${item}.value.metadata.phone_number_id`);
+  const names = new Map<string, string>();
+  for (const c of listAt(v.contacts, `${item}.value.contacts`)) {
+    const contact = object<{ wa_id?: unknown; profile?: { name?: unknown } }>(c);
+    const id = text(contact?.wa_id);
+    const name = text(object<{ name?: unknown }>(contact?.profile)?.name);
+    if (id !== undefined && name !== undefined) names.set(id, name.slice(0, MAX_NAME_CHARS));
+  }
+  listAt(v.messages, `${item}.value.messages`).forEach((raw, k) => {
+    const path = `${item}.value.messages[${k}]`;
+    const m = object<Record<string, unknown>>(raw);
+    if (m === undefined) throw new ContactError(path, `must be an object, not ${shown(raw)}`);
+    const idField = `${path}.id`;
+    const id = idAt(m.id, idField);
+    if (id === undefined) throw new ContactError(idField, 'is required: a message without its id cannot be recognised when it is sent again');
+    const from = idAt(m.from, `${path}.from`);
+    if (from === undefined) throw new ContactError(`${path}.from`, "is required: whose message it is decides whether it is a customer's");
+    const type = typeof m.type === 'string' ? m.type.slice(0, 40) : 'unknown';
+    // System notices (a number changed) and unsupported or reaction messages are not enquiries.
+    if (type === 'system' || type === 'reaction' || type === 'unsupported' || type === 'ephemeral') return ignore(`whatsapp.messages.${type}`);
+    const timeField = `${path}.timestamp`;
+    const t = when(instantAt(m.timestamp, timeField, 'seconds'), timeField, entryTime, entryTimeField, now);
+    const summary = whatsappText(m, type);
+    const name = names.get(from);
+    actions.push({
+      kind: 'open',
+      origin: { item: path, time: t.field, id: idField },
+      input: {
+        channel: 'social',
+        route: 'customer-services',
+        externalId: id,
+        receivedAt: formatInstant(t.at),
+        customer: { ...(name !== undefined ? { name } : {}), phone: `+${from.replace(/^\+/, '')}`.slice(0, 40) },
+        subject: name !== undefined ? `WhatsApp message from ${name}` : 'WhatsApp message',
+        ...(summary !== undefined ? { summary: summary.slice(0, SUMMARY_CHARS) } : {}),
+        source: {
+          platform: 'whatsapp',
+          kind: 'message',
+          senderId: from,
+          messageType: type,
+          ...(business !== undefined ? { businessPhoneId: business } : {}),
+          ...(entryPage !== undefined ? { accountId: entryPage } : {}),
+          ...(t.note !== undefined ? { note: t.note } : {}),
+        },
+      },
+    });
+  });
+  // The business's own messages (sent from the WhatsApp Business app alongside the API): replies.
+  listAt(v.message_echoes, `${item}.value.message_echoes`).forEach((raw, k) => {
+    const path = `${item}.value.message_echoes[${k}]`;
+    const m = object<Record<string, unknown>>(raw);
+    if (m === undefined) throw new ContactError(path, `must be an object, not ${shown(raw)}`);
+    const id = idAt(m.id, `${path}.id`);
+    const to = idAt(m.to, `${path}.to`);
+    if (id === undefined || to === undefined) throw new ContactError(`${path}.${id === undefined ? 'id' : 'to'}`, 'is required: a reply is recorded against the customer it went to, once');
+    const timeField = `${path}.timestamp`;
+    const t = when(instantAt(m.timestamp, timeField, 'seconds'), timeField, entryTime, entryTimeField, now);
+    actions.push({ kind: 'message-reply', origin: { item: path, time: t.field, id: `${path}.id` }, recipientId: to, at: t.at, externalId: id });
+  });
+  // Delivery statuses of the business's messages: notes, never contacts; a failed one that was a
+  // reply Kept recorded marks that reply undelivered.
+  listAt(v.statuses, `${item}.value.statuses`).forEach((raw, k) => {
+    const path = `${item}.value.statuses[${k}]`;
+    const st = object<{ status?: unknown; id?: unknown; recipient_id?: unknown; timestamp?: unknown; errors?: unknown }>(raw);
+    const status = typeof st?.status === 'string' ? st.status.slice(0, 20) : 'unknown';
+    const id = idAt(st?.id, `${path}.id`);
+    const to = idAt(st?.recipient_id, `${path}.recipient_id`);
+    if (status !== 'failed' || id === undefined || to === undefined) return ignore(`whatsapp.statuses.${status}`);
+    const error = object<{ code?: unknown; title?: unknown }>(Array.isArray(st?.errors) ? st.errors[0] : undefined);
+    const why = [text(error?.code), text(error?.title)].filter(Boolean).join(' ').slice(0, 200);
+    const at = instantAt(st?.timestamp, `${path}.timestamp`, 'seconds') ?? now;
+    actions.push({ kind: 'undelivered', origin: { item: path, time: `${path}.timestamp`, id: `${path}.id` }, recipientId: to, externalId: id, at, reason: `WhatsApp could not deliver it${why !== '' ? ` (${why})` : ''}` });
+  });
+}
+
+/** A WhatsApp message's words: its text, a caption, the button or list choice, or what kind of media it is. */
+function whatsappText(m: Record<string, unknown>, type: string): string | undefined {
+  const part = object<Record<string, unknown>>(m[type]);
+  if (type === 'text') return text(part?.body);
+  if (type === 'button') return text(part?.text) ?? text(part?.payload);
+  if (type === 'interactive') {
+    const reply = object<{ title?: unknown; description?: unknown }>(part?.button_reply ?? part?.list_reply);
+    const nfm = object<{ body?: unknown; response_json?: unknown }>(part?.nfm_reply);
+    const title = text(reply?.title) ?? text(nfm?.body);
+    return title === undefined ? '(an interactive reply)' : `${title}${text(reply?.description) !== undefined ? ` — ${text(reply?.description)}` : ''}`;
+  }
+  if (type === 'location') {
+    const place = [text(part?.name), text(part?.address)].filter(Boolean).join(', ');
+    return place !== '' ? `(a location: ${place})` : '(a location)';
+  }
+  const caption = text(part?.caption);
+  const filename = text(part?.filename);
+  const what = `(${type === 'image' ? 'a photo' : type === 'video' ? 'a video' : type === 'audio' ? 'a voice message or audio' : type === 'document' ? `a document${filename !== undefined ? ` "${filename.slice(0, 200)}"` : ''}` : type === 'sticker' ? 'a sticker' : type === 'contacts' ? 'a shared contact' : `a ${type} message`})`;
+  return caption !== undefined ? `${caption} ${what}` : what;
 }
 
 /** The service's field names for what an item gave: its refusal names the item's own field instead. */
@@ -347,8 +488,13 @@ export async function ingestSocial(service: IngestService, config: Config, doc: 
     rejected.push({ item, message: `${item}: could not be taken (${e instanceof Error ? e.message : String(e)})` });
   };
 
-  const { actions, ignored: skipped } = plan(doc, config, service.now(), refuse);
+  const { actions, ignored: skipped, ignoredKinds } = plan(doc, config, service.now(), refuse);
   let ignored = skipped;
+  const withdrawn: string[] = [];
+  const ignoreKind = (kind: string) => {
+    ignored++;
+    ignoredKinds[kind] = (ignoredKinds[kind] ?? 0) + 1;
+  };
   let received = 0;
   const touched: string[][] = actions.map(() => []);
 
@@ -364,6 +510,41 @@ export async function ingestSocial(service: IngestService, config: Config, doc: 
 
   for (const [i, a] of actions.entries()) {
     if (a.kind === 'open') continue;
+    if (a.kind === 'undelivered') {
+      try {
+        const rows = service.mail.socialContactsOf(a.recipientId, 50).filter((id) => service.contacts.eventByExternal(id, a.externalId)?.type === 'replied');
+        if (rows.length === 0) {
+          ignoreKind('whatsapp.statuses.failed');
+          continue;
+        }
+        for (const id of rows) {
+          const row = service.contacts.byId(id)!;
+          await service.addEvents(id, [{ type: 'undelivered', reference: a.externalId, reason: a.reason, at: formatInstant(Math.max(a.at, row.receivedAt)), externalId: `failed:${a.externalId}`.slice(0, MAX_ID_CHARS) }]);
+          touched[i]!.push(id);
+        }
+        received++;
+      } catch (e) {
+        refuse(a.origin.item, e, a.origin);
+      }
+      continue;
+    }
+    if (a.kind === 'withdraw') {
+      try {
+        const row = service.contacts.byExternal('social', a.externalId);
+        if (row === undefined) {
+          ignoreKind('deleted-message-not-held');
+          continue;
+        }
+        const at = formatInstant(Math.max(a.at, row.receivedAt));
+        await service.addEvents(row.id, [{ type: 'cancelled', reason: 'withdrawn', at, externalId: `deleted:${a.externalId}`.slice(0, MAX_ID_CHARS) }]);
+        touched[i]!.push(row.id);
+        withdrawn.push(row.id);
+        received++;
+      } catch (e) {
+        refuse(a.origin.item, e, a.origin);
+      }
+      continue;
+    }
     const event = { type: 'replied', at: formatInstant(a.at), externalId: a.externalId };
     try {
       let targets: string[];
@@ -376,7 +557,7 @@ export async function ingestSocial(service: IngestService, config: Config, doc: 
         targets = service.contacts.socialMessagesAwaitingReply(a.recipientId, a.at);
       }
       if (targets.length === 0) {
-        ignored++;
+        ignoreKind(a.kind === 'comment-reply' ? 'reply-to-a-comment-not-held' : 'reply-to-no-waiting-message');
         continue;
       }
       for (const id of targets) {
@@ -388,5 +569,5 @@ export async function ingestSocial(service: IngestService, config: Config, doc: 
       refuse(a.origin.item, e, a.origin);
     }
   }
-  return { received, ignored, rejected, contacts: [...new Set(touched.flat())] };
+  return { received, ignored, rejected, contacts: [...new Set(touched.flat())], ignoredKinds, withdrawn };
 }

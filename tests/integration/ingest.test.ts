@@ -169,10 +169,14 @@ describe('email', () => {
     expect(clock(reply.json(), 'direct-email-reply').status).toBe('met');
   });
 
-  it('no Message-ID is 400, an unknown reply 404, a message over the email limit 413, text/plain 415 — nothing stored', async () => {
+  it('no Message-ID is keyed by its content (kept, a replay recognised); an unknown reply 404, a message over the email limit 413, text/plain 415 — nothing stored', async () => {
+    const noIdMail = mime(`From: x@example.com\nTo: customer.services@livewest.example\nDate: Mon, 2 Mar 2026 10:00:00 +0000`, 'hello');
+    const noId = await post(noIdMail);
+    expect(noId.status).toBe(201);
+    expect(noId.json().externalId).toMatch(/^<kept-[0-9a-f]{32}@no-message-id\.invalid>$/);
+    expect(noId.json().source.note).toContain('no Message-ID');
+    expect((await post(noIdMail)).status).toBe(200);
     const before = t.counts();
-    const noId = await post(mime(`From: x@example.com\nTo: customer.services@livewest.example\nDate: Mon, 2 Mar 2026 10:00:00 +0000`, 'hello'));
-    expect([noId.status, noId.json().field]).toEqual([400, 'Message-ID']);
     expect((await post(mime(`From: jo@livewest.example\nTo: x@example.com\nMessage-ID: <r-9@livewest.example>\nIn-Reply-To: <nothing@example.com>`, 'hi'))).status).toBe(404);
     const big = await post(mime(`From: x@example.com\nTo: customer.services@livewest.example\nMessage-ID: <big@example.com>`, 'x'.repeat(250_000)));
     expect([big.status, big.json().message]).toEqual([413, 'body: the message is larger than the email limit of 200000 bytes (KEPT_EMAIL_BODY_LIMIT)']);

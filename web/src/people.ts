@@ -170,6 +170,8 @@ const EVENT_WORDS: Record<string, string> = {
   'temporary-accommodation-offered': 'Temporary accommodation offered',
   'severity-raised': 'Raised to an emergency hazard',
   'hazard-dismissed': 'Suggested hazard judged not a hazard',
+  undelivered: 'Reply undelivered (bounced)',
+  'automatic-mail': 'Automatic mail',
 };
 
 /** An event in words, with its details: "Assigned to ann@…", "Clock paused: awaiting customer". */

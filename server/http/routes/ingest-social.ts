@@ -18,6 +18,8 @@ const SocialReply = Type.Object({
     description: 'Items Kept could not take, each with a message naming the field, e.g. `entry[0].changes[1].value.created_time: 10000000000000 (seconds since 1970) is outside the years 2000–2199 Kept supports`. The delivery is still 200: resending would not help.',
   }),
   contacts: Type.Array(Type.String(), { description: 'Ids of the contacts opened or answered, once each.' }),
+  ignoredKinds: Type.Record(Type.String(), Type.Integer(), { description: 'What was ignored, by kind: `object:<name>` for a product Kept does not read, `<platform>.<field>` for a field, `whatsapp.statuses.<status>` for delivery notes, `facebook.messaging.message_edit`…' }),
+  withdrawn: Type.Array(Type.String(), { description: 'Contacts cancelled (reason `withdrawn`) because the customer deleted the message.' }),
 });
 
 const ACCEPTED = ['application/json'] as const;
@@ -76,7 +78,8 @@ export async function socialRoutes(instance: FastifyInstance, service: IngestSer
             'Checked against X-Hub-Signature-256 (HMAC-SHA256 of the raw body with KEPT_SOCIAL_APP_SECRET) before anything is parsed: missing or wrong is `401` and nothing is stored. The API token may be given as `?access_token=` because the platform cannot set headers.',
             '',
             '- `Content-Type: application/json` in UTF-8 only (another charset is `415`). A body that is not JSON is `400` with the position of the fault; a key named `__proto__`, `constructor` or `prototype` is `400` naming its path.',
-            "- `object: page` entries only. A `feed` change with `item: comment, verb: add` from a customer, and a `messaging` message from a customer, open a social contact (route customer-services, social-reply: 1 working day; externalId `comment_id` / `mid`; receivedAt `created_time` (seconds) / `timestamp` (milliseconds), else the entry's `time`).",
+            "- `object`: `page` (Facebook: feed comments in every Graph version's shape, `messaging` and `standby` messages), `instagram` (comments, live comments, @mentions, direct messages), `whatsapp_business_account` (`messages`: text, media, location, interactive and button replies open contacts, with the customer's phone; `message_echoes`/`smb_message_echoes`: the business's own messages, replies; `statuses`: delivery notes, counted, never contacts). A message the customer deleted (`is_deleted`) cancels its contact with reason `withdrawn`. Anything else is counted in `ignoredKinds` and logged.",
+            "- A `feed` change with `item: comment, verb: add` from a customer, and a `messaging` message from a customer, open a social contact (route customer-services, social-reply: 1 working day; externalId `comment_id` / `mid`; receivedAt `created_time` (seconds) / `timestamp` (milliseconds), else the entry's `time`).",
             "- The page's own items (`from.id` / `sender.id` = KEPT_SOCIAL_PAGE_ID, or the entry's page id) are replies: a comment whose `parent_id` is a stored comment answers it; a message answers that recipient's messages still awaiting a reply.",
             '- Always `200` once the signature checks out and the body is a JSON object (the platform resends on anything else), with counts: other items are ignored; items Kept cannot take (a time outside 2000–2199, an item that is not an object, a missing id…) are listed in `rejected`, naming the field, and the rest are stored. Only a database fault answers `503`, so the platform resends later.',
           ].join('\n'),
@@ -93,6 +96,7 @@ export async function socialRoutes(instance: FastifyInstance, service: IngestSer
         const doc = readJson(raw);
         const result = await ingestSocial(service.as(actorOf(request)), config, doc, (item, err) => request.log.error({ err, item }, 'social webhook: an item set off a fault; refused'));
         // Which items, never their messages: a refusal may quote the payload (a customer's words or ids).
+        if (result.ignored > 0) request.log.info({ ignoredKinds: result.ignoredKinds }, 'social webhook: items ignored');
         if (result.rejected.length > 0) request.log.warn({ items: result.rejected.slice(0, 20).map((r) => r.item), count: result.rejected.length }, 'social webhook: items not taken');
         return result;
       },
