@@ -10,6 +10,7 @@ import { AuditStore } from '../store/audit.js';
 import { CalendarStore } from '../store/calendars.js';
 import { ContactStore, type ContactRow } from '../store/contacts.js';
 import { QueueStore } from '../store/queue.js';
+import { TelephonyStore } from '../store/telephony.js';
 
 /** A contact whose clocks changed, as listeners (the live board) hear it after COMMIT. */
 export interface ContactChange {
@@ -30,6 +31,8 @@ export interface CommandContext {
   readonly audit: AuditStore;
   /** Safeguarding alerts and reference sequences (issue 10). */
   readonly queue: QueueStore;
+  /** Held call events, the call ledger, unknown queues, advisors' states (issue 13). */
+  readonly telephony: TelephonyStore;
   /** The compiled calendars; a calendar edit replaces them (calendar-edit.ts). */
   calendars: CalendarSet;
   /** Set by a calendar edit: a transaction rolled back as a whole reloads them from the database. */
@@ -52,6 +55,7 @@ export function createContext(sqlite: Sqlite, options: { maxEventsPerContact: nu
     calendarStore,
     audit: new AuditStore(sqlite),
     queue: new QueueStore(sqlite),
+    telephony: new TelephonyStore(sqlite),
     calendars: loadCalendars(calendarStore),
     calendarsEdited: false,
     maxEventsPerContact: options.maxEventsPerContact,

@@ -7,6 +7,7 @@ import { createContact, type CreateContactInput, type CreateContactOutput } from
 import { importHolidays, type ImportHolidaysInput, type ImportHolidaysOutput } from './import-holidays.js';
 import { removeClosure, type RemoveClosureInput, type RemoveClosureOutput } from './remove-closure.js';
 import { setStatuses, type SetStatusesInput } from './set-statuses.js';
+import { telephonyFacts, type TelephonyFactsInput, type TelephonyFactsOutput } from './telephony-facts.js';
 
 export interface Commands {
   'create-contact': { input: CreateContactInput; output: CreateContactOutput };
@@ -17,6 +18,7 @@ export interface Commands {
   'set-statuses': { input: SetStatusesInput; output: null };
   'contact-action': { input: ContactActionInput; output: ContactActionOutput };
   'alert-action': { input: AlertActionInput; output: { recorded: boolean } };
+  'telephony-facts': { input: TelephonyFactsInput; output: TelephonyFactsOutput };
 }
 
 export type CommandName = keyof Commands;
@@ -32,6 +34,7 @@ const COMMANDS: { [K in CommandName]: (ctx: CommandContext, input: CommandInput<
   'set-statuses': setStatuses,
   'contact-action': contactAction,
   'alert-action': alertAction,
+  'telephony-facts': telephonyFacts,
 };
 
 export function runCommand<K extends CommandName>(ctx: CommandContext, name: K, input: CommandInput<K>): CommandOutput<K> {

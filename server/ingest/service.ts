@@ -16,6 +16,7 @@ import { AuditStore } from '../store/audit.js';
 import { CalendarStore } from '../store/calendars.js';
 import { ContactStore, type ContactRow } from '../store/contacts.js';
 import { QueueStore } from '../store/queue.js';
+import { TelephonyStore } from '../store/telephony.js';
 import { TokenStore } from '../store/tokens.js';
 import { InlineRunner, type CommandRunner } from '../writer/runner.js';
 import { ThreadRunner } from '../writer/thread.js';
@@ -50,6 +51,8 @@ export class IngestService {
   readonly audit: AuditStore;
   /** The people's reads: unassigned work, load, safeguarding alerts (issue 10). */
   readonly queue: QueueStore;
+  /** Telephony's reads: held events, the call ledger, unknown queues, advisors' states (issue 13). */
+  readonly telephony: TelephonyStore;
   /** Runs the write commands (server/commands/): on the writer thread, or inline. */
   readonly writer: CommandRunner;
   private calendarSet: CalendarSet;
@@ -75,6 +78,7 @@ export class IngestService {
     this.tokens = new TokenStore(connection.sqlite);
     this.audit = new AuditStore(connection.sqlite);
     this.queue = new QueueStore(connection.sqlite);
+    this.telephony = new TelephonyStore(connection.sqlite);
     // Seeded here, before the writer thread opens the file, so both see the same calendars.
     this.calendarStore.seed(this.now());
     this.calendarSet = loadCalendars(this.calendarStore);
@@ -167,6 +171,11 @@ export class IngestService {
     const { change, ...out } = await this.run('contact-action', { ...input, now, events });
     if (change !== null) this.publish([change]);
     return { ...out, contact: this.view(input.contactId)! };
+  }
+
+  /** Telephony's side facts (held events, the call ledger, unknown queues, advisors' states) in one write. */
+  telephonyFacts(input: Omit<CommandInput<'telephony-facts'>, 'now'>): Promise<CommandOutput<'telephony-facts'>> {
+    return this.run('telephony-facts', { ...input, now: this.now() });
   }
 
   /** Records who did what about a safeguarding alert. */

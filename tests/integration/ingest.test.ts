@@ -61,11 +61,11 @@ describe('telephony', () => {
     expect(clock(voicemail!, 'voicemail-reply').dueAt).toBe('2026-03-03T17:00:00.000Z');
   });
 
-  it('an event for an unknown call is 404 and a bad timestamp 400, storing nothing', async () => {
+  it('an event for an unknown call is held (202) and a bad timestamp 400, storing no contact', async () => {
     const before = t.counts();
     const unknown = await inject('POST', '/api/v1/ingest/telephony', { callId: 'nope', event: 'answered', at: '2026-03-02T10:00:00Z' });
-    expect(unknown.status).toBe(404);
-    expect(unknown.json().message).toMatch(/callId/);
+    expect(unknown.status).toBe(202);
+    expect(unknown.json().results[0].outcome).toBe('held');
     const bad = await inject('POST', '/api/v1/ingest/telephony', { callId: 'call-9', event: 'queued', at: '2026-03-02T10:00:00' });
     expect(bad.status).toBe(400);
     expect(bad.json().field).toBe('at');
