@@ -9,6 +9,7 @@ import type { IngestService } from '../../ingest/service.js';
 import { QueueSet } from '../../ingest/queues.js';
 import { applyCallEvents, CALL_EVENTS } from '../../ingest/telephony.js';
 import { ContactReply, errorResponses } from '../schemas.js';
+import { phonePlatformRoutes } from './ingest-phone-platforms.js';
 
 const EXAMPLES = {
   queued: {
@@ -115,6 +116,7 @@ export async function telephonyRoutes(app: FastifyInstance, service: IngestServi
       return reply.status(callStatus(r)).send({ contacts: r.contacts, results: r.results });
     },
   );
+  await phonePlatformRoutes(app, service, config);
 }
 
 /** 201 when a contact was opened; 202 when everything posted was held; else 200. */
