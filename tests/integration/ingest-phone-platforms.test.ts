@@ -202,3 +202,59 @@ describe('Genesys Cloud', () => {
     expect(t.service.telephony.advisorStates()).toContainEqual(expect.objectContaining({ platform: 'genesys-cloud', state: 'available', detail: 'IDLE' }));
   });
 });
+
+describe('the phone reads', () => {
+  it('GET /api/v1/staffing: each named queue apart, per half hour, with handle time and the advisors needed (Erlang C) beside those who answered', async () => {
+    // 20 calls to the repairs line between 14:00 and 14:30, each 150 s talk + 30 s wrap-up, answered by two advisors.
+    const calls = Array.from({ length: 20 }, (_, i) => {
+      const start = Date.parse('2026-03-02T14:00:00Z') + i * 60_000;
+      const iso = (ms: number) => new Date(ms).toISOString();
+      return [
+        { callId: `ST-${i}`, event: 'queued', at: iso(start), queue: 'repairs' },
+        { callId: `ST-${i}`, event: 'answered', at: iso(start + 10_000), agent: i % 2 === 0 ? 'sam' : 'kim' },
+        { callId: `ST-${i}`, event: 'ended', at: iso(start + 190_000), talkSeconds: 150, wrapSeconds: 30 },
+      ];
+    }).flat();
+    expect((await t.app.inject({ method: 'POST', url: '/api/v1/ingest/telephony', payload: calls, headers: t.auth })).statusCode).toBe(201);
+    const r = await t.app.inject({ method: 'GET', url: '/api/v1/staffing?date=2026-03-02', headers: t.auth });
+    expect(r.statusCode).toBe(200);
+    const body = r.json() as Json;
+    expect(body).toMatchObject({ date: '2026-03-02', target: { seconds: 300, goal: 0.8 } });
+    const repairs = (body.queues as Json[]).find((q) => q.queue === 'repairs')!;
+    expect((body.queues as Json[]).map((q) => q.queue)).toEqual(expect.arrayContaining(['customer-services', 'out-of-hours', 'repairs', 'rents']));
+    const slot = (repairs.halfHours as Json[]).find((h) => h.from === '2026-03-02T14:00:00.000Z')!;
+    // 20 calls × 180 s in 1,800 s = 2 Erlangs; 80% within 300 s needs 3 advisors (2 cannot keep up).
+    expect(slot).toMatchObject({ offered: 20, answered: 20, abandoned: 0, averageHandleSeconds: 180, advisorsAnswered: 2, advisorsNeeded: 3 });
+    expect(repairs.halfHours).toHaveLength(48);
+    expect((body.queues as Json[]).find((q) => q.queue === 'rents')!.offered).toBeGreaterThan(0);
+    // A bad date is a 400 naming it.
+    const bad = await t.app.inject({ method: 'GET', url: '/api/v1/staffing?date=2026-02-30', headers: t.auth });
+    expect([bad.statusCode, bad.json().field]).toEqual([400, 'date']);
+  });
+
+  it('GET /api/v1/advisors counts the states; GET /api/v1/admin/phone-queues lists the queues and the unmapped ones (admin only)', async () => {
+    const advisors = (await t.app.inject({ method: 'GET', url: '/api/v1/advisors', headers: t.auth })).json() as Json;
+    expect(advisors.counts.available).toBeGreaterThanOrEqual(1);
+    const other = fixture('amazon-connect/queued.json');
+    other.detail.contactId = '88888888-8888-8888-8888-888888888888';
+    other.detail.queueInfo.queueArn = 'arn:aws:connect:eu-west-2:111122223333:instance/12345678-1234-1234-1234-123456789012/queue/dddd-unmapped';
+    await t.app.inject({ method: 'POST', url: '/api/v1/ingest/amazon-connect', payload: other, headers: t.auth });
+    expect(contact('88888888-8888-8888-8888-888888888888')!.source).toMatchObject({ queue: 'customer-services' });
+    const admin = await t.signIn('admin');
+    const r = await t.app.inject({ method: 'GET', url: '/api/v1/admin/phone-queues', headers: admin.headers });
+    expect(r.statusCode).toBe(200);
+    expect(r.json().unmapped).toContainEqual(expect.objectContaining({ platform: 'amazon-connect', queueKey: other.detail.queueInfo.queueArn, calls: 1 }));
+    expect(r.json().queues.map((q: Json) => q.id)).toEqual(['customer-services', 'out-of-hours', 'repairs', 'rents']);
+    expect((await t.app.inject({ method: 'GET', url: '/api/v1/admin/phone-queues', headers: t.auth })).statusCode).toBe(403);
+  });
+});
+
+describe('query plans', () => {
+  it('the telephony reads are keyed: held events by call, the ledger by offered and answered time', () => {
+    const plan = (sql: string, ...args: unknown[]) => (t.connection.sqlite.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as Array<{ detail: string }>).map((r) => r.detail).join('; ');
+    expect(plan('SELECT id FROM held_call_events WHERE call_id = ? ORDER BY id', 'x')).toMatch(/USING (COVERING )?INDEX held_call_events_key/);
+    expect(plan('SELECT * FROM call_ledger WHERE offered_at >= ? AND offered_at < ? ORDER BY offered_at', 0, 1)).toMatch(/USING (COVERING )?INDEX call_ledger_offered_at/);
+    expect(plan('SELECT answered_at, agent, queue FROM call_ledger WHERE answered_at >= ? AND answered_at < ? ORDER BY answered_at', 0, 1)).toMatch(/USING (COVERING )?INDEX call_ledger_answered_at/);
+    expect(plan('SELECT * FROM call_ledger WHERE call_id = ?', 'x')).toMatch(/USING (COVERING )?INDEX sqlite_autoindex_call_ledger_1/);
+  });
+});

@@ -99,6 +99,11 @@ describe('the role matrix', () => {
     expect(line('GET', '/api/v1/audit')).toMatch(/ ----y-y$/);
     expect(line('POST', '/api/v1/ingest/email')).toMatch(/ ------y$/);
     expect(line('POST', '/api/v1/calendars/:id/closures')).toMatch(/ ----y-y$/);
+    expect(line('POST', '/api/v1/ingest/amazon-connect')).toMatch(/ ------y$/);
+    expect(line('POST', '/api/v1/ingest/genesys-cloud')).toMatch(/ ------y$/);
+    expect(line('GET', '/api/v1/staffing')).toMatch(/ --yyyyy$/);
+    expect(line('GET', '/api/v1/advisors')).toMatch(/ --yyyyy$/);
+    expect(line('GET', '/api/v1/admin/phone-queues')).toMatch(/ ----y--$/);
   });
 });
 

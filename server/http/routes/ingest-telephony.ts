@@ -10,6 +10,7 @@ import { QueueSet } from '../../ingest/queues.js';
 import { applyCallEvents, CALL_EVENTS } from '../../ingest/telephony.js';
 import { ContactReply, errorResponses } from '../schemas.js';
 import { phonePlatformRoutes } from './ingest-phone-platforms.js';
+import { phoneRoutes } from './phone.js';
 
 const EXAMPLES = {
   queued: {
@@ -117,6 +118,8 @@ export async function telephonyRoutes(app: FastifyInstance, service: IngestServi
     },
   );
   await phonePlatformRoutes(app, service, config);
+  // The phone reads (staffing, advisors, the queues to map) live beside the adapters that feed them.
+  await phoneRoutes(app, service, config);
 }
 
 /** 201 when a contact was opened; 202 when everything posted was held; else 200. */

@@ -1,0 +1,100 @@
+// The phone figures per named queue and half hour (issue 13): calls offered, answered, abandoned,
+// average handle time (talk + wrap-up), the advisors who answered, and the advisors Erlang C says
+// were needed to answer the goal's share within the phone target at the calls offered. A pure
+// function of the call ledger's rows; GET /api/v1/staffing serves it.
+import { agentsNeeded } from '../domain/erlang.js';
+import type { LedgerRow } from '../store/telephony.js';
+import type { KeptQueue } from './queues.js';
+
+export const HALF_HOUR_MS = 30 * 60_000;
+
+export interface HalfHour {
+  /** The half hour's start (ISO-8601, UTC). */
+  from: string;
+  offered: number;
+  answered: number;
+  abandoned: number;
+  /** Average talk + wrap-up of the calls offered in this half hour that carry handle time; null: none do. */
+  averageHandleSeconds: number | null;
+  /** Distinct advisors who answered a call of this queue in this half hour. */
+  advisorsAnswered: number;
+  /** Erlang C: the fewest advisors answering `goal` of the calls offered within the target; null without a handle time. */
+  advisorsNeeded: number | null;
+  /** The service level those advisors would give (0–1); null without a handle time. */
+  expectedServiceLevel: number | null;
+}
+
+export interface QueueFigures {
+  queue: string;
+  name: string;
+  phoneAnswer: boolean;
+  offered: number;
+  answered: number;
+  abandoned: number;
+  /** Over the whole window: the mean of talk + wrap-up of the calls that carry it. */
+  averageHandleSeconds: number | null;
+  averageTalkSeconds: number | null;
+  averageWrapSeconds: number | null;
+  halfHours: HalfHour[];
+}
+
+export interface StaffingOptions {
+  from: number;
+  to: number;
+  /** The phone target (ms) and the share to answer within it (0–1). */
+  targetMs: number;
+  goal: number;
+}
+
+const mean = (xs: number[]) => (xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length);
+const handleMs = (r: LedgerRow) => (r.talkMs === null && r.wrapMs === null ? null : (r.talkMs ?? 0) + (r.wrapMs ?? 0));
+
+/**
+ * Figures per queue (every configured queue, then any other queue the calls name) and half hour in
+ * [from, to). A half hour with no handle time of its own is staffed with the queue's average over
+ * the window. `answers`: the answers in the window, by when they happened (an answer's half hour is
+ * its own, not its call's).
+ */
+export function staffingFigures(offered: readonly LedgerRow[], answers: ReadonlyArray<{ answeredAt: number; agent: string | null; queue: string | null }>, queues: readonly KeptQueue[], o: StaffingOptions): QueueFigures[] {
+  const slots = Math.max(0, Math.ceil((o.to - o.from) / HALF_HOUR_MS));
+  const ids = [...queues.map((q) => q.id), ...new Set([...offered.map((r) => r.queue ?? ''), ...answers.map((a) => a.queue ?? '')].filter((q) => q !== '' && !queues.some((k) => k.id === q)))];
+  return ids.map((id) => {
+    const q = queues.find((k) => k.id === id);
+    const calls = offered.filter((r) => r.queue === id);
+    const handles = calls.map(handleMs).filter((h): h is number => h !== null);
+    const queueHandle = mean(handles);
+    const halfHours: HalfHour[] = [];
+    for (let s = 0; s < slots; s++) {
+      const from = o.from + s * HALF_HOUR_MS;
+      const to = from + HALF_HOUR_MS;
+      const inSlot = calls.filter((r) => r.offeredAt! >= from && r.offeredAt! < to);
+      const slotHandle = mean(inSlot.map(handleMs).filter((h): h is number => h !== null));
+      const handle = slotHandle ?? queueHandle;
+      const staffing = handle !== null && handle > 0 ? agentsNeeded({ calls: inSlot.length, handleSeconds: handle / 1000, intervalSeconds: HALF_HOUR_MS / 1000, targetSeconds: o.targetMs / 1000, goal: o.goal }) : null;
+      const agents = new Set(answers.filter((a) => a.queue === id && a.answeredAt >= from && a.answeredAt < to && a.agent !== null).map((a) => a.agent));
+      halfHours.push({
+        from: new Date(from).toISOString(),
+        offered: inSlot.length,
+        answered: inSlot.filter((r) => r.answeredAt !== null).length,
+        abandoned: inSlot.filter((r) => r.answeredAt === null && r.abandonedAt !== null).length,
+        averageHandleSeconds: slotHandle === null ? null : Math.round(slotHandle / 100) / 10,
+        advisorsAnswered: agents.size,
+        advisorsNeeded: staffing === null ? null : staffing.agents,
+        expectedServiceLevel: staffing === null ? null : Math.round(staffing.serviceLevel * 10_000) / 10_000,
+      });
+    }
+    const secs = (v: number | null) => (v === null ? null : Math.round(v / 100) / 10);
+    return {
+      queue: id,
+      name: q?.name ?? id,
+      phoneAnswer: q?.phoneAnswer ?? false,
+      offered: calls.length,
+      answered: calls.filter((r) => r.answeredAt !== null).length,
+      abandoned: calls.filter((r) => r.answeredAt === null && r.abandonedAt !== null).length,
+      averageHandleSeconds: secs(queueHandle),
+      averageTalkSeconds: secs(mean(calls.flatMap((r) => (r.talkMs === null ? [] : [r.talkMs])))),
+      averageWrapSeconds: secs(mean(calls.flatMap((r) => (r.wrapMs === null ? [] : [r.wrapMs])))),
+      halfHours,
+    };
+  });
+}
