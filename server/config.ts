@@ -4,6 +4,7 @@ import { Ajv } from 'ajv';
 import envSchema from 'env-schema';
 import { Type, type Static } from 'typebox';
 import { PACKS } from './domain/standards.js';
+import { MappingConfigError, parseMappings } from './ingest/form-presets.js';
 import { parseQueues, QueueConfigError, QueueSet, type KeptQueue } from './ingest/queues.js';
 
 const PACK_FAMILIES = [...new Set(PACKS.map((p) => p.family))];
@@ -188,6 +189,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     new QueueSet(queues, e.KEPT_PHONE_DEFAULT_QUEUE);
   } catch (err) {
     if (err instanceof QueueConfigError) throw new ConfigError(`KEPT_PHONE_QUEUES: ${err.message}`);
+    throw err;
+  }
+  try {
+    parseMappings(e.KEPT_WEBFORM_MAPPINGS);
+  } catch (err) {
+    if (err instanceof MappingConfigError) throw new ConfigError(`KEPT_WEBFORM_MAPPINGS: ${err.message}`);
     throw err;
   }
   return {

@@ -87,9 +87,9 @@ describe('webform', () => {
     expect((await inject('POST', '/api/v1/ingest/webform', { formType: 'general', message: 'When is my rent due?', submittedAt: '2026-03-02T10:00:00Z' })).status).toBe(200);
   });
 
-  it('the honeypot stores nothing; missing message and bad formType are 400 naming the field', async () => {
+  it('the public form\'s honeypot stores nothing; missing message and bad formType are 400 naming the field', async () => {
     const before = t.counts();
-    expect((await inject('POST', '/api/v1/ingest/webform', { message: 'buy now', website: 'http://spam.example' })).status).toBe(200);
+    expect((await inject('POST', '/forms/contact', { message: 'buy now', kept_trap_leave_empty: 'http://spam.example' })).status).toBe(200);
     const missing = await inject('POST', '/api/v1/ingest/webform', { formType: 'general' });
     expect([missing.status, missing.json().field]).toEqual([400, 'message']);
     expect((await inject('POST', '/api/v1/ingest/webform', { formType: 'praise', message: 'hi' })).json().field).toBe('formType');
