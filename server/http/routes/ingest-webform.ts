@@ -86,7 +86,8 @@ export async function webformRoutes(app: FastifyInstance, service: IngestService
     scope.withTypeProvider<TypeBoxTypeProvider>().post(
       '/api/v1/ingest/webform',
       {
-        config: { access: 'token' },
+        // A builder that cannot set headers (Typeform's webhooks) sends the token as ?access_token= (redacted from logs).
+        config: { access: 'token', tokenInQuery: true },
         schema: {
           tags: ['ingest'],
           summary: 'A web form submission (JSON, urlencoded or multipart), in Kept\'s fields or a form builder\'s (?preset= or ?mapping=)',
@@ -105,6 +106,7 @@ export async function webformRoutes(app: FastifyInstance, service: IngestService
           querystring: Type.Object({
             preset: Type.Optional(Type.String({ maxLength: 40, description: `A form builder: ${PRESETS.join(', ')}.` })),
             mapping: Type.Optional(Type.String({ maxLength: 64, description: 'A field mapping named in KEPT_WEBFORM_MAPPINGS.' })),
+          access_token: Type.Optional(Type.String({ maxLength: 600, description: 'The API token, for a sender that cannot set the Authorization header (Typeform).' })),
           }),
           body: WebformBody,
           response: {
