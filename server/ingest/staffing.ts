@@ -98,3 +98,32 @@ export function staffingFigures(offered: readonly LedgerRow[], answers: Readonly
     };
   });
 }
+
+export interface AdvisorCount {
+  queue: string;
+  name: string;
+  available: number;
+  'on-call': number;
+  'wrap-up': number;
+  away: number;
+}
+
+/**
+ * Advisors' states per named queue: an advisor works a queue when they answered one of its calls in
+ * the window (platforms report states per advisor, not per queue). An advisor who answered none is
+ * counted under no queue (the totals count everyone).
+ */
+export function advisorsByQueue(states: ReadonlyArray<{ advisor: string; state: string }>, answers: ReadonlyArray<{ agent: string | null; queue: string | null }>, queues: readonly KeptQueue[]): AdvisorCount[] {
+  const worked = new Map<string, Set<string>>(); // queue → advisors
+  for (const a of answers) {
+    if (a.agent === null || a.queue === null) continue;
+    if (!worked.has(a.queue)) worked.set(a.queue, new Set());
+    worked.get(a.queue)!.add(a.agent);
+  }
+  return queues.map((q) => {
+    const count: AdvisorCount = { queue: q.id, name: q.name, available: 0, 'on-call': 0, 'wrap-up': 0, away: 0 };
+    const members = worked.get(q.id) ?? new Set<string>();
+    for (const s of states) if (members.has(s.advisor) && s.state in count) (count[s.state as keyof AdvisorCount] as number)++;
+    return count;
+  });
+}

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../server/config.js';
 import { BUILT_IN_QUEUES, parseQueues, QueueConfigError, QueueSet } from '../../server/ingest/queues.js';
-import { staffingFigures } from '../../server/ingest/staffing.js';
+import { advisorsByQueue, staffingFigures } from '../../server/ingest/staffing.js';
 import type { LedgerRow } from '../../server/store/telephony.js';
 
 const T0 = Date.parse('2026-03-02T09:00:00Z');
@@ -66,5 +66,28 @@ describe('named queues', () => {
     expect(() => loadConfig({ KEPT_PHONE_QUEUES: 'not json' })).toThrow(/KEPT_PHONE_QUEUES: is not JSON/);
     expect(() => loadConfig({ KEPT_PHONE_DEFAULT_QUEUE: 'nowhere' })).toThrow(/KEPT_PHONE_DEFAULT_QUEUE "nowhere"/);
     expect(() => loadConfig({ KEPT_WEBFORM_MAPPINGS: '{"x":{"colour":"blue"}}' })).toThrow(/KEPT_WEBFORM_MAPPINGS/);
+  });
+});
+
+describe('advisorsByQueue', () => {
+  it('counts each advisor\'s state under the queues whose calls they answered', () => {
+    const queues = parseQueues(JSON.stringify([{ id: 'repairs' }, { id: 'rents' }]));
+    const states = [
+      { advisor: 'sam', state: 'available' },
+      { advisor: 'kim', state: 'on-call' },
+      { advisor: 'lee', state: 'wrap-up' },
+      { advisor: 'ola', state: 'away' },
+    ];
+    const answers = [
+      { agent: 'sam', queue: 'repairs' },
+      { agent: 'kim', queue: 'repairs' },
+      { agent: 'kim', queue: 'rents' },
+      { agent: 'lee', queue: 'rents' },
+      { agent: null, queue: 'rents' },
+    ];
+    const byId = Object.fromEntries(advisorsByQueue(states, answers, queues).map((q) => [q.queue, q]));
+    expect(byId.repairs).toMatchObject({ available: 1, 'on-call': 1, 'wrap-up': 0, away: 0 });
+    expect(byId.rents).toMatchObject({ available: 0, 'on-call': 1, 'wrap-up': 1, away: 0 });
+    expect(byId['customer-services']).toMatchObject({ available: 0, 'on-call': 0, 'wrap-up': 0, away: 0 });
   });
 });

@@ -11,7 +11,7 @@ import { zoneOffset } from '../../domain/time.js';
 import { ValidationError } from '../../errors.js';
 import type { IngestService } from '../../ingest/service.js';
 import { ADVISOR_STATES } from '../../ingest/platform.js';
-import { staffingFigures } from '../../ingest/staffing.js';
+import { advisorsByQueue, staffingFigures } from '../../ingest/staffing.js';
 import { errorResponses } from '../schemas.js';
 
 const DAY_MS = 86_400_000;
@@ -93,10 +93,13 @@ export async function phoneRoutes(instance: FastifyInstance, service: IngestServ
       config: { access: { roles: ['team-lead', 'manager', 'admin'], token: true, display: true } },
       schema: {
         tags: ['live'],
-        summary: "Advisors' states as the telephony platforms last reported them (available, on-call, wrap-up, away), with counts",
+        summary: "Advisors' states as the telephony platforms last reported them (available, on-call, wrap-up, away), with counts, in total and per named queue",
         response: {
           200: Type.Object({
             counts: Type.Object(Object.fromEntries(ADVISOR_STATES.map((s) => [s, Type.Integer()]))),
+            queues: Type.Array(Type.Object({ queue: Type.String(), name: Type.String(), ...Object.fromEntries(ADVISOR_STATES.map((s) => [s, Type.Integer()])) }), {
+              description: "Per named queue, the states of the advisors who answered one of its calls today (the board calendar's day).",
+            }),
             advisors: Type.Array(Type.Object({ platform: Type.String(), advisor: Type.String(), state: Type.String(), detail: Type.Union([Type.String(), Type.Null()]), since: Type.String() })),
           }),
           ...errorResponses,
@@ -106,7 +109,11 @@ export async function phoneRoutes(instance: FastifyInstance, service: IngestServ
     async () => {
       const rows = service.telephony.advisorStates();
       const counts = Object.fromEntries(ADVISOR_STATES.map((s) => [s, rows.filter((r) => r.state === s).length]));
-      return { counts, advisors: rows.map((r) => ({ platform: r.platform, advisor: r.advisor, state: r.state, detail: r.detail, since: new Date(r.at).toISOString() })) };
+      const tz = zone();
+      const now = service.now();
+      const { from, to } = dayBounds(new Date(now + zoneOffset(tz, now)).toISOString().slice(0, 10), tz);
+      const queues = advisorsByQueue(rows, service.telephony.answeredBetween(from, to), config.phone.queues);
+      return { counts, queues, advisors: rows.map((r) => ({ platform: r.platform, advisor: r.advisor, state: r.state, detail: r.detail, since: new Date(r.at).toISOString() })) };
     },
   );
 
