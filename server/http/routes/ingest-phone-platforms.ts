@@ -31,6 +31,8 @@ const Reply = Type.Object({
 });
 
 const TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
+/** An <Enqueue waitUrl> request must get TwiML that keeps the caller waiting: a pause, then Twilio asks again. */
+const TWIML_WAIT = '<?xml version="1.0" encoding="UTF-8"?><Response><Pause length="10"/></Response>';
 
 /** The twilio package's signature check, over the URL Twilio was given (KEPT_PUBLIC_URL + path and query). */
 export function twilioSignatureValid(authToken: string, signature: string, url: string, params: Record<string, unknown>): boolean {
@@ -85,7 +87,8 @@ export async function phonePlatformRoutes(instance: FastifyInstance, service: In
       const t = translateTwilio(flat, service.now(), (request.query as { queue?: string }).queue, (id) => service.telephony.ledger(id));
       const r = await apply(request, 'twilio', t);
       if ((request.headers.accept ?? '').includes('application/json')) return reply.status(r.status).send(r.body);
-      return reply.status(r.status).type('text/xml').serializer((x: unknown) => String(x)).send(TWIML);
+      const twiml = flat.QueuePosition !== undefined && flat.QueueResult === undefined ? TWIML_WAIT : TWIML;
+      return reply.status(r.status).type('text/xml').serializer((x: unknown) => String(x)).send(twiml);
     },
   );
 
