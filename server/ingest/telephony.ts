@@ -320,6 +320,17 @@ export async function applyCallEvents(service: IngestService, posted: CallEvent[
   const ledger = posted.flatMap((e, i) => ledgerFacts(e, postedAts[i]!, queueOf[i]?.id) ?? []);
   if (ledger.length > 0 || released.length > 0 || unknownQueues.length > 0) await service.telephonyFacts({ ledger, release: released, unknownQueues });
 
+  // 5. Two requests may cross: this one held an event while another was opening its call, or this
+  // one opened a call while another was holding an event for it. Each looks again after its own
+  // commit, so whichever commits last applies what the other left held.
+  if (options.hold !== undefined) {
+    const look = new Set([...startsHere, ...toHold.map((i) => events[i]!.callId)]);
+    for (const callId of look) {
+      const drained = await drainHeld(service, callId, options);
+      if (drained !== undefined) touched(drained, posted.length);
+    }
+  }
+
   const order = [...firstMention.entries()].sort((a, b) => a[1] - b[1]).map(([id]) => id);
   return {
     created,
@@ -327,4 +338,20 @@ export async function applyCallEvents(service: IngestService, posted: CallEvent[
     results: results.slice(0, posted.length) as CallEventResult[],
     held,
   };
+}
+
+/** Applies and releases what is still held for a call Kept now holds; returns its contact id, if anything was applied. */
+export async function drainHeld(service: IngestService, callId: string, options: CallOptions): Promise<string | undefined> {
+  const row = service.contacts.byExternal('phone', callId);
+  if (row === undefined) return undefined;
+  const held = service.telephony.held(callId);
+  if (held.length === 0) return undefined;
+  try {
+    await applyCallEvents(service, held.map((h) => h.event as CallEvent), false, { queues: options.queues, ...(options.platform !== undefined ? { platform: options.platform } : {}) });
+  } catch (e) {
+    // A held event Kept cannot apply (timed before its call's start…) is dropped with the rest: it was accepted as held.
+    if (!(e instanceof ContactError)) throw e;
+  }
+  await service.telephonyFacts({ release: [callId] });
+  return row.id;
 }

@@ -1,5 +1,7 @@
 // The telephony adapter: a platform's call events on a real SQLite file, through the real app.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { drainHeld } from '../../server/ingest/telephony.js';
+import { QueueSet } from '../../server/ingest/queues.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 
 let t: TestApp;
@@ -218,6 +220,16 @@ describe('bad input stores nothing', () => {
     expect(clock(c, 'phone-answer')).toMatchObject({ status: 'met', fulfilledAt: '2026-03-02T10:02:00.000Z' });
     expect(c.assignee).toBe('sam');
     expect(t.service.telephony.held('CA-HELD')).toEqual([]);
+  });
+
+  it('an event held just after its call opened (two requests crossing) is applied by the look after commit', async () => {
+    await post({ callId: 'CA-CROSS', event: 'queued', at: '2026-03-02T10:00:00Z' });
+    // As the other request would have left it: held, its call already stored.
+    await t.service.telephonyFacts({ hold: [{ callId: 'CA-CROSS', eventKey: 'x-1', event: { callId: 'CA-CROSS', event: 'answered', at: '2026-03-02T10:01:00Z', eventId: 'x-1' } }] });
+    const id = await drainHeld(t.service, 'CA-CROSS', { queues: new QueueSet(t.config.phone.queues, t.config.phone.defaultQueue) });
+    expect(id).toBeDefined();
+    expect(clock(t.service.view(id!) as unknown as Json, 'phone-answer')).toMatchObject({ status: 'met', fulfilledAt: '2026-03-02T10:01:00.000Z' });
+    expect(t.service.telephony.held('CA-CROSS')).toEqual([]);
   });
 
   it('in an array, a held event does not hold back the rest', async () => {
