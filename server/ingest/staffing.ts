@@ -58,32 +58,43 @@ const handleMs = (r: LedgerRow) => (r.talkMs === null && r.wrapMs === null ? nul
 export function staffingFigures(offered: readonly LedgerRow[], answers: ReadonlyArray<{ answeredAt: number; agent: string | null; queue: string | null }>, queues: readonly KeptQueue[], o: StaffingOptions): QueueFigures[] {
   const slots = Math.max(0, Math.ceil((o.to - o.from) / HALF_HOUR_MS));
   const ids = [...queues.map((q) => q.id), ...new Set([...offered.map((r) => r.queue ?? ''), ...answers.map((a) => a.queue ?? '')].filter((q) => q !== '' && !queues.some((k) => k.id === q)))];
+  // One pass to bucket the calls and answers by queue and half hour (a day of calls: thousands).
+  const slotOf = (ms: number) => Math.floor((ms - o.from) / HALF_HOUR_MS);
+  const callsBy = new Map<string, LedgerRow[][]>();
+  const agentsBy = new Map<string, Array<Set<string>>>();
+  for (const id of ids) {
+    callsBy.set(id, Array.from({ length: slots }, () => []));
+    agentsBy.set(id, Array.from({ length: slots }, () => new Set<string>()));
+  }
+  for (const r of offered) {
+    const k = r.offeredAt === null ? -1 : slotOf(r.offeredAt);
+    if (r.queue !== null && k >= 0 && k < slots) callsBy.get(r.queue)?.[k]!.push(r);
+  }
+  for (const a of answers) {
+    const k = slotOf(a.answeredAt);
+    if (a.queue !== null && a.agent !== null && k >= 0 && k < slots) agentsBy.get(a.queue)?.[k]!.add(a.agent);
+  }
+  const secs = (v: number | null) => (v === null ? null : Math.round(v / 100) / 10);
   return ids.map((id) => {
     const q = queues.find((k) => k.id === id);
-    const calls = offered.filter((r) => r.queue === id);
-    const handles = calls.map(handleMs).filter((h): h is number => h !== null);
-    const queueHandle = mean(handles);
-    const halfHours: HalfHour[] = [];
-    for (let s = 0; s < slots; s++) {
-      const from = o.from + s * HALF_HOUR_MS;
-      const to = from + HALF_HOUR_MS;
-      const inSlot = calls.filter((r) => r.offeredAt! >= from && r.offeredAt! < to);
+    const bySlot = callsBy.get(id)!;
+    const calls = bySlot.flat();
+    const queueHandle = mean(calls.map(handleMs).filter((h): h is number => h !== null));
+    const halfHours: HalfHour[] = bySlot.map((inSlot, s) => {
       const slotHandle = mean(inSlot.map(handleMs).filter((h): h is number => h !== null));
       const handle = slotHandle ?? queueHandle;
       const staffing = handle !== null && handle > 0 ? agentsNeeded({ calls: inSlot.length, handleSeconds: handle / 1000, intervalSeconds: HALF_HOUR_MS / 1000, targetSeconds: o.targetMs / 1000, goal: o.goal }) : null;
-      const agents = new Set(answers.filter((a) => a.queue === id && a.answeredAt >= from && a.answeredAt < to && a.agent !== null).map((a) => a.agent));
-      halfHours.push({
-        from: new Date(from).toISOString(),
+      return {
+        from: new Date(o.from + s * HALF_HOUR_MS).toISOString(),
         offered: inSlot.length,
         answered: inSlot.filter((r) => r.answeredAt !== null).length,
         abandoned: inSlot.filter((r) => r.answeredAt === null && r.abandonedAt !== null).length,
-        averageHandleSeconds: slotHandle === null ? null : Math.round(slotHandle / 100) / 10,
-        advisorsAnswered: agents.size,
+        averageHandleSeconds: secs(slotHandle),
+        advisorsAnswered: agentsBy.get(id)![s]!.size,
         advisorsNeeded: staffing === null ? null : staffing.agents,
         expectedServiceLevel: staffing === null ? null : Math.round(staffing.serviceLevel * 10_000) / 10_000,
-      });
-    }
-    const secs = (v: number | null) => (v === null ? null : Math.round(v / 100) / 10);
+      };
+    });
     return {
       queue: id,
       name: q?.name ?? id,
