@@ -245,6 +245,7 @@ describe('the phone reads', () => {
     expect(r.statusCode).toBe(200);
     expect(r.json().unmapped).toContainEqual(expect.objectContaining({ platform: 'amazon-connect', queueKey: other.detail.queueInfo.queueArn, calls: 1 }));
     expect(r.json().queues.map((q: Json) => q.id)).toEqual(['customer-services', 'out-of-hours', 'repairs', 'rents']);
+    expect(r.json().held).toBe(t.service.telephony.heldTotal());
     expect((await t.app.inject({ method: 'GET', url: '/api/v1/admin/phone-queues', headers: t.auth })).statusCode).toBe(403);
   });
 });

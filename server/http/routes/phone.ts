@@ -127,6 +127,7 @@ export async function phoneRoutes(instance: FastifyInstance, service: IngestServ
         response: {
           200: Type.Object({
             defaultQueue: Type.String(),
+            held: Type.Integer({ description: 'Telephony events held now, waiting for their calls to start (at most KEPT_PHONE_HELD_MAX).' }),
             queues: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), route: Type.String(), category: Type.String(), phoneAnswer: Type.Boolean(), match: Type.Array(Type.String()) })),
             unmapped: Type.Array(Type.Object({ platform: Type.String(), queueKey: Type.String(), firstSeen: Type.String(), lastSeen: Type.String(), calls: Type.Integer() }), {
               description: 'Platform queues whose calls went to the default queue: add them to a queue\'s `match` in KEPT_PHONE_QUEUES.',
@@ -138,6 +139,7 @@ export async function phoneRoutes(instance: FastifyInstance, service: IngestServ
     },
     async () => ({
       defaultQueue: config.phone.defaultQueue,
+      held: service.telephony.heldTotal(),
       queues: config.phone.queues,
       unmapped: service.telephony.unknownQueues().map((u) => ({ ...u, firstSeen: new Date(u.firstSeen).toISOString(), lastSeen: new Date(u.lastSeen).toISOString() })),
     }),
