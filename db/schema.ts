@@ -477,3 +477,68 @@ export const mailCursors = sqliteTable('mail_cursors', {
   lastUid: integer('last_uid').notNull(),
   updatedAt: integer('updated_at').notNull(),
 });
+
+/**
+ * Telephony events that arrived before their call's start (issue 13): held, bounded, until the
+ * call's `queued` arrives, then applied and deleted. Keyed by call and event key, so a redelivery is one row.
+ */
+export const heldCallEvents = sqliteTable(
+  'held_call_events',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    callId: text('call_id').notNull(),
+    eventKey: text('event_key').notNull(),
+    /** The event in Kept's call-event form (server/ingest/telephony.ts CallEvent), JSON. */
+    event: text('event', { mode: 'json' }).notNull(),
+    heldAt: integer('held_at').notNull(),
+  },
+  (t) => [uniqueIndex('held_call_events_key').on(t.callId, t.eventKey), index('held_call_events_held_at').on(t.heldAt)],
+);
+
+/**
+ * One row per call (issue 13): its Kept queue, when it was offered, answered, ended, by whom, and
+ * its talk and wrap-up time: what handle time and the half-hour staffing figures are read from.
+ */
+export const callLedger = sqliteTable(
+  'call_ledger',
+  {
+    callId: text('call_id').primaryKey(),
+    queue: text('queue'),
+    offeredAt: integer('offered_at'),
+    answeredAt: integer('answered_at'),
+    abandonedAt: integer('abandoned_at'),
+    endedAt: integer('ended_at'),
+    agent: text('agent'),
+    talkMs: integer('talk_ms'),
+    wrapMs: integer('wrap_ms'),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [index('call_ledger_offered_at').on(t.offeredAt, t.queue), index('call_ledger_answered_at').on(t.answeredAt, t.agent)],
+);
+
+/** Platform queues Kept has no mapping for (issue 13): listed for an admin to map (KEPT_PHONE_QUEUES). */
+export const unknownQueues = sqliteTable(
+  'unknown_queues',
+  {
+    platform: text('platform').notNull(),
+    queueKey: text('queue_key').notNull(),
+    firstSeen: integer('first_seen').notNull(),
+    lastSeen: integer('last_seen').notNull(),
+    calls: integer('calls').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.platform, t.queueKey] })],
+);
+
+/** Each advisor's latest state as the platform reported it (issue 13): available, on-call, wrap-up, away. */
+export const advisorStates = sqliteTable(
+  'advisor_states',
+  {
+    platform: text('platform').notNull(),
+    advisor: text('advisor').notNull(),
+    state: text('state').notNull(),
+    /** The platform's own word for it (TaskRouter activity name, Genesys routing status…). */
+    detail: text('detail'),
+    at: integer('at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.platform, t.advisor] })],
+);

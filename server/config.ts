@@ -5,6 +5,8 @@ import envSchema from 'env-schema';
 import cron from 'node-cron';
 import { Type, type Static } from 'typebox';
 import { PACKS } from './domain/standards.js';
+import { MappingConfigError, parseMappings } from './ingest/form-presets.js';
+import { parseQueues, QueueConfigError, QueueSet, type KeptQueue } from './ingest/queues.js';
 
 // A pack that applies beside the centre's (Awaab's Law) is not a choice for KEPT_PACK: it always applies.
 const PACK_FAMILIES = [...new Set(PACKS.filter((p) => p.beside !== true).map((p) => p.family))];
@@ -90,6 +92,16 @@ export const EnvSchema = Type.Object({
   KEPT_IMAP_FOLDERS: Text('INBOX,Sent', "The folders read, comma-separated: the customers' mail (INBOX) and the centre's replies (Sent; \"Sent Items\" on Microsoft 365, \"[Gmail]/Sent Mail\" on Google)."),
   KEPT_IMAP_POLL_SECONDS: Whole(60, 'How often each folder is checked besides IDLE (the only way on a server without IDLE).', 5),
   KEPT_IMAP_MARK_SEEN: Type.Boolean({ default: false, description: 'true: mark the messages Kept has read as \\Seen (the only change Kept ever makes to the mailbox); false: open the folders read-only.' }),
+  KEPT_TWILIO_AUTH_TOKEN: Text('', "The Twilio account's auth token: checks X-Twilio-Signature on POST /api/v1/ingest/twilio (empty: every Twilio post is refused)."),
+  KEPT_PHONE_QUEUES: Text('', 'The centre\'s phone queues, a JSON array: [{"id":"repairs","name":"Repairs line","route":"customer-services","category":"repair","phoneAnswer":true,"match":["Repairs","arn:aws:connect:…:queue/…","WQ…"]}]. customer-services and out-of-hours are built in.'),
+  KEPT_PHONE_DEFAULT_QUEUE: Text('customer-services', 'The Kept queue a call from a platform queue nobody mapped goes to (listed at GET /api/v1/admin/phone-queues).'),
+  KEPT_PHONE_SERVICE_LEVEL: Type.Integer({ minimum: 1, maximum: 99, default: 80, description: "Staffing: the share of calls (%) to answer within the pack's phone target (e.g. 80% within 5 minutes), for the advisors needed per half hour (Erlang C)." }),
+  KEPT_PHONE_HELD_MAX: Whole(10_000, 'Telephony events held at once while waiting for their call to start (past it: 503, so the platform retries).', 1),
+  KEPT_PHONE_HELD_DAYS: Whole(7, 'A held event whose call never started is dropped after this many days.', 1),
+  KEPT_WEBFORM_MAPPINGS: Text('', 'Named web form field mappings, a JSON object: {"repairs-form":{"message":"your-message","name":"your-name","email":"your-email","phone":"tel","category":"topic","categories":{"Repair":"repair"},"submittedAt":"date","submissionId":"id","zone":"Europe/London"}}; chosen with ?mapping=NAME.'),
+  KEPT_WEBFORM_ZONE: Text('Europe/London', 'The zone a form submission time without an offset is read in (Gravity Forms\' date_created…).'),
+  KEPT_WEBFORM_MAX_FILES: Whole(10, 'Files one multipart form post may carry (listed on the contact, not stored).', 0),
+  KEPT_WEBFORM_BODY_LIMIT: Whole(26_214_400, 'Largest multipart form post, bytes (photos included).', 1024),
   KEPT_PUBLIC_CLOSED_MESSAGE: Message('What customers are told while closed; {nextOpening} ("tomorrow at 08:00"), {phoneTarget}, {replyTarget}.', 'nextOpening|phoneTarget|replyTarget'),
   KEPT_RETENTION_CONTACT_MONTHS: Whole(24, "Months after a contact closed when its customer's personal data is anonymised (docs/privacy.md).", 1),
   KEPT_RETENTION_MESSAGE_MONTHS: Whole(12, 'Months after a contact closed when its messages (subject, summary, free text) are removed.', 1),
@@ -156,6 +168,10 @@ export interface Config {
   boardCalendar: string;
   /** The public messages as configured ('' = the default wording, built from the pack's targets). */
   publicMessages: { open: string; busy: string; closed: string };
+  /** Telephony (issue 13): the Twilio auth token, the named queues, the staffing target, the held events' bounds. */
+  phone: { twilioAuthToken: string; queues: KeptQueue[]; defaultQueue: string; serviceLevel: number; heldMax: number; heldDays: number };
+  /** Web forms (issue 13): named field mappings (JSON, checked by server/ingest/form-presets.ts), the zone for times without offset, multipart bounds. */
+  webform: { mappings: string; zone: string; maxFiles: number; bodyLimit: number };
   /** Outgoing mail (server/notify/mail.ts); host '' = no mail. */
   smtp: { host: string; port: number; secure: boolean; user: string; password: string; from: string };
   /** The retention schedule (issue 17, server/privacy/retention.ts); cron null: the job never runs. */
@@ -231,6 +247,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const errors = (err as { errors?: AjvIssue[] }).errors;
     throw new ConfigError(errors ? describe(errors, data) : (err as Error).message);
   }
+  let queues: KeptQueue[];
+  try {
+    queues = parseQueues(e.KEPT_PHONE_QUEUES);
+    new QueueSet(queues, e.KEPT_PHONE_DEFAULT_QUEUE);
+  } catch (err) {
+    if (err instanceof QueueConfigError) throw new ConfigError(`KEPT_PHONE_QUEUES: ${err.message}`);
+    throw err;
+  }
+  try {
+    parseMappings(e.KEPT_WEBFORM_MAPPINGS);
+  } catch (err) {
+    if (err instanceof MappingConfigError) throw new ConfigError(`KEPT_WEBFORM_MAPPINGS: ${err.message}`);
+    throw err;
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -284,6 +314,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         .filter((h) => h !== ''),
       allowLoopbackHttp: e.KEPT_ALERT_ALLOW_HTTP,
     },
+    phone: {
+      twilioAuthToken: e.KEPT_TWILIO_AUTH_TOKEN,
+      queues,
+      defaultQueue: e.KEPT_PHONE_DEFAULT_QUEUE,
+      serviceLevel: e.KEPT_PHONE_SERVICE_LEVEL,
+      heldMax: e.KEPT_PHONE_HELD_MAX,
+      heldDays: e.KEPT_PHONE_HELD_DAYS,
+    },
+    webform: { mappings: e.KEPT_WEBFORM_MAPPINGS, zone: e.KEPT_WEBFORM_ZONE, maxFiles: e.KEPT_WEBFORM_MAX_FILES, bodyLimit: e.KEPT_WEBFORM_BODY_LIMIT },
     smtp: { host: e.KEPT_SMTP_HOST, port: e.KEPT_SMTP_PORT, secure: e.KEPT_SMTP_SECURE, user: e.KEPT_SMTP_USER, password: e.KEPT_SMTP_PASSWORD, from: e.KEPT_SMTP_FROM },
     reportRecipients: e.KEPT_REPORT_RECIPIENTS.split(',')
       .map((a) => a.trim())

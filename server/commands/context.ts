@@ -17,6 +17,7 @@ import { MailStore } from '../store/mail.js';
 import { QueueStore } from '../store/queue.js';
 import { SavedBoardStore } from '../store/saved-boards.js';
 import { PublishedReportStore } from '../store/reports.js';
+import { TelephonyStore } from '../store/telephony.js';
 
 /** A contact whose clocks changed, as listeners (the live board) hear it after COMMIT. */
 export interface ContactChange {
@@ -47,6 +48,8 @@ export interface CommandContext {
   readonly published: PublishedReportStore;
   /** Automatic mail and IMAP read positions (issue 12). */
   readonly mail: MailStore;
+  /** Held call events, the call ledger, unknown queues, advisors' states (issue 13). */
+  readonly telephony: TelephonyStore;
   /** The compiled calendars; a calendar edit replaces them (calendar-edit.ts). */
   calendars: CalendarSet;
   /** Set by a calendar edit: a transaction rolled back as a whole reloads them from the database. */
@@ -77,6 +80,7 @@ export function createContext(sqlite: Sqlite, options: { maxEventsPerContact: nu
     boards: new SavedBoardStore(sqlite),
     published: new PublishedReportStore(sqlite),
     mail: new MailStore(sqlite),
+    telephony: new TelephonyStore(sqlite),
     calendars: loadCalendars(calendarStore),
     calendarsEdited: false,
     maxEventsPerContact: options.maxEventsPerContact,

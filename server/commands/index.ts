@@ -21,6 +21,7 @@ import { recordAlertSend, type RecordAlertSendInput } from './record-alert-send.
 import { saveAlertRule, type SaveAlertRuleInput } from './save-alert-rule.js';
 import { saveBoard, type SaveBoardInput } from './save-board.js';
 import { withdrawNotice, type WithdrawNoticeInput } from './withdraw-notice.js';
+import { telephonyFacts, type TelephonyFactsInput, type TelephonyFactsOutput } from './telephony-facts.js';
 
 export interface Commands {
   'create-contact': { input: CreateContactInput; output: CreateContactOutput };
@@ -46,6 +47,7 @@ export interface Commands {
   'publish-report': { input: PublishReportInput; output: PublishReportOutput };
   'record-automatic-mail': { input: RecordAutomaticMailInput; output: { recorded: boolean } };
   'save-mail-cursor': { input: SaveMailCursorInput; output: null };
+  'telephony-facts': { input: TelephonyFactsInput; output: TelephonyFactsOutput };
 }
 
 export type CommandName = keyof Commands;
@@ -76,6 +78,7 @@ const COMMANDS: { [K in CommandName]: (ctx: CommandContext, input: CommandInput<
   'publish-report': publishReport,
   'record-automatic-mail': recordAutomaticMail,
   'save-mail-cursor': saveMailCursor,
+  'telephony-facts': telephonyFacts,
 };
 
 export function runCommand<K extends CommandName>(ctx: CommandContext, name: K, input: CommandInput<K>): CommandOutput<K> {

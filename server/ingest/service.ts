@@ -19,6 +19,7 @@ import { ContactStore, type ContactRow } from '../store/contacts.js';
 import { MailStore } from '../store/mail.js';
 import type { RecordAutomaticMailInput } from '../commands/mail.js';
 import { QueueStore } from '../store/queue.js';
+import { TelephonyStore } from '../store/telephony.js';
 import { TokenStore } from '../store/tokens.js';
 import { InlineRunner, type CommandRunner } from '../writer/runner.js';
 import { ThreadRunner } from '../writer/thread.js';
@@ -55,6 +56,8 @@ export class IngestService {
   readonly queue: QueueStore;
   /** Automatic mail and IMAP read positions (issue 12). */
   readonly mail: MailStore;
+  /** Telephony's reads: held events, the call ledger, unknown queues, advisors' states (issue 13). */
+  readonly telephony: TelephonyStore;
   /** Runs the write commands (server/commands/): on the writer thread, or inline. */
   readonly writer: CommandRunner;
   private calendarSet: CalendarSet;
@@ -81,6 +84,7 @@ export class IngestService {
     this.audit = new AuditStore(connection.sqlite);
     this.queue = new QueueStore(connection.sqlite);
     this.mail = new MailStore(connection.sqlite);
+    this.telephony = new TelephonyStore(connection.sqlite);
     // Seeded here, before the writer thread opens the file, so both see the same calendars.
     this.calendarStore.seed(this.now());
     this.calendarSet = loadCalendars(this.calendarStore);
@@ -188,6 +192,11 @@ export class IngestService {
   /** Where an IMAP folder has been read to (server/ingest/imap.ts). */
   saveMailCursor(folder: string, uidValidity: string, lastUid: number): Promise<null> {
     return this.run('save-mail-cursor', { folder, uidValidity, lastUid, now: this.now() });
+  }
+
+  /** Telephony's side facts (held events, the call ledger, unknown queues, advisors' states) in one write. */
+  telephonyFacts(input: Omit<CommandInput<'telephony-facts'>, 'now'>): Promise<CommandOutput<'telephony-facts'>> {
+    return this.run('telephony-facts', { ...input, now: this.now() });
   }
 
   /** Records who did what about a safeguarding alert. */

@@ -1,8 +1,10 @@
-// Webform submissions: the form type sets the category; a honeypot field drops bots; a submission
-// without its own id is keyed by its content, so a double-clicked submit is one contact.
+// Webform submissions: the form type (or a form builder's mapped choice) sets the category; a
+// honeypot field on Kept's own public form drops bots; a submission without its own id is keyed by
+// its content, so a double-clicked submit is one contact. Files a multipart form carried are listed.
 import { createHash } from 'node:crypto';
 import { ContactError } from '../domain/model.js';
 import { InstantError, parseInstant } from '../domain/time.js';
+import type { Category } from '../domain/model.js';
 import type { Customer } from '../store/contacts.js';
 import { ConflictError, type ContactInput, type ContactView, type IngestService } from './service.js';
 
@@ -10,8 +12,12 @@ import { ConflictError, type ContactInput, type ContactView, type IngestService 
 export const FORM_TYPES = { general: 'general', complaint: 'complaint', feedback: 'feedback', asb: 'asb' } as const;
 export type FormType = keyof typeof FORM_TYPES;
 export const PREFERRED = ['phone', 'email', 'sms', 'letter'] as const;
-/** Bots fill every field; people never see this one (it is off-screen and hidden from assistive technology). */
-export const HONEYPOT = 'website';
+/**
+ * Bots fill every field; people never see this one (it is off-screen and hidden from assistive
+ * technology). Only Kept's own public form has it, under a name no real form uses: a builder's
+ * form posted to the token API may well have a field called `website` (issue 13).
+ */
+export const HONEYPOT = 'kept_trap_leave_empty';
 /** Without a submissionId or submittedAt, the same content again within this window is the same submission. */
 export const RESUBMIT_WINDOW_MS = 10 * 60_000;
 
@@ -42,6 +48,10 @@ export interface FormSubmission {
   submissionId?: string;
   /** The submittedAt field as given (validated); absent: the server's time is used. */
   submittedAt?: string;
+  /** A form builder's mapped choice (overrides the form type's category). */
+  category?: Category;
+  /** Files a multipart post carried: listed on the contact, never stored. */
+  files?: Array<{ field: string; filename: string; contentType: string; size: number }>;
 }
 
 function text(f: FormFields, name: FormField, required = false): string | undefined {
@@ -115,18 +125,22 @@ const TITLES: Record<FormType, string> = { general: 'Question or request', compl
 export function contactFromForm(s: FormSubmission, externalId: string, receivedAt: string): ContactInput {
   return {
     channel: 'webform',
-    category: FORM_TYPES[s.formType],
+    category: s.category ?? FORM_TYPES[s.formType],
     externalId,
     receivedAt,
     ...(Object.keys(s.customer).length > 0 ? { customer: s.customer } : {}),
     subject: s.subject ?? `${TITLES[s.formType]} (web form)`,
     summary: s.message,
-    source: { form: s.formType, ...(s.submissionId !== undefined ? { submissionId: s.submissionId } : {}) },
+    source: {
+      form: s.formType,
+      ...(s.submissionId !== undefined ? { submissionId: s.submissionId } : {}),
+      ...(s.files !== undefined && s.files.length > 0 ? { files: s.files } : {}),
+    },
   };
 }
 
 function contentKey(s: FormSubmission, extra: string): string {
-  const content = [s.formType, s.subject ?? null, s.message, Object.entries(s.customer).sort(([a], [b]) => a.localeCompare(b)), extra];
+  const content = [s.formType, s.subject ?? null, s.message, Object.entries(s.customer).sort(([a], [b]) => a.localeCompare(b)), extra, ...(s.category !== undefined ? [s.category] : [])];
   return `form-${createHash('sha256').update(JSON.stringify(content)).digest('hex').slice(0, 40)}`;
 }
 
@@ -139,9 +153,9 @@ export type WebformOutcome = { bot: true } | { bot: false; created: boolean; con
  * the key is a hash of the content within a 10-minute window: a double-click or a reload-and-resend
  * is the same contact, while the same words sent again another day are a new one.
  */
-export async function submitWebform(service: IngestService, fields: FormFields): Promise<WebformOutcome> {
-  const s = parseForm(fields);
-  if (isBot(fields)) return { bot: true };
+export async function submitWebform(service: IngestService, fields: FormFields, options: { publicForm?: boolean; category?: Category; files?: FormSubmission['files'] } = {}): Promise<WebformOutcome> {
+  const s: FormSubmission = { ...parseForm(fields), ...(options.category !== undefined ? { category: options.category } : {}), ...(options.files !== undefined && options.files.length > 0 ? { files: options.files } : {}) };
+  if (options.publicForm === true && isBot(fields)) return { bot: true };
   if (s.submittedAt !== undefined) {
     // Arrival given: the key is the submissionId, else the content and that instant; a replay is exact.
     const key = s.submissionId ?? contentKey(s, new Date(parseInstant(s.submittedAt)).toISOString());

@@ -1,5 +1,7 @@
 // The telephony adapter: a platform's call events on a real SQLite file, through the real app.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { drainHeld } from '../../server/ingest/telephony.js';
+import { QueueSet } from '../../server/ingest/queues.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 
 let t: TestApp;
@@ -203,19 +205,53 @@ describe('replays', () => {
 });
 
 describe('bad input stores nothing', () => {
-  it('an event for an unknown call is 404 naming callId', async () => {
+  it('an event for a call not yet queued is held (202, no contact) and applied when the queued arrives', async () => {
     const before = t.counts();
-    const r = await post({ callId: 'CA-NOPE', event: 'answered', at: '2026-03-02T10:00:00Z', caller: { number: '+441632960099' } });
-    expect(r.status).toBe(404);
-    expect(r.json).toMatchObject({ field: 'callId' });
-    expect(r.json.message).toContain('CA-NOPE');
-    // In an array the whole batch is refused, the good items included.
+    const r = await post({ callId: 'CA-HELD', event: 'answered', at: '2026-03-02T10:02:00Z', eventId: 'h-1', agent: 'sam' });
+    expect(r.status).toBe(202);
+    expect(r.json.results).toEqual([{ callId: 'CA-HELD', event: 'answered', outcome: 'held' }]);
+    expect(t.counts()).toEqual(before);
+    // Twice: still one held row.
+    expect((await post({ callId: 'CA-HELD', event: 'answered', at: '2026-03-02T10:02:00Z', eventId: 'h-1', agent: 'sam' })).status).toBe(202);
+    expect(t.service.telephony.held('CA-HELD')).toHaveLength(1);
+    const q = await post({ callId: 'CA-HELD', event: 'queued', at: '2026-03-02T10:00:00Z' });
+    expect(q.status).toBe(201);
+    const c = q.json.contacts[0];
+    expect(clock(c, 'phone-answer')).toMatchObject({ status: 'met', fulfilledAt: '2026-03-02T10:02:00.000Z' });
+    expect(c.assignee).toBe('sam');
+    expect(t.service.telephony.held('CA-HELD')).toEqual([]);
+  });
+
+  it('an event held just after its call opened (two requests crossing) is applied by the look after commit', async () => {
+    await post({ callId: 'CA-CROSS', event: 'queued', at: '2026-03-02T10:00:00Z' });
+    // As the other request would have left it: held, its call already stored.
+    await t.service.telephonyFacts({ hold: [{ callId: 'CA-CROSS', eventKey: 'x-1', event: { callId: 'CA-CROSS', event: 'answered', at: '2026-03-02T10:01:00Z', eventId: 'x-1' } }] });
+    const id = await drainHeld(t.service, 'CA-CROSS', { queues: new QueueSet(t.config.phone.queues, t.config.phone.defaultQueue) });
+    expect(id).toBeDefined();
+    expect(clock(t.service.view(id!) as unknown as Json, 'phone-answer')).toMatchObject({ status: 'met', fulfilledAt: '2026-03-02T10:01:00.000Z' });
+    expect(t.service.telephony.held('CA-CROSS')).toEqual([]);
+  });
+
+  it('in an array, a held event does not hold back the rest', async () => {
     const batch = await post([
       { callId: 'CA-4001', event: 'queued', at: '2026-03-02T10:00:00Z' },
       { callId: 'CA-NOPE', event: 'abandoned', at: '2026-03-02T10:01:00Z' },
     ]);
-    expect([batch.status, batch.json.field]).toEqual([404, '[1].callId']);
-    expect(t.counts()).toEqual(before);
+    expect(batch.status).toBe(201);
+    expect((batch.json.results as Json[]).map((r) => r.outcome)).toEqual(['created', 'held']);
+  });
+
+  it('ended carries talk and wrap-up time to the call ledger; an unknown queue goes to the default queue and is listed', async () => {
+    const r = await post([
+      { callId: 'CA-AHT', event: 'queued', at: '2026-03-02T10:00:00Z', queue: 'sales' },
+      { callId: 'CA-AHT', event: 'answered', at: '2026-03-02T10:00:30Z', agent: 'kim' },
+      { callId: 'CA-AHT', event: 'ended', at: '2026-03-02T10:05:30Z', talkSeconds: 300, wrapSeconds: 45 },
+    ]);
+    expect(r.status).toBe(201);
+    expect(r.json.contacts[0]).toMatchObject({ route: 'customer-services', source: { queue: 'customer-services' } });
+    expect(r.json.results[2]).toMatchObject({ event: 'ended', outcome: 'recorded' });
+    expect(t.service.telephony.ledger('CA-AHT')).toMatchObject({ queue: 'customer-services', talkMs: 300_000, wrapMs: 45_000, agent: 'kim' });
+    expect(t.service.telephony.unknownQueues().map((q) => [q.platform, q.queueKey])).toContainEqual(['kept', 'sales']);
   });
 
   it('a timestamp without an offset, an unknown event, an unknown field, a bad queue: 400 naming the field', async () => {
@@ -225,7 +261,7 @@ describe('bad input stores nothing', () => {
       [{ callId: 'CA-4002', event: 'queued', at: 'yesterday' }, 'at'],
       [{ callId: 'CA-4002', event: 'rang', at: '2026-03-02T10:00:00Z' }, 'event'],
       [{ callId: 'CA-4002', event: 'queued', at: '2026-03-02T10:00:00Z', colour: 'blue' }, 'colour'],
-      [{ callId: 'CA-4002', event: 'queued', at: '2026-03-02T10:00:00Z', queue: 'sales' }, 'queue'],
+      [{ callId: 'CA-4002', event: 'queued', at: '2026-03-02T10:00:00Z', queue: '' }, 'queue'],
       [{ callId: 'CA-4002', event: 'queued', at: '2026-03-02T10:00:00Z', category: 'gossip' }, 'category'],
       [{ event: 'queued', at: '2026-03-02T10:00:00Z' }, 'callId'],
       [
@@ -270,7 +306,7 @@ describe('bad input stores nothing', () => {
 it('the OpenAPI document describes the call event with examples', async () => {
   const doc = (await t.app.inject({ method: 'GET', url: '/docs/json' })).json() as Json;
   const op = doc.paths['/api/v1/ingest/telephony'].post;
-  expect(op.description).toContain('404');
+  expect(op.description).toContain('held');
   const text = JSON.stringify(op.requestBody);
   for (const word of ['callId', 'callback-requested', 'voicemail-left', 'recordingUrl', 'CA7781-2026-03-02']) expect(text).toContain(word);
 });

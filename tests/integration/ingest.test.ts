@@ -61,11 +61,11 @@ describe('telephony', () => {
     expect(clock(voicemail!, 'voicemail-reply').dueAt).toBe('2026-03-03T17:00:00.000Z');
   });
 
-  it('an event for an unknown call is 404 and a bad timestamp 400, storing nothing', async () => {
+  it('an event for an unknown call is held (202) and a bad timestamp 400, storing no contact', async () => {
     const before = t.counts();
     const unknown = await inject('POST', '/api/v1/ingest/telephony', { callId: 'nope', event: 'answered', at: '2026-03-02T10:00:00Z' });
-    expect(unknown.status).toBe(404);
-    expect(unknown.json().message).toMatch(/callId/);
+    expect(unknown.status).toBe(202);
+    expect(unknown.json().results[0].outcome).toBe('held');
     const bad = await inject('POST', '/api/v1/ingest/telephony', { callId: 'call-9', event: 'queued', at: '2026-03-02T10:00:00' });
     expect(bad.status).toBe(400);
     expect(bad.json().field).toBe('at');
@@ -87,9 +87,9 @@ describe('webform', () => {
     expect((await inject('POST', '/api/v1/ingest/webform', { formType: 'general', message: 'When is my rent due?', submittedAt: '2026-03-02T10:00:00Z' })).status).toBe(200);
   });
 
-  it('the honeypot stores nothing; missing message and bad formType are 400 naming the field', async () => {
+  it('the public form\'s honeypot stores nothing; missing message and bad formType are 400 naming the field', async () => {
     const before = t.counts();
-    expect((await inject('POST', '/api/v1/ingest/webform', { message: 'buy now', website: 'http://spam.example' })).status).toBe(200);
+    expect((await inject('POST', '/forms/contact', { message: 'buy now', kept_trap_leave_empty: 'http://spam.example' })).status).toBe(200);
     const missing = await inject('POST', '/api/v1/ingest/webform', { formType: 'general' });
     expect([missing.status, missing.json().field]).toEqual([400, 'message']);
     expect((await inject('POST', '/api/v1/ingest/webform', { formType: 'praise', message: 'hi' })).json().field).toBe('formType');

@@ -106,6 +106,11 @@ describe('the route table', () => {
         'POST /api/v1/ingest/telephony',
         'POST /api/v1/ingest/webform',
         'POST /api/v1/ingest/social',
+        'POST /api/v1/ingest/amazon-connect',
+        'POST /api/v1/ingest/genesys-cloud',
+        'GET /api/v1/staffing',
+        'GET /api/v1/advisors',
+        'GET /api/v1/admin/phone-queues',
         'GET /api/v1/calendars',
         'POST /api/v1/calendars/:id/closures',
         'DELETE /api/v1/calendars/:id/closures/:closureId',
@@ -116,7 +121,7 @@ describe('the route table', () => {
     );
     const publicRoutes = table.filter((r) => r.access === 'public').map((r) => r.url);
     // Sign-in itself and the display link are public; so are the web app's pages (they hold no data).
-    for (const url of publicRoutes.filter((u) => u.startsWith('/api/') || u.startsWith('/forms') || u.startsWith('/docs'))) expect(url).toMatch(/^\/(api\/v1\/(health|status\/public|ingest\/social|session|session\/csrf)$|forms\/|docs)/);
+    for (const url of publicRoutes.filter((u) => u.startsWith('/api/') || u.startsWith('/forms') || u.startsWith('/docs'))) expect(url).toMatch(/^\/(api\/v1\/(health|status\/public|ingest\/social|ingest\/twilio|session|session\/csrf)$|forms\/|docs)/);
   });
 
   it('refuses to start when a route has no access declaration', async () => {

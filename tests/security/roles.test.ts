@@ -112,6 +112,11 @@ describe('the role matrix', () => {
     expect(line('POST', '/api/v1/reports/weekly/:week/regenerate')).toMatch(/ --yyy--$/);
     expect(line('GET', '/api/v1/reports/trend')).toMatch(/ --yyy-y$/);
     expect(line('GET', '/api/v1/reports/regulator')).toMatch(/ --yyy-y$/);
+    expect(line('POST', '/api/v1/ingest/amazon-connect')).toMatch(/ ------y$/);
+    expect(line('POST', '/api/v1/ingest/genesys-cloud')).toMatch(/ ------y$/);
+    expect(line('GET', '/api/v1/staffing')).toMatch(/ --yyyyy$/);
+    expect(line('GET', '/api/v1/advisors')).toMatch(/ --yyyyy$/);
+    expect(line('GET', '/api/v1/admin/phone-queues')).toMatch(/ ----y--$/);
   });
 });
 

@@ -22,8 +22,8 @@ async function pages(): Promise<Array<{ name: string; status: number; headers: R
   const blank = await get(FORM);
   const sent = await get(`${FORM}?sent=1`);
   const invalid = await post('formType=complaint&email=nope&message=Hi', '10.20.0.2');
-  let limited = await post('message=Hi&website=bot', '10.20.0.3');
-  for (let i = 0; i < 20 && limited.statusCode !== 429; i++) limited = await post('message=Hi&website=bot', '10.20.0.3');
+  let limited = await post('message=Hi&kept_trap_leave_empty=bot', '10.20.0.3');
+  for (let i = 0; i < 20 && limited.statusCode !== 429; i++) limited = await post('message=Hi&kept_trap_leave_empty=bot', '10.20.0.3');
   return [
     { name: 'blank', ...blank, status: blank.statusCode },
     { name: 'sent', ...sent, status: sent.statusCode },
@@ -74,7 +74,7 @@ describe('the form pages', () => {
     expect(invalid).toContain('<a href="#email">Enter an email address in the correct format, like name@example.com</a>');
     expect(invalid).toMatch(/<input id="email"[^>]*aria-describedby="email-error"[^>]*aria-invalid="true"/);
     expect(invalid).toContain('<p class="error-message" id="email-error"><span class="visually-hidden">Error:</span>');
-    expect(invalid).toContain('<div class="hp" aria-hidden="true"><label for="website">Leave this field empty</label><input id="website" name="website" type="text" tabindex="-1" autocomplete="off"></div>');
+    expect(invalid).toContain('<div class="hp" aria-hidden="true"><label for="kept_trap_leave_empty">Leave this field empty</label><input id="kept_trap_leave_empty" name="kept_trap_leave_empty" type="text" tabindex="-1" autocomplete="off"></div>');
   });
 });
 

@@ -66,7 +66,7 @@ describe('without KEPT_PUBLIC_URL: the post must come from the Host it was sent 
       const r = await t.app.inject({ method: 'POST', url: FORM, remoteAddress: ip, headers: { ...URLENCODED, origin: 'https://evil.example' }, payload: 'message=x' });
       expect(r.statusCode).toBe(403);
     }
-    const own = await t.app.inject({ method: 'POST', url: FORM, remoteAddress: ip, headers: { ...URLENCODED, origin: 'http://localhost' }, payload: 'message=mine&website=bot' });
+    const own = await t.app.inject({ method: 'POST', url: FORM, remoteAddress: ip, headers: { ...URLENCODED, origin: 'http://localhost' }, payload: 'message=mine&kept_trap_leave_empty=bot' });
     expect(own.statusCode).toBe(303);
   });
 

@@ -9,7 +9,7 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 const FORM = '/forms/contact';
 const BROWSER = { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html,application/xhtml+xml' };
 /** A filled honeypot: validated and answered like a person's post, nothing stored. */
-const BOT = 'message=Hello&website=bot';
+const BOT = 'message=Hello&kept_trap_leave_empty=bot';
 
 describe('the real app', () => {
   let t: TestApp;
