@@ -59,10 +59,11 @@ class Session {
 
 export const session = new Session();
 
-/** Where a person lands after signing in: advisors their queue, managers the weekly report, everyone else the board. */
+/** Where a person lands after signing in: advisors their queue, managers the weekly report, admins the settings (they have no board), everyone else the board. */
 export function homeOf(user: User): string {
   if (user.role === 'display') return '/';
   if (user.role === 'advisor') return '/queue';
   if (user.role === 'manager') return '/reports';
+  if (user.role === 'admin') return '/settings';
   return '/';
 }
