@@ -5,6 +5,7 @@ import { DAY, formatInstant, MINUTE, offsetSpans, zoneOffset } from '../domain/t
 import { PACKS, type StandardDef, type StandardsPack } from '../domain/standards.js';
 import type { ClockRow, CountRow, ReportStore } from '../store/reports.js';
 import { complaintFigures, complianceOf, emptyTally, add, addCount, halfHourRows, judge, peopleRows, phoneFigures, standardRows, worstBreaches, type Judged, type ReportClock } from './figures.js';
+import { hazardsOf } from './hazards.js';
 import type { BuildOptions, ChangeOnPrevious, ClosureInWeek, DayOff, IsoWeek, Publication, QualityFigures, TrendPoint, WeekBounds, WeeklyReport, WeeklyTrend } from './types.js';
 import { isoWeekBounds, localDayNumber, REPORT_ZONE, shiftIsoWeek } from './week.js';
 
@@ -251,6 +252,7 @@ export function buildWeekly(store: ReportStore, week: IsoWeek, settings: ReportS
     phone: phoneFigures(calls, asOf, shape.phoneTargetMs),
     halfHours: halfHourRows(calls, asOf, localMinute, shape.phoneTargetMs),
     complaints: complaintFigures(clocks, asOf, shape.acknowledge, shape.resolve),
+    hazards: hazardsOf(store, bounds.from, bounds.to, asOf),
     quality: qualityFigures(store, bounds),
     advisors: peopleRows(clocks, asOf, (a) => a ?? 'unassigned'),
     teams: peopleRows(clocks, asOf, (a) => (a === null ? 'unassigned' : (teams.get(a) ?? 'no team'))),
