@@ -46,7 +46,7 @@ const EXPECTED: Record<string, RegExp[]> = {
   complaintIds: [/SEARCH c USING COVERING INDEX contacts_received_at \(received_at>\? AND received_at<\?\)/, /SEARCH e USING COVERING INDEX events_complaint_stage \(type=\? AND at>\? AND at<\?\)/],
   complaints: [/^SEARCH c USING INDEX sqlite_autoindex_contacts_1 \(id=\?\)/, /SEARCH events USING INDEX events_contact_seq \(contact_id=\?\)/],
   // Hazards (Awaab's Law): one standard's clocks by clocks_standard_received, the contact by key, the fulfilling events by contact.
-  hazardClocks: [/^SEARCH k USING INDEX clocks_standard_received \(standard=\? AND received_at<\?\)/, /SEARCH c USING INDEX sqlite_autoindex_contacts_1 \(id=\?\)/, /SEARCH e USING INDEX events_contact_seq \(contact_id=\?\)/],
+  hazardClocks: [/^SEARCH k USING INDEX clocks_standard_received \(standard=\? AND received_at<\?\)/, /SEARCH c USING INDEX (sqlite_autoindex_contacts_1|contacts_id_assignee) \(id=\?\)/, /SEARCH e USING INDEX events_contact_seq \(contact_id=\?\)/],
   raised: [/SEARCH e USING INDEX events_contact_seq \(contact_id=\?\)/],
 };
 
