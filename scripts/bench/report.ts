@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { openDatabase, type Connection } from '../../db/connection.js';
 import { loadCalendars } from '../../server/commands/context.js';
 import { weeklyCsv } from '../../server/reports/csv.js';
+import { hazardsOf } from '../../server/reports/hazards.js';
 import { regulatorView } from '../../server/reports/regulator.js';
 import { buildWeekly, packShape, weeklyTrend, type ReportSettings } from '../../server/reports/weekly.js';
 import { isoWeekBounds, isoWeekOf, shiftIsoWeek } from '../../server/reports/week.js';
@@ -177,7 +178,13 @@ for (let i = 0; i < Math.min(RUNS, 3); i++) {
 // Plans of the report's statements on this file.
 const plans = (() => {
   const { connection, store } = open();
-  const args = (sql: string): unknown[] => (!sql.includes('@') ? ['x'] : [{ from: 0, to: 1, lo: 0, asOf: 1, target: 1, standard: 'x', id: 'x', reference: 'r', category: 'c', after: 0, until: 1 }]);
+  const args = (sql: string): unknown[] => (!sql.includes('@') ? ['x'] : [{ from: 0, to: 1, lo: 0, asOf: 1, target: 1, standard: 'x', id: 'x', reference: 'r', category: 'c', after: 0, until: 1, ...(sql.includes('@ids') ? { ids: '["x"]' } : {}) }]);
+  // The hazard figures (Awaab's Law) alone, warm: a year (the regulator's view) and the last week.
+  const week = isoWeekBounds(isoWeekOf(asOf - 7 * 86_400_000));
+  hazardsOf(store, week.from, week.to, asOf);
+  const [hzWeek, hzWeekMs] = time(() => hazardsOf(store, week.from, week.to, asOf));
+  const [hzYear, hzYearMs] = time(() => hazardsOf(store, asOf - 365 * 86_400_000, asOf, asOf));
+  log(`hazards alone, warm: ${week.week} ${ms(hzWeekMs)} (${hzWeek.emergency.received + hzWeek.significant.received} reports), a year ${ms(hzYearMs)} (${hzYear.emergency.received + hzYear.significant.received} reports)`);
   const out = Object.entries(store.statements).map(([name, sql]) => {
     const plan = (connection.sqlite.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args(sql)) as Array<{ detail: string }>).map((r) => r.detail).join(' ‖ ');
     return `| ${name} | ${plan.replaceAll('|', '\\|')} |`;

@@ -90,6 +90,8 @@ export interface BoardSite {
   serviceLevelTarget: number;
   /** The pack's standards for complaints and emergencies (those applying by category), in pack order. */
   promiseStandards: readonly string[];
+  /** The hazard standards (Awaab's Law, the packs beside the centre's), in pack order: their own tile, not the channels'. */
+  hazardStandards: readonly string[];
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -311,13 +313,20 @@ export function boardFigures(now: number, clocks: Iterable<RunningClock>, today:
   let callsOver = 0;
   let callsWaiting = 0;
   let oldestCall = now;
+  const hazard = new Set(site.hazardStandards);
   for (const c of clocks) {
     standards.add(c);
     const i = CHANNEL_INDEX[c.channel];
     if (i === undefined) continue;
     const tile = tiles[i]!;
-    if (c.status === 'at-risk') tile.atRisk++;
-    else if (c.status === 'breached') tile.breached++;
+    // A hazard's statutory clocks are the hazard tile's, not the channel's: an email about mould is
+    // not a late reply because its investigation is at risk.
+    if (c.status === 'at-risk' || c.status === 'breached') {
+      if (!hazard.has(c.standard)) {
+        if (c.status === 'at-risk') tile.atRisk++;
+        else tile.breached++;
+      }
+    }
     if (c.countsWaiting) {
       tile.waitingNow++;
       if (c.receivedAt < oldest[i]!) oldest[i] = c.receivedAt;
@@ -368,6 +377,7 @@ export function boardFigures(now: number, clocks: Iterable<RunningClock>, today:
     },
     serviceLevelTarget: site.serviceLevelTarget,
     promises: standards.promises(site.promiseStandards),
+    hazards: standards.promises(site.hazardStandards),
     tally: promiseTally(day, now, standards.breachedToday(), today.ended, site.promiseStandards),
     intraday: intradayBuckets(day, site.calendar, now, calls, today.received, target),
     busy: busyNotice(site, now, callsWaiting, oldestCall),

@@ -12,7 +12,7 @@ import { LiveStore, type OpenClockCursor, type OpenClockRow } from '../store/liv
 import { boardFigures, busyNotice, isFirstResponse, localDay, phoneQueue, type BoardSite, type RunningClock } from './board.js';
 import type { BoardFigures, BrokenPromise, BusyNotice, DeltaMessage, SnapshotMessage, UrgentClock } from './protocol.js';
 import { ClockScheduler, realTimers, type Firing, type TimerHost } from './scheduler.js';
-import { packTargets, publicWording, WordingError, type WordingTemplates } from './site.js';
+import { hazardStandards, packTargets, publicWording, WordingError, type WordingTemplates } from './site.js';
 import { TodayLedger } from './today.js';
 
 const OPEN = new Set(['running', 'at-risk', 'breached', 'paused']);
@@ -138,6 +138,7 @@ export class LiveService {
       wording,
       serviceLevelTarget: options.serviceLevelTarget ?? 0.8,
       promiseStandards: targets.promiseStandards,
+      hazardStandards: hazardStandards(),
     };
   }
 

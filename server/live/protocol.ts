@@ -131,6 +131,12 @@ export interface BoardFigures {
   serviceLevelTarget: number;
   /** Complaints and emergencies: acknowledge, resolve, make safe, arrange repair (those the pack has). */
   promises: PromiseTile[];
+  /**
+   * Hazards (Awaab's Law): one figure per statutory standard (investigate, summary, make safe, begin
+   * further work), whatever the channel. These clocks are left out of the channel tiles' at risk and
+   * breached: they are not the channel's first response.
+   */
+  hazards: PromiseTile[];
   /** Today's promises kept and broken, per standard (every standard with either today). */
   tally: PromiseTally[];
   intraday: IntradayBucket[];

@@ -1,7 +1,7 @@
 // The site facts the board and the public status speak of, from the standards pack and the
 // configuration rather than written into the board: the phone-answer target ("5 minutes"), the
 // written-reply target ("one working day"), and the public wording built from them.
-import type { StandardDef, StandardsPack, Target } from '../domain/standards.js';
+import { PACKS, type StandardDef, type StandardsPack, type Target } from '../domain/standards.js';
 import { DAY, HOUR, MINUTE } from '../domain/time.js';
 
 /** The placeholders a configured message may use. */
@@ -74,6 +74,17 @@ export function packTargets(pack: StandardsPack): PackTargets {
     replyTarget: longest === undefined ? null : targetWords(longest.target),
     promiseStandards: pack.standards.filter((s) => s.appliesWhen.categories !== undefined && s.appliesWhen.categories.length > 0).map((s) => s.id),
   };
+}
+
+/**
+ * The hazard standards (Awaab's Law): every standard of the packs that apply beside the centre's,
+ * in pack order, each once whatever the version. The board gives them their own tile and leaves them
+ * out of the channel tiles' at risk and breached.
+ */
+export function hazardStandards(packs: readonly StandardsPack[] = PACKS): string[] {
+  const out: string[] = [];
+  for (const p of packs) if (p.beside === true) for (const s of p.standards) if (!out.includes(s.id)) out.push(s.id);
+  return out;
 }
 
 /** The default messages, saying only what the pack promises. */

@@ -3,7 +3,8 @@
 // table's name, and each table begins with a header record whose first field is `table`, so a
 // spreadsheet shows the tables one under the other and a program picks a table by its first field.
 // Tables: `report` (the week), `standards` (one row per standard and channel), `phone`, `phone-half-hour`,
-// `complaints`, `complaints-open` (past target, with age). Rates are fractions 0–1 and durations
+// `complaints`, `complaints-open` (past target, with age), `hazards` (Awaab's Law: one row per
+// category), `hazards-open` (hazard clocks past target, with age). Rates are fractions 0–1 and durations
 // milliseconds, as in the JSON; an empty field is the JSON's null.
 import { stringify } from 'csv-stringify/sync';
 import type { WeeklyReport } from './types.js';
@@ -19,6 +20,12 @@ export const PHONE_COLUMNS = [
 export const HALF_HOUR_COLUMNS = ['start', 'offered', 'answered', 'answeredWithinTarget', 'abandoned', 'shortAbandons', 'serviceLevel', 'averageSpeedOfAnswerMs'] as const;
 export const COMPLAINT_COLUMNS = ['received', 'acknowledged', 'acknowledgedWithinTarget', 'acknowledgeRate', 'resolved', 'resolvedWithinTarget', 'resolvedWithinExtension', 'resolveRate', 'extended', 'openPastTarget'] as const;
 export const OPEN_COMPLAINT_COLUMNS = ['contactId', 'standard', 'receivedAt', 'dueAt', 'ageMs', 'overdueMs'] as const;
+export const HAZARD_COLUMNS = [
+  'category', 'received', 'investigated', 'investigatedInTime', 'investigationsCancelled', 'summariesDue', 'summariesSent', 'summariesSentInTime',
+  'makeSafeDue', 'madeSafe', 'madeSafeInTime', 'temporaryAccommodation', 'temporaryAccommodationInTime',
+  'furtherWorkDue', 'furtherWorkStarted', 'furtherWorkInTime', 'furtherWorkInExtension', 'openPastTarget', 'raisedToEmergency',
+] as const;
+export const OPEN_HAZARD_COLUMNS = ['category', 'contactId', 'standard', 'receivedAt', 'dueAt', 'ageMs', 'overdueMs'] as const;
 export const REPORT_COLUMNS = ['week', 'from', 'to', 'zone', 'hours', 'builtAt', 'pack', 'state', 'revision', 'publishedAt', 'publishedBy'] as const;
 
 export function weeklyCsv(r: WeeklyReport): string {
@@ -46,5 +53,19 @@ export function weeklyCsv(r: WeeklyReport): string {
   const c = r.complaints;
   table('complaints', COMPLAINT_COLUMNS, [[c.received, c.acknowledged, c.acknowledgedWithinTarget, c.acknowledgeRate, c.resolved, c.resolvedWithinTarget, c.resolvedWithinExtension, c.resolveRate, c.extended, c.openPastTarget.length]]);
   table('complaints-open', OPEN_COMPLAINT_COLUMNS, c.openPastTarget.map((o) => [o.contactId, o.standard, o.receivedAt, o.dueAt, o.ageMs, o.overdueMs]));
+  const hz = r.hazards;
+  const cats = [hz.emergency, hz.significant];
+  table(
+    'hazards',
+    HAZARD_COLUMNS,
+    cats.map((h) => [
+      h.category, h.received, h.investigated, h.investigatedInTime, h.investigationsCancelled, h.summariesDue, h.summariesSent, h.summariesSentInTime,
+      h.makeSafeDue, h.madeSafe, h.madeSafeInTime, h.temporaryAccommodation, h.temporaryAccommodationInTime,
+      h.furtherWorkDue, h.furtherWorkStarted, h.furtherWorkInTime, h.furtherWorkInExtension, h.openPastTarget.length,
+      // Raised to emergency is counted once, on the emergency row.
+      h.category === 'hazard-emergency' ? hz.raisedToEmergency : null,
+    ]),
+  );
+  table('hazards-open', OPEN_HAZARD_COLUMNS, cats.flatMap((h) => h.openPastTarget.map((o) => [h.category, o.contactId, o.standard, o.receivedAt, o.dueAt, o.ageMs, o.overdueMs])));
   return stringify(rows, { record_delimiter: 'windows', cast: { number: (n) => String(n) } });
 }

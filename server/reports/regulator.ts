@@ -10,6 +10,7 @@ import { ContactError, type Clock, type Contact, type ContactEvent } from '../do
 import { packInForce, PACKS, type StandardsPack } from '../domain/standards.js';
 import { formatInstant } from '../domain/time.js';
 import type { ComplaintContactRow, ReportStore } from '../store/reports.js';
+import { hazardsOf } from './hazards.js';
 import type { RegulatorView } from './types.js';
 import { localDateRange, REPORT_ZONE } from './week.js';
 
@@ -179,5 +180,6 @@ export function regulatorView(store: ReportStore, calendars: CalendarSet, fromDa
     homes: opts.homes,
     ...figures,
     extensionsBeyondCode: extensionsDropped,
+    hazards: hazardsOf(store, range.from, range.to, asOf),
   };
 }

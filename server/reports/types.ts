@@ -122,6 +122,63 @@ export interface ComplaintFigures {
   openPastTarget: OpenComplaint[];
 }
 
+/** A hazard clock (Awaab's Law) still running past its due instant as of builtAt. */
+export interface OpenHazard {
+  contactId: string;
+  /** The contact's page in the web app: `/contacts/<id>`. */
+  href: string;
+  standard: string;
+  /** When the hazard was reported (the contact's receivedAt). */
+  receivedAt: Iso;
+  dueAt: Iso;
+  /** builtAt − receivedAt. */
+  ageMs: number;
+  /** builtAt − dueAt. */
+  overdueMs: number;
+}
+
+/**
+ * One hazard category's figures (Awaab's Law, docs/standards.md), from the awaab-* clocks that STARTED
+ * in the period, whatever week the hazard was reported in (a summary's clock starts when the
+ * investigation ends). Investigate and make-safe clocks belong to their standard's category; the
+ * summary and further-work clocks to the contact's category. "In time" = the clock met its due instant.
+ */
+export interface HazardCategoryFigures {
+  category: 'hazard-emergency' | 'hazard-significant';
+  /** Distinct contacts whose investigate clock (`awaab-emergency-investigate` / `awaab-significant-investigate`) started in the period: a raise to emergency starts one at the raise. */
+  received: number;
+  /** Of those clocks: investigation concluded (met or missed), and met. */
+  investigated: number;
+  investigatedInTime: number;
+  /** Investigate clocks cancelled (superseded by a raise to emergency, or withdrawn). */
+  investigationsCancelled: number;
+  /** `awaab-summary` clocks started in the period: the written summary sent, and sent by its due instant. */
+  summariesDue: number;
+  summariesSent: number;
+  summariesSentInTime: number;
+  /** Make-safe clocks started in the period: fulfilled by `made-safe` (any time; in time), apart from those fulfilled by `temporary-accommodation-offered`. */
+  makeSafeDue: number;
+  madeSafe: number;
+  madeSafeInTime: number;
+  temporaryAccommodation: number;
+  temporaryAccommodationInTime: number;
+  /** `awaab-further-work-start` clocks started in the period: begun; begun by the 5 working days (met); begun within an agreed extension (met-extended, at most 12 weeks). */
+  furtherWorkDue: number;
+  furtherWorkStarted: number;
+  furtherWorkInTime: number;
+  furtherWorkInExtension: number;
+  /** Hazard clocks of the period still running past due as of builtAt, oldest report first. */
+  openPastTarget: OpenHazard[];
+}
+
+/** Hazards (Awaab's Law) in the period: per category, and the contacts raised to emergency in it. */
+export interface HazardFigures {
+  emergency: HazardCategoryFigures;
+  significant: HazardCategoryFigures;
+  /** Distinct contacts with a `severity-raised` event in the period (significant → emergency, or made one). */
+  raisedToEmergency: number;
+}
+
 /** First contact resolution and ID&V (STANDARDS §6): `null` figures when the events do not exist in the week. */
 export interface QualityFigures {
   /** Contacts of the week with a `resolved` event. */
@@ -211,6 +268,8 @@ export interface WeeklyReport {
   phone: PhoneFigures;
   halfHours: HalfHourRow[];
   complaints: ComplaintFigures;
+  /** Hazards (Awaab's Law), per category. */
+  hazards: HazardFigures;
   quality: QualityFigures;
   advisors: PeopleRow[];
   teams: PeopleRow[];
@@ -266,6 +325,8 @@ export interface RegulatorView {
   };
   /** Complaints with an extension the Code does not allow (beyond its maximum): judged without it. */
   extensionsBeyondCode: number;
+  /** Hazards (Awaab's Law) over the same period: the clocks that started in it (as the weekly report's). */
+  hazards: HazardFigures;
 }
 
 /** A stored published week (table published_reports). */

@@ -5,6 +5,7 @@ import { DAY, formatInstant, MINUTE, offsetSpans, zoneOffset } from '../domain/t
 import { PACKS, type StandardDef, type StandardsPack } from '../domain/standards.js';
 import type { ClockRow, CountRow, PersonRow, ReportStore } from '../store/reports.js';
 import { addCount, complaintFigures, complianceOf, emptyTally, halfHourRows, peopleRows, phoneFigures, standardRows, worstBreaches, type Judged, type ReportClock } from './figures.js';
+import { hazardsOf } from './hazards.js';
 import type { BuildOptions, ChangeOnPrevious, ClosureInWeek, DayOff, IsoWeek, Publication, QualityFigures, TrendPoint, WeekBounds, WeeklyReport, WeeklyTrend } from './types.js';
 import { isoWeekBounds, localDayNumber, REPORT_ZONE, shiftIsoWeek } from './week.js';
 
@@ -237,6 +238,7 @@ export function buildWeekly(store: ReportStore, week: IsoWeek, settings: ReportS
     phone,
     halfHours: halfHourRows(calls, asOf, localMinute, shape.phoneTargetMs),
     complaints,
+    hazards: hazardsOf(store, bounds.from, bounds.to, asOf),
     quality: qualityFigures(store, bounds),
     advisors: peopleRows(clocks, asOf, (a) => a ?? 'unassigned'),
     teams: peopleRows(clocks, asOf, (a) => (a === null ? 'unassigned' : (teams.get(a) ?? 'no team'))),

@@ -3,6 +3,7 @@
 // after their contact arrived (a pack's `startsOn` standards) by clocks_standard_received, the quality
 // events by the partial index events_quality. tests/integration/report-plans.test.ts asserts the plans.
 import type { Sqlite } from '../../db/connection.js';
+import type { HazardClock } from '../reports/hazards.js';
 
 /** A clock as the index walks give it (no contact row): the trend's, and the weekly report's before the people are added. */
 export type ClockRow = [
@@ -74,6 +75,8 @@ export class ReportStore {
   private readonly holidays;
   private readonly closures;
   private readonly users;
+  private readonly hazardClocksOf;
+  private readonly raisedOf;
 
   /**
    * `extendable`: standards whose clocks may carry an extension (their detail is read for `extendedUntil`).
@@ -178,6 +181,28 @@ export class ReportStore {
     this.holidays = sqlite.prepare('SELECT date, title FROM holidays WHERE division = ? AND date >= ? AND date <= ? ORDER BY date').raw(true);
     this.closures = sqlite.prepare('SELECT calendar_id, "from", "to", reason FROM closures WHERE "from" < @to AND "to" > @from ORDER BY "from", id').raw(true);
     this.users = sqlite.prepare('SELECT email, queues FROM users').raw(true);
+    // Hazards (Awaab's Law): one standard's clocks that started in the period, whenever the hazard was
+    // reported (a summary starts when the investigation ends), by clocks_standard_received; the contact by
+    // its key, and whether a temporary-accommodation offer (not a made-safe) fulfilled the clock, by
+    // events_contact_seq. Hazard clocks are few (a few percent of contacts), so the walk of the standard's
+    // earlier receipts stays short.
+    this.hazardClocksOf = sqlite
+      .prepare(
+        `SELECT k.contact_id, k.standard, k.status, k.open, k.started_at, k.due_at, k.fulfilled_at, k.received_at, c.category,
+           k.fulfilled_at IS NOT NULL
+             AND EXISTS (SELECT 1 FROM events e INDEXED BY events_contact_seq WHERE e.contact_id = k.contact_id AND e.type = 'temporary-accommodation-offered' AND e.at = k.fulfilled_at)
+             AND NOT EXISTS (SELECT 1 FROM events e INDEXED BY events_contact_seq WHERE e.contact_id = k.contact_id AND e.type = 'made-safe' AND e.at = k.fulfilled_at)
+         FROM clocks k INDEXED BY clocks_standard_received JOIN contacts c ON c.id = k.contact_id
+         WHERE k.standard = @standard AND k.received_at < @to AND k.started_at >= @from AND k.started_at < @to`,
+      )
+      .raw(true);
+    // Of those contacts, the ones raised to emergency in the period (by events_contact_seq, per contact).
+    this.raisedOf = sqlite
+      .prepare(
+        `SELECT COUNT(DISTINCT e.contact_id) FROM events e INDEXED BY events_contact_seq
+         WHERE e.contact_id IN (SELECT value FROM json_each(@ids)) AND e.type = 'severity-raised' AND e.at >= @from AND e.at < @to`,
+      )
+      .pluck(true);
   }
 
   /** Each statement's SQL by name: what the plan test explains (never a copy). */
@@ -197,6 +222,8 @@ export class ReportStore {
       repeat: this.repeat.source,
       complaintIds: this.complaintIds.source,
       complaints: this.complaints.source,
+      hazardClocks: this.hazardClocksOf.source,
+      raised: this.raisedOf.source,
     };
   }
 
@@ -264,6 +291,22 @@ export class ReportStore {
     const ids = this.complaintIds.all({ from, to }) as string[];
     if (ids.length === 0) return [];
     return this.complaints.all(JSON.stringify(ids)) as ComplaintContactRow[];
+  }
+
+  /**
+   * The hazard clocks (these standards) that started in [from, to), with their contact's category and
+   * receipt, and the number of those contacts raised to emergency in the period.
+   */
+  hazardClocks(from: number, to: number, standards: readonly string[]): { clocks: HazardClock[]; raised: number } {
+    const clocks: HazardClock[] = [];
+    for (const standard of standards) {
+      for (const r of this.hazardClocksOf.all({ from, to, standard }) as Array<[string, string, string, number, number, number | null, number | null, number, string, number]>) {
+        clocks.push({ contactId: r[0], standard: r[1], status: r[2], open: r[3] === 1, startedAt: r[4], dueAt: r[5], fulfilledAt: r[6], receivedAt: r[7], category: r[8], temporaryAccommodation: r[9] === 1 });
+      }
+    }
+    if (clocks.length === 0) return { clocks, raised: 0 };
+    const ids = JSON.stringify([...new Set(clocks.map((c) => c.contactId))]);
+    return { clocks, raised: this.raisedOf.get({ ids, from, to }) as number };
   }
 
   holidaysBetween(division: string, fromDate: string, toDate: string): Array<[date: string, title: string]> {

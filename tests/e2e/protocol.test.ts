@@ -83,6 +83,7 @@ function board(at: number, phoneWaiting: number): BoardFigures {
     phone: { targetMs: 300_000, serviceLevel: null, offered: 0, answeredWithinTarget: 0, shortAbandons: 0, abandons: 0, callsWaitingOverTarget: 0, callbacksRequested: 0, callbacksConnected: 0, averageSpeedOfAnswerMs: null, decided: 0, stillWaiting: 0, recent: [], estimatedWaitMs: null, answeredLast15: 0 },
     serviceLevelTarget: 0.8,
     promises: [],
+    hazards: [],
     tally: [],
     intraday: [],
     busy: { busy: false, message: '', callsWaiting: 0, longestWaitSeconds: 0 },

@@ -233,6 +233,35 @@ describe('cancelling, from the keyboard', () => {
   });
 });
 
+describe("a hazard (Awaab's Law) in My queue", () => {
+  it('shows the household first, then the contact, its reply clock and its statutory clock, each counting down', async () => {
+    // A damp-and-mould report confirmed as significant, assigned to Ann: the email reply (1 working day)
+    // is due before the investigation (10 working days), so the row shows both.
+    const created = await t.service.createContact({
+      channel: 'email',
+      externalId: 'e2e-hazard-1',
+      receivedAt: new Date(Date.now() - 5 * 60_000).toISOString(),
+      category: 'hazard-significant',
+      subject: 'Black mould in the nursery',
+      customer: { name: 'Kim Hale', vulnerability: 'Baby with a chest infection' },
+      events: [{ type: 'assigned', at: new Date(Date.now() - 4 * 60_000).toISOString(), assignee: 'ann.advisor@staff.example.org' }],
+    });
+    const { page } = browser;
+    await page.goto(`${base}/queue`);
+    const mine = page.getByRole('list', { name: /My contacts/ });
+    const row = mine.locator('li').filter({ hasText: 'Black mould in the nursery' });
+    await row.waitFor();
+    const text = (await row.textContent())!;
+    expect(text.indexOf('Baby with a chest infection')).toBeGreaterThanOrEqual(0);
+    expect(text.indexOf('Baby with a chest infection')).toBeLessThan(text.indexOf('Black mould in the nursery'));
+    expect(text).toContain("Significant hazard (Awaab's Law)");
+    const hazard = row.getByTestId('hazard-clock');
+    expect(await hazard.textContent()).toContain('Investigate hazard');
+    expect(await hazard.locator('.countdown').textContent()).toMatch(/^due in \d+d/);
+    expect(t.service.contacts.byId(created.contact.id)?.category).toBe('hazard-significant');
+  });
+});
+
 describe('a team lead in Chromium', () => {
   it('sees the safeguarding alert and each advisor\'s load, assigns unassigned work, and records an action on the alert', async () => {
     const lead = await t.signIn('team-lead', { email: 'lee.lead@staff.example.org', name: 'Lee Lead' });

@@ -38,6 +38,17 @@ beforeAll(async () => {
   base = await t.app.listen({ port: 0, host: '127.0.0.1' });
   await seedReportScene(base, t.token, { lastMonday: '2026-03-30', weeks: 12, holidays: ['2026-04-03'], now: Date.now() });
   await postJson(base, t.token, '/api/v1/calendars/customer-services/closures', { from: '2026-04-01T12:00:00+01:00', to: '2026-04-01T14:00:00+01:00', reason: 'All-staff training' });
+  // Hazards (Awaab's Law) in W14: an emergency investigated, made safe and summarised in time; damp and
+  // mould investigated on Tuesday whose summary (3 working days) was never sent; damp and mould not yet investigated.
+  const hazard = (externalId: string, channel: string, category: string, receivedAt: string, events: Array<Record<string, unknown>>) =>
+    postJson(base, t.token, '/api/v1/contacts', { channel, externalId, category, receivedAt, customer: { name: 'Hazard fixture' }, subject: category === 'hazard-emergency' ? 'Smell of gas in the kitchen' : 'Black mould in the bedroom', events });
+  await hazard('hz-1', 'email', 'hazard-emergency', '2026-03-31T09:00:00+01:00', [
+    { type: 'investigation-concluded', at: '2026-03-31T15:00:00+01:00' },
+    { type: 'made-safe', at: '2026-04-01T10:00:00+01:00' },
+    { type: 'summary-sent', at: '2026-04-02T10:00:00+01:00' },
+  ]);
+  await hazard('hz-2', 'email', 'hazard-significant', '2026-03-30T09:00:00+01:00', [{ type: 'investigation-concluded', at: '2026-03-31T10:00:00+01:00' }]);
+  await hazard('hz-3', 'webform', 'hazard-significant', '2026-04-01T11:00:00+01:00', []);
   manager = await t.signIn('manager', { email: 'olu.manager@staff.example.org', name: 'Olu Manager' });
   browser = await launchBrowser({ width: 1366, height: 900 });
   await browser.page.clock.setFixedTime(SCENE_NOW);
@@ -94,6 +105,14 @@ describe('a manager in Chromium', () => {
       expect(await page.locator(`figure[aria-labelledby=${id}-title] tbody tr`).count()).toBe(12);
       expect(await page.locator(`figure[aria-labelledby=${id}-title] canvas`).count()).toBe(1);
     }
+    // Hazards (Awaab's Law): the JSON's figures on the page, the summary never sent open past target.
+    expect(report.hazards.emergency).toMatchObject({ received: 1, investigatedInTime: 1, summariesSentInTime: 1, madeSafeInTime: 1 });
+    expect(report.hazards.significant).toMatchObject({ received: 2, investigated: 1, summariesDue: 1, summariesSent: 0 });
+    expect(report.hazards.significant.openPastTarget.map((o) => o.standard)).toEqual(['awaab-summary']);
+    const hazards = page.getByTestId('hazards').first();
+    const received = await hazards.locator('tbody tr').first().locator('td').allTextContents();
+    expect(received).toEqual(['1', '2']);
+    expect(await hazards.locator('a[href^="/contacts/"]').count()).toBe(1);
     // The phone service level variants: all four named, the figure the server sent for each.
     const options = await page.locator('#variant option').allTextContents();
     expect(options).toHaveLength(4);

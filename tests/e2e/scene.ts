@@ -153,7 +153,14 @@ export async function seedScene(base: string, token: string, now: number): Promi
       assigned('Repairs desk', at(yesterday, 12, 0)),
       { type: 'attended', at: iso(at(yesterday, 15, 40)) },
     ]),
-    named('email', at(yesterday, 13, 5), 'Joanne Pritchard', 'Damp and mould in the bedroom again', {}, [assigned('Priya Shah', at(yesterday, 15, 0))]),
+    // A damp-and-mould report confirmed as a significant hazard (Awaab's Law: investigated within 10 working days).
+    named('email', at(yesterday, 13, 5), 'Joanne Pritchard', 'Damp and mould in the bedroom again', { category: 'hazard-significant' }, [assigned('Priya Shah', at(yesterday, 15, 0))]),
+    // An emergency hazard reported last evening: its 24-hour investigation is past half way, so at risk.
+    named('phone', at(yesterday, 17, 10), 'Aisha Rahman', 'Smell of gas in the kitchen', { category: 'hazard-emergency' }, [
+      { type: 'answered', at: iso(at(yesterday, 17, 11)) },
+      assigned('Repairs desk', at(yesterday, 17, 20)),
+      { type: 'investigation-started', at: iso(at(yesterday, 18, 30)) },
+    ]),
     named('webform', at(yesterday, 14, 15), "Liam O'Connor", 'Fence panel down after the storm'),
     named('email', at(yesterday, 15, 40), 'Fatima Begum', 'Rent account shows a payment missing', {}, [assigned('Tom Hall', at(today, 9, 0))]),
     named('voicemail', at(yesterday, 15, 55), 'Colin Trelawny', 'Asked for a call back about his rent'),

@@ -139,7 +139,7 @@ describe('board views', () => {
     const smallest = await smallestText(page);
     expect(smallest.px, `smallest: "${smallest.text}"`).toBeGreaterThanOrEqual(22);
     // Every tile says its state in words, not only by colour.
-    for (const id of ['tile-phone', 'tile-email', 'tile-webform', 'tile-social', 'tile-voicemail', 'promise-complaint-acknowledge', 'promise-complaint-resolve', 'promise-emergency-make-safe', 'promise-emergency-arrange-repair']) {
+    for (const id of ['tile-phone', 'tile-email', 'tile-webform', 'tile-social', 'tile-voicemail', 'tile-hazards', 'promise-complaint-acknowledge', 'promise-complaint-resolve', 'promise-emergency-make-safe', 'promise-emergency-arrange-repair']) {
       await expect(page.getByTestId(id).textContent(), id).resolves.toMatch(/on track|at risk|breached/i);
     }
     // The caption is the headline's own fraction.
@@ -191,8 +191,8 @@ describe('board views', () => {
     await page.setViewportSize({ width: 1366, height: 768 });
     await open(page, '/');
     const statuses = () => page.getByTestId('urgent-row').evaluateAll((rows) => rows.map((r) => `${(r as HTMLElement).dataset.status}/${(r as HTMLElement).dataset.category}`));
-    // Most severe first: breached complaints and emergencies, then other breached, then at risk.
-    const rank = (s: string) => (s.startsWith('breached') ? 0 : 2) + (/complaint|emergency-repair/.test(s) ? 0 : 1);
+    // Most severe first: breached complaints, emergencies and emergency hazards, then other breached, then at risk.
+    const rank = (s: string) => (s.startsWith('breached') ? 0 : 2) + (/complaint|emergency-repair|hazard-emergency/.test(s) ? 0 : 1);
     const ranks = (await statuses()).map(rank);
     expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
     // A channel tile opens its rows.

@@ -25,7 +25,7 @@ afterAll(async () => {
 });
 
 function plan(sql: string): string {
-  const args = !sql.includes('@') ? ['x'] : [{ from: 0, to: 1, lo: 0, asOf: 1, target: 1, standard: 'x', id: 'x', reference: 'r', category: 'c', after: 0, until: 1 }];
+  const args = !sql.includes('@') ? ['x'] : [{ from: 0, to: 1, lo: 0, asOf: 1, target: 1, standard: 'x', id: 'x', reference: 'r', category: 'c', after: 0, until: 1, ...(sql.includes('@ids') ? { ids: '["x"]' } : {}) }];
   return (t.connection.sqlite.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as Array<{ detail: string }>).map((r) => r.detail).join(' ‖ ');
 }
 
@@ -45,6 +45,9 @@ const EXPECTED: Record<string, RegExp[]> = {
   repeat: [/^SEARCH contacts USING INDEX contacts_customer_reference \(<expr>=\? AND received_at>\? AND received_at<\?\)$/],
   complaintIds: [/SEARCH c USING COVERING INDEX contacts_received_at \(received_at>\? AND received_at<\?\)/, /SEARCH e USING COVERING INDEX events_complaint_stage \(type=\? AND at>\? AND at<\?\)/],
   complaints: [/^SEARCH c USING INDEX sqlite_autoindex_contacts_1 \(id=\?\)/, /SEARCH events USING INDEX events_contact_seq \(contact_id=\?\)/],
+  // Hazards (Awaab's Law): one standard's clocks by clocks_standard_received, the contact by key, the fulfilling events by contact.
+  hazardClocks: [/^SEARCH k USING INDEX clocks_standard_received \(standard=\? AND received_at<\?\)/, /SEARCH c USING INDEX (sqlite_autoindex_contacts_1|contacts_id_assignee) \(id=\?\)/, /SEARCH e USING INDEX events_contact_seq \(contact_id=\?\)/],
+  raised: [/SEARCH e USING INDEX events_contact_seq \(contact_id=\?\)/],
 };
 
 describe('the weekly report’s query plans', () => {

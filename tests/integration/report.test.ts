@@ -4,6 +4,7 @@
 // (the clocks go back: 169 hours). Real SQLite file, real HTTP, the writer thread.
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hazardFigures } from '../../server/reports/hazards.js';
 import type { PublishedWeek, RegulatorView, ReportChange, WeeklyReport, WeeklyTrend } from '../../server/reports/types.js';
 import { startTestApp, type SignedIn, type TestApp } from '../helpers/app.js';
 
@@ -446,6 +447,8 @@ describe('the trend and the regulator', () => {
       ch01: { stage1: 4, stage2: 1, stage1Per1000: (4 * 1000) / 2000, stage2Per1000: (1 * 1000) / 2000 },
       ch02: { stage1Responded: 2, stage1WithinTimescale: 2, stage1Proportion: 1, stage2Responded: 1, stage2WithinTimescale: 1, stage2Proportion: 1 },
       extensionsBeyondCode: 0,
+      // No hazard in this fixture (tests/integration/report-hazards.test.ts has them): every figure 0.
+      hazards: hazardFigures([], NOW, 0),
     });
     // The week after: C4-again received; nothing answered.
     const next = (await get<RegulatorView>('/api/v1/reports/regulator?from=2026-03-09&to=2026-03-15')).json();

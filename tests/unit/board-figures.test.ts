@@ -8,10 +8,11 @@ import { parseContact } from '../../server/domain/contact.js';
 import { defaultCalendars } from '../../server/domain/defaults.js';
 import type { CallOutcome } from '../../server/domain/metrics.js';
 import type { Clock } from '../../server/domain/model.js';
+import { packsInForce } from '../../server/domain/packs/in-force.js';
 import { LIVEWEST_1 } from '../../server/domain/standards.js';
 import { MINUTE } from '../../server/domain/time.js';
 import { boardFigures, isFirstResponse, localDay, type BoardSite, type EndedClock, type RunningClock } from '../../server/live/board.js';
-import { packTargets, publicWording } from '../../server/live/site.js';
+import { hazardStandards, packTargets, publicWording } from '../../server/live/site.js';
 import { mulberry32 } from '../../scripts/lib/prng.js';
 
 const calendars = defaultCalendars();
@@ -30,6 +31,7 @@ const site: BoardSite = {
   wording: publicWording({ open: '', busy: '', closed: '' }, targets),
   serviceLevelTarget: 0.8,
   promiseStandards: targets.promiseStandards,
+  hazardStandards: hazardStandards(),
 };
 
 interface Evaluated {
@@ -49,7 +51,7 @@ function day(seed: number): Evaluated[] {
   let n = 0;
   const add = (raw: Record<string, unknown>) => {
     const c = parseContact({ id: `c${++n}`, externalId: `x${n}`, ...raw });
-    const e = evaluateContact(c, LIVEWEST_1, calendars, NOW);
+    const e = evaluateContact(c, packsInForce('livewest', c.receivedAt), calendars, NOW);
     out.push({ id: c.id, channel: c.channel, category: e.category, receivedAt: c.receivedAt, callback: e.callback, clocks: e.clocks });
   };
   // Calls from 08:00 to now.
@@ -83,6 +85,25 @@ function day(seed: number): Evaluated[] {
   // Emergencies: made safe on Friday, the repair not arranged (due today at 10:00); one waiting since this morning.
   add({ channel: 'phone', category: 'emergency-repair', receivedAt: '2026-03-06T10:00:00Z', events: [{ type: 'answered', at: '2026-03-06T10:02:00Z' }, { type: 'attended', at: '2026-03-06T14:00:00Z' }] });
   add({ channel: 'webform', category: 'emergency-repair', receivedAt: '2026-03-10T07:10:00Z' });
+  // Hazards (Awaab's Law), each with the channel's own reply made in time:
+  // an emergency emailed yesterday 10:00, not investigated (24 h: due today 10:00, breached);
+  add({ channel: 'email', category: 'hazard-emergency', receivedAt: '2026-03-09T10:00:00Z', events: [{ type: 'replied', at: '2026-03-09T11:00:00Z' }] });
+  // an emergency by web form yesterday 20:00 (due today 20:00, at risk from 08:00 at half the 24 hours);
+  add({ channel: 'webform', category: 'hazard-emergency', receivedAt: '2026-03-09T20:00:00Z', events: [{ type: 'replied', at: '2026-03-10T09:00:00Z' }] });
+  // damp and mould emailed Fri 20 Feb, not investigated: 10 working days (Mon 23 Feb … Fri 6 Mar) ended at midnight on 7 March, breached;
+  add({ channel: 'email', category: 'hazard-significant', receivedAt: '2026-02-20T10:00:00Z', events: [{ type: 'replied', at: '2026-02-20T12:00:00Z' }] });
+  // damp and mould by phone this morning: due the end of Tue 24 March (Wed 11 … Tue 24);
+  add({ channel: 'phone', category: 'hazard-significant', receivedAt: '2026-03-10T09:00:00Z', events: [{ type: 'answered', at: '2026-03-10T09:01:00Z' }] });
+  // damp and mould investigated Thu 5 March 12:00: the summary due the end of Tue 10 (Fri 6, Mon 9, Tue 10), making safe the end of Thu 12.
+  add({
+    channel: 'email',
+    category: 'hazard-significant',
+    receivedAt: '2026-03-02T10:00:00Z',
+    events: [
+      { type: 'replied', at: '2026-03-02T11:00:00Z' },
+      { type: 'investigation-concluded', safetyWork: true, furtherWork: false, at: '2026-03-05T12:00:00Z' },
+    ],
+  });
   return out;
 }
 
@@ -168,8 +189,10 @@ describe('the board figures agree with STANDARDS §6, computed from the clocks',
         const mine = contacts.filter((c) => c.channel === tile.channel);
         const firstOpen = mine.filter((c) => c.clocks.some((k) => OPEN_STATUSES.has(k.status) && isFirstResponse(k.standard, c.channel)));
         expect(tile.waitingNow, tile.channel).toBe(firstOpen.length);
-        expect(tile.atRisk, tile.channel).toBe(mine.flatMap((c) => c.clocks).filter((k) => k.status === 'at-risk').length);
-        expect(tile.breached, tile.channel).toBe(mine.flatMap((c) => c.clocks).filter((k) => k.status === 'breached').length);
+        // Hazard clocks (awaab-*) are the hazard tile's, not the channel's.
+        const channelClocks = mine.flatMap((c) => c.clocks).filter((k) => !k.standard.startsWith('awaab-'));
+        expect(tile.atRisk, tile.channel).toBe(channelClocks.filter((k) => k.status === 'at-risk').length);
+        expect(tile.breached, tile.channel).toBe(channelClocks.filter((k) => k.status === 'breached').length);
         const handled = mine.flatMap((c) => c.clocks.filter((k) => isFirstResponse(k.standard, c.channel) && ['met', 'missed', 'met-extended', 'missed-extended'].includes(k.status) && k.endedAt! >= DAY_START));
         expect(tile.handledToday, tile.channel).toBe(handled.length);
       }
@@ -185,6 +208,28 @@ describe('the board figures agree with STANDARDS §6, computed from the clocks',
         expect(p.extended, p.standard).toBe(open.filter((k) => k.extendedUntil !== undefined).length);
       }
       expect(b.promises.find((p) => p.standard === 'complaint-resolve')).toMatchObject({ extended: 1, paused: 1 });
+
+      // Hazards: per statutory standard, across channels, from the clocks…
+      expect(b.hazards.map((p) => p.standard)).toEqual(['awaab-emergency-investigate', 'awaab-emergency-make-safe', 'awaab-significant-investigate', 'awaab-summary', 'awaab-significant-make-safe', 'awaab-further-work-start']);
+      for (const p of b.hazards) {
+        const open = contacts.flatMap((c) => c.clocks).filter((k) => k.standard === p.standard && OPEN_STATUSES.has(k.status));
+        expect(p.open, p.standard).toBe(open.length);
+        expect(p.atRisk, p.standard).toBe(open.filter((k) => k.status === 'at-risk').length);
+        expect(p.breached, p.standard).toBe(open.filter((k) => k.status === 'breached').length);
+        const next = Math.min(...open.filter((k) => k.status !== 'breached' && k.status !== 'paused').map((k) => k.dueAt!));
+        expect(p.nextDueAt, p.standard).toBe(next === Infinity ? null : new Date(next).toISOString());
+      }
+      // …and by hand from the five hazard contacts above.
+      const hz = Object.fromEntries(b.hazards.map((p) => [p.standard, { open: p.open, atRisk: p.atRisk, breached: p.breached, next: p.nextDueAt }]));
+      expect(hz['awaab-emergency-investigate']).toEqual({ open: 2, atRisk: 1, breached: 1, next: '2026-03-10T20:00:00.000Z' });
+      expect(hz['awaab-emergency-make-safe']).toEqual({ open: 0, atRisk: 0, breached: 0, next: null });
+      expect(hz['awaab-significant-investigate']).toEqual({ open: 2, atRisk: 0, breached: 1, next: '2026-03-25T00:00:00.000Z' });
+      expect(hz['awaab-summary']).toMatchObject({ open: 1, breached: 0, next: '2026-03-11T00:00:00.000Z' });
+      expect(hz['awaab-significant-make-safe']).toMatchObject({ open: 1, breached: 0, next: '2026-03-13T00:00:00.000Z' });
+      expect(hz['awaab-further-work-start']).toEqual({ open: 0, atRisk: 0, breached: 0, next: null });
+      // The email tile would show two more breaches (the emergency and the first damp and mould) if it counted them.
+      const emailHazardBreaches = contacts.filter((c) => c.channel === 'email').flatMap((c) => c.clocks).filter((k) => k.standard.startsWith('awaab-') && k.status === 'breached');
+      expect(emailHazardBreaches.length).toBe(2);
 
       // Today's tally: kept = met today; broken = due today before now and not met by then.
       const all = contacts.flatMap((c) => c.clocks);

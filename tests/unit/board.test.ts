@@ -7,7 +7,7 @@ import { HOUSING_OMBUDSMAN_2024, LIVEWEST_1 } from '../../server/domain/standard
 import { HOUR, MINUTE } from '../../server/domain/time.js';
 import { boardFigures, busyNotice, intradayBuckets, localDay, type BoardSite, type EndedClock, type RunningClock, type TodayFigures } from '../../server/live/board.js';
 import { impliedChannels } from '../../server/live/live.js';
-import { durationWords, openingWords, packTargets, publicWording, WordingError } from '../../server/live/site.js';
+import { durationWords, hazardStandards, openingWords, packTargets, publicWording, WordingError } from '../../server/live/site.js';
 
 // ------------------------------------------------------------------------------------------------
 // Builders
@@ -39,6 +39,7 @@ function site(cal: CompiledCalendar, over: Partial<BoardSite> = {}): BoardSite {
     wording: publicWording({ open: '', busy: '', closed: '' }, LIVEWEST),
     serviceLevelTarget: 0.8,
     promiseStandards: LIVEWEST.promiseStandards,
+    hazardStandards: hazardStandards(),
     ...over,
   };
 }

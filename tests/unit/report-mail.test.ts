@@ -3,6 +3,7 @@
 // when Kept knows its public address; and no mail (with the reason) when mail is not set up.
 import { describe, expect, it } from 'vitest';
 import { duration, sendWeeklyReport, weekSpan, weeklyReportMessage } from '../../server/notify/report-mail.js';
+import { hazardFigures } from '../../server/reports/hazards.js';
 import type { WeeklyReport } from '../../server/reports/types.js';
 
 const report = (over: Partial<WeeklyReport> = {}): WeeklyReport => ({
@@ -21,6 +22,7 @@ const report = (over: Partial<WeeklyReport> = {}): WeeklyReport => ({
   },
   halfHours: [],
   complaints: { received: 2, acknowledged: 2, acknowledgedWithinTarget: 2, acknowledgeRate: 1, resolved: 1, resolvedWithinTarget: 1, resolvedWithinExtension: 0, resolveRate: 1, extended: 0, openPastTarget: [] },
+  hazards: hazardFigures([], 0, 0),
   quality: { resolved: 0, resolvedFirstTime: 0, firstContactResolution: null, handled: 12, identityVerified: 9, idvRate: 0.75 },
   advisors: [],
   teams: [],

@@ -50,6 +50,27 @@ describe('urgent list order', () => {
     expect(keys(view(rows, NO_FILTER, 'deadline', NOW))).toEqual(['call-late', 'email-late', 'complaint-late', 'emergency-late', 'call-soon', 'emergency-soon', 'direct-soon']);
   });
 
+  it("breached emergency hazards (Awaab's Law) rank with breached complaints and emergencies; a significant hazard with the rest", () => {
+    const hazards = [
+      ...rows,
+      row('hazard-emergency-late', -90, { standard: 'awaab-emergency-investigate', category: 'hazard-emergency' }),
+      row('hazard-significant-late', -300, { standard: 'awaab-significant-investigate', category: 'hazard-significant' }),
+      row('hazard-emergency-soon', 10, { standard: 'awaab-emergency-make-safe', category: 'hazard-emergency', channel: 'phone' }),
+    ].sort((a, b) => a.due - b.due);
+    expect(keys(view(hazards, NO_FILTER, 'severity', NOW))).toEqual([
+      'hazard-emergency-late',
+      'complaint-late',
+      'emergency-late',
+      'hazard-significant-late',
+      'call-late',
+      'email-late',
+      'hazard-emergency-soon',
+      'emergency-soon',
+      'call-soon',
+      'direct-soon',
+    ]);
+  });
+
   it('a row past its due instant ranks as breached before the server says so', () => {
     const r = row('x', 1, { category: 'complaint' });
     expect(severity(r.clock, r.due, NOW)).toBe(2);

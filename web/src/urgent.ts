@@ -21,8 +21,12 @@ export const NO_FILTER: UrgentFilter = { channel: null, category: null, queue: n
 
 export type UrgentOrder = 'severity' | 'deadline';
 
-/** The heaviest promises: complaints and emergencies (by category, so a complaint's reply or call counts too). */
-export const HEAVY_CATEGORIES: ReadonlySet<string> = new Set(['complaint', 'emergency-repair']);
+/**
+ * The heaviest promises: complaints, emergencies and emergency hazards (Awaab's Law) — by category,
+ * so a complaint's reply or call counts too, and an emergency hazard's every clock (its 24-hour
+ * investigation and make-safe, its reply).
+ */
+export const HEAVY_CATEGORIES: ReadonlySet<string> = new Set(['complaint', 'emergency-repair', 'hazard-emergency']);
 
 interface Row {
   key: string;
@@ -46,8 +50,8 @@ export function matches(c: UrgentClock, f: UrgentFilter): boolean {
 }
 
 /**
- * Severity rank at `now` (lower first): 0 breached complaint or emergency, 1 other breached, 2 at-risk
- * complaint or emergency, 3 other at risk. A row past its due instant counts as breached before the
+ * Severity rank at `now` (lower first): 0 breached complaint, emergency or emergency hazard, 1 other
+ * breached, 2 at-risk complaint, emergency or emergency hazard, 3 other at risk. A row past its due instant counts as breached before the
  * server's message says so (the countdown already reads "overdue").
  */
 export function severity(c: UrgentClock, due: number, now: number): number {

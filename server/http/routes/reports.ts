@@ -47,7 +47,7 @@ export function reportRoutes(instance: FastifyInstance, reports: ReportService):
       config: { access: READ },
       schema: {
         tags: ['reports'],
-        summary: 'One ISO week: by standard and channel, phone, complaints, people, worst breaches (JSON, or CSV with Accept: text/csv or ?format=csv)',
+        summary: 'One ISO week: by standard and channel, phone, complaints, hazards (Awaab\'s Law), people, worst breaches (JSON, or CSV with Accept: text/csv or ?format=csv)',
         description:
           'From the clocks that started in the week, each judged by the standard version it started under; running clocks judged as of `builtAt`. A published week answers as published (`publication.state`); `?draft=true` builds it afresh. Rates are fractions 0–1, null where there is nothing to divide. Definitions: docs/standards.md.',
         params: Week,
