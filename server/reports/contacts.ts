@@ -6,14 +6,16 @@ import { phoneStats, type PhoneStats } from '../domain/metrics.js';
 import { formatInstant } from '../domain/time.js';
 import { ValidationError } from '../errors.js';
 import type { ClockRow, ReportStore } from '../store/reports.js';
-import { judge, type Judged } from './figures.js';
-import type { IsoWeek, WeeklyReport } from './types.js';
+import { judge } from './figures.js';
+import type { FigureContact, FigureContacts, FigureFilter, FigureOutcome, IsoWeek, PhoneFigure, WeeklyReport } from './types.js';
+
+export type { FigureContact, FigureContacts, FigureFilter, FigureOutcome, PhoneFigure } from './types.js';
 import { isoWeekBounds, REPORT_ZONE } from './week.js';
 import type { ReportSettings } from './weekly.js';
 
 /** Outcomes a figure of the standards or people tables counts (`all` = every clock, the "Clocks" column). */
-export const OUTCOMES = ['met', 'missed', 'breached', 'cancelled', 'met-extended', 'missed-extended', 'open', 'abandoned'] as const;
-export type Outcome = (typeof OUTCOMES)[number];
+export const OUTCOMES = ['met', 'missed', 'breached', 'cancelled', 'met-extended', 'missed-extended', 'open', 'abandoned'] as const satisfies readonly FigureOutcome[];
+type Outcome = FigureOutcome;
 
 /** The phone table's counted figures, each the PhoneStats counter it is (metrics.ts). */
 export const PHONE_FIGURES = {
@@ -26,55 +28,7 @@ export const PHONE_FIGURES = {
   'callbacks-requested': 'callbacksRequested',
   'callbacks-connected': 'callbacksConnected',
   'callbacks-within-target': 'callbacksConnectedWithinTarget',
-} as const satisfies Record<string, keyof PhoneStats>;
-export type PhoneFigure = keyof typeof PHONE_FIGURES;
-
-/** Which figure: every field narrows; none at all is every clock that started in the week. */
-export interface FigureFilter {
-  standard?: string;
-  channel?: string;
-  /** One or more outcomes (a people table's "Met" is met and met within an extension); absent = all. */
-  outcomes?: Outcome[];
-  /** A phone figure (over the pack's phone standard's clocks): replaces `outcomes`. */
-  phone?: PhoneFigure;
-  /** The per-advisor table's key: the assignee's email, or `unassigned`. */
-  advisor?: string;
-  /** The per-team table's key: the queue name, `unassigned` or `no team`. */
-  team?: string;
-}
-
-export interface FigureContact {
-  contactId: string;
-  /** The contact's page in the web app. */
-  href: string;
-  standard: string;
-  channel: string;
-  /** How the clock counts as of `builtAt` (figures.ts judge()). */
-  outcome: Judged;
-  startedAt: string;
-  dueAt: string | null;
-  fulfilledAt: string | null;
-  assignee: string | null;
-}
-
-/** GET /api/v1/reports/weekly/:week/contacts */
-export interface FigureContacts {
-  week: IsoWeek;
-  /** The instant the clocks are judged as of: the published report's, or now for a draft. */
-  builtAt: string;
-  filter: FigureFilter;
-  /** How many contacts the figure counts (every page together). */
-  total: number;
-  /**
-   * For a published week, the figure as the stored report gives it (null for a draft, or a filter that is
-   * no cell of the report). It differs from `total` only when events recorded after publication carry
-   * instants before `builtAt` (a late export): then the week wants regenerating.
-   */
-  published: number | null;
-  items: FigureContact[];
-  /** The cursor of the next page, null on the last. */
-  next: string | null;
-}
+} as const satisfies Record<PhoneFigure, keyof PhoneStats>;
 
 export const MAX_LIMIT = 200;
 

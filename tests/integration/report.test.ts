@@ -484,10 +484,10 @@ describe('the contacts behind every figure', () => {
     let cursor: string | null = null;
     let first: Listed | null = null;
     for (let pages = 0; pages < 100; pages++) {
-      const q = new URLSearchParams({ ...query, limit: '2', ...(cursor === null ? {} : { cursor }) });
-      const r = await get<Listed>(`/api/v1/reports/weekly/${week}/contacts?${q.toString()}`);
+      const q: URLSearchParams = new URLSearchParams({ ...query, limit: '2', ...(cursor === null ? {} : { cursor }) });
+      const r: Awaited<ReturnType<typeof get<Listed>>> = await get<Listed>(`/api/v1/reports/weekly/${week}/contacts?${q.toString()}`);
       expect(r.status, r.body).toBe(200);
-      const page = r.json();
+      const page: Listed = r.json();
       first ??= page;
       expect(page.items.length).toBeLessThanOrEqual(2);
       items.push(...page.items);
