@@ -152,6 +152,7 @@ describe('a manager in Chromium', () => {
 
   it('follows a figure to the contacts behind it: a keyboard link opens them, a page at a time, as many as the figure', async () => {
     const { page } = browser;
+    await useSession(browser, base, manager.cookie); // (signed in already when the test above ran; this one may run alone)
     await page.goto(`${base}/reports?week=${WEEK}`);
     await page.locator('#trend-volume-title').waitFor();
     const report = await apiJson<WeeklyReport>(`/api/v1/reports/weekly/${WEEK}`);
@@ -182,6 +183,8 @@ describe('a manager in Chromium', () => {
     expect(seen.size).toBe(report.phone.offered);
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
+    // Back where the keyboard was: on the figure's link.
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe(`${report.phone.offered} calls offered — phone: show the contacts`);
 
     // A standards cell: its list's rows equal the figure, each of that standard and channel.
     const s = report.standards.find((x) => x.missed > 0 && x.missed <= 25)!;
@@ -198,6 +201,13 @@ describe('a manager in Chromium', () => {
     const links = await page.locator('section[aria-labelledby=standards-h] tbody a.figure').count();
     const nonZero = report.standards.reduce((n, x) => n + [x.clocks, x.met, x.missed, x.breached, x.metExtended, x.missedExtended, x.cancelled].filter((v) => v > 0).length, 0);
     expect(links).toBe(nonZero);
+    // A figure's address (its link's href, copied or opened in a new tab) opens the same list.
+    const href = (await cell.getAttribute('href'))!;
+    await page.goto(`${base}${href}`);
+    const fromAddress = page.getByRole('dialog');
+    await fromAddress.getByText(`of ${s.missed},`).waitFor();
+    expect(await fromAddress.locator('tbody tr').count()).toBe(s.missed);
+    await page.keyboard.press('Escape');
   });
 
   it('prints the week on A4: no navigation or controls, no dark backgrounds, charts on the paper; the pages looked at as images', async () => {
