@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openDatabase, type Connection } from '../../db/connection.js';
 import { loadCalendars } from '../../server/commands/context.js';
+import { figureContacts } from '../../server/reports/contacts.js';
 import { weeklyCsv } from '../../server/reports/csv.js';
 import { hazardsOf } from '../../server/reports/hazards.js';
 import { regulatorView } from '../../server/reports/regulator.js';
@@ -106,7 +107,7 @@ const weeks = Array.from({ length: RUNS }, (_, i) => shiftIsoWeek(lastWeek, -i *
 const cold: number[] = [];
 const warm: number[] = [];
 const baseline: number[] = [];
-const cpu = { cold: [] as number[], warm: [] as number[], baseline: [] as number[], trendCold: [] as number[], trendWarm: [] as number[], regCold: [] as number[], regWarm: [] as number[] };
+const cpu = { cold: [] as number[], warm: [] as number[], baseline: [] as number[], trendCold: [] as number[], trendWarm: [] as number[], regCold: [] as number[], regWarm: [] as number[], figCold: [] as number[], figWarm: [] as number[] };
 let rows = 0;
 let sample = '';
 for (const week of weeks) {
@@ -145,6 +146,32 @@ const csvRun = (() => {
   connection.close();
   return { t, bytes: Buffer.byteLength(text) };
 })();
+
+// The contacts behind a figure (GET …/weekly/:week/contacts): a week's largest list (calls offered),
+// its first page cold (new connection), then a later page (by the cursor) and a small figure warm.
+const figCold: number[] = [];
+const figWarm: number[] = [];
+let figSample = '';
+for (const week of weeks.slice(0, Math.min(RUNS, 3))) {
+  const { connection, store, settings } = open();
+  const [first, c] = time(() => figureContacts(store, week, settings, { phone: 'offered' }, asOf, { limit: 50 }));
+  figCold.push(c);
+  cpu.figCold.push(lastCpu);
+  const w: number[] = [];
+  const wc: number[] = [];
+  const cursor = first.next ?? undefined;
+  for (let i = 0; i < 3; i++) {
+    w.push(time(() => figureContacts(store, week, settings, { phone: 'offered' }, asOf, cursor === undefined ? { limit: 50 } : { limit: 50, cursor }))[1]);
+    wc.push(lastCpu);
+    w.push(time(() => figureContacts(store, week, settings, { standard: 'email-reply', channel: 'email', outcomes: ['missed'] }, asOf, { limit: 50 }))[1]);
+    wc.push(lastCpu);
+  }
+  figWarm.push(median(w));
+  cpu.figWarm.push(median(wc));
+  if (figSample === '') figSample = `${week}: ${fmt(first.total)} calls offered behind the figure, 50 a page`;
+  log(`figure contacts ${week}: cold ${ms(c)}, warm ${ms(median(w))} (${fmt(first.total)} calls offered)`);
+  connection.close();
+}
 
 // 4. The twelve-week trend and a year's regulator view.
 const trendCold: number[] = [];
@@ -206,11 +233,13 @@ const table = [
   `| twelve-week trend, warm | ${ms(median(trendWarm))} | ${ms(worst(trendWarm))} | ${ms(median(cpu.trendWarm))} | ≤ ${TARGET.trendMs} ms | ${ratio(worst(trendWarm), TARGET.trendMs)} | ${vsBase(median(trendWarm))} |`,
   `| a year's regulator view (TSM CH01/CH02), cold | ${ms(median(regCold))} | ${ms(worst(regCold))} | ${ms(median(cpu.regCold))} | – | – | ${vsBase(median(regCold))} |`,
   `| a year's regulator view, warm | ${ms(median(regWarm))} | ${ms(worst(regWarm))} | ${ms(median(cpu.regWarm))} | – | – | ${vsBase(median(regWarm))} |`,
+  `| the contacts behind a figure (calls offered, first page of 50), cold | ${ms(median(figCold))} | ${ms(worst(figCold))} | ${ms(median(cpu.figCold))} | – | – | ${vsBase(median(figCold))} |`,
+  `| the contacts behind a figure (a later page; a small figure), warm | ${ms(median(figWarm))} | ${ms(worst(figWarm))} | ${ms(median(cpu.figWarm))} | – | – | ${vsBase(median(figWarm))} |`,
   `| the week's CSV (csv-stringify, ${fmt(csvRun.bytes)} bytes) | ${ms(csvRun.t)} | – | – | – | – | – |`,
 ].join('\n');
 const totalS = (Date.now() - started) / 1000;
 const machine = `${availableParallelism()} cores, Node ${process.version}, in process (the code the routes run), load average ${loadAtStart.toFixed(1)} at the start and ${loadavg()[0]!.toFixed(1)} at the end`;
-const data = `${fmt(info.rows.contacts)} contacts over the year to ${new Date(info.now).toISOString().slice(0, 16)}Z, ${fmt(info.rows.clocks)} clocks; weeks ${weeks.join(', ')} (one per run, judged as of the build's "now"); e.g. ${sample}. Regulator: ${regSample}. Migrating the copy (the report's three partial/expression indexes on a year) took ${(migrateMs / 1000).toFixed(1)} s.`;
+const data = `${fmt(info.rows.contacts)} contacts over the year to ${new Date(info.now).toISOString().slice(0, 16)}Z, ${fmt(info.rows.clocks)} clocks; weeks ${weeks.join(', ')} (one per run, judged as of the build's "now"); e.g. ${sample}. Regulator: ${regSample}. Contacts behind a figure: ${figSample}. Migrating the copy (the report's three partial/expression indexes on a year) took ${(migrateMs / 1000).toFixed(1)} s.`;
 console.log(`\n${data}\n\n${table}\n\n${plans}\n\n${machine}; ${totalS.toFixed(0)} s in all.`);
 
 if (!values['no-write']) {

@@ -5,6 +5,7 @@ import type { Sqlite } from '../../db/connection.js';
 import type { PublishReportOutput } from '../commands/publish-report.js';
 import type { IngestService } from '../ingest/service.js';
 import { PublishedReportStore, ReportStore } from '../store/reports.js';
+import { cellOf, figureContacts, type FigureContacts, type FigureFilter } from './contacts.js';
 import { weeklyCsv } from './csv.js';
 import { regulatorView } from './regulator.js';
 import type { BuildOptions, IsoWeek, PublishedWeek, RegulatorView, ReportChange, ReportServiceApi, WeeklyReport, WeeklyTrend } from './types.js';
@@ -64,6 +65,18 @@ export class ReportService implements ReportServiceApi {
   weekly(week: IsoWeek, opts: BuildOptions = {}): WeeklyReport {
     isoWeekBounds(week, this.zone);
     return this.published(week)?.report ?? this.build(week, opts);
+  }
+
+  /**
+   * The contacts behind one figure of the week: judged as of the published report's `builtAt` when the
+   * week is published (the figures on the page), else as of now (a draft is built as of now).
+   */
+  contacts(week: IsoWeek, filter: FigureFilter, page: { limit: number; cursor?: string }): FigureContacts {
+    isoWeekBounds(week, this.zone);
+    const published = this.published(week);
+    const asOf = published === null ? this.ingest.now() : Date.parse(published.report.builtAt);
+    const out = figureContacts(this.store, week, this.settings(), filter, asOf, page);
+    return published === null ? out : { ...out, published: cellOf(published.report, filter) };
   }
 
   trend(to: IsoWeek, weeks = 12): WeeklyTrend {

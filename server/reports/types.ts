@@ -329,6 +329,58 @@ export interface RegulatorView {
   hazards: HazardFigures;
 }
 
+/** The outcomes a figure of the standards or people tables counts (GET …/contacts `outcome`). */
+export type FigureOutcome = 'met' | 'missed' | 'breached' | 'cancelled' | 'met-extended' | 'missed-extended' | 'open' | 'abandoned';
+/** The phone table's counted figures (GET …/contacts `phone`). */
+export type PhoneFigure = 'offered' | 'answered' | 'answered-within-target' | 'abandoned' | 'short-abandons' | 'waiting' | 'callbacks-requested' | 'callbacks-connected' | 'callbacks-within-target';
+
+/** Which figure: every field narrows; none at all is every clock that started in the week. */
+export interface FigureFilter {
+  standard?: string;
+  channel?: string;
+  /** One or more outcomes (a people table's "Met" is met and met within an extension); absent = all. */
+  outcomes?: FigureOutcome[];
+  /** A phone figure (over the pack's phone standard's clocks): replaces `outcomes`. */
+  phone?: PhoneFigure;
+  /** The per-advisor table's key: the assignee's email, or `unassigned`. */
+  advisor?: string;
+  /** The per-team table's key: the queue name, `unassigned` or `no team`. */
+  team?: string;
+}
+
+export interface FigureContact {
+  contactId: string;
+  /** The contact's page in the web app. */
+  href: string;
+  standard: string;
+  channel: string;
+  /** How the clock counts as of `builtAt` (figures.ts judge()). */
+  outcome: FigureOutcome;
+  startedAt: string;
+  dueAt: string | null;
+  fulfilledAt: string | null;
+  assignee: string | null;
+}
+
+/** GET /api/v1/reports/weekly/:week/contacts */
+export interface FigureContacts {
+  week: IsoWeek;
+  /** The instant the clocks are judged as of: the published report's, or now for a draft. */
+  builtAt: string;
+  filter: FigureFilter;
+  /** How many contacts the figure counts (every page together). */
+  total: number;
+  /**
+   * For a published week, the figure as the stored report gives it (null for a draft, or a filter that is
+   * no cell of the report). It differs from `total` only when events recorded after publication carry
+   * instants before `builtAt` (a late export): then the week wants regenerating.
+   */
+  published: number | null;
+  items: FigureContact[];
+  /** The cursor of the next page, null on the last. */
+  next: string | null;
+}
+
 /** A stored published week (table published_reports). */
 export interface PublishedWeek {
   week: IsoWeek;

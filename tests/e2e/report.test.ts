@@ -169,6 +169,66 @@ describe('a manager in Chromium', () => {
     await summary.waitFor();
   });
 
+  it('follows a figure to the contacts behind it: a keyboard link opens them, a page at a time, as many as the figure', async () => {
+    const { page } = browser;
+    await useSession(browser, base, manager.cookie); // (signed in already when the test above ran; this one may run alone)
+    await page.goto(`${base}/reports?week=${WEEK}`);
+    await page.locator('#trend-volume-title').waitFor();
+    const report = await apiJson<WeeklyReport>(`/api/v1/reports/weekly/${WEEK}`);
+    expect(report.phone.offered).toBeGreaterThan(25); // more than one page of the list
+    // The phone table's "calls offered", by keyboard: its accessible name says what it counts.
+    const offered = page.getByRole('link', { name: `${report.phone.offered} calls offered — phone: show the contacts` });
+    await offered.focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: `${report.phone.offered} calls offered — phone` });
+    await dialog.waitFor();
+    await dialog.getByText(`of ${report.phone.offered},`).waitFor();
+    let rows = await dialog.locator('tbody tr').count();
+    const contactLinks = dialog.locator('tbody th a');
+    expect(await contactLinks.first().getAttribute('href')).toMatch(/^\/contacts\//);
+    await page.screenshot({ path: join(SHOTS, 'report-figure-contacts.png') });
+    // Page by page to the end: every contact behind the figure, none twice.
+    const seen = new Set(await contactLinks.evaluateAll((as) => as.map((a) => a.getAttribute('href'))));
+    for (let pages = 1; pages < 20; pages++) {
+      const next = dialog.getByRole('button', { name: 'Next →' });
+      if (await next.isDisabled()) break;
+      const before = await contactLinks.first().getAttribute('href');
+      await next.click();
+      await page.waitForFunction((h) => document.querySelector('dialog[open] tbody th a')?.getAttribute('href') !== h, before);
+      rows += await dialog.locator('tbody tr').count();
+      for (const h of await contactLinks.evaluateAll((as) => as.map((a) => a.getAttribute('href')))) seen.add(h);
+    }
+    expect(rows).toBe(report.phone.offered);
+    expect(seen.size).toBe(report.phone.offered);
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    // Back where the keyboard was: on the figure's link.
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe(`${report.phone.offered} calls offered — phone: show the contacts`);
+
+    // A standards cell: its list's rows equal the figure, each of that standard and channel.
+    const s = report.standards.find((x) => x.missed > 0 && x.missed <= 25)!;
+    expect(s).toBeDefined();
+    const cell = page.locator('section[aria-labelledby=standards-h] tbody a.figure[aria-label^="' + s.missed + ' missed — "]').first();
+    await cell.click();
+    const missed = page.getByRole('dialog');
+    await missed.getByText(`of ${s.missed},`).waitFor();
+    expect(await missed.locator('tbody tr').count()).toBe(s.missed);
+    expect(new Set(await missed.locator('tbody td:nth-of-type(3)').allTextContents())).toEqual(new Set(['Missed']));
+    await missed.getByRole('button', { name: 'Close' }).click();
+    await missed.waitFor({ state: 'hidden' });
+    // Zero is a plain number (nothing behind it); every other counted cell of the standards table is a link.
+    const links = await page.locator('section[aria-labelledby=standards-h] tbody a.figure').count();
+    const nonZero = report.standards.reduce((n, x) => n + [x.clocks, x.met, x.missed, x.breached, x.metExtended, x.missedExtended, x.cancelled].filter((v) => v > 0).length, 0);
+    expect(links).toBe(nonZero);
+    // A figure's address (its link's href, copied or opened in a new tab) opens the same list.
+    const href = (await cell.getAttribute('href'))!;
+    await page.goto(`${base}${href}`);
+    const fromAddress = page.getByRole('dialog');
+    await fromAddress.getByText(`of ${s.missed},`).waitFor();
+    expect(await fromAddress.locator('tbody tr').count()).toBe(s.missed);
+    await page.keyboard.press('Escape');
+  });
+
   it('prints the week on A4: no navigation or controls, no dark backgrounds, charts on the paper; the pages looked at as images', async () => {
     const { page } = browser;
     await page.goto(`${base}/reports?week=${WEEK}`);
@@ -258,6 +318,18 @@ describe('the report page for assistive technology', () => {
         });
         expect(violations, path).toEqual([]);
       }
+      // …and with a figure's contacts open (the modal dialog).
+      await plain.page.goto(`${base}/reports?week=${WEEK}`);
+      await plain.page.locator('#trend-volume-title').waitFor();
+      await plain.page.locator('a.figure').first().click();
+      await plain.page.locator('dialog[open] tbody tr').first().waitFor();
+      await plain.page.evaluate(`${axe}\n;0`);
+      const inDialog = await plain.page.evaluate(async () => {
+        const run = (globalThis as unknown as { axe: { run(context: Document, options: unknown): Promise<{ violations: AxeViolation[] }> } }).axe.run;
+        const result = await run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } });
+        return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join('; ')})`);
+      });
+      expect(inDialog, 'a figure’s contacts').toEqual([]);
     } finally {
       await plain.close();
     }

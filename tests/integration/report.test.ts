@@ -476,3 +476,110 @@ describe('bad input names the field', () => {
     expect((await weekly('2026-W53')).from).toBe('2026-12-28T00:00:00.000Z');
   });
 });
+
+// Issue 16 item 2: every figure can be followed to the contacts behind it. Each cell of the standards,
+// phone, advisor and team tables is asked for through GET …/contacts, walked page by page (two at a
+// time, so the cursor is used), and its list must hold exactly as many contacts as the cell counts.
+describe('the contacts behind every figure', () => {
+  type Listed = { week: string; builtAt: string; total: number; published: number | null; next: string | null; items: Array<{ contactId: string; href: string; standard: string; channel: string; outcome: string; assignee: string | null }> };
+  const walk = async (week: string, query: Record<string, string>) => {
+    const items: Listed['items'] = [];
+    let cursor: string | null = null;
+    let first: Listed | null = null;
+    for (let pages = 0; pages < 100; pages++) {
+      const q: URLSearchParams = new URLSearchParams({ ...query, limit: '2', ...(cursor === null ? {} : { cursor }) });
+      const r: Awaited<ReturnType<typeof get<Listed>>> = await get<Listed>(`/api/v1/reports/weekly/${week}/contacts?${q.toString()}`);
+      expect(r.status, r.body).toBe(200);
+      const page: Listed = r.json();
+      first ??= page;
+      expect(page.items.length).toBeLessThanOrEqual(2);
+      items.push(...page.items);
+      cursor = page.next;
+      if (cursor === null) break;
+    }
+    return { ...first!, items };
+  };
+  const OUTCOME_OF = { clocks: 'all', met: 'met', missed: 'missed', breached: 'breached', cancelled: 'cancelled', metExtended: 'met-extended', missedExtended: 'missed-extended' } as const;
+  const PHONE_OF = {
+    offered: 'offered',
+    answered: 'answered',
+    answeredWithinTarget: 'answered-within-target',
+    abandoned: 'abandoned',
+    shortAbandons: 'short-abandons',
+    callbacksRequested: 'callbacks-requested',
+    callbacksConnected: 'callbacks-connected',
+    callbacksWithinTarget: 'callbacks-within-target',
+  } as const;
+
+  async function everyCell(week: string): Promise<number> {
+    const r = await weekly(week);
+    let cells = 0;
+    for (const s of r.standards) {
+      for (const [field, outcome] of Object.entries(OUTCOME_OF)) {
+        const listed = await walk(week, { standard: s.standard, channel: s.channel, outcome });
+        const figure = s[field as keyof typeof OUTCOME_OF];
+        expect(listed.items.length, `${week} ${s.standard}/${s.channel} ${field}`).toBe(figure);
+        expect(listed.total).toBe(figure);
+        expect(listed.builtAt).toBe(r.builtAt);
+        expect(new Set(listed.items.map((i) => `${i.contactId}/${i.standard}`)).size).toBe(figure); // no clock twice across pages
+        for (const i of listed.items) {
+          expect(i).toMatchObject({ standard: s.standard, channel: s.channel, href: `/contacts/${i.contactId}` });
+          if (outcome !== 'all') expect(i.outcome).toBe(outcome);
+        }
+        cells++;
+      }
+    }
+    for (const [field, phone] of Object.entries(PHONE_OF)) {
+      const listed = await walk(week, { phone });
+      expect(listed.items.length, `${week} phone ${field}`).toBe(r.phone[field as keyof typeof PHONE_OF]);
+      cells++;
+    }
+    for (const [kind, rows] of [['advisor', r.advisors], ['team', r.teams]] as const) {
+      for (const p of rows) {
+        for (const [outcome, figure] of [['all', p.clocks], ['met,met-extended', p.met + p.metExtended], ['missed,missed-extended', p.missed + p.missedExtended], ['breached', p.breached]] as const) {
+          const listed = await walk(week, { [kind]: p.key, outcome });
+          expect(listed.items.length, `${week} ${kind} ${p.key} ${outcome}`).toBe(figure);
+          cells++;
+        }
+      }
+    }
+    return cells;
+  }
+
+  it('2026-W10 (published): each cell of every table lists exactly its figure', async () => {
+    expect((await weekly('2026-W10')).publication.state).toBe('regenerated');
+    expect(await everyCell('2026-W10')).toBeGreaterThan(40);
+    // By hand: phone-answer's missed calls are P2 (6 min) and P6 (called back after 30 min), in start order.
+    const missed = await walk('2026-W10', { standard: 'phone-answer', channel: 'phone', outcome: 'missed' });
+    expect(missed.items.map((i) => i.contactId)).toEqual([ids.P2, ids.P6]);
+    expect(missed.published).toBe(2);
+    expect((await walk('2026-W10', { phone: 'short-abandons' })).items.map((i) => i.contactId)).toEqual([ids.P3]);
+    expect((await walk('2026-W10', { phone: 'callbacks-connected' })).items.map((i) => i.contactId)).toEqual([ids.P5, ids.P6]);
+    expect((await walk('2026-W10', { advisor: ANN, outcome: 'met' })).items.map((i) => i.contactId)).toEqual([ids.E1]);
+  });
+
+  it('2026-W14 and 2026-W13 (drafts, a bank holiday, the clocks going forward) too', async () => {
+    expect(await everyCell('2026-W14')).toBeGreaterThan(10);
+    expect(await everyCell('2026-W13')).toBeGreaterThan(10);
+    expect((await walk('2026-W14', { standard: 'email-reply', channel: 'email' })).published).toBeNull();
+  });
+
+  it('a published week says when data recorded after publication would change a figure', async () => {
+    // P10 (still queued as W10 was regenerated) is answered on 10 March, recorded only now.
+    await t.service.addEvents(ids.P10!, [{ type: 'answered', at: '2026-03-10T09:00:00Z' }]);
+    const breached = await walk('2026-W10', { standard: 'phone-answer', channel: 'phone', outcome: 'breached' });
+    expect(breached.published).toBe(1);
+    expect(breached.total).toBe(0);
+  });
+
+  it('bad filters and cursors name the field; the route is the report’s (no advisor)', async () => {
+    for (const [query, field] of [['outcome=late', 'outcome'], ['phone=dropped', 'phone'], ['phone=offered&outcome=met', 'phone'], ['limit=0', 'limit'], ['limit=201', 'limit'], ['cursor=nope', 'cursor']] as const) {
+      const r = await get<{ field: string }>(`/api/v1/reports/weekly/2026-W10/contacts?${query}`);
+      expect(r.status, query).toBe(400);
+      expect(r.json().field).toBe(field);
+    }
+    expect((await get('/api/v1/reports/weekly/2026-W54/contacts')).status).toBe(400);
+    const advisor = await t.signIn('advisor');
+    expect((await get('/api/v1/reports/weekly/2026-W10/contacts', advisor.headers)).status).toBe(403);
+  });
+});

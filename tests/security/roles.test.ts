@@ -108,6 +108,8 @@ describe('the role matrix', () => {
     expect(line('POST', '/api/v1/calendars/:id/closures')).toMatch(/ ----y-y$/);
     // The weekly report (issue 16): read by managers, team leads, admins and integrations; published by people only.
     expect(line('GET', '/api/v1/reports/weekly/:week')).toMatch(/ --yyy-y$/);
+    // …and the contacts behind each of its figures, to the same people.
+    expect(line('GET', '/api/v1/reports/weekly/:week/contacts')).toMatch(/ --yyy-y$/);
     expect(line('POST', '/api/v1/reports/weekly/:week/publish')).toMatch(/ --yyy--$/);
     expect(line('POST', '/api/v1/reports/weekly/:week/regenerate')).toMatch(/ --yyy--$/);
     expect(line('GET', '/api/v1/reports/trend')).toMatch(/ --yyy-y$/);

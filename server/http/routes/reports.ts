@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { ValidationError } from '../../errors.js';
 import { MAX_TREND_WEEKS, type ReportService } from '../../reports/service.js';
+import { MAX_LIMIT, OUTCOMES, parseFilter, PHONE_FIGURES } from '../../reports/contacts.js';
 import type { PublishedWeek } from '../../reports/types.js';
 import { isoWeekBounds, isoWeekOf, previousIsoWeek } from '../../reports/week.js';
 import { actorOf, type Access } from '../access.js';
@@ -64,6 +65,44 @@ export function reportRoutes(instance: FastifyInstance, reports: ReportService):
         .type('text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="kept-${week}.csv"`)
         .send(reports.csv(report));
+    },
+  );
+
+  app.get(
+    '/api/v1/reports/weekly/:week/contacts',
+    {
+      config: { access: READ },
+      schema: {
+        tags: ['reports'],
+        summary: 'The contacts behind one figure of the week (a standards, phone, advisor or team cell), paged by a keyed cursor',
+        description:
+          'Built from the same clocks (those that started in the week) and the same rules as the figure, judged as of the report’s `builtAt` (a published week) or now (a draft): `total` equals the figure. ' +
+          '`standard`, `channel`, `advisor` (email or `unassigned`) and `team` (queue, `unassigned` or `no team`) narrow; `outcome` is `all` (the Clocks column) or one or more, comma-separated, of ' +
+          `${OUTCOMES.join(', ')}; \`phone\` is one of ${Object.keys(PHONE_FIGURES).join(', ')} (the phone table’s counts). Ordered by the clock’s start; \`next\` is the cursor of the following page. How each figure maps: docs/standards.md.`,
+        params: Week,
+        querystring: Type.Object(
+          {
+            standard: Type.Optional(Type.String({ maxLength: 100 })),
+            channel: Type.Optional(Type.String({ maxLength: 40 })),
+            outcome: Type.Optional(Type.String({ maxLength: 200 })),
+            phone: Type.Optional(Type.String({ maxLength: 40 })),
+            advisor: Type.Optional(Type.String({ maxLength: 320 })),
+            team: Type.Optional(Type.String({ maxLength: 200 })),
+            limit: Type.Optional(Type.String({ maxLength: 4 })),
+            cursor: Type.Optional(Type.String({ maxLength: 600 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: AnyJson, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const week = check(request.params.week);
+      const q = request.query;
+      const limit = q.limit === undefined ? 50 : Number(q.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new ValidationError('limit', `a whole number from 1 to ${MAX_LIMIT}`);
+      const filter = parseFilter(q);
+      return reports.contacts(week, filter, q.cursor === undefined ? { limit } : { limit, cursor: q.cursor });
     },
   );
 
