@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bareAddresses, messageIds, parseMailDate, rawHeader, summaryOf } from '../../server/ingest/email.js';
 import { instantAt } from '../../server/ingest/social.js';
+import { classifyAutomatic, originalOf } from '../../server/ingest/automatic.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 
 const SMALL = 10 * 1024;
@@ -52,6 +53,15 @@ describe('the email adapter\'s scans of header and body text are linear', () => 
     ['a header of white space only', (n) => ' '.repeat(n), (v) => rawHeader(line('date', v), 'date')],
     ['a body of blank lines', (n) => '\n'.repeat(n), summaryOf],
     ['a body of CR LF pairs and spaces', (n) => '\r\n \r\n'.repeat(n / 5), summaryOf],
+    // Automatic mail's scans of a body: an SES notification's JSON, a no-reply sender's text.
+    ['an SNS notification: escaped quotes repeated', (n) => `notificationType ${'\\"'.repeat(n / 2)}`, (v) => originalOf([], v)],
+    ['an SNS notification: "name":"Message-ID","value":" then no end', (n) => `notificationType "name":"Message-ID","value":"<${'a'.repeat(n)}`, (v) => originalOf([], v)],
+    ['an SNS notification: many references', (n) => `notificationType "name":"References","value":"${'<a@b> '.repeat(n / 6)}"`, (v) => originalOf([], v)],
+    [
+      'a no-reply notice returning a message: a long text without the words',
+      (n) => 'x'.repeat(n),
+      (v) => classifyAutomatic({ headerLines: [], from: [{ address: 'no-reply@carrier.example', name: '' }], subject: 'Mail', reports: [{ contentType: 'message/rfc822', text: 'From: a@b\r\n\r\n' }], text: v }, true),
+    ],
   ];
   for (const [name, make, scan] of cases) {
     it(name, () => {
