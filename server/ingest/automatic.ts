@@ -235,22 +235,6 @@ export function classifyAutomatic(input: AutomaticInput, forwarded = false, orgD
   const returnPath = h('return-path');
   const nullSender = returnPath !== undefined && returnPath.replace(/\s/g, '') === '<>';
   if (nullSender && subjectKind(input.subject) !== undefined) return { kind: subjectKind(input.subject)!, marker: 'Return-Path: <>' };
-  // A DSN in all but its MIME type (a carrier's own notice, a Japanese "メールエラー通知"): it
-  // returns the original message and comes from no one who reads replies: the null sender (only
-  // automatic mail is sent from it, RFC 5321 §4.5.5), or a no-reply address that says the message
-  // could not be delivered. A person forwarding a bounce (their own address, "Fwd:") is neither.
-  const returnsOriginal = input.reports.some((r) => ORIGINAL_TYPES.has(r.contentType));
-  if (returnsOriginal && nullSender) return { kind: 'bounce', marker: 'Return-Path: <> with the returned message attached' };
-  if (returnsOriginal && NO_REPLY_SENDERS.has(local) && saysUndelivered(input.text ?? '')) return { kind: 'bounce', marker: `From: ${local}@… with the returned message attached` };
-
-  // A mailing-list manager's own notice (not a member, loop alert, held for moderation, …): the list
-  // software's header and the list's administrative address as the sender. The posts it relays
-  // come from their authors and stay what they are; the organisation's own list (a shared mailbox
-  // that is a Google Group) is left alone.
-  const listHeader = LIST_MANAGER_HEADERS.find((k) => has(k));
-  if (listHeader !== undefined && !ownList(h('list-id') ?? h('mailing-list'), orgDomains)) {
-    if ((h('x-list-administrivia') ?? '').toLowerCase() === 'yes' || isListAdmin(local)) return { kind: subjectKind(input.subject) ?? 'auto-generated', marker: `${listHeader} from the list's ${local}@…` };
-  }
 
   // 4. RFC 3834 and the vendors' auto-reply headers.
   const auto = h('auto-submitted')?.toLowerCase();
@@ -273,7 +257,26 @@ export function classifyAutomatic(input: AutomaticInput, forwarded = false, orgD
   // customer's message `Precedence: list` and names itself in List-Id: those are enquiries.
   if ((precedence === 'bulk' || precedence === 'junk' || precedence === 'list') && !ownList(h('list-id') ?? h('mailing-list'), orgDomains)) return { kind: 'bulk', marker: `Precedence: ${precedence}` };
 
-  // 5. Subjects: prefixes only (a customer may well write "out of office hours" in a subject's middle).
+  // 5. A DSN in all but its MIME type (a carrier's own notice, a Japanese "メールエラー通知"): it
+  // returns the original message and comes from no one who reads replies: the null sender (only
+  // automatic mail is sent from it, RFC 5321 §4.5.5), or a no-reply address that says the message
+  // could not be delivered. A person forwarding a bounce (their own address, "Fwd:") is neither.
+  // (After the auto-reply markers: an out-of-office that attaches the message it answers stays an
+  // auto-reply, and never marks the centre's reply undelivered.)
+  const returnsOriginal = input.reports.some((r) => ORIGINAL_TYPES.has(r.contentType));
+  if (returnsOriginal && nullSender) return { kind: 'bounce', marker: 'Return-Path: <> with the returned message attached' };
+  if (returnsOriginal && NO_REPLY_SENDERS.has(local) && saysUndelivered(input.text ?? '')) return { kind: 'bounce', marker: `From: ${local}@… with the returned message attached` };
+
+  // 6. A mailing-list manager's own notice (not a member, loop alert, held for moderation, …): the list
+  // software's header and the list's administrative address as the sender. The posts it relays
+  // come from their authors and stay what they are; the organisation's own list (a shared mailbox
+  // that is a Google Group) is left alone.
+  const listHeader = LIST_MANAGER_HEADERS.find((k) => has(k));
+  if (listHeader !== undefined && !ownList(h('list-id') ?? h('mailing-list'), orgDomains)) {
+    if ((h('x-list-administrivia') ?? '').toLowerCase() === 'yes' || isListAdmin(local)) return { kind: subjectKind(input.subject) ?? 'auto-generated', marker: `${listHeader} from the list's ${local}@…` };
+  }
+
+  // 7. Subjects: prefixes only (a customer may well write "out of office hours" in a subject's middle).
   const bySubject = subjectKind(input.subject);
   if (bySubject !== undefined && !forwarded) return { kind: bySubject, marker: `Subject: ${(input.subject ?? '').trim().slice(0, 60)}` };
   return undefined;

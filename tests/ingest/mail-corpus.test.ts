@@ -405,6 +405,8 @@ describe('markers and subjects', () => {
     const text = 'My email to you could not be delivered, here it is again.';
     expect(classifyAutomatic({ headerLines: [], from: [{ address: 'me@tenant.example', name: '' }], subject: 'Fwd: hi', reports: attached, text }, true)).toBeUndefined();
     expect(classifyAutomatic({ headerLines: [{ key: 'return-path', line: 'Return-Path: <>' }], from: [{ address: 'notices@carrier.example', name: '' }], subject: 'Mail', reports: attached, text }, true)?.kind).toBe('bounce');
+    // An RFC 3834 out-of-office from the null sender that attaches the message it answers stays an auto-reply (it must not undeliver a reply).
+    expect(classifyAutomatic({ headerLines: [{ key: 'return-path', line: 'Return-Path: <>' }, { key: 'auto-submitted', line: 'Auto-Submitted: auto-replied' }], from: [{ address: 'dee@tenant.example', name: '' }], subject: 'Away', reports: attached, text: 'I am away.' }, true)?.kind).toBe('auto-reply');
   });
   it('a list manager\'s own notice and an Exim bounce marker', () => {
     const notice = [{ key: 'x-mailman-version', line: 'X-Mailman-Version: 2.1.39' }, { key: 'list-id', line: 'List-Id: <tenants.lists.example.org>' }];
