@@ -421,6 +421,80 @@ class MailThread {
 
 let nextJobId = 1;
 
+const CR = 13;
+const LF = 10;
+/** How much of a message's start decides its line ends. */
+const LINE_END_SAMPLE = 4096;
+
+/**
+ * Classic Mac line ends (a CR alone), as in a message file saved on an old Mac or a tool that wrote
+ * it so: mailparser reads no header from such a message, which then had no sender, no subject and
+ * nothing automatic about it (sisimai's maildir/mac: 0 of 80 recognised; with the receiving
+ * server's Delivered-To before it, it opened a contact). Decided on the first 4 KB: when its bare
+ * CRs outnumber its LFs four to one (a receiving server may have put a few CRLF lines on top), every
+ * bare CR is handed over as CR LF; any other message passes byte for byte. One pass, no pattern.
+ */
+export class LineEnds {
+  private mode: 'undecided' | 'cr' | 'as-is' = 'undecided';
+  private sample: Buffer[] = [];
+  private sampled = 0;
+  /** A CR that ended the last chunk: whether an LF follows is in the next one. */
+  private heldCr = false;
+
+  /** The bytes to hand over now for `chunk` (none while the start is being sampled). */
+  push(chunk: Buffer): Buffer[] {
+    if (this.mode === 'as-is') return [chunk];
+    if (this.mode === 'cr') return [this.convert(chunk)];
+    this.sample.push(chunk);
+    this.sampled += chunk.length;
+    return this.sampled < LINE_END_SAMPLE ? [] : this.decide();
+  }
+
+  /** What is left at the end. */
+  flush(): Buffer[] {
+    const out = this.mode === 'undecided' ? this.decide() : [];
+    if (this.heldCr) {
+      this.heldCr = false;
+      out.push(Buffer.from([CR, LF]));
+    }
+    return out;
+  }
+
+  private decide(): Buffer[] {
+    const start = Buffer.concat(this.sample);
+    this.sample = [];
+    let bare = 0;
+    let lfs = 0;
+    for (let i = 0; i < start.length; i++) {
+      if (start[i] === LF) lfs++;
+      else if (start[i] === CR && i + 1 < start.length && start[i + 1] !== LF) bare++;
+    }
+    this.mode = bare >= 3 && bare > 4 * lfs ? 'cr' : 'as-is';
+    return this.mode === 'cr' ? [this.convert(start)] : [start];
+  }
+
+  private convert(chunk: Buffer): Buffer {
+    const parts: Buffer[] = [];
+    let from = 0;
+    if (this.heldCr) {
+      parts.push(chunk.length > 0 && chunk[0] === LF ? Buffer.from([CR]) : Buffer.from([CR, LF]));
+      this.heldCr = false;
+    }
+    for (let at = chunk.indexOf(CR); at !== -1; at = chunk.indexOf(CR, at + 1)) {
+      if (at + 1 === chunk.length) {
+        parts.push(chunk.subarray(from, at));
+        this.heldCr = true;
+        return Buffer.concat(parts);
+      }
+      if (chunk[at + 1] === LF) continue;
+      parts.push(chunk.subarray(from, at + 1), Buffer.from([LF]));
+      from = at + 1;
+    }
+    parts.push(chunk.subarray(from));
+    return Buffer.concat(parts);
+  }
+}
+
 /** One message on its way through a thread: flow control (acks), the stall watchdog, the result. */
 class ParseJob {
   readonly id = nextJobId++;
@@ -429,6 +503,7 @@ class ParseJob {
   private settled = false;
   private watchdog: NodeJS.Timeout | undefined;
   private drained: (() => void) | undefined;
+  private readonly lineEnds = new LineEnds();
   readonly result: Promise<MailFacts>;
   private resolve!: (f: MailFacts) => void;
   private reject!: (e: Error) => void;
@@ -450,11 +525,16 @@ class ParseJob {
   /** Hands bytes over (copied: request chunks may share a pooled buffer). False: wait for `drain()` first. */
   write(chunk: Buffer): boolean {
     if (this.settled) return true;
-    const copy = new Uint8Array(chunk);
+    for (const bytes of this.lineEnds.push(chunk)) this.send(bytes);
+    return this.unacked < WINDOW_BYTES;
+  }
+
+  private send(bytes: Buffer): void {
+    if (bytes.length === 0) return;
+    const copy = new Uint8Array(bytes);
     this.unacked += copy.byteLength;
     this.thread.worker.postMessage({ id: this.id, kind: 'bytes', bytes: copy.buffer }, [copy.buffer]);
     this.arm();
-    return this.unacked < WINDOW_BYTES;
   }
 
   /** Calls back once the thread has consumed enough to take more (or the job is over). */
@@ -465,6 +545,7 @@ class ParseJob {
 
   end(): Promise<MailFacts> {
     if (!this.settled) {
+      for (const bytes of this.lineEnds.flush()) this.send(bytes);
       this.ended = true;
       this.thread.worker.postMessage({ id: this.id, kind: 'end' });
       this.arm();

@@ -6,6 +6,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyAutomatic } from '../../server/ingest/automatic.js';
+import { LineEnds } from '../../server/ingest/email.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 
 const DIR = join(import.meta.dirname, '../fixtures/mail');
@@ -74,6 +75,8 @@ const AUTOMATIC: Record<string, string> = {
   'sisimai-lhost-sendmail-01.eml': 'bounce',
   'sisimai-lhost-sendmail-02.eml': 'bounce',
   'sisimai-lhost-yahoo-01.eml': 'bounce',
+  // maildir/mac: lhost-postfix-01 with classic Mac line ends (a CR alone); read as CR LF.
+  'sisimai-mac-lhost-postfix-01.eml': 'bounce',
   'sisimai-rfc3464-01.eml': 'bounce',
   'sisimai-rfc3834-01.eml': 'auto-reply',
   'sisimai-rfc3834-02.eml': 'auto-reply',
@@ -99,6 +102,37 @@ describe('the automatic corpus', () => {
       expect(t.service.mail.automatic(r.json.messageId)?.kind).toBe(kind);
     });
   }
+});
+
+describe('classic Mac line ends (a CR alone)', () => {
+  it('a bounce saved so, with the receiving server\'s Delivered-To in CR LF on top, is still a bounce (it opened a contact with no sender)', async () => {
+    const before = t.counts();
+    const raw = Buffer.concat([Buffer.from('Delivered-To: customer.services@livewest.example\r\n'), readFileSync(join(DIR, 'automatic', 'sisimai-mac-lhost-postfix-01.eml'))]);
+    const r = await post(raw);
+    expect(r.status, JSON.stringify(r.json)).toBe(202);
+    expect(r.json.automatic).toBe('bounce');
+    expect(t.counts().contacts).toBe(before.contacts);
+  });
+  const run = (chunks: string[]) => {
+    const ends = new LineEnds();
+    const out = [...chunks.flatMap((c) => ends.push(Buffer.from(c, 'latin1'))), ...ends.flush()];
+    return Buffer.concat(out).toString('latin1');
+  };
+  it('turns every bare CR into CR LF, across chunk boundaries, once it has seen a CR-only start', () => {
+    const mac = `From: a@b\rTo: c@d\rSubject: x\r\r${'line\r'.repeat(1000)}end\r`;
+    const want = mac.replaceAll('\r', '\r\n');
+    expect(run([mac])).toBe(want);
+    // Split at every CR, and between a CR and an LF the receiving server put on top.
+    expect(run(['Delivered-To: c@d\r', '\n', ...mac.split(/(?<=\r)/)])).toBe(`Delivered-To: c@d\r\n${want}`);
+    // A short message, decided at its end.
+    expect(run(['From: a@b\rTo: c@d\rSubject: x\r\rhi\r'])).toBe('From: a@b\r\nTo: c@d\r\nSubject: x\r\n\r\nhi\r\n');
+  });
+  it('passes CR LF and LF mail byte for byte, a stray CR included', () => {
+    for (const text of [`From: a@b\r\nTo: c@d\r\n\r\n${'x\ry\r\n'.repeat(2000)}`, `From: a@b\nTo: c@d\n\n${'x\ry\n'.repeat(2000)}`]) {
+      expect(run([text])).toBe(text);
+      expect(run(text.match(/[\s\S]{1,700}/g)!)).toBe(text);
+    }
+  });
 });
 
 /** Each enquiry: delivered to the mailbox (the receiving server's Delivered-To), and what Kept must record. */
