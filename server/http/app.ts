@@ -204,7 +204,7 @@ export async function buildApp({ config, service, logger = false, liveLoading = 
   app.addHook('onReady', async () => retention.start());
   app.addHook('onClose', async () => retention.stop());
 
-  healthRoutes(app, service, live);
+  healthRoutes(app, service, live, () => app.mailReader?.state);
   sessionRoutes(app, { people, audit: service.audit, now: service.now });
   adminRoutes(app, { people, tokens: service.tokens, audit: service.audit, now: service.now });
   contactRoutes(app, service);

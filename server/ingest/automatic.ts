@@ -25,6 +25,8 @@ export interface AutomaticInput {
   from: ReadonlyArray<{ address: string; name: string }>;
   subject: string | undefined;
   reports: readonly ReportPart[];
+  /** The start of the text body (mailparser hands a DSN's message/delivery-status part over as text). */
+  text?: string;
 }
 
 /** The original message a report or bounce names (its embedded headers or the DSN/MDN fields). */
@@ -138,6 +140,55 @@ const SUBJECT_PREFIXES: ReadonlyArray<[string, AutomaticKind]> = [
 /** Senders that only ever send automatic mail (the local part, lower case). */
 const SYSTEM_SENDERS = new Set(['mailer-daemon', 'mailer_daemon', 'postmaster', 'post_master', 'mail-daemon', 'maildaemon', 'mailerdaemon']);
 
+/** Senders no one reads replies to (the local part, lower case): automatic only with more evidence, since a website's form notices come from them too. */
+const NO_REPLY_SENDERS = new Set(['no-reply', 'noreply', 'no_reply', 'donotreply', 'do-not-reply', 'do_not_reply', 'dontreply', 'dont-reply', 'bounce', 'bounces', 'mail-error', 'mailerror']);
+
+/** Parts that carry the message a report or a bounce returns. */
+const ORIGINAL_TYPES = new Set(['message/rfc822', 'message/global', 'text/rfc822-headers', 'message/global-headers']);
+
+/** What a non-delivery notice says (lower case), in the languages of the corpus; read only in the first 8 KB of a no-reply sender's text. */
+const UNDELIVERED_PHRASES = [
+  'could not be delivered',
+  "couldn't be delivered",
+  'was not delivered',
+  'undeliverable',
+  'delivery has failed',
+  'delivery failed',
+  'could not deliver',
+  'unable to deliver',
+  'permanent fatal error',
+  'mailbox is full',
+  'mailbox full',
+  'user unknown',
+  '送信できませんでした',
+  '配信できませんでした',
+  '届きませんでした',
+  'unzustellbar',
+  'non remis',
+];
+
+const saysUndelivered = (text: string) => {
+  const lower = text.slice(0, 8 * 1024).toLowerCase();
+  return UNDELIVERED_PHRASES.some((p) => lower.includes(p));
+};
+
+/** Headers only mailing-list software writes (lower case). */
+const LIST_MANAGER_HEADERS = ['x-mlserver', 'x-ml-server', 'x-ml-name', 'x-mailman-version', 'x-list-administrivia', 'x-ezmlm-version', 'mailing-list', 'x-listprocessor-version', 'list-id'];
+
+/** The administrative addresses of a list (its software, its owner, its bounce and command addresses). */
+function isListAdmin(local: string): boolean {
+  if (['mailman', 'majordomo', 'listserv', 'listproc', 'sympa', 'ezmlm', 'fml', 'lyris', 'mailman-owner', 'mailman-bounces'].includes(local)) return true;
+  return local.startsWith('owner-') || ['-admin', '-owner', '-request', '-bounces', '-ctl', '-errors', '-help'].some((s) => local.endsWith(s)) || local.includes('-bounces+');
+}
+
+/** An SNS notification's `notificationType` (JSON, perhaps inside a JSON string): bounce, complaint, delivery. */
+function snsNotificationType(text: string): string | undefined {
+  const at = text.slice(0, 64 * 1024).indexOf('notificationType');
+  if (at === -1) return undefined;
+  const after = text.slice(at, at + 40).toLowerCase();
+  return ['bounce', 'complaint', 'delivery'].find((k) => after.includes(`"${k}"`) || after.includes(`\\"${k}\\"`));
+}
+
 /** A forwarded message is an enquiry, whatever rule forwarded it: "Fwd:", "FW:", "WG:", "TR:", "RV:", "I:". */
 export function isForwardSubject(subject: string | undefined): boolean {
   const s = (subject ?? '').trimStart().toLowerCase();
@@ -158,21 +209,32 @@ export function classifyAutomatic(input: AutomaticInput, forwarded = false, orgD
   const partTypes = input.reports.map((r) => r.contentType);
   const delivery = input.reports.find((r) => r.contentType === 'message/delivery-status' || r.contentType === 'message/global-delivery-status');
   if (type === 'delivery-status' || delivery !== undefined) {
-    return { kind: delivery !== undefined && isDelayOnly(delivery.text) ? 'delay' : 'bounce', marker: type !== undefined ? `Content-Type: multipart/report; report-type=${type || 'delivery-status'}` : 'a message/delivery-status part' };
+    // mailparser reads a message/delivery-status part as text: its fields are then in the body.
+    return { kind: isDelayOnly(delivery?.text ?? input.text ?? '') ? 'delay' : 'bounce', marker: type !== undefined ? `Content-Type: multipart/report; report-type=${type || 'delivery-status'}` : 'a message/delivery-status part' };
   }
   if (type === 'disposition-notification' || partTypes.includes('message/disposition-notification')) return { kind: 'read-receipt', marker: 'Content-Type: multipart/report; report-type=disposition-notification' };
   if (type === 'feedback-report' || partTypes.includes('message/feedback-report')) return { kind: 'abuse-report', marker: 'Content-Type: multipart/report; report-type=feedback-report' };
   if (type !== undefined) return { kind: 'auto-generated', marker: `Content-Type: multipart/report${type ? `; report-type=${type}` : ''}` };
 
-  // 2. Exchange's own markers of a non-delivery report.
+  // 2. Exchange's and Exim's own markers of a non-delivery report.
   if ((h('x-ms-exchange-message-is-ndr') ?? '') !== '' || has('x-ms-exchange-message-is-ndr')) return { kind: 'bounce', marker: 'X-MS-Exchange-Message-Is-Ndr' };
+  if (has('x-failed-recipients')) return { kind: 'bounce', marker: 'X-Failed-Recipients' };
+  // Amazon SNS delivers SES's bounce, complaint and delivery notifications by email: a machine's
+  // notice whatever it says. (X-SES-Outgoing and Feedback-ID are NOT markers: every message sent
+  // through SES or a bulk platform carries them, a website form's notice of a tenant's enquiry too.)
+  if (has('x-amz-sns-message-id') || has('x-amz-sns-subscription-arn')) {
+    const what = snsNotificationType(input.text ?? '');
+    const kind: AutomaticKind = what === 'bounce' ? 'bounce' : what === 'complaint' ? 'abuse-report' : 'auto-generated';
+    return { kind, marker: `x-amz-sns-message-id (an Amazon SNS notification${what !== undefined ? `: ${what}` : ''})` };
+  }
 
   // 3. Senders that are never a person.
   const sender = input.from[0]?.address ?? '';
   const local = sender.slice(0, sender.lastIndexOf('@')).toLowerCase();
   if (SYSTEM_SENDERS.has(local)) return { kind: subjectKind(input.subject) === 'delay' ? 'delay' : 'bounce', marker: `From: ${local}@…` };
   const returnPath = h('return-path');
-  if (returnPath !== undefined && returnPath.replace(/\s/g, '') === '<>' && subjectKind(input.subject) !== undefined) return { kind: subjectKind(input.subject)!, marker: 'Return-Path: <>' };
+  const nullSender = returnPath !== undefined && returnPath.replace(/\s/g, '') === '<>';
+  if (nullSender && subjectKind(input.subject) !== undefined) return { kind: subjectKind(input.subject)!, marker: 'Return-Path: <>' };
 
   // 4. RFC 3834 and the vendors' auto-reply headers.
   const auto = h('auto-submitted')?.toLowerCase();
@@ -195,7 +257,26 @@ export function classifyAutomatic(input: AutomaticInput, forwarded = false, orgD
   // customer's message `Precedence: list` and names itself in List-Id: those are enquiries.
   if ((precedence === 'bulk' || precedence === 'junk' || precedence === 'list') && !ownList(h('list-id') ?? h('mailing-list'), orgDomains)) return { kind: 'bulk', marker: `Precedence: ${precedence}` };
 
-  // 5. Subjects: prefixes only (a customer may well write "out of office hours" in a subject's middle).
+  // 5. A DSN in all but its MIME type (a carrier's own notice, a Japanese "メールエラー通知"): it
+  // returns the original message and comes from no one who reads replies: the null sender (only
+  // automatic mail is sent from it, RFC 5321 §4.5.5), or a no-reply address that says the message
+  // could not be delivered. A person forwarding a bounce (their own address, "Fwd:") is neither.
+  // (After the auto-reply markers: an out-of-office that attaches the message it answers stays an
+  // auto-reply, and never marks the centre's reply undelivered.)
+  const returnsOriginal = input.reports.some((r) => ORIGINAL_TYPES.has(r.contentType));
+  if (returnsOriginal && nullSender) return { kind: 'bounce', marker: 'Return-Path: <> with the returned message attached' };
+  if (returnsOriginal && NO_REPLY_SENDERS.has(local) && saysUndelivered(input.text ?? '')) return { kind: 'bounce', marker: `From: ${local}@… with the returned message attached` };
+
+  // 6. A mailing-list manager's own notice (not a member, loop alert, held for moderation, …): the list
+  // software's header and the list's administrative address as the sender. The posts it relays
+  // come from their authors and stay what they are; the organisation's own list (a shared mailbox
+  // that is a Google Group) is left alone.
+  const listHeader = LIST_MANAGER_HEADERS.find((k) => has(k));
+  if (listHeader !== undefined && !ownList(h('list-id') ?? h('mailing-list'), orgDomains)) {
+    if ((h('x-list-administrivia') ?? '').toLowerCase() === 'yes' || isListAdmin(local)) return { kind: subjectKind(input.subject) ?? 'auto-generated', marker: `${listHeader} from the list's ${local}@…` };
+  }
+
+  // 7. Subjects: prefixes only (a customer may well write "out of office hours" in a subject's middle).
   const bySubject = subjectKind(input.subject);
   if (bySubject !== undefined && !forwarded) return { kind: bySubject, marker: `Subject: ${(input.subject ?? '').trim().slice(0, 60)}` };
   return undefined;
@@ -266,7 +347,37 @@ export function originalOf(reports: readonly ReportPart[], text: string): Origin
   // A plain-text bounce quoting the message: its headers are somewhere in the text.
   const at = indexOfHeader(text, 'message-id:');
   if (at !== -1) return fromHeaders(text.slice(Math.max(0, text.lastIndexOf('\n', at)), at + 20_000));
+  // An Amazon SNS notification of SES: the original's headers, when the topic includes them, as JSON.
+  if (text.includes('notificationType')) return sesOriginal(text);
   return undefined;
+}
+
+/**
+ * The original message's ids in an SES notification's JSON (`mail.headers`: `{"name":"Message-ID",
+ * "value":"<…>"}`, or `mail.commonHeaders.messageId`), which SNS may wrap as a JSON string (quotes
+ * escaped). String scans of a bounded window only.
+ */
+function sesOriginal(text: string): OriginalMessage | undefined {
+  const json = text.slice(0, 64 * 1024).replaceAll('\\"', '"');
+  // ASCII letters only, so the indexes stay those of `json`.
+  const lower = json.replace(/[A-Z]+/g, (run) => run.toLowerCase());
+  const value = (key: string) => {
+    const at = lower.indexOf(key);
+    if (at === -1) return undefined;
+    const start = at + key.length;
+    const end = json.indexOf('"', start);
+    return end === -1 || end - start > 20_000 ? undefined : json.slice(start, end);
+  };
+  const common = value('"messageid":"<');
+  const messageId = firstId(value('"name":"message-id","value":"') ?? (common === undefined ? undefined : `<${common}`));
+  const inReplyTo = firstId(value('"name":"in-reply-to","value":"'));
+  const references: string[] = [];
+  for (const token of (value('"name":"references","value":"') ?? '').split(/[\s,]+/, 200)) {
+    const id = firstId(token);
+    if (id !== undefined) references.push(id);
+  }
+  if (messageId === undefined && inReplyTo === undefined && references.length === 0) return undefined;
+  return { ...(messageId !== undefined ? { messageId } : {}), ...(inReplyTo !== undefined ? { inReplyTo } : {}), references };
 }
 
 function indexOfHeader(text: string, key: string): number {

@@ -60,7 +60,7 @@ export type EmailOutcome =
   /** The organisation's reply, recorded as `replied` on `contact` (and on `alsoAnswered`) (200). */
   | { kind: 'replied'; contact: ContactView; alsoAnswered: string[]; duplicate: boolean }
   /** Automatic mail (bounce, out-of-office, receipt, report) from anyone: kept, never a contact or a reply (202). */
-  | { kind: 'automatic'; automatic: AutomaticKind; reason: string; messageId: string; contactId?: string; undeliveredReply?: string };
+  | { kind: 'automatic'; automatic: AutomaticKind; reason: string; messageId: string; contactId?: string; undeliveredReply?: string; alsoUndelivered?: string[] };
 
 export interface Mailbox {
   address: string;
@@ -421,6 +421,80 @@ class MailThread {
 
 let nextJobId = 1;
 
+const CR = 13;
+const LF = 10;
+/** How much of a message's start decides its line ends. */
+const LINE_END_SAMPLE = 4096;
+
+/**
+ * Classic Mac line ends (a CR alone), as in a message file saved on an old Mac or a tool that wrote
+ * it so: mailparser reads no header from such a message, which then had no sender, no subject and
+ * nothing automatic about it (sisimai's maildir/mac: 0 of 80 recognised; with the receiving
+ * server's Delivered-To before it, it opened a contact). Decided on the first 4 KB: when its bare
+ * CRs outnumber its LFs four to one (a receiving server may have put a few CRLF lines on top), every
+ * bare CR is handed over as CR LF; any other message passes byte for byte. One pass, no pattern.
+ */
+export class LineEnds {
+  private mode: 'undecided' | 'cr' | 'as-is' = 'undecided';
+  private sample: Buffer[] = [];
+  private sampled = 0;
+  /** A CR that ended the last chunk: whether an LF follows is in the next one. */
+  private heldCr = false;
+
+  /** The bytes to hand over now for `chunk` (none while the start is being sampled). */
+  push(chunk: Buffer): Buffer[] {
+    if (this.mode === 'as-is') return [chunk];
+    if (this.mode === 'cr') return [this.convert(chunk)];
+    this.sample.push(chunk);
+    this.sampled += chunk.length;
+    return this.sampled < LINE_END_SAMPLE ? [] : this.decide();
+  }
+
+  /** What is left at the end. */
+  flush(): Buffer[] {
+    const out = this.mode === 'undecided' ? this.decide() : [];
+    if (this.heldCr) {
+      this.heldCr = false;
+      out.push(Buffer.from([CR, LF]));
+    }
+    return out;
+  }
+
+  private decide(): Buffer[] {
+    const start = Buffer.concat(this.sample);
+    this.sample = [];
+    let bare = 0;
+    let lfs = 0;
+    for (let i = 0; i < start.length; i++) {
+      if (start[i] === LF) lfs++;
+      else if (start[i] === CR && i + 1 < start.length && start[i + 1] !== LF) bare++;
+    }
+    this.mode = bare >= 3 && bare > 4 * lfs ? 'cr' : 'as-is';
+    return this.mode === 'cr' ? [this.convert(start)] : [start];
+  }
+
+  private convert(chunk: Buffer): Buffer {
+    const parts: Buffer[] = [];
+    let from = 0;
+    if (this.heldCr) {
+      parts.push(chunk.length > 0 && chunk[0] === LF ? Buffer.from([CR]) : Buffer.from([CR, LF]));
+      this.heldCr = false;
+    }
+    for (let at = chunk.indexOf(CR); at !== -1; at = chunk.indexOf(CR, at + 1)) {
+      if (at + 1 === chunk.length) {
+        parts.push(chunk.subarray(from, at));
+        this.heldCr = true;
+        return Buffer.concat(parts);
+      }
+      if (chunk[at + 1] === LF) continue;
+      parts.push(chunk.subarray(from, at + 1), Buffer.from([LF]));
+      from = at + 1;
+    }
+    parts.push(chunk.subarray(from));
+    return Buffer.concat(parts);
+  }
+}
+
 /** One message on its way through a thread: flow control (acks), the stall watchdog, the result. */
 class ParseJob {
   readonly id = nextJobId++;
@@ -429,6 +503,7 @@ class ParseJob {
   private settled = false;
   private watchdog: NodeJS.Timeout | undefined;
   private drained: (() => void) | undefined;
+  private readonly lineEnds = new LineEnds();
   readonly result: Promise<MailFacts>;
   private resolve!: (f: MailFacts) => void;
   private reject!: (e: Error) => void;
@@ -450,11 +525,16 @@ class ParseJob {
   /** Hands bytes over (copied: request chunks may share a pooled buffer). False: wait for `drain()` first. */
   write(chunk: Buffer): boolean {
     if (this.settled) return true;
-    const copy = new Uint8Array(chunk);
+    for (const bytes of this.lineEnds.push(chunk)) this.send(bytes);
+    return this.unacked < WINDOW_BYTES;
+  }
+
+  private send(bytes: Buffer): void {
+    if (bytes.length === 0) return;
+    const copy = new Uint8Array(bytes);
     this.unacked += copy.byteLength;
     this.thread.worker.postMessage({ id: this.id, kind: 'bytes', bytes: copy.buffer }, [copy.buffer]);
     this.arm();
-    return this.unacked < WINDOW_BYTES;
   }
 
   /** Calls back once the thread has consumed enough to take more (or the job is over). */
@@ -465,6 +545,7 @@ class ParseJob {
 
   end(): Promise<MailFacts> {
     if (!this.settled) {
+      for (const bytes of this.lineEnds.flush()) this.send(bytes);
       this.ended = true;
       this.thread.worker.postMessage({ id: this.id, kind: 'end' });
       this.arm();
@@ -713,6 +794,14 @@ function mailboxIn(value: string | undefined): Mailbox | undefined {
   return { address: address.toLowerCase().slice(0, 320), name: name.slice(0, 200) };
 }
 
+/** Whether a message carries a forwarded one: a forward's subject, or an attached message. */
+const isForwarded = (mail: MailFacts) => isForwardSubject(mail.subject) || mail.reports.some((r) => r.contentType === 'message/rfc822');
+
+/** Whether parsed mail is automatic, and why: the decision ingestEmail takes (scripts/mail-corpus.ts runs it over a corpus). */
+export function automaticOf(mail: MailFacts, orgDomains: readonly string[]): Automatic | undefined {
+  return classifyAutomatic(mail, isForwarded(mail), orgDomains);
+}
+
 /** Takes a raw message (streamed, at most `limit` bytes) and records it. */
 export async function ingestEmail(service: IngestService, config: Config, input: Buffer | Readable, limit = config.emailBodyLimit): Promise<EmailOutcome> {
   const mail = await parseMail(input, limit);
@@ -743,8 +832,8 @@ export async function ingestEmail(service: IngestService, config: Config, input:
   const from = mail.from[0];
   const atOrg = (address: string) => config.orgDomains.includes(domainOf(address));
   const when = sentAt(mail.headerLines, now);
-  const forward = isForwardSubject(mail.subject) || mail.reports.some((r) => r.contentType === 'message/rfc822');
-  const auto = classifyAutomatic(mail, forward, config.orgDomains);
+  const forward = isForwarded(mail);
+  const auto = automaticOf(mail, config.orgDomains);
   if (auto !== undefined) return keepAutomatic(service, mail, messageId, auto, when.at);
 
   const visible = [...mail.to, ...mail.cc];
@@ -835,8 +924,8 @@ const automaticReason = (kind: AutomaticKind, marker: string) => `${KIND_WORDS[k
 
 /**
  * Automatic mail: kept (automatic_mail), and when it names a stored thread, an event on that
- * contact; a bounce of the centre's reply marks that reply undelivered, so it no longer meets the
- * clock.
+ * contact; a bounce of the centre's reply marks that reply undelivered on every contact it
+ * answered, so it meets none of their clocks.
  */
 async function keepAutomatic(service: IngestService, mail: MailFacts, messageId: string, auto: Automatic, at: number): Promise<EmailOutcome> {
   const original = originalOf(mail.reports, mail.text);
@@ -847,25 +936,40 @@ async function keepAutomatic(service: IngestService, mail: MailFacts, messageId:
     ...messageIds(mail.inReplyTo),
     ...messageIds(mail.references).reverse(),
   ].filter((id) => id.length <= 1000);
-  let contact: ContactRow | undefined;
-  for (const id of named) {
-    contact = service.contacts.byExternal('email', id);
-    if (contact !== undefined) break;
+  // The stored contacts it names, in that order (a reply may have answered several).
+  const rows: ContactRow[] = [];
+  for (const id of new Set(named)) {
+    const row = service.contacts.byExternal('email', id);
+    if (row !== undefined && !rows.some((r) => r.id === row.id)) rows.push(row);
   }
-  let reply: string | undefined;
-  if (contact !== undefined && auto.kind === 'bounce' && original?.messageId !== undefined && service.contacts.eventByExternal(contact.id, original.messageId)?.type === 'replied') reply = original.messageId;
+  // A bounce of the centre's reply: every contact that reply answered (its `replied` event is keyed
+  // by the reply's Message-ID) gets `undelivered`; the reply's own In-Reply-To and References, as
+  // the bounce returns them, name them all, as they named them when the reply was recorded.
+  const returned = auto.kind === 'bounce' ? original?.messageId : undefined;
+  const undelivered = returned === undefined ? [] : rows.filter((row) => service.contacts.eventByExternal(row.id, returned)?.type === 'replied');
+  const reply = undelivered.length > 0 ? returned : undefined;
+  const contact = undelivered[0] ?? rows[0];
   const reason = automaticReason(auto.kind, auto.marker);
   const subject = mail.subject?.trim().slice(0, SUBJECT_CHARS);
   await service.recordAutomaticMail({ messageId, receivedAt: at, kind: auto.kind, marker: auto.marker, subject: subject || null, contactId: contact?.id ?? null, reply: reply ?? null });
-  if (contact !== undefined) {
-    const eventAt = formatInstant(Math.max(at, contact.receivedAt));
+  for (const row of undelivered.length > 0 ? undelivered : contact !== undefined ? [contact] : []) {
+    const eventAt = formatInstant(Math.max(at, row.receivedAt));
     const event =
       reply !== undefined
         ? { type: 'undelivered', at: eventAt, externalId: messageId, reference: reply, reason: `the reply ${reply} bounced (${auto.marker})`.slice(0, 1000) }
         : { type: 'automatic-mail', at: eventAt, externalId: messageId, reason: `${KIND_WORDS[auto.kind]}${subject ? `: ${subject}` : ''}`.slice(0, 1000) };
-    await service.addEvents(contact.id, [event]);
+    await service.addEvents(row.id, [event]);
   }
-  return { kind: 'automatic', automatic: auto.kind, reason, messageId, ...(contact !== undefined ? { contactId: contact.id } : {}), ...(reply !== undefined ? { undeliveredReply: reply } : {}) };
+  const alsoUndelivered = undelivered.slice(1).map((r) => r.id);
+  return {
+    kind: 'automatic',
+    automatic: auto.kind,
+    reason,
+    messageId,
+    ...(contact !== undefined ? { contactId: contact.id } : {}),
+    ...(reply !== undefined ? { undeliveredReply: reply } : {}),
+    ...(alsoUndelivered.length > 0 ? { alsoUndelivered } : {}),
+  };
 }
 
 /**

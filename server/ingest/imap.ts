@@ -19,14 +19,21 @@ export interface MailLog {
   error(o: object, msg: string): void;
 }
 
-/** Per folder: what has happened since the start, for /health-style checks and the tests. */
+/** Per folder: what has happened since the start, for the detailed /api/v1/health and the tests. */
 export interface FolderState {
   folder: string;
   connected: boolean;
+  /** The server has IDLE: new mail is reported as it arrives (else it is polled for). */
   idle: boolean;
+  /** Messages taken since the start, and each outcome's count. */
   read: number;
   outcomes: Record<string, number>;
+  /** When the last message was taken (ISO), and when the folder was last looked through to its end. */
+  lastReadAt?: string;
+  lastCheckedAt?: string;
+  /** The last connection problem (a code or the server's answer, never a credential) and when; cleared on the next connection. */
   lastError?: string;
+  lastErrorAt?: string;
 }
 
 const RETRY_MIN_MS = 2000;
@@ -148,6 +155,7 @@ class FolderReader {
       this.state.connected = true;
       this.state.idle = client.capabilities.has('IDLE');
       this.state.lastError = undefined;
+      this.state.lastErrorAt = undefined;
       this.retryMs = RETRY_MIN_MS;
       this.log.info({ folder: this.folder, idle: this.state.idle }, 'mailbox: following the folder');
       this.readNew();
@@ -162,6 +170,7 @@ class FolderReader {
     // imapflow's messages name the server's answer, never the password; the code is enough.
     const detail = (e as { authenticationFailed?: boolean }).authenticationFailed ? 'authentication failed' : ((e as { code?: string }).code ?? e.message).slice(0, 200);
     this.state.lastError = detail;
+    this.state.lastErrorAt = new Date().toISOString();
     this.log.warn({ folder: this.folder, error: detail }, 'mailbox: connection problem');
   }
 
@@ -222,10 +231,12 @@ class FolderReader {
       if (outcome === 'retry') return; // Kept could not store it now: the next pass tries again
       this.state.read++;
       this.state.outcomes[outcome] = (this.state.outcomes[outcome] ?? 0) + 1;
+      this.state.lastReadAt = new Date().toISOString();
       lastUid = m.uid;
       await this.service.saveMailCursor(this.key, uidValidity, lastUid);
       if (this.config.imap.markSeen) await client.messageFlagsAdd(String(m.uid), ['\\Seen'], { uid: true }).catch(() => {});
     }
+    if (!this.stopped && this.client === client) this.state.lastCheckedAt = new Date().toISOString();
   }
 
   /** One message, streamed from the server to the parser. Its outcome in a word (logged and counted). */

@@ -93,6 +93,28 @@ describe('the shared mailbox over IMAP', () => {
     expect(t!.counts().contacts).toBe(before);
   });
 
+  it('the detailed health (with a token) says how each folder is followed; without one, nothing of it', async () => {
+    // The out-of-office is kept a moment before the reader counts it: wait for the count.
+    await until('INBOX read and looked through', () => {
+      const inbox = reader().state.find((s) => s.folder === 'INBOX')!;
+      return inbox.read >= 3 && inbox.lastCheckedAt !== undefined;
+    });
+    const r = await t!.app.inject({ method: 'GET', url: '/api/v1/health', headers: t!.auth });
+    expect(r.statusCode, r.body).toBe(200);
+    const mailbox = r.json().mailbox as Array<Record<string, unknown>>;
+    expect(mailbox.map((f) => [f.folder, f.connected, f.idle])).toEqual([
+      ['INBOX', true, true],
+      ['Sent', true, true],
+    ]);
+    const inbox = mailbox[0]!;
+    expect(inbox.read).toBe(3);
+    expect(inbox.outcomes).toMatchObject({ created: 2, 'automatic:auto-reply': 1 });
+    expect(Date.parse(String(inbox.lastReadAt))).toBeGreaterThan(Date.now() - 60_000);
+    expect(inbox.lastError).toBeUndefined();
+    const open = await t!.app.inject({ method: 'GET', url: '/api/v1/health' });
+    expect(open.json().mailbox).toBeUndefined();
+  });
+
   it("the centre's reply in Sent meets the customer's clock", async () => {
     const replyId = `<reply-${Date.now()}@livewest.example>`;
     await dovecot.deliver('Sent', `From: Customer Services <customer.services@livewest.example>\r\nTo: dee@tenant.example\r\nSubject: Re: Damp in the bedroom\r\nDate: ${rfcDate()}\r\nMessage-ID: ${replyId}\r\nIn-Reply-To: ${first.id}\r\n\r\nWe will call you today.\r\n`);

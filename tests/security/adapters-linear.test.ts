@@ -2,8 +2,9 @@
 // 10 KB and 160 KB, judged by the ratio, never by wall-clock), and mail is parsed off the main
 // thread, so /api/v1/health answers while a hostile 1 MB message is being read.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bareAddresses, messageIds, parseMailDate, rawHeader, summaryOf } from '../../server/ingest/email.js';
+import { bareAddresses, LineEnds, messageIds, parseMailDate, rawHeader, summaryOf } from '../../server/ingest/email.js';
 import { instantAt } from '../../server/ingest/social.js';
+import { classifyAutomatic, originalOf } from '../../server/ingest/automatic.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 
 const SMALL = 10 * 1024;
@@ -52,6 +53,16 @@ describe('the email adapter\'s scans of header and body text are linear', () => 
     ['a header of white space only', (n) => ' '.repeat(n), (v) => rawHeader(line('date', v), 'date')],
     ['a body of blank lines', (n) => '\n'.repeat(n), summaryOf],
     ['a body of CR LF pairs and spaces', (n) => '\r\n \r\n'.repeat(n / 5), summaryOf],
+    ['classic Mac line ends: a run of bare CRs', (n) => '\r'.repeat(n), (v) => { const e = new LineEnds(); return [...e.push(Buffer.from(v)), ...e.flush()]; }],
+    // Automatic mail's scans of a body: an SES notification's JSON, a no-reply sender's text.
+    ['an SNS notification: escaped quotes repeated', (n) => `notificationType ${'\\"'.repeat(n / 2)}`, (v) => originalOf([], v)],
+    ['an SNS notification: "name":"Message-ID","value":" then no end', (n) => `notificationType "name":"Message-ID","value":"<${'a'.repeat(n)}`, (v) => originalOf([], v)],
+    ['an SNS notification: many references', (n) => `notificationType "name":"References","value":"${'<a@b> '.repeat(n / 6)}"`, (v) => originalOf([], v)],
+    [
+      'a no-reply notice returning a message: a long text without the words',
+      (n) => 'x'.repeat(n),
+      (v) => classifyAutomatic({ headerLines: [], from: [{ address: 'no-reply@carrier.example', name: '' }], subject: 'Mail', reports: [{ contentType: 'message/rfc822', text: 'From: a@b\r\n\r\n' }], text: v }, true),
+    ],
   ];
   for (const [name, make, scan] of cases) {
     it(name, () => {

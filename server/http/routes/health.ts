@@ -1,11 +1,12 @@
 // Health: anyone may ask whether Kept is up and can write; only a token holder is told the details
-// (database path, commits, running clocks). While writes fail (the writer's last failure: database
+// (database path, commits, running clocks, the shared mailbox's folders when read over IMAP). While writes fail (the writer's last failure: database
 // locked, disk full, read-only, writer stopped) it answers 503 with the reason; the next commit that
 // writes clears it. While the running clocks load at start it answers 200 `starting`: reads and writes
 // are served, the live board not yet (503 `starting` with Retry-After).
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import type { FolderState } from '../../ingest/imap.js';
 import type { IngestService } from '../../ingest/service.js';
 import { tokenFrom } from '../access.js';
 import { databaseFault } from '../errors.js';
@@ -17,9 +18,31 @@ const Health = Type.Object({
   database: Type.Optional(Type.String({ description: 'With a token only: the database file.' })),
   commits: Type.Optional(Type.Number({ description: 'With a token only: write transactions committed since start.' })),
   runningClocks: Type.Optional(Type.Number({ description: 'With a token only: running clocks loaded so far (starting) or held (ok).' })),
+  mailbox: Type.Optional(
+    Type.Array(
+      Type.Object({
+        folder: Type.String(),
+        connected: Type.Boolean(),
+        idle: Type.Boolean({ description: 'The server has IDLE: new mail is taken as it arrives (else polled for).' }),
+        read: Type.Number({ description: 'Messages taken since the start.' }),
+        outcomes: Type.Record(Type.String(), Type.Number(), { description: 'How many of each outcome: created, replied, automatic:<kind>, refused:<code>, too-large…' }),
+        lastReadAt: Type.Optional(Type.String({ description: 'When the last message was taken.' })),
+        lastCheckedAt: Type.Optional(Type.String({ description: 'When the folder was last looked through to its end.' })),
+        lastError: Type.Optional(Type.String({ description: 'The last connection problem (cleared when it connects again).' })),
+        lastErrorAt: Type.Optional(Type.String()),
+      }),
+      { description: 'With a token only, when KEPT_IMAP_HOST is set: each followed folder of the shared mailbox.' },
+    ),
+  ),
 });
 
-export function healthRoutes(instance: FastifyInstance, service: IngestService, live: { readonly armed: boolean; readonly loadedClocks: number; readonly runningClocks: number }): void {
+export function healthRoutes(
+  instance: FastifyInstance,
+  service: IngestService,
+  live: { readonly armed: boolean; readonly loadedClocks: number; readonly runningClocks: number },
+  /** The shared mailbox's folders, when it is read over IMAP (asked at each request: the reader is made later). */
+  mailbox: () => readonly FolderState[] | undefined = () => undefined,
+): void {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const started = Date.now();
   const ping = service.connection.sqlite.prepare('SELECT 1');
@@ -44,12 +67,19 @@ export function healthRoutes(instance: FastifyInstance, service: IngestService, 
       if (reason === undefined && failure !== null) reason = failure.reason;
       const token = tokenFrom(request);
       const trusted = token !== undefined && service.tokens.verify(token) !== undefined;
+      const folders = trusted ? mailbox() : undefined;
       const status = reason !== undefined ? ('degraded' as const) : live.armed ? ('ok' as const) : ('starting' as const);
       const body = {
         status,
         ...(reason !== undefined ? { reason } : {}),
         ...(trusted
-          ? { uptimeSeconds: Math.round((Date.now() - started) / 1000), database: service.connection.sqlite.name, commits: service.writer.commits, runningClocks: live.armed ? live.runningClocks : live.loadedClocks }
+          ? {
+              uptimeSeconds: Math.round((Date.now() - started) / 1000),
+              database: service.connection.sqlite.name,
+              commits: service.writer.commits,
+              runningClocks: live.armed ? live.runningClocks : live.loadedClocks,
+              ...(folders !== undefined ? { mailbox: folders.map((f) => ({ ...f, outcomes: { ...f.outcomes } })) } : {}),
+            }
           : {}),
       };
       if (failure !== null) void reply.header('retry-after', String(failure.retryAfter));

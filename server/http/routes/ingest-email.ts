@@ -20,6 +20,7 @@ const EmailIgnored = Type.Object(
     messageId: Type.String(),
     contactId: Type.Optional(Type.String({ description: 'The contact whose thread it names: it carries the message as an `automatic-mail` (or `undelivered`) event.' })),
     undeliveredReply: Type.Optional(Type.String({ description: "A bounce of the centre's reply: that reply's Message-ID, now marked undelivered (it no longer meets the clock)." })),
+    alsoUndelivered: Type.Optional(Type.Array(Type.String(), { description: 'The other contacts that reply answered (one reply may answer several stored messages): each now has its `undelivered` event too.' })),
   },
   { description: 'Automatic mail (a bounce, delay warning, read receipt, abuse report, out-of-office or other auto-reply, bulk mail): kept, never a contact and never a reply.' },
 );
@@ -129,7 +130,7 @@ export async function emailRoutes(app: FastifyInstance, service: IngestService, 
           const r = await ingestEmail(service.as(actorOf(request)), config, body, limit);
           void reply.header('kept-outcome', r.kind);
           if (r.kind === 'automatic') {
-            return reply.status(202).send({ ignored: true, automatic: r.automatic, reason: r.reason, messageId: r.messageId, ...(r.contactId !== undefined ? { contactId: r.contactId } : {}), ...(r.undeliveredReply !== undefined ? { undeliveredReply: r.undeliveredReply } : {}) });
+            return reply.status(202).send({ ignored: true, automatic: r.automatic, reason: r.reason, messageId: r.messageId, ...(r.contactId !== undefined ? { contactId: r.contactId } : {}), ...(r.undeliveredReply !== undefined ? { undeliveredReply: r.undeliveredReply } : {}), ...(r.alsoUndelivered !== undefined ? { alsoUndelivered: r.alsoUndelivered } : {}) });
           }
           if (r.kind === 'replied' && r.alsoAnswered.length > 0) void reply.header('kept-also-answered', r.alsoAnswered.join(','));
           return reply.status(r.kind === 'created' ? 201 : 200).send(r.contact);
