@@ -104,3 +104,25 @@ export function phonePanels(waiting: readonly PhoneQueueNow[] | undefined, staff
   const worth = named || panels.length > 1 || handled || stateTotal > 0;
   return worth ? { queues: panels, advisors: stateTotal > 0 ? advisors!.counts : null } : { queues: [], advisors: null };
 }
+
+/** An advisor's platform state in words. */
+export const STATE_WORDS: Record<string, string> = { available: 'Available', 'on-call': 'On a call', 'wrap-up': 'Wrap-up', away: 'Away' };
+
+/**
+ * The team page's rows: each advisor with load (by assignee), their platform state matched by name
+ * without case (a platform's agent name is the assignee its `answered` set), then the advisors the
+ * platform reports who hold no work. `states` null or empty: no state column at all.
+ */
+export function teamRows<L extends { assignee: string }>(load: readonly L[], states: AdvisorsReply['advisors'] | null): { rows: Array<{ assignee: string; load: L | null; state: string | null }>; withStates: boolean } {
+  const byName = new Map<string, string>();
+  for (const s of states ?? []) byName.set(s.advisor.trim().toLowerCase(), s.state);
+  const rows: Array<{ assignee: string; load: L | null; state: string | null }> = load.map((l) => ({ assignee: l.assignee, load: l, state: byName.get(l.assignee.trim().toLowerCase()) ?? null }));
+  const known = new Set(load.map((l) => l.assignee.trim().toLowerCase()));
+  for (const s of states ?? []) {
+    const k = s.advisor.trim().toLowerCase();
+    if (known.has(k)) continue;
+    known.add(k);
+    rows.push({ assignee: s.advisor, load: null, state: byName.get(k)! });
+  }
+  return { rows, withStates: byName.size > 0 };
+}
