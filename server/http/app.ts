@@ -181,6 +181,8 @@ export async function buildApp({ config, service, logger = false, liveLoading = 
     wording: config.publicMessages,
     urgentLimit: config.boardListLimit,
     serviceLevelTarget: config.boardServiceLevelTarget,
+    phoneQueues: config.phone.queues,
+    defaultPhoneQueue: config.phone.defaultQueue,
     ...liveLoading,
   });
   const hub = new LiveHub((seq) => live.snapshot(seq));

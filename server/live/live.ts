@@ -11,6 +11,7 @@ import type { ContactRow } from '../store/contacts.js';
 import { LiveStore, type OpenClockCursor, type OpenClockRow } from '../store/live.js';
 import { boardFigures, busyNotice, isFirstResponse, localDay, phoneQueue, type BoardSite, type RunningClock } from './board.js';
 import type { BoardFigures, BrokenPromise, BusyNotice, DeltaMessage, SnapshotMessage, UrgentClock } from './protocol.js';
+import { phoneQueuesNow, type QueueName } from './phone-queues.js';
 import { ClockScheduler, realTimers, type Firing, type TimerHost } from './scheduler.js';
 import { hazardStandards, packTargets, publicWording, WordingError, type WordingTemplates } from './site.js';
 import { TodayLedger } from './today.js';
@@ -57,6 +58,10 @@ export interface LiveOptions {
   loadPageRows?: number;
   /** How loading lets the event loop in between pages (default: setImmediate); tests hold it. */
   yieldToLoop?: () => Promise<void>;
+  /** The phone queues (KEPT_PHONE_QUEUES with the built-in ones) whose waiting calls the board splits. */
+  phoneQueues?: readonly QueueName[];
+  /** The queue a call that names none counts in (KEPT_PHONE_DEFAULT_QUEUE; default customer-services). */
+  defaultPhoneQueue?: string;
 }
 
 export interface LiveSink {
@@ -87,6 +92,8 @@ export class LiveService {
   private readonly clocks = new Map<string, RunningClock>();
   /** Keys of each contact's running clocks (an array: most contacts have one or two). */
   private readonly byContact = new Map<string, string[]>();
+  /** Each call with a running phone-answer clock: its contact's `source.queue` (null: none named). */
+  private readonly callQueue = new Map<string, string | null>();
   readonly scheduler: ClockScheduler;
   private readonly timers: TimerHost;
   private readonly store: LiveStore;
@@ -172,6 +179,7 @@ export class LiveService {
       for (;;) {
         const rows = this.store.openClocks(after, pageRows);
         for (const r of rows) this.loadRow(r);
+        this.loadQueues(rows);
         this.loadedRows += rows.length;
         if (rows.length < pageRows) break;
         const last = rows[rows.length - 1]!;
@@ -202,6 +210,14 @@ export class LiveService {
       channel: intern(r[7]),
       countsWaiting: false,
     });
+  }
+
+  /** The queues of this page's waiting calls, read by key (calls waiting: a few per page at most). */
+  private loadQueues(rows: OpenClockRow[]): void {
+    const ids = rows.filter((r) => r[3] === 'phone-answer' && this.clocks.has(r[0])).map((r) => r[2]);
+    if (ids.length === 0) return;
+    const found = this.store.queues(ids);
+    for (const id of ids) this.callQueue.set(id, found.get(id) ?? null);
   }
 
   /** False while the running clocks load: the board and the public status answer 503 `starting`. */
@@ -249,6 +265,7 @@ export class LiveService {
       this.scheduler.disarm(k);
     }
     this.byContact.delete(contactId);
+    this.callQueue.delete(contactId);
     return keys;
   }
 
@@ -262,6 +279,10 @@ export class LiveService {
         const live = this.fromClock(ch.contact, clock);
         this.put(live);
         this.pendingKeys.add(live.key);
+        if (clock.standard === 'phone-answer') {
+          const q = ch.contact.source?.queue;
+          this.callQueue.set(ch.contactId, typeof q === 'string' ? q : null);
+        }
       }
       this.pendingContacts.add(ch.contactId);
     }
@@ -393,7 +414,17 @@ export class LiveService {
   board(now: number): BoardFigures {
     const site = this.site;
     this.today.cover(localDay(site.calendar, now));
-    return boardFigures(now, this.clocks.values(), this.today, site);
+    return { ...boardFigures(now, this.clocks.values(), this.today, site), phoneQueues: this.phoneQueues() };
+  }
+
+  /** The calls waiting now per named phone queue (phone-queues.ts): one pass over the calls waiting. */
+  private phoneQueues() {
+    const waiting: Array<{ queue: string | null; receivedAt: number }> = [];
+    for (const [contactId, queue] of this.callQueue) {
+      const c = this.clocks.get(`${contactId}/phone-answer`);
+      if (c !== undefined) waiting.push({ queue, receivedAt: c.receivedAt });
+    }
+    return phoneQueuesNow(waiting, this.options.phoneQueues ?? [], this.options.defaultPhoneQueue ?? 'customer-services');
   }
 
   /**

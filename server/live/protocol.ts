@@ -104,6 +104,19 @@ export interface IntradayBucket {
   serviceLevel: number | null;
 }
 
+/** A named phone queue now (issue 13): its calls waiting (open phone-answer clocks) and the oldest's start. */
+export interface PhoneQueueNow {
+  /** Kept's queue id (the contact's `source.queue`). */
+  queue: string;
+  /** What people read: "Repairs line". */
+  name: string;
+  /** Configured in KEPT_PHONE_QUEUES (not one of the two built in). */
+  named: boolean;
+  waitingNow: number;
+  /** receivedAt of the oldest call waiting in this queue (the board ticks its age), or null. */
+  oldestWaitingSince: string | null;
+}
+
 export interface BusyNotice {
   busy: boolean;
   /** Words for customers and for the board's banner. */
@@ -141,6 +154,11 @@ export interface BoardFigures {
   tally: PromiseTally[];
   intraday: IntradayBucket[];
   busy: BusyNotice;
+  /**
+   * The phone queues (issue 13): every configured queue, then any other a waiting call names; the
+   * calls waiting split by their queue. Added by the live service (absent from board.ts's figures).
+   */
+  phoneQueues?: PhoneQueueNow[];
 }
 
 /** A running clock that is at risk or breached: a row of the board's urgent list. */

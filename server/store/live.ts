@@ -55,6 +55,7 @@ export class LiveStore {
   private readonly received;
   private readonly handled;
   private readonly detail;
+  private readonly queue;
 
   /** Bound to the CASE of the page statements: [standard, channel, …]. */
   private readonly implied: string[];
@@ -92,11 +93,13 @@ export class LiveStore {
     this.detail = sqlite
       .prepare("SELECT id, category, json_extract(customer, '$.name'), subject, assignee, route FROM contacts WHERE id IN (SELECT value FROM json_each(?))")
       .raw(true);
+    // The named phone queue (issue 13) of the calls waiting now, read by key for those calls only.
+    this.queue = sqlite.prepare("SELECT id, json_extract(source, '$.queue') FROM contacts WHERE id IN (SELECT value FROM json_each(?))").raw(true);
   }
 
   /** Each statement's SQL by name: what tests/integration/query-plans.test.ts plans (never a copy). */
-  get statements(): Record<'firstPage' | 'nextPage' | 'calls' | 'received' | 'handled' | 'detail', string> {
-    return { firstPage: this.firstPage.source, nextPage: this.nextPage.source, calls: this.calls.source, received: this.received.source, handled: this.handled.source, detail: this.detail.source };
+  get statements(): Record<'firstPage' | 'nextPage' | 'calls' | 'received' | 'handled' | 'detail' | 'queue', string> {
+    return { firstPage: this.firstPage.source, nextPage: this.nextPage.source, calls: this.calls.source, received: this.received.source, handled: this.handled.source, detail: this.detail.source, queue: this.queue.source };
   }
 
   /**
@@ -138,6 +141,14 @@ export class LiveStore {
     for (const [id, category, name, subject, assignee, route] of this.detail.all(JSON.stringify(contactIds)) as Array<[string, string, unknown, string | null, string | null, string]>) {
       out.set(id, { category, customerName: typeof name === 'string' ? name : null, subject, assignee, route });
     }
+    return out;
+  }
+
+  /** Each contact's phone queue (`source.queue`; absent when the call named none), by contact id: a keyed search each. */
+  queues(contactIds: readonly string[]): Map<string, string> {
+    const out = new Map<string, string>();
+    if (contactIds.length === 0) return out;
+    for (const [id, queue] of this.queue.all(JSON.stringify(contactIds)) as Array<[string, unknown]>) if (typeof queue === 'string') out.set(id, queue);
     return out;
   }
 }

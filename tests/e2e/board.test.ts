@@ -115,6 +115,8 @@ describe('the live board', () => {
     const shownAt = await untilPhoneWaiting(before + 1, 2000);
     expect(shownAt - posted).toBeLessThan(1000);
     await expect(phoneTile().getByTestId('oldest-waiting').textContent()).resolves.toMatch(/^\d+s$/);
+    // No phone queues configured and no platform data (handle times, advisors' states): no queue panel, not an empty one.
+    await expect(page.getByTestId('phone-queues').count()).resolves.toBe(0);
     await expect(page.evaluate('window.__sameDocument')).resolves.toBe(true);
   });
 

@@ -60,6 +60,15 @@ const CURVE = {
 
 type Body = Record<string, unknown>;
 
+/**
+ * The centre's named phone queues (KEPT_PHONE_QUEUES for a test app showing the scene): the IVR's
+ * repairs choice, and the rents, tenancy and antisocial behaviour choices.
+ */
+export const SCENE_PHONE_QUEUES = JSON.stringify([
+  { id: 'repairs', name: 'Repairs line', route: 'customer-services', category: 'repair', match: ['Repairs'] },
+  { id: 'rents', name: 'Rents line', route: 'customer-services', match: ['Rent and payments', 'Tenancy', 'Antisocial behaviour'] },
+]);
+
 /** Posts the scene; `now` is the server's now (a Tuesday about 14:35 local, Europe/London in winter). */
 export async function seedScene(base: string, token: string, now: number): Promise<number> {
   const rnd = random(20260310);
@@ -70,7 +79,19 @@ export async function seedScene(base: string, token: string, now: number): Promi
   const today = Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate()); // London = UTC in March
   const yesterday = today - 24 * HOUR;
   const at = (base: number, h: number, m: number) => base + h * HOUR + m * MINUTE;
+  const queued = (callId: string, receivedAt: number, ivr: string, customer = name()): Body => ({ callId, event: 'queued', at: iso(receivedAt), queue: ivr, caller: { name: customer } });
+  /** Answered by an advisor; ended after a few minutes' talk and a minute or two of wrap-up (handle time), when that is past. */
+  const answered = (callId: string, when: number): Body[] => {
+    const agent = pick(ADVISORS);
+    const talk = Math.round(150 + rnd() * 330);
+    const wrap = Math.round(40 + rnd() * 100);
+    const out: Body[] = [{ callId, event: 'answered', at: iso(when), agent }];
+    if (when + (talk + wrap) * 1000 < now) out.push({ callId, event: 'ended', at: iso(when + (talk + wrap) * 1000), talkSeconds: talk, wrapSeconds: wrap });
+    return out;
+  };
   const bodies: Body[] = [];
+  /** Calls, each its log in Kept's telephony format (POST /api/v1/ingest/telephony): the queue from the IVR choice. */
+  const calls: Body[][] = [];
   let n = 0;
   const id = (channel: string) => `scene-${channel}-${++n}`;
 
@@ -83,25 +104,27 @@ export async function seedScene(base: string, token: string, now: number): Promi
       const peak = i >= 2 && i <= 5;
       const wait = Math.min(-Math.log(1 - rnd()) * (peak ? 140_000 : 65_000) + 8000, 14 * MINUTE);
       const roll = rnd();
-      const events: Body[] = [];
+      const callId = id('phone');
+      const events: Body[] = [queued(callId, receivedAt, pick(IVR))];
       if (roll < 0.015) {
-        events.push({ type: 'abandoned', at: iso(receivedAt + 1000 + rnd() * 3000) });
+        events.push({ callId, event: 'abandoned', at: iso(receivedAt + 1000 + rnd() * 3000) });
       } else if (roll < 0.065) {
-        events.push({ type: 'abandoned', at: iso(receivedAt + 20_000 + rnd() * 5 * MINUTE) });
+        events.push({ callId, event: 'abandoned', at: iso(receivedAt + 20_000 + rnd() * 5 * MINUTE) });
       } else if (roll < 0.1) {
         const asked = receivedAt + 60_000 + rnd() * 3 * MINUTE;
-        events.push({ type: 'callback-requested', at: iso(asked) });
-        events.push({ type: 'callback-connected', at: iso(Math.min(asked + (15 + rnd() * 60) * MINUTE, now - 2 * MINUTE)) });
+        events.push({ callId, event: 'callback-requested', at: iso(asked) });
+        events.push({ callId, event: 'callback-connected', at: iso(Math.min(asked + (15 + rnd() * 60) * MINUTE, now - 2 * MINUTE)) });
       } else {
-        events.push({ type: 'answered', at: iso(Math.min(receivedAt + wait, now - MINUTE)) });
+        events.push(...answered(callId, Math.min(receivedAt + wait, now - MINUTE)));
       }
-      bodies.push({ channel: 'phone', externalId: id('phone'), receivedAt: iso(receivedAt), customer: { name: name() }, subject: pick(IVR), events });
+      calls.push(events);
     }
   });
   // The last few minutes: answered quickly.
   for (let s = 7.5 * 60; s > 3 * 60; s -= 20 + rnd() * 25) {
     const receivedAt = now - s * 1000;
-    bodies.push({ channel: 'phone', externalId: id('phone'), receivedAt: iso(receivedAt), customer: { name: name() }, subject: pick(IVR), events: [{ type: 'answered', at: iso(receivedAt + 40_000 + rnd() * 60_000) }] });
+    const callId = id('phone');
+    calls.push([queued(callId, receivedAt, pick(IVR)), ...answered(callId, receivedAt + 40_000 + rnd() * 60_000)]);
   }
 
   // Today's written contacts: replied to within a few working hours; the newest are still waiting.
@@ -181,7 +204,10 @@ export async function seedScene(base: string, token: string, now: number): Promi
     [40, 'Graham Ahmed', 'Repairs'],
     [15, 'Yusuf Rowe', 'Tenancy'],
   ];
-  for (const [ageSeconds, customer, subject] of queue) bodies.push(named('phone', now - ageSeconds * 1000, customer, subject));
+  for (const [ageSeconds, customer, subject] of queue) {
+    const callId = id('phone');
+    calls.push([queued(callId, now - ageSeconds * 1000, subject, customer)]);
+  }
 
   // Post them, a few at a time.
   let next = 0;
@@ -191,6 +217,21 @@ export async function seedScene(base: string, token: string, now: number): Promi
       await postJson(base, token, '/api/v1/contacts', body);
     }
   };
-  await Promise.all(Array.from({ length: 8 }, worker));
-  return bodies.length;
+  let nextCall = 0;
+  const caller = async () => {
+    while (nextCall < calls.length) {
+      const log = calls[nextCall++]!;
+      await postJson(base, token, '/api/v1/ingest/telephony', log);
+    }
+  };
+  await Promise.all([...Array.from({ length: 8 }, worker), ...Array.from({ length: 4 }, caller)]);
+  // The advisors' states as Genesys Cloud reports them (routing status): most taking calls now.
+  const STATUS = ['INTERACTING', 'INTERACTING', 'IDLE', 'INTERACTING', 'OFF_QUEUE', 'IDLE'];
+  await postJson(
+    base,
+    token,
+    '/api/v1/ingest/genesys-cloud',
+    ADVISORS.map((advisor, i) => ({ topicName: `v2.users.scene-${i}.routingStatus`, version: '2', eventBody: { user: { name: advisor }, routingStatus: { status: STATUS[i], startTime: iso(now - (3 + i) * MINUTE) } } })),
+  );
+  return bodies.length + calls.length;
 }

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { axeViolations } from './axe.js';
 import { buildWeb, launchBrowser, ROOT, useSession, type Browser } from './browser.js';
-import { seedScene, shiftClock } from './scene.js';
+import { SCENE_PHONE_QUEUES, seedScene, shiftClock } from './scene.js';
 
 const SHOTS = process.env.KEPT_SCREENSHOT_DIR ? resolve(ROOT, process.env.KEPT_SCREENSHOT_DIR) : mkdtempSync(join(tmpdir(), 'kept-shots-'));
 /** Tuesday 10 March 2026, 14:35 in London. */
@@ -31,7 +31,7 @@ let leadHeaders: Record<string, string>;
 beforeAll(async () => {
   web = buildWeb();
   restoreClock = shiftClock(SCENE_NOW);
-  t = await startTestApp({ KEPT_WEB_ROOT: web });
+  t = await startTestApp({ KEPT_WEB_ROOT: web, KEPT_PHONE_QUEUES: SCENE_PHONE_QUEUES });
   base = await t.app.listen({ port: 0, host: '127.0.0.1' });
   await seedScene(base, t.token, Date.now());
   await t.signIn('advisor', { email: 'priya.shah@staff.example.org', name: 'Priya Shah' });
@@ -59,6 +59,7 @@ async function open(page: Page, path: string): Promise<void> {
   await page.goto(`${base}${path}`);
   await page.waitForSelector('[data-testid=connection][data-state=live]');
   await page.waitForSelector('[data-testid=urgent-row]', { state: 'attached' });
+  await page.waitForSelector('[data-testid=queue-needed]'); // the phone queues' staffing, polled
   await page.waitForTimeout(300); // the chart draws on the next frame
 }
 
@@ -66,7 +67,7 @@ async function open(page: Page, path: string): Promise<void> {
 async function overflowing(page: Page): Promise<string[]> {
   return page.evaluate(() => {
     const out: string[] = [];
-    for (const el of document.querySelectorAll<HTMLElement>('.grid > .left, .grid > .right, [data-testid^=tile-], [data-testid^=promise-], [data-testid=tally]')) {
+    for (const el of document.querySelectorAll<HTMLElement>('.grid > .left, .grid > .right, [data-testid^=tile-], [data-testid^=promise-], [data-testid=tally], [data-testid=phone-queues]')) {
       if (el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1) out.push(`${el.className.split(' ')[0] || el.dataset.testid} ${el.scrollWidth}×${el.scrollHeight} in ${el.clientWidth}×${el.clientHeight}`);
       const r = el.getBoundingClientRect();
       if (r.bottom > innerHeight + 1) out.push(`${el.dataset.testid ?? el.className} ends at ${Math.round(r.bottom)} > ${innerHeight}`);
@@ -88,7 +89,7 @@ async function cutOff(page: Page): Promise<string[]> {
       }
     }
     // The busy banner's message and the tiles' headings too.
-    for (const el of document.querySelectorAll<HTMLElement>('[data-testid=busy-banner] .message, [data-testid^=tile-] h2, [data-testid^=promise-] h3, [data-testid=tally] li')) {
+    for (const el of document.querySelectorAll<HTMLElement>('[data-testid=busy-banner] .message, [data-testid^=tile-] h2, [data-testid^=promise-] h3, [data-testid=tally] li, [data-testid=queue-row] th, [data-testid=phone-queues] thead th')) {
       if (el.scrollWidth > el.clientWidth + 1) out.push(`"${el.textContent?.trim()}" (${el.scrollWidth} > ${el.clientWidth})`);
     }
     return out;

@@ -151,6 +151,7 @@ function boardReads(): Array<[string, string, unknown, { lead: RegExp; sortOk?: 
     ["board: today's calls", st.calls, [NOW - DAY], { lead: /^SEARCH c USING INDEX contacts_received_at \(received_at>\?\)/ }],
     ["board: today's contacts", st.received, [NOW - DAY], { lead: /^SEARCH contacts USING COVERING INDEX contacts_received_at \(received_at>\?\)/ }],
     ['board: clocks handled today', st.handled, [NOW - DAY], { lead: /^SEARCH k USING INDEX clocks_ended_at \(ended_at>\?\)/ }],
+    ["board: waiting calls' phone queues", st.queue, ['["a","b"]'], { lead: /^SEARCH contacts USING INDEX sqlite_autoindex_contacts_1 \(id=\?\)/ }],
   ];
 }
 
