@@ -448,7 +448,9 @@ export class ContactStore {
    *   named, else by `contacts_queue_received` when a named phone queue is (issue 13: phone and
    *   voicemail contacts only), else by `contacts_received_at`; the last two carry channel and
    *   category so those filters are judged in the index — and test a status or standard with a
-   *   correlated EXISTS on the clocks' primary key (contact_id [, standard]). Used with no status and
+   *   correlated EXISTS on the clocks' primary key (contact_id [, standard]), or, when every status
+   *   asked for is judged from open clocks (running, at-risk, breached, open), on the covering
+   *   `clocks_open_received` by (received_at, contact_id): no clock row read. Used with no status and
    *   no standard, and for an assignee, a queue, or a channel with a category (few contacts) unless
    *   the clocks asked for are rarer still.
    * - **clocks**: walk clocks newest first by their contact's received_at (copied onto each clock):
@@ -519,7 +521,19 @@ export class ContactStore {
       where.push('+c.queue = @queue');
       params.queue = f.queue;
     }
-    if (statuses.length > 0 || f.standard !== undefined) {
+    if (statuses.length > 0 && statuses.every((s) => JUDGED.has(s))) {
+      // Only statuses judged from open clocks: keyed on the open clocks' index by the contact's whole
+      // key there (received_at, id: the clock carries its contact's received_at), which covers what
+      // judges them, so no clock row (the wide detail) is read per contact: at 1,000,000 contacts a
+      // walk of a queue's 49,000 contacts for its running clocks took 10 ms this way, 55 ms by the row.
+      const clockWhere = ['k.open = 1', 'k.received_at = c.received_at', 'k.contact_id = c.id'];
+      if (f.standard !== undefined) {
+        clockWhere.push('k.standard = @standard');
+        params.standard = f.standard;
+      }
+      clockWhere.push(`(${statuses.map((s, i) => statusTerm(s, i, params, '', false)).join(' OR ')})`);
+      where.push(`EXISTS (SELECT 1 FROM clocks k INDEXED BY clocks_open_received WHERE ${clockWhere.join(' AND ')})`);
+    } else if (statuses.length > 0 || f.standard !== undefined) {
       // Keyed on the primary key, contact_id (and standard); every other term is a filter (+).
       const clockWhere = ['k.contact_id = c.id'];
       if (f.standard !== undefined) {
