@@ -33,6 +33,13 @@ export const contacts = sqliteTable(
      */
     privacy: integer('privacy').notNull().default(0),
     anonymisedAt: integer('anonymised_at'),
+    /**
+     * The named phone queue (issue 13) of a phone or voicemail contact: `source.queue` as ingested,
+     * else its route (the two built-in queues are named after the routes); null for other channels.
+     * Set once at insert (server/store/contacts.ts `queueOf`), never changed: a column, not
+     * json_extract per row, so a queue's list walks its own index and the report reads it with the row.
+     */
+    queue: text('queue'),
   },
   (t) => [
     // The retention job's walk: contacts not yet anonymised, by stage, oldest first (anonymised ones leave it).
@@ -45,6 +52,11 @@ export const contacts = sqliteTable(
     index('contacts_assignee_received')
       .on(t.assignee, t.receivedAt, t.id)
       .where(sql`${t.assignee} IS NOT NULL`),
+    // A named phone queue's contacts, newest first (GET /api/v1/contacts?queue=): only phone and
+    // voicemail contacts are indexed; channel and category ride along, as in contacts_received_at.
+    index('contacts_queue_received')
+      .on(t.queue, t.receivedAt, t.id, t.channel, t.category)
+      .where(sql`${t.queue} IS NOT NULL`),
     // Each open clock's owner, read from the index alone (the team's load: one seek per open
     // contact, never the wide row with the customer's JSON and the message).
     index('contacts_id_assignee').on(t.id, t.assignee),

@@ -302,6 +302,11 @@ const KINDS: Kind[] = [
   { name: 'status=met-extended&assignee=(one of 40)', group: 'list', path: () => list(`status=met-extended&assignee=${pick(ADVISORS)}`), plan: { status: ['met-extended'], assignee: ADVISORS[0]! } },
   { name: 'status=breached&from/to (a week in the year)', group: 'list', path: () => list(`status=breached&${week()}`), plan: { status: ['breached'], receivedFrom: newest - 60 * DAY, receivedTo: newest - 53 * DAY } },
   { name: 'status=met&channel=voicemail&category=compliment', group: 'list', path: () => list('status=met&channel=voicemail&category=compliment'), plan: { status: ['met'], channel: 'voicemail', category: 'compliment' } },
+  // Named phone queues (issue 13): the generator's calls are on the two built-in queues (named after their routes).
+  { name: 'queue=customer-services', group: 'list', path: () => list('queue=customer-services'), plan: { queue: 'customer-services' } },
+  { name: 'queue=out-of-hours', group: 'list', path: () => list('queue=out-of-hours'), plan: { queue: 'out-of-hours' } },
+  { name: 'status=breached&queue=customer-services', group: 'list', path: () => list('status=breached&queue=customer-services'), plan: { status: ['breached'], queue: 'customer-services' } },
+  { name: 'status=abandoned&queue=customer-services&channel=phone', group: 'list', path: () => list('status=abandoned&queue=customer-services&channel=phone'), plan: { status: ['abandoned'], queue: 'customer-services', channel: 'phone' } },
   { name: 'status=met, cursor 6–11 months deep', group: 'list', path: () => list(`status=met&cursor=${cursor(deep())}`), plan: { status: ['met'], after: { receivedAt: oldest + 60 * DAY, id: 'f' } } },
   { name: 'status=open, cursor 6–11 months deep', group: 'list', path: () => list(`status=open&cursor=${cursor(deep())}`), plan: { status: ['open'], after: { receivedAt: oldest + 60 * DAY, id: 'f' } } },
   { name: 'a contact with its events and clocks', group: 'contact', path: () => `/api/v1/contacts/${pick(contactIds)}` },

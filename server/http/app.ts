@@ -215,7 +215,7 @@ export async function buildApp({ config, service, logger = false, liveLoading = 
   queueLiveRoutes(app, service);
   privacyRoutes(app, { privacy, retention, audit: service.audit, now: service.now });
   // The weekly report (issue 16): `app.reports` for the routes and the Monday job (server/reports/schedule.ts).
-  const reports = new ReportService(service, { homes: config.homes, log: (m) => app.log.error(m) });
+  const reports = new ReportService(service, { homes: config.homes, queues: config.phone.queues, log: (m) => app.log.error(m) });
   app.decorate('reports', reports);
   reportRoutes(app, reports);
   await ingestRoutes(app, service, config);

@@ -2,7 +2,8 @@
 // a line break) written by csv-stringify. One file, several tables: every record starts with its
 // table's name, and each table begins with a header record whose first field is `table`, so a
 // spreadsheet shows the tables one under the other and a program picks a table by its first field.
-// Tables: `report` (the week), `standards` (one row per standard and channel), `phone`, `phone-half-hour`,
+// Tables: `report` (the week), `standards` (one row per standard and channel), `phone`, `phone-by-queue`
+// (one row per named phone queue, issue 13), `phone-half-hour`,
 // `complaints`, `complaints-open` (past target, with age), `hazards` (Awaab's Law: one row per
 // category), `hazards-open` (hazard clocks past target, with age). Rates are fractions 0–1 and durations
 // milliseconds, as in the JSON; an empty field is the JSON's null.
@@ -17,6 +18,7 @@ export const PHONE_COLUMNS = [
   'serviceLevelAbandonsIgnored', 'serviceLevelAbandonsInFavour', 'serviceLevelRemovedFromQueue',
   'abandonRate', 'averageSpeedOfAnswerMs', 'longestWaitMs', 'callbacksRequested', 'callbacksConnected', 'callbacksWithinTarget',
 ] as const;
+export const QUEUE_COLUMNS = ['queue', 'name', 'offered', 'answered', 'answeredWithinTarget', 'abandoned', 'shortAbandons', 'serviceLevel', 'averageSpeedOfAnswerMs', 'longestWaitMs'] as const;
 export const HALF_HOUR_COLUMNS = ['start', 'offered', 'answered', 'answeredWithinTarget', 'abandoned', 'shortAbandons', 'serviceLevel', 'averageSpeedOfAnswerMs'] as const;
 export const COMPLAINT_COLUMNS = ['received', 'acknowledged', 'acknowledgedWithinTarget', 'acknowledgeRate', 'resolved', 'resolvedWithinTarget', 'resolvedWithinExtension', 'resolveRate', 'extended', 'openPastTarget'] as const;
 export const OPEN_COMPLAINT_COLUMNS = ['contactId', 'standard', 'receivedAt', 'dueAt', 'ageMs', 'overdueMs'] as const;
@@ -49,6 +51,8 @@ export function weeklyCsv(r: WeeklyReport): string {
       ph.abandonRate, ph.averageSpeedOfAnswerMs, ph.longestWaitMs, ph.callbacksRequested, ph.callbacksConnected, ph.callbacksWithinTarget,
     ],
   ]);
+  // Weeks published before named queues carry no byQueue: the table's header alone.
+  table('phone-by-queue', QUEUE_COLUMNS, (ph.byQueue ?? []).map((q) => [q.queue, q.name, q.offered, q.answered, q.answeredWithinTarget, q.abandoned, q.shortAbandons, q.serviceLevel, q.averageSpeedOfAnswerMs, q.longestWaitMs]));
   table('phone-half-hour', HALF_HOUR_COLUMNS, r.halfHours.map((h) => [h.start, h.offered, h.answered, h.answeredWithinTarget, h.abandoned, h.shortAbandons, h.serviceLevel, h.averageSpeedOfAnswerMs]));
   const c = r.complaints;
   table('complaints', COMPLAINT_COLUMNS, [[c.received, c.acknowledged, c.acknowledgedWithinTarget, c.acknowledgeRate, c.resolved, c.resolvedWithinTarget, c.resolvedWithinExtension, c.resolveRate, c.extended, c.openPastTarget.length]]);

@@ -2,7 +2,7 @@
 // in the week, judged as of one instant (`asOf`). No I/O: server/reports/weekly.ts reads the rows.
 import { phoneStats, SERVICE_LEVEL_VARIANTS, type CallOutcome, type ServiceLevelVariant } from '../domain/metrics.js';
 import { formatInstant } from '../domain/time.js';
-import type { Breach, ComplaintFigures, HalfHourRow, OpenComplaint, PeopleRow, PhoneFigures, StandardRow } from './types.js';
+import type { Breach, ComplaintFigures, HalfHourRow, OpenComplaint, PeopleRow, PhoneFigures, QueuePhoneFigures, StandardRow } from './types.js';
 
 /** A clock as the report reads it. */
 export interface ReportClock {
@@ -22,6 +22,8 @@ export interface ReportClock {
   assignee: string | null;
   callback: boolean;
   extendedUntil: number | null;
+  /** The contact's named phone queue (issue 13), when the report read it. */
+  queue?: string | null;
 }
 
 /** The outcome the report counts a clock under, as of `asOf`. */
@@ -166,7 +168,18 @@ function callOf(c: ReportClock, asOf: number): CallOutcome {
  * the other variants are computed alongside. Longest wait: the longest any call of the week waited
  * (to its answer, its abandon, or `asOf` while still queued).
  */
-export function phoneFigures(calls: readonly ReportClock[], asOf: number, targetMs = 300_000): PhoneFigures {
+export function phoneFigures(calls: readonly ReportClock[], asOf: number, targetMs = 300_000, queues: readonly ReportQueue[] = []): PhoneFigures {
+  return { ...phoneTotals(calls, asOf, targetMs), byQueue: phoneByQueue(calls, asOf, targetMs, queues) };
+}
+
+/** A named phone queue as the report knows it (server/ingest/queues.ts KeptQueue). */
+export interface ReportQueue {
+  id: string;
+  name: string;
+  phoneAnswer?: boolean;
+}
+
+function phoneTotals(calls: readonly ReportClock[], asOf: number, targetMs: number): Omit<PhoneFigures, 'byQueue'> {
   const outcomes = calls.map((c) => callOf(c, asOf));
   const s = phoneStats(outcomes, asOf, targetMs, 'standard');
   const levels = {} as Record<ServiceLevelVariant, number | null>;
@@ -194,6 +207,43 @@ export function phoneFigures(calls: readonly ReportClock[], asOf: number, target
     callbacksConnected: s.callbacksConnected,
     callbacksWithinTarget: s.callbacksConnectedWithinTarget,
   };
+}
+
+/**
+ * The phone figures per named queue (issue 13), each counted as the whole centre's (phoneFigures):
+ * a row for every configured queue the phone-answer promise applies to, in the configuration's order
+ * (zeros when it had no call), then any other queue the calls came in on, by id.
+ */
+export function phoneByQueue(calls: readonly ReportClock[], asOf: number, targetMs: number, queues: readonly ReportQueue[]): QueuePhoneFigures[] {
+  const by = new Map<string, ReportClock[]>();
+  for (const q of queues) if (q.phoneAnswer !== false) by.set(q.id, []);
+  const others: string[] = [];
+  for (const c of calls) {
+    const id = c.queue ?? '';
+    let list = by.get(id);
+    if (list === undefined) {
+      by.set(id, (list = []));
+      others.push(id);
+    }
+    list.push(c);
+  }
+  others.sort();
+  const ids = [...[...by.keys()].filter((id) => !others.includes(id)), ...others];
+  return ids.map((id) => {
+    const f = phoneTotals(by.get(id)!, asOf, targetMs);
+    return {
+      queue: id,
+      name: id === '' ? 'No queue' : (queues.find((q) => q.id === id)?.name ?? id),
+      offered: f.offered,
+      answered: f.answered,
+      answeredWithinTarget: f.answeredWithinTarget,
+      abandoned: f.abandoned,
+      shortAbandons: f.shortAbandons,
+      serviceLevel: f.serviceLevel,
+      averageSpeedOfAnswerMs: f.averageSpeedOfAnswerMs,
+      longestWaitMs: f.longestWaitMs,
+    };
+  });
 }
 
 /** The calls by the local half hour they joined the queue in (48 rows, 00:00 to 23:30), summed over the week. */

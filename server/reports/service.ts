@@ -4,6 +4,7 @@
 import type { Sqlite } from '../../db/connection.js';
 import type { PublishReportOutput } from '../commands/publish-report.js';
 import type { IngestService } from '../ingest/service.js';
+import { BUILT_IN_QUEUES } from '../ingest/queues.js';
 import { PublishedReportStore, ReportStore } from '../store/reports.js';
 import { cellOf, figureContacts, type FigureContacts, type FigureFilter } from './contacts.js';
 import { weeklyCsv } from './csv.js';
@@ -16,6 +17,8 @@ export interface ReportServiceOptions {
   /** KEPT_HOMES (TSM CH01 per 1,000 homes), null when not set. */
   homes: number | null;
   zone?: string;
+  /** The named phone queues (config.phone.queues), for the report's figures per queue; default the built-in two. */
+  queues?: ReadonlyArray<{ id: string; name: string; phoneAnswer: boolean }>;
   /**
    * Called after each publication (first, regenerated, by a person or the Monday job), e.g. to mail it.
    * The publication stands whatever the hook does: a failure goes to `log`, not to the caller.
@@ -54,6 +57,7 @@ export class ReportService implements ReportServiceApi {
       shape: packShape(this.ingest.packFamily),
       zone: this.zone,
       calendars: this.ingest.calendarStore.all().map((c) => ({ id: c.id, division: c.division })),
+      queues: this.options.queues ?? BUILT_IN_QUEUES,
     };
   }
 

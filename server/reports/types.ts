@@ -55,6 +55,25 @@ export interface StandardRow {
   replyP90Ms: number | null;
 }
 
+/**
+ * The phone figures of one named queue (issue 13): the week's phone-answer clocks of the calls that
+ * came in on it (the contact's queue), counted as the whole centre's are.
+ */
+export interface QueuePhoneFigures {
+  /** The Kept queue id (KEPT_PHONE_QUEUES; `customer-services` built in); `''` for a call with no queue. */
+  queue: string;
+  /** The queue's name as configured (its id when it is not configured any more; `No queue` for `''`). */
+  name: string;
+  offered: number;
+  answered: number;
+  answeredWithinTarget: number;
+  abandoned: number;
+  shortAbandons: number;
+  serviceLevel: number | null;
+  averageSpeedOfAnswerMs: number | null;
+  longestWaitMs: number | null;
+}
+
 /** The phone figures (STANDARDS §6) over the week's queued calls (phone-answer clocks started in the week). */
 export interface PhoneFigures {
   offered: number;
@@ -78,6 +97,12 @@ export interface PhoneFigures {
   callbacksRequested: number;
   callbacksConnected: number;
   callbacksWithinTarget: number;
+  /**
+   * The same per named queue: every configured queue the phone-answer promise applies to (in the
+   * configuration's order), then any other queue the week's calls came in on. Absent from weeks
+   * published before named queues.
+   */
+  byQueue?: QueuePhoneFigures[];
 }
 
 /** One half hour of the (local) day, summed over the week's seven days. */

@@ -4,7 +4,7 @@
 import { DAY, formatInstant, MINUTE, offsetSpans, zoneOffset } from '../domain/time.js';
 import { PACKS, type StandardDef, type StandardsPack } from '../domain/standards.js';
 import type { ClockRow, CountRow, PersonRow, ReportStore } from '../store/reports.js';
-import { addCount, complaintFigures, complianceOf, emptyTally, halfHourRows, peopleRows, phoneFigures, standardRows, worstBreaches, type Judged, type ReportClock } from './figures.js';
+import { addCount, complaintFigures, complianceOf, emptyTally, halfHourRows, peopleRows, phoneFigures, standardRows, worstBreaches, type Judged, type ReportClock, type ReportQueue } from './figures.js';
 import { hazardsOf } from './hazards.js';
 import type { BuildOptions, ChangeOnPrevious, ClosureInWeek, DayOff, IsoWeek, Publication, QualityFigures, TrendPoint, WeekBounds, WeeklyReport, WeeklyTrend } from './types.js';
 import { isoWeekBounds, localDayNumber, REPORT_ZONE, shiftIsoWeek } from './week.js';
@@ -56,9 +56,11 @@ export interface ReportSettings {
   zone?: string;
   /** Bank-holiday division and id of each working calendar (not `always`), for the days off in the week. */
   calendars: Array<{ id: string; division: string }>;
+  /** The named phone queues (KEPT_PHONE_QUEUES with the built-in ones), for `phone.byQueue`. */
+  queues?: readonly ReportQueue[];
 }
 
-/** A clock row as the figures read it; with `people`, its contact's assignee and callback flag. */
+/** A clock row as the figures read it; with `people`, its contact's assignee, callback flag and queue. */
 const toClock = (r: ClockRow, people?: Map<string, PersonRow>): ReportClock => {
   const p = people?.get(r[0]);
   return {
@@ -75,6 +77,7 @@ const toClock = (r: ClockRow, people?: Map<string, PersonRow>): ReportClock => {
     channel: r[10],
     assignee: p?.[1] ?? null,
     callback: p?.[2] === 1,
+    queue: p?.[3] ?? null,
     // The clock's detail holds the agreed instant as ISO text (server/domain/json.ts).
     extendedUntil: typeof r[11] === 'number' ? r[11] : typeof r[11] === 'string' ? Date.parse(r[11]) : null,
   };
@@ -211,7 +214,7 @@ export function buildWeekly(store: ReportStore, week: IsoWeek, settings: ReportS
   const offsetAt = (t: number) => spans.find((s) => t >= s.from && t < s.to)?.offset ?? zoneOffset(zone, t);
   const localMinute = (t: number) => Math.floor(((((t + offsetAt(t)) % DAY) + DAY) % DAY) / MINUTE);
   const standards = standardRows(clocks, asOf, shape.order);
-  const phone = phoneFigures(calls, asOf, shape.phoneTargetMs);
+  const phone = phoneFigures(calls, asOf, shape.phoneTargetMs, settings.queues ?? []);
   const complaints = complaintFigures(clocks, asOf, shape.acknowledge, shape.resolve);
   let change: ChangeOnPrevious | null = null;
   if (opts.withChange !== false) {

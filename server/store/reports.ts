@@ -28,8 +28,8 @@ export type ClockRow = [
  */
 export type CountRow = [standard: string, channel: string, outcome: string, n: number, within: number, waitSum: number, abandonedWithin: number, waitingOver: number];
 
-/** A contact's [id, assignee, callback]. */
-export type PersonRow = [id: string, assignee: string | null, callback: number];
+/** A contact's [id, assignee, callback, queue] (queue: the named phone queue of a phone or voicemail contact). */
+export type PersonRow = [id: string, assignee: string | null, callback: number, queue: string | null];
 
 /** A contact of the period with a quality event: [contactId, category, reference, type, firstAt]. */
 export type QualityRow = [contactId: string, category: string, reference: string | null, type: string, at: number];
@@ -138,9 +138,10 @@ export class ReportStore {
          WHERE k.standard = @standard AND k.received_at < @to AND k.received_at >= @lo AND k.started_at >= @from AND k.started_at < @to`,
       )
       .pluck(true);
-    // Who each of the period's contacts is assigned to, and whether it was a callback (the contact's row).
-    this.peopleOf = sqlite.prepare('SELECT id, assignee, callback FROM contacts INDEXED BY contacts_received_at WHERE received_at >= @from AND received_at < @to').raw(true);
-    this.personOf = sqlite.prepare('SELECT assignee, callback FROM contacts WHERE id = ?').raw(true);
+    // Who each of the period's contacts is assigned to, whether it was a callback, and its named phone
+    // queue (the contact's row, read anyway for the assignee: the queue costs nothing more).
+    this.peopleOf = sqlite.prepare('SELECT id, assignee, callback, queue FROM contacts INDEXED BY contacts_received_at WHERE received_at >= @from AND received_at < @to').raw(true);
+    this.personOf = sqlite.prepare('SELECT assignee, callback, queue FROM contacts WHERE id = ?').raw(true);
     // Contacts handled in the period: one of its clocks fulfilled by an answer, a callback or a reply.
     this.handled = sqlite
       .prepare(
@@ -258,7 +259,7 @@ export class ReportStore {
   }
 
   /**
-   * The period's contacts' assignee and callback flag, by id; `more` (contacts of late clocks, received
+   * The period's contacts' assignee, callback flag and queue, by id; `more` (contacts of late clocks, received
    * before the period) are looked up by key.
    */
   people(from: number, to: number, more: Iterable<string> = []): Map<string, PersonRow> {
@@ -267,8 +268,8 @@ export class ReportStore {
     for (const row of this.peopleOf.all({ from, to }) as PersonRow[]) out.set(row[0], row);
     for (const id of more) {
       if (out.has(id)) continue;
-      const found = this.personOf.get(id) as [string | null, number] | undefined;
-      out.set(id, [id, found?.[0] ?? null, found?.[1] ?? 0]);
+      const found = this.personOf.get(id) as [string | null, number, string | null] | undefined;
+      out.set(id, [id, found?.[0] ?? null, found?.[1] ?? 0, found?.[2] ?? null]);
     }
     return out;
   }

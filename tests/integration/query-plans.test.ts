@@ -3,10 +3,13 @@
 // with a status, walks one index in (received_at, id) order and does only keyed lookups inside that walk
 // (no range scan of clocks per contact: the quadratic plan of issue 9), with and without ANALYZE; and
 // its pages, followed by the cursor, hold the same ids in the same order as a brute-force filter in JS.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MIGRATIONS_FOLDER } from '../../db/connection.js';
 import { ADVISORS, yearOfContacts } from '../../scripts/bench/reads-db.js';
 import type { ContactInput } from '../../server/ingest/service.js';
-import { SOCIAL_AWAITING_REPLY_SQL, type ClockRow, type ContactFilter, type ContactRow, type ListPlan } from '../../server/store/contacts.js';
+import { queueOf, SOCIAL_AWAITING_REPLY_SQL, type ClockRow, type ContactFilter, type ContactRow, type ListPlan } from '../../server/store/contacts.js';
 import { LiveStore } from '../../server/store/live.js';
 import { QUEUE_SQL } from '../../server/store/queue.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
@@ -54,9 +57,21 @@ function edgeCases(): ContactInput[] {
   return out;
 }
 
+/**
+ * Named phone queues (issue 13), in this test's data only (the bench generator's calls stay on the two
+ * built-in queues, named after their routes, so its cached database needs no rebuild): a repairs line
+ * (repair and emergency-repair calls and voicemails of customer services) and a rents line (one in
+ * four of its general ones). The edge cases' calls carry no source: their queue is their route.
+ */
+function withNamedQueues(c: ContactInput, i: number): ContactInput {
+  if ((c.channel !== 'phone' && c.channel !== 'voicemail') || c.route !== 'customer-services' || c.source === undefined) return c;
+  const queue = c.category === 'repair' || c.category === 'emergency-repair' ? 'repairs' : c.category === 'general' && i % 4 === 0 ? 'rents' : undefined;
+  return queue === undefined ? c : { ...c, source: { ...c.source, queue, platformQueue: `Q-${queue}` } };
+}
+
 beforeAll(async () => {
   t = await startTestApp({}, { now: () => NOW });
-  const inputs = [...yearOfContacts({ contacts: 3000, seed: 7, now: NOW }), ...edgeCases()];
+  const inputs = [...[...yearOfContacts({ contacts: 3000, seed: 7, now: NOW })].map(withNamedQueues), ...edgeCases()];
   for (let i = 0; i < inputs.length; i += 500) await Promise.all(inputs.slice(i, i + 500).map((c) => t.service.createContact(c)));
   const ids = (t.connection.sqlite.prepare('SELECT id FROM contacts').all() as Array<{ id: string }>).map((r) => r.id);
   contacts = t.service.contacts.byIds(ids);
@@ -86,6 +101,7 @@ function bruteForce(f: Omit<ContactFilter, 'limit' | 'after'>): string[] {
       if (f.channel !== undefined && c.channel !== f.channel) return false;
       if (f.category !== undefined && c.category !== f.category) return false;
       if (f.assignee !== undefined && c.assignee !== f.assignee) return false;
+      if (f.queue !== undefined && queueOf(c) !== f.queue) return false;
       if (f.receivedFrom !== undefined && c.receivedAt < f.receivedFrom) return false;
       if (f.receivedTo !== undefined && c.receivedAt >= f.receivedTo) return false;
       if (f.standard === undefined && (f.status === undefined || f.status.length === 0)) return true;
@@ -165,7 +181,10 @@ function assertKeyed(name: string, rows: PlanRow[], opts: { lead?: RegExp; sortO
   for (const r of inner) {
     const table = LOOP.exec(r.detail)![2];
     if (table === 'k' || table === 'clocks') {
-      expect(r.detail, `${name}: a loop on clocks inside the walk must be keyed on contact_id\n${text}`).toMatch(/^SEARCH \w+( EXISTS)? USING (COVERING )?INDEX sqlite_autoindex_clocks_1 \(contact_id=\?/);
+      // By the primary key, or by the open clocks' covering index on the contact's whole key there.
+      expect(r.detail, `${name}: a loop on clocks inside the walk must be keyed on contact_id\n${text}`).toMatch(
+        /^SEARCH \w+( EXISTS)? USING (COVERING )?INDEX (sqlite_autoindex_clocks_1 \(contact_id=\?|clocks_open_received \(received_at=\? AND contact_id=\?( AND standard=\?)?\))/,
+      );
     } else if (table === 'c' || table === 'contacts') {
       // By id, or by the whole key of contacts_received_at (received_at and id: one row).
       expect(r.detail, `${name}: a loop on contacts inside the walk must be by id\n${text}`).toMatch(/^SEARCH \w+ USING (COVERING )?INDEX (sqlite_autoindex_contacts_1 \(id=\?\)|contacts_id_assignee \(id=\?( AND assignee=\?)?\)|contacts_received_at \(received_at=\? AND id=\?\))/);
@@ -186,7 +205,9 @@ function assertListPlan(name: string, f: ContactFilter, shape?: ListPlan['shape'
       plan.shape === 'contacts'
         ? f.assignee !== undefined
           ? /USING INDEX contacts_assignee_received \(assignee=\?/
-          : /^(SCAN|SEARCH) c USING INDEX contacts_received_at\b/
+          : f.queue !== undefined
+            ? /^SEARCH c USING INDEX contacts_queue_received \(queue=\?/
+            : /^(SCAN|SEARCH) c USING INDEX contacts_received_at\b/
         : /^(SCAN|SEARCH) k USING COVERING INDEX clocks_(open|status|standard)_received\b/;
     assertKeyed(`${name} [${plan.shape} ${i}]`, rows, { lead });
   }
@@ -230,6 +251,17 @@ function others(): Array<[string, Omit<ContactFilter, 'limit' | 'now' | 'status'
     ['assignee + channel', { assignee: ADVISORS[3]!, channel: 'phone' }],
     ['received from/to', { receivedFrom: mid, receivedTo: mid + 30 * DAY }],
     ['received from', { receivedFrom: NOW - 10 * DAY }],
+    // Named phone queues (issue 13): a big line, a small one, a built-in one, and with the other filters.
+    ['queue repairs', { queue: 'repairs' }],
+    ['queue rents', { queue: 'rents' }],
+    ['queue customer-services', { queue: 'customer-services' }],
+    ['queue out-of-hours + channel phone', { queue: 'out-of-hours', channel: 'phone' }],
+    ['queue rents + channel voicemail', { queue: 'rents', channel: 'voicemail' }],
+    ['queue repairs + category emergency-repair', { queue: 'repairs', category: 'emergency-repair' }],
+    ['queue repairs + standard phone-answer', { queue: 'repairs', standard: 'phone-answer' }],
+    ['queue customer-services + assignee', { queue: 'customer-services', assignee: ADVISORS[3]! }],
+    ['queue rents + received from/to', { queue: 'rents', receivedFrom: mid, receivedTo: mid + 30 * DAY }],
+    ['queue nobody uses', { queue: 'asb-line' }],
   ];
 }
 
@@ -248,6 +280,28 @@ describe('GET /api/v1/contacts: plans and results', () => {
       expect(bruteForce({ status: [status], now: NOW }).length, status).toBeGreaterThan(0);
     }
     expect(contacts.length).toBeGreaterThan(2500);
+    // Each named queue has calls and voicemails; the edge cases' calls (no source) are on their route's queue.
+    for (const queue of ['repairs', 'rents', 'customer-services']) {
+      for (const channel of ['phone', 'voicemail']) expect(bruteForce({ queue, channel, now: NOW }).length, `${queue} ${channel}`).toBeGreaterThan(5);
+    }
+    expect(bruteForce({ queue: 'out-of-hours', channel: 'phone', now: NOW }).length).toBeGreaterThan(5); // the generator's voicemails are all customer services'
+    expect(queueOf(contacts.find((c) => c.externalId === 'q-running')!)).toBe('customer-services');
+    expect(contacts.filter((c) => c.channel !== 'phone' && c.channel !== 'voicemail').every((c) => queueOf(c) === null)).toBe(true);
+    // The stored column is the same rule.
+    const stored = new Map((t.connection.sqlite.prepare('SELECT id, queue FROM contacts').all() as Array<{ id: string; queue: string | null }>).map((r) => [r.id, r.queue]));
+    for (const c of contacts) expect(stored.get(c.id), c.id).toBe(queueOf(c));
+    // Migration 0011's backfill (rows stored before the column) gives the same, run on these rows and rolled back.
+    const backfill = readFileSync(join(MIGRATIONS_FOLDER, '0011_contacts_queue.sql'), 'utf8').split('--> statement-breakpoint').find((st) => /UPDATE `contacts` SET `queue`/.test(st))!;
+    const sqlite = t.connection.sqlite;
+    sqlite.exec('BEGIN');
+    try {
+      sqlite.exec('UPDATE contacts SET queue = NULL');
+      sqlite.exec(backfill);
+      const refilled = sqlite.prepare('SELECT id, queue FROM contacts').all() as Array<{ id: string; queue: string | null }>;
+      for (const r of refilled) expect(r.queue, r.id).toBe(stored.get(r.id));
+    } finally {
+      sqlite.exec('ROLLBACK');
+    }
   });
 
   it('walks one index in order with only keyed lookups inside, for every filter alone and with every status (no statistics)', () => {
@@ -298,7 +352,7 @@ describe('GET /api/v1/contacts: plans and results', () => {
   });
 
   it('pages through the route the same way, with the views built in one batch equal to single views', async () => {
-    for (const query of ['status=met&channel=email', 'status=breached', 'category=complaint&status=open', `assignee=${ADVISORS[3]!}`, 'standard=complaint-resolve']) {
+    for (const query of ['status=met&channel=email', 'status=breached', 'category=complaint&status=open', `assignee=${ADVISORS[3]!}`, 'standard=complaint-resolve', 'queue=rents', 'queue=repairs&status=met,missed', 'queue=repairs&channel=voicemail&status=open']) {
       const params = new URLSearchParams(query);
       const f: Omit<ContactFilter, 'limit' | 'after'> = { now: NOW };
       if (params.get('status')) f.status = params.get('status')!.split(',');
@@ -306,6 +360,7 @@ describe('GET /api/v1/contacts: plans and results', () => {
       if (params.get('category')) f.category = params.get('category')!;
       if (params.get('assignee')) f.assignee = params.get('assignee')!;
       if (params.get('standard')) f.standard = params.get('standard')!;
+      if (params.get('queue')) f.queue = params.get('queue')!;
       const ids: string[] = [];
       let cursor: string | null = null;
       do {

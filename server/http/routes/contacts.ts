@@ -114,6 +114,13 @@ export function contactRoutes(instance: FastifyInstance, service: IngestService)
             channel: Type.Optional(Type.Union(CHANNELS.map((c) => Type.Literal(c)))),
             category: Type.Optional(Type.String()),
             assignee: Type.Optional(Type.String()),
+            queue: Type.Optional(
+              Type.String({
+                minLength: 1,
+                maxLength: 64,
+                description: 'A named phone queue (its Kept id, KEPT_PHONE_QUEUES; customer-services and out-of-hours are built in): the phone and voicemail contacts that came in on it. Combines with every other filter.',
+              }),
+            ),
             from: Type.Optional(Type.String({ description: 'receivedAt at or after (ISO with offset)' })),
             to: Type.Optional(Type.String({ description: 'receivedAt before (ISO with offset)' })),
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
@@ -138,6 +145,7 @@ export function contactRoutes(instance: FastifyInstance, service: IngestService)
         channel: q.channel,
         category: q.category,
         assignee: q.assignee,
+        queue: q.queue,
         receivedFrom: queryInstant(q.from, 'from'),
         receivedTo: queryInstant(q.to, 'to'),
         after: typeof q.cursor === 'string' ? decodeCursor(q.cursor) : undefined,
