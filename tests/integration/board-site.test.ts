@@ -75,7 +75,7 @@ describe('the board follows KEPT_BOARD_CALENDAR and the configured words', () =>
     // No contacts today: the chart spans the opening hours (and runs on to now after closing).
     expect(board.intraday[0]!.label).toBe('06:00');
     expect(board.intraday.map((b) => b.label)).toContain('21:30');
-    expect(board.busy.message).toBe(open ? 'Repairs line open: calls answered within 5 minutes.' : expect.stringMatching(/^Repairs line closed; back (today|tomorrow) at 06:00\.$/));
+    expect(board.busy.message).toEqual(open ? 'Repairs line open: calls answered within 5 minutes.' : expect.stringMatching(/^Repairs line closed; back (today|tomorrow) at 06:00\.$/));
     const status = await fetch(`${base}/api/v1/status/public`);
     expect(((await status.json()) as { open: boolean; message: string }).message).toBe(board.busy.message);
   });
