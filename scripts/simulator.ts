@@ -92,16 +92,13 @@ const FIRST = [
   'Oliver', 'George', 'Harry', 'Jack', 'Noah', 'Charlie', 'Jacob', 'Alfie', 'Freddie', 'Thomas', 'James', 'William', 'Daniel', 'Ryan', 'Liam', 'Connor',
   'David', 'Paul', 'Mark', 'Gary', 'Steven', 'Ian', 'Keith', 'Trevor', 'Dylan', 'Rhys', 'Callum', 'Mohammed', 'Ahmed', 'Tomasz', 'Kwame', 'Arjun',
 ];
+// Customers' surnames and towns are plainly invented: no real-looking person in a demo or a screenshot (issue 17).
 const LAST = [
-  'Smith', 'Jones', 'Williams', 'Taylor', 'Brown', 'Davies', 'Evans', 'Wilson', 'Thomas', 'Johnson', 'Roberts', 'Robinson', 'Thompson', 'Wright', 'Walker',
-  'White', 'Edwards', 'Hughes', 'Green', 'Hall', 'Lewis', 'Harris', 'Clarke', 'Patel', 'Jackson', 'Wood', 'Turner', 'Martin', 'Cooper', 'Hill', 'Ward',
-  'Morris', 'Moore', 'Clark', 'Lee', 'King', 'Baker', 'Harrison', 'Morgan', 'Allen', 'James', 'Scott', 'Phillips', 'Watson', 'Davis', 'Parker', 'Price',
-  'Bennett', 'Young', 'Griffiths', 'Mitchell', 'Kelly', 'Cook', 'Carter', 'Richardson', 'Bailey', 'Collins', 'Bell', 'Shaw', 'Murphy', 'Miller', "O'Brien",
-  'Trelawny', 'Pascoe', 'Penrose', 'Nowak', 'Kowalski', 'Begum', 'Khan', 'Ali', 'Okafor', 'Mensah', 'MacDonald', 'Campbell',
+  'Example', 'Sample', 'Specimen', 'Placeholder', 'Testcase', 'Dummy', 'Fictional', 'Madeup', 'Pretend', 'Notreal', 'Invented', 'Imaginary', 'Synthetic', 'Mockup', 'Lorem', 'Ipsum',
 ];
 const STREETS = ['Harbour View', 'Chapel Street', 'Trelawney Road', 'Fore Street', 'Tamar Close', 'Moorland Road', 'Station Road', 'Rosewarne Gardens', 'Church Lane', 'Penhallow Way', 'Exe Vale Court', 'Kingsley Avenue'];
 const TOWNS = [
-  ['Truro', 'TR1'], ['Plymouth', 'PL4'], ['Exeter', 'EX2'], ['Taunton', 'TA1'], ['Camborne', 'TR14'], ['Barnstaple', 'EX31'], ['Bristol', 'BS5'], ['Newquay', 'TR7'], ['Yeovil', 'BA20'], ['Penzance', 'TR18'],
+  ['Exampleton', 'XX1'], ['Sampleford', 'XX2'], ['Testbury', 'XX3'], ['Placeham', 'XX4'], ['Dummyport', 'XX5'], ['Fictionby', 'XX6'], ['Madeupton', 'XX7'], ['Notrealwick', 'XX8'], ['Pretendmouth', 'XX9'], ['Inventon', 'XX10'],
 ] as const;
 /**
  * Advisors are named by their email wherever work is assigned (the key people and integrations meet

@@ -3,7 +3,7 @@
 // abandoned, replies and assignments; a customer with most fields; receivedAt with an offset.
 
 const CHANNEL_CYCLE = ['phone', 'email', 'phone', 'webform', 'email', 'social', 'phone', 'voicemail', 'email', 'webform'] as const;
-const NAMES = ['Alex Morgan', 'Priya Shah', 'Tom Evans', 'Grace Okafor', 'Sam Jones', 'Wei Chen', 'Fatima Ali', 'Rhys Williams'];
+const NAMES = ['Alex Example', 'Priya Sample', 'Tom Specimen', 'Grace Placeholder', 'Sam Testcase', 'Wei Dummy', 'Fatima Fictional', 'Rhys Madeup'];
 const ADVISORS = ['sam.jones', 'ola.ade', 'kate.bell', 'dev.patel'];
 const SUBJECTS = [
   ['Boiler not working', 'The boiler stopped overnight and there is no hot water or heating. Two young children in the house.'],

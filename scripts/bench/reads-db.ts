@@ -37,9 +37,9 @@ export interface YearOptions {
 }
 
 const FIRST = ['Ann', 'Bill', 'Chloe', 'Dev', 'Ellie', 'Femi', 'Gwen', 'Harry', 'Isla', 'Jack', 'Kiran', 'Lena', 'Mo', 'Nia', 'Owen', 'Priya', 'Rhys', 'Sara', 'Tom', 'Zara'];
-const LAST = ['Jones', 'Smith', 'Khan', 'Evans', 'Brown', 'Taylor', 'Wilson', 'Davies', 'Patel', 'Roberts', 'Walker', 'Wright', 'Hughes', 'Green', 'Hall', 'Lewis'];
+const LAST = ['Example', 'Sample', 'Specimen', 'Placeholder', 'Testcase', 'Dummy', 'Fictional', 'Madeup', 'Pretend', 'Notreal', 'Invented', 'Imaginary', 'Synthetic', 'Mockup', 'Lorem', 'Ipsum'];
 const STREETS = ['Harbour View', 'Chapel Street', 'Fore Street', 'Station Road', 'Mill Lane', 'Church Close', 'Trelawney Road', 'Park Crescent'];
-const TOWNS = ['Truro', 'Plymouth', 'Exeter', 'Taunton', 'Bodmin', 'Falmouth', 'Barnstaple', 'Yeovil'];
+const TOWNS = ['Exampleton', 'Sampleford', 'Testbury', 'Placeham', 'Dummyport', 'Fictionby', 'Madeupton', 'Notrealwick'];
 /** Advisors contacts are assigned to. */
 export const ADVISORS = Array.from({ length: 40 }, (_, i) => `advisor-${String(i + 1).padStart(2, '0')}`);
 const SUBJECTS: Record<Category, string[]> = {

@@ -30,7 +30,7 @@ beforeAll(async () => {
       receivedAt: new Date(Date.now() - 40 * 60_000).toISOString(),
       subject: 'Black mould in the bedroom',
       summary: 'There is condensation on the windows every morning and black mould behind the wardrobe. My daughter has asthma.',
-      customer: { name: 'Priya Shah', vulnerability: 'Child with asthma in the home' },
+      customer: { name: 'Priya Sample', vulnerability: 'Child with asthma in the home' },
       events: [{ type: 'assigned', at: new Date(Date.now() - 35 * 60_000).toISOString(), assignee: 'ann.advisor@staff.example.org' }],
     })
   ).id;

@@ -31,14 +31,14 @@ beforeAll(async () => {
     receivedAt: minutesAgo(50),
     subject: 'Damp in the bedroom again',
     summary: 'The mould has come back on the outside wall of the bedroom. My son has asthma.',
-    customer: { name: 'Priya Shah', email: 'priya@example.com', preferredContact: 'phone (text first)', accessibilityNeeds: 'BSL video relay', vulnerability: 'Child with asthma in the home' },
+    customer: { name: 'Priya Sample', email: 'priya@example.com', preferredContact: 'phone (text first)', accessibilityNeeds: 'BSL video relay', vulnerability: 'Child with asthma in the home' },
     events: [{ type: 'assigned', at: minutesAgo(45), assignee: 'ann.advisor@staff.example.org' }],
   });
   await contact('mine-complaint', {
     receivedAt: minutesAgo(200),
     category: 'complaint',
     subject: 'Repair missed twice',
-    customer: { name: 'Tom Evans', preferredContact: 'letter', accessibilityNeeds: 'Large print' },
+    customer: { name: 'Tom Imaginary', preferredContact: 'letter', accessibilityNeeds: 'Large print' },
     events: [{ type: 'assigned', at: minutesAgo(190), assignee: 'ann.advisor@staff.example.org' }],
   });
   await contact('bobs', {
@@ -47,8 +47,8 @@ beforeAll(async () => {
     customer: { name: 'Someone Else' },
     events: [{ type: 'assigned', at: minutesAgo(29), assignee: 'bob.advisor@staff.example.org' }],
   });
-  await contact('free', { receivedAt: minutesAgo(20), subject: 'Bins not collected', customer: { name: 'Lee Morgan', preferredContact: 'email' } });
-  await contact('flagged', { receivedAt: minutesAgo(10), subject: 'Neighbour dispute', customer: { name: 'Jo Black', safeguarding: true, vulnerability: 'Said she is afraid to go home' } });
+  await contact('free', { receivedAt: minutesAgo(20), subject: 'Bins not collected', customer: { name: 'Lee Synthetic', preferredContact: 'email' } });
+  await contact('flagged', { receivedAt: minutesAgo(10), subject: 'Neighbour dispute', customer: { name: 'Jo Mockup', safeguarding: true, vulnerability: 'Said she is afraid to go home' } });
   browser = await launchBrowser({ width: 1366, height: 900 });
   mkdirSync(SHOTS, { recursive: true });
 });
@@ -243,7 +243,7 @@ describe("a hazard (Awaab's Law) in My queue", () => {
       receivedAt: new Date(Date.now() - 5 * 60_000).toISOString(),
       category: 'hazard-significant',
       subject: 'Black mould in the nursery',
-      customer: { name: 'Kim Hale', vulnerability: 'Baby with a chest infection' },
+      customer: { name: 'Kim Lorem', vulnerability: 'Baby with a chest infection' },
       events: [{ type: 'assigned', at: new Date(Date.now() - 4 * 60_000).toISOString(), assignee: 'ann.advisor@staff.example.org' }],
     });
     const { page } = browser;

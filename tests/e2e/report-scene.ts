@@ -15,7 +15,7 @@ const ZONE = 'Europe/London';
 
 const ADVISORS = ['priya.shah@staff.example.org', 'tom.hall@staff.example.org', 'aisha.khan@staff.example.org', 'dan.webb@staff.example.org', 'megan.rees@staff.example.org'];
 const FIRST = ['Joanne', 'Gareth', 'Priya', 'Liam', 'Sandra', 'David', 'Megan', 'Tomasz', 'Aisha', 'Graham', 'Chloe', 'Rhys', 'Fatima', 'Colin'];
-const LAST = ['Pritchard', 'Evans', 'Okafor', 'Hughes', 'Nowak', 'Begum', 'Trelawny', 'Rowe', 'Penrose', 'Ahmed', 'Jenkins', 'Carter'];
+const LAST = ['Example', 'Sample', 'Specimen', 'Placeholder', 'Testcase', 'Dummy', 'Fictional', 'Madeup', 'Pretend', 'Notreal', 'Invented', 'Imaginary'];
 const SUBJECTS = ['Leaking kitchen tap', 'Rent statement request', 'Noise from upstairs flat', 'Mould on bathroom ceiling', 'Service charge query', 'Window will not close', 'Bins not collected'];
 const COMPLAINTS = ['Repair missed twice', 'Damp not fixed after three visits', 'Rude contractor', 'Service charge wrong again'];
 

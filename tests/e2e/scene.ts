@@ -166,30 +166,30 @@ export async function seedScene(base: string, token: string, now: number): Promi
   const assigned = (who: string, when: number): Body => ({ type: 'assigned', assignee: who, at: iso(when) });
   bodies.push(
     // Made safe the same afternoon; the follow-on repair is not booked yet.
-    named('phone', at(yesterday, 8, 40), 'Gareth Evans', 'Boiler leaking onto electrics, elderly resident', { category: 'emergency-repair' }, [
+    named('phone', at(yesterday, 8, 40), 'Gareth Example', 'Boiler leaking onto electrics, elderly resident', { category: 'emergency-repair' }, [
       { type: 'answered', at: iso(at(yesterday, 8, 42)) },
       assigned('Repairs desk', at(yesterday, 8, 50)),
       { type: 'attended', at: iso(at(yesterday, 13, 15)) },
     ]),
-    named('phone', at(yesterday, 11, 50), 'Megan Jenkins', 'Front door will not lock', { category: 'emergency-repair' }, [
+    named('phone', at(yesterday, 11, 50), 'Megan Sample', 'Front door will not lock', { category: 'emergency-repair' }, [
       { type: 'answered', at: iso(at(yesterday, 11, 53)) },
       assigned('Repairs desk', at(yesterday, 12, 0)),
       { type: 'attended', at: iso(at(yesterday, 15, 40)) },
     ]),
     // A damp-and-mould report confirmed as a significant hazard (Awaab's Law: investigated within 10 working days).
-    named('email', at(yesterday, 13, 5), 'Joanne Pritchard', 'Damp and mould in the bedroom again', { category: 'hazard-significant' }, [assigned('Priya Shah', at(yesterday, 15, 0))]),
+    named('email', at(yesterday, 13, 5), 'Joanne Specimen', 'Damp and mould in the bedroom again', { category: 'hazard-significant' }, [assigned('Priya Shah', at(yesterday, 15, 0))]),
     // An emergency hazard reported last evening: its 24-hour investigation is past half way, so at risk.
-    named('phone', at(yesterday, 17, 10), 'Aisha Rahman', 'Smell of gas in the kitchen', { category: 'hazard-emergency' }, [
+    named('phone', at(yesterday, 17, 10), 'Aisha Placeholder', 'Smell of gas in the kitchen', { category: 'hazard-emergency' }, [
       { type: 'answered', at: iso(at(yesterday, 17, 11)) },
       assigned('Repairs desk', at(yesterday, 17, 20)),
       { type: 'investigation-started', at: iso(at(yesterday, 18, 30)) },
     ]),
-    named('webform', at(yesterday, 14, 15), "Liam O'Connor", 'Fence panel down after the storm'),
-    named('email', at(yesterday, 15, 40), 'Fatima Begum', 'Rent account shows a payment missing', {}, [assigned('Tom Hall', at(today, 9, 0))]),
-    named('voicemail', at(yesterday, 15, 55), 'Colin Trelawny', 'Asked for a call back about his rent'),
-    named('social', at(yesterday, 16, 5), 'Bethan Rowe', 'Private message: contractor did not turn up', {}, [assigned('Aisha Khan', at(today, 10, 15))]),
-    named('email', at(yesterday, 17, 30), 'David Hughes', 'Repeated missed repair appointments', { category: 'complaint' }, [assigned('Megan Rees', at(today, 11, 0))]),
-    named('email', at(yesterday, 16, 20), 'Tomasz Nowak', 'Request for adaptations in the bathroom', {}, [assigned('Dan Webb', at(today, 13, 30))]),
+    named('webform', at(yesterday, 14, 15), "Liam O'Fictional", 'Fence panel down after the storm'),
+    named('email', at(yesterday, 15, 40), 'Fatima Testcase', 'Rent account shows a payment missing', {}, [assigned('Tom Hall', at(today, 9, 0))]),
+    named('voicemail', at(yesterday, 15, 55), 'Colin Dummy', 'Asked for a call back about his rent'),
+    named('social', at(yesterday, 16, 5), 'Bethan Pretend', 'Private message: contractor did not turn up', {}, [assigned('Aisha Khan', at(today, 10, 15))]),
+    named('email', at(yesterday, 17, 30), 'David Notreal', 'Repeated missed repair appointments', { category: 'complaint' }, [assigned('Megan Rees', at(today, 11, 0))]),
+    named('email', at(yesterday, 16, 20), 'Tomasz Invented', 'Request for adaptations in the bathroom', {}, [assigned('Dan Webb', at(today, 13, 30))]),
   );
 
   // The queue right now: nine calls, two of them over five minutes.
