@@ -114,6 +114,23 @@ describe('multipart/form-data', () => {
     expect(t.counts()).toEqual(before);
   });
 
+  it('bad multipart answers 400 or 413 naming what is wrong, and stores nothing; a file name in UTF-8 is kept as written', async () => {
+    const before = t.counts();
+    const noBoundary = await post('', Buffer.from('--x\r\nContent-Disposition: form-data; name="message"\r\n\r\nHi\r\n--x--\r\n'), { 'content-type': 'multipart/form-data' });
+    expect([noBoundary.status, noBoundary.json.field]).toEqual([400, 'Content-Type']);
+    const cut = multipart([{ name: 'message', value: 'cut short' }]);
+    const truncated = await post('', cut.body.subarray(0, cut.body.length - 30), cut.headers);
+    expect(truncated.status).toBe(400);
+    expect(truncated.json.message).toMatch(/multipart/);
+    const long = multipart([{ name: 'message', value: 'x'.repeat(70 * 1024) }]);
+    const tooLong = await post('', long.body, long.headers);
+    expect([tooLong.status, tooLong.json.field]).toEqual([413, 'message']);
+    expect(t.counts()).toEqual(before);
+    const named = multipart([{ name: 'message', value: 'Photo attached' }, { name: 'photo', filename: 'lúdó-mould.png', type: 'image/png', data: PNG }]);
+    const r = await post('', Buffer.from(named.body), named.headers);
+    expect([r.status, r.json.source.files[0].filename]).toEqual([201, 'lúdó-mould.png']);
+  });
+
   it('the public form takes multipart too, its honeypot included', async () => {
     const { body, headers } = multipart([{ name: 'message', value: 'Bot text' }, { name: 'kept_trap_leave_empty', value: 'http://spam.example' }]);
     const before = t.counts();
