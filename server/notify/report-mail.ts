@@ -129,7 +129,7 @@ export async function sendWeeklyReport(to: ReportMailer, report: WeeklyReport, c
     return { sent: true, reason: null, recipients: to.recipients.length };
   } catch (e) {
     // The SMTP error's words, never the conversation (which carries the credentials), nor an address.
-    const reason = (e as Error).message.replace(/[^\s<>@"']+@[^\s<>@"']+/g, '<address>').slice(0, 300);
+    const reason = (e as Error).message.slice(0, 2000).replace(/[^\s<>@"']+@[^\s<>@"']+/g, '<address>').slice(0, 300);
     return { sent: false, reason, recipients: to.recipients.length };
   }
 }

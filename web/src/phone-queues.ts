@@ -3,26 +3,12 @@
 // states from GET /api/v1/advisors, put together per queue. Pure: tests/unit/phone-queues.test.ts.
 import type { PhoneQueueNow } from '../../server/live/protocol.js';
 
-export interface StaffingHalfHour {
-  from: string;
-  offered: number;
-  answered: number;
-  abandoned: number;
-  averageHandleSeconds: number | null;
-  advisorsAnswered: number;
-  advisorsNeeded: number | null;
-  expectedServiceLevel: number | null;
-}
-
-export interface StaffingQueue {
-  queue: string;
-  name: string;
-  offered: number;
-  answered: number;
-  abandoned: number;
-  averageHandleSeconds: number | null;
-  halfHours: StaffingHalfHour[];
-}
+// The server's shapes (type-only: nothing of the server is bundled).
+import type { AdvisorState as ServerAdvisorState } from '../../server/ingest/platform.js';
+import type { QueueFigures } from '../../server/ingest/staffing.js';
+export type { HalfHour as StaffingHalfHour } from '../../server/ingest/staffing.js';
+/** A queue's staffing figures, the parts the board reads. */
+export type StaffingQueue = Pick<QueueFigures, 'queue' | 'name' | 'offered' | 'answered' | 'abandoned' | 'averageHandleSeconds' | 'halfHours'>;
 
 /** GET /api/v1/staffing (the parts the board reads). */
 export interface StaffingReply {
@@ -31,8 +17,9 @@ export interface StaffingReply {
   queues: StaffingQueue[];
 }
 
-export const ADVISOR_STATES = ['available', 'on-call', 'wrap-up', 'away'] as const;
-export type AdvisorState = (typeof ADVISOR_STATES)[number];
+/** The server's states in display order (typed by the server's own list, so a new state is a compile error here). */
+export const ADVISOR_STATES: readonly ServerAdvisorState[] = ['available', 'on-call', 'wrap-up', 'away'];
+export type AdvisorState = ServerAdvisorState;
 export type StateCounts = Record<AdvisorState, number>;
 
 /** GET /api/v1/advisors. */
