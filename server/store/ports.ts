@@ -1,0 +1,28 @@
+// The store's asynchronous face (issues 9 and 14). The SQLite stores in this folder are synchronous
+// classes over one better-sqlite3 connection: the writer thread and the commands use them as they
+// are. What the server's event loop reads goes through these interfaces instead, so a read never
+// blocks the loop (SQLite: a pool of reader threads, each with its own read-only connection) and a
+// second database can stand behind the same calls (PostgreSQL: a pool of connections).
+import type { ContactStore } from './contacts.js';
+
+/** Every method of T, answering a promise of what it returned. */
+export type Async<T> = {
+  [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+};
+
+/** The contact reads the API, the queue and the explain route make: plain data in, plain data out. */
+export type ContactReads = Async<
+  Pick<ContactStore, 'byId' | 'byExternal' | 'events' | 'clocks' | 'clock' | 'list' | 'byIds' | 'eventsOf' | 'clocksOf' | 'countRows'>
+>;
+
+/** A synchronous store seen through its asynchronous face (tests, the CLI, single-threaded tools). */
+export function asyncOf<T extends object, K extends keyof T>(store: T, methods: readonly K[]): Async<Pick<T, K>> {
+  const out = {} as Record<K, unknown>;
+  for (const m of methods) {
+    const f = store[m] as unknown as (...a: unknown[]) => unknown;
+    out[m] = async (...a: unknown[]) => f.apply(store, a);
+  }
+  return out as Async<Pick<T, K>>;
+}
+
+export const CONTACT_READS = ['byId', 'byExternal', 'events', 'clocks', 'clock', 'list', 'byIds', 'eventsOf', 'clocksOf', 'countRows'] as const;
