@@ -7,9 +7,9 @@ import { formatInstant } from '../domain/time.js';
 import { ValidationError } from '../errors.js';
 import type { ClockRow, ReportStore } from '../store/reports.js';
 import { judge } from './figures.js';
-import type { FigureContact, FigureContacts, FigureFilter, FigureOutcome, IsoWeek, PhoneFigure, WeeklyReport } from './types.js';
+import type { ComplaintFigure, FigureContact, FigureContacts, FigureFilter, FigureOutcome, IsoWeek, PhoneFigure, WeeklyReport } from './types.js';
 
-export type { FigureContact, FigureContacts, FigureFilter, FigureOutcome, PhoneFigure } from './types.js';
+export type { ComplaintFigure, FigureContact, FigureContacts, FigureFilter, FigureOutcome, PhoneFigure } from './types.js';
 import { isoWeekBounds, REPORT_ZONE } from './week.js';
 import type { ReportSettings } from './weekly.js';
 
@@ -30,10 +30,26 @@ export const PHONE_FIGURES = {
   'callbacks-within-target': 'callbacksConnectedWithinTarget',
 } as const satisfies Record<PhoneFigure, keyof PhoneStats>;
 
+/**
+ * The complaints section's counted figures, each as figures.ts complaintFigures() counts it: which of
+ * the pack's complaint standards (acknowledge or resolve) and which judged outcomes, or (`extended`) a
+ * resolve clock with an agreed extension. "Received" is not here: it counts contacts, not clocks.
+ */
+const ENDED = ['met', 'missed', 'met-extended', 'missed-extended'] as const;
+export const COMPLAINT_FIGURES = {
+  acknowledged: { of: 'acknowledge', outcomes: ENDED },
+  'acknowledged-within-target': { of: 'acknowledge', outcomes: ['met', 'met-extended'] },
+  resolved: { of: 'resolve', outcomes: ENDED },
+  'resolved-within-target': { of: 'resolve', outcomes: ['met'] },
+  'resolved-within-extension': { of: 'resolve', outcomes: ['met-extended'] },
+  extended: { of: 'resolve', outcomes: null },
+  'open-past-target': { of: 'either', outcomes: ['breached'] },
+} as const satisfies Record<ComplaintFigure, { of: 'acknowledge' | 'resolve' | 'either'; outcomes: readonly Outcome[] | null }>;
+
 export const MAX_LIMIT = 200;
 
 /** Parses the query into a filter, naming the field that is wrong. */
-export function parseFilter(q: { standard?: string; channel?: string; outcome?: string; phone?: string; advisor?: string; team?: string }): FigureFilter {
+export function parseFilter(q: { standard?: string; channel?: string; outcome?: string; phone?: string; complaint?: string; advisor?: string; team?: string }): FigureFilter {
   const f: FigureFilter = {};
   if (q.standard !== undefined && q.standard !== '') f.standard = q.standard;
   if (q.channel !== undefined && q.channel !== '') f.channel = q.channel;
@@ -48,6 +64,11 @@ export function parseFilter(q: { standard?: string; channel?: string; outcome?: 
     if (!Object.hasOwn(PHONE_FIGURES, q.phone)) throw new ValidationError('phone', `one of ${Object.keys(PHONE_FIGURES).join(', ')}`);
     if (f.outcomes !== undefined) throw new ValidationError('phone', 'a phone figure or an outcome, not both');
     f.phone = q.phone as PhoneFigure;
+  }
+  if (q.complaint !== undefined && q.complaint !== '') {
+    if (!Object.hasOwn(COMPLAINT_FIGURES, q.complaint)) throw new ValidationError('complaint', `one of ${Object.keys(COMPLAINT_FIGURES).join(', ')}`);
+    if (f.outcomes !== undefined || f.phone !== undefined) throw new ValidationError('complaint', 'a complaints figure, not with an outcome or a phone figure');
+    f.complaint = q.complaint as ComplaintFigure;
   }
   return f;
 }
@@ -105,10 +126,12 @@ export function figureContacts(
   const people = store.people(bounds.from, bounds.to, shape.late.length === 0 ? [] : rows.map((r) => r[0]));
   const teams = filter.team !== undefined ? store.teams() : null;
   const outcomes = filter.outcomes === undefined ? null : new Set<string>(filter.outcomes);
+  const complaint = filter.complaint === undefined ? null : COMPLAINT_FIGURES[filter.complaint];
+  const complaintOutcomes = complaint?.outcomes == null ? null : new Set<string>(complaint.outcomes);
   const found: Array<{ key: Key; item: FigureContact }> = [];
   let total = 0;
   for (const r of rows) {
-    const [contactId, standard, , , , startedAt, , , , , channel] = r;
+    const [contactId, standard, , , , startedAt, , , , , channel, extendedUntil] = r;
     if (filter.standard !== undefined && standard !== filter.standard) continue;
     if (filter.channel !== undefined && channel !== filter.channel) continue;
     const person = people.get(contactId);
@@ -121,6 +144,12 @@ export function figureContacts(
     if (filter.phone !== undefined) {
       if (!shape.phone.has(standard)) continue;
       if (phoneCounters(c, startedAt, person?.[2] === 1, asOf, shape.phoneTargetMs)[PHONE_FIGURES[filter.phone]] !== 1) continue;
+    }
+    if (complaint !== null) {
+      const ack = shape.acknowledge.has(standard);
+      const res = shape.resolve.has(standard);
+      if (complaint.of === 'acknowledge' ? !ack : complaint.of === 'resolve' ? !res : !ack && !res) continue;
+      if (complaintOutcomes !== null ? !complaintOutcomes.has(j) : extendedUntil === null) continue;
     }
     total++;
     const key: Key = [startedAt, contactId, standard];
@@ -171,7 +200,8 @@ const PHONE_FIELD = {
 
 /** The report's cell a filter names (a standards row's, the phone table's, an advisor's or team's), or null. */
 export function cellOf(report: WeeklyReport, f: FigureFilter): number | null {
-  const { standard, channel, outcomes, phone, advisor, team } = f;
+  const { standard, channel, outcomes, phone, complaint, advisor, team } = f;
+  if (complaint !== undefined) return standard === undefined && channel === undefined && advisor === undefined && team === undefined ? complaintCell(report.complaints, complaint) : null;
   if (phone !== undefined) return standard === undefined && channel === undefined && advisor === undefined && team === undefined ? (report.phone[PHONE_FIELD[phone]] as number) : null;
   const sum = (row: Record<string, unknown>, clocks: number) => {
     if (outcomes === undefined) return clocks;
@@ -193,4 +223,16 @@ export function cellOf(report: WeeklyReport, f: FigureFilter): number | null {
     return row === undefined ? 0 : sum(row as unknown as Record<string, unknown>, row.clocks);
   }
   return null;
+}
+
+function complaintCell(c: WeeklyReport['complaints'], f: ComplaintFigure): number {
+  switch (f) {
+    case 'acknowledged': return c.acknowledged;
+    case 'acknowledged-within-target': return c.acknowledgedWithinTarget;
+    case 'resolved': return c.resolved;
+    case 'resolved-within-target': return c.resolvedWithinTarget;
+    case 'resolved-within-extension': return c.resolvedWithinExtension;
+    case 'extended': return c.extended;
+    case 'open-past-target': return c.openPastTarget.length;
+  }
 }

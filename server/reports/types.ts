@@ -357,6 +357,8 @@ export interface RegulatorView {
 /** The outcomes a figure of the standards or people tables counts (GET …/contacts `outcome`). */
 export type FigureOutcome = 'met' | 'missed' | 'breached' | 'cancelled' | 'met-extended' | 'missed-extended' | 'open' | 'abandoned';
 /** The phone table's counted figures (GET …/contacts `phone`). */
+/** The complaints section's counted figures (GET …/contacts `complaint`). */
+export type ComplaintFigure = 'acknowledged' | 'acknowledged-within-target' | 'resolved' | 'resolved-within-target' | 'resolved-within-extension' | 'extended' | 'open-past-target';
 export type PhoneFigure = 'offered' | 'answered' | 'answered-within-target' | 'abandoned' | 'short-abandons' | 'waiting' | 'callbacks-requested' | 'callbacks-connected' | 'callbacks-within-target';
 
 /** Which figure: every field narrows; none at all is every clock that started in the week. */
@@ -367,6 +369,8 @@ export interface FigureFilter {
   outcomes?: FigureOutcome[];
   /** A phone figure (over the pack's phone standard's clocks): replaces `outcomes`. */
   phone?: PhoneFigure;
+  /** A complaints figure (over the pack's acknowledge and resolve standards' clocks): replaces `outcomes`. */
+  complaint?: ComplaintFigure;
   /** The per-advisor table's key: the assignee's email, or `unassigned`. */
   advisor?: string;
   /** The per-team table's key: the queue name, `unassigned` or `no team`. */

@@ -542,6 +542,23 @@ describe('the contacts behind every figure', () => {
       expect(listed.items.length, `${week} phone ${field}`).toBe(r.phone[field as keyof typeof PHONE_OF]);
       cells++;
     }
+    const COMPLAINT_OF = {
+      acknowledged: r.complaints.acknowledged,
+      'acknowledged-within-target': r.complaints.acknowledgedWithinTarget,
+      resolved: r.complaints.resolved,
+      'resolved-within-target': r.complaints.resolvedWithinTarget,
+      'resolved-within-extension': r.complaints.resolvedWithinExtension,
+      extended: r.complaints.extended,
+      'open-past-target': r.complaints.openPastTarget.length,
+    } as const;
+    for (const [complaint, figure] of Object.entries(COMPLAINT_OF)) {
+      const listed = await walk(week, { complaint });
+      expect(listed.items.length, `${week} complaints ${complaint}`).toBe(figure);
+      expect(listed.published).toBe(r.publication.state === 'draft' ? null : figure);
+      for (const i of listed.items) expect(i.standard).toMatch(/^complaint-/);
+      if (complaint === 'open-past-target') expect(listed.items.map((i) => `${i.contactId}/${i.standard}`).sort()).toEqual(r.complaints.openPastTarget.map((o) => `${o.contactId}/${o.standard}`).sort());
+      cells++;
+    }
     for (const [kind, rows] of [['advisor', r.advisors], ['team', r.teams]] as const) {
       for (const p of rows) {
         for (const [outcome, figure] of [['all', p.clocks], ['met,met-extended', p.met + p.metExtended], ['missed,missed-extended', p.missed + p.missedExtended], ['breached', p.breached]] as const) {
@@ -581,7 +598,7 @@ describe('the contacts behind every figure', () => {
   });
 
   it('bad filters and cursors name the field; the route is the report’s (no advisor)', async () => {
-    for (const [query, field] of [['outcome=late', 'outcome'], ['phone=dropped', 'phone'], ['phone=offered&outcome=met', 'phone'], ['limit=0', 'limit'], ['limit=201', 'limit'], ['cursor=nope', 'cursor']] as const) {
+    for (const [query, field] of [['outcome=late', 'outcome'], ['phone=dropped', 'phone'], ['phone=offered&outcome=met', 'phone'], ['complaint=lost', 'complaint'], ['complaint=resolved&outcome=met', 'complaint'], ['limit=0', 'limit'], ['limit=201', 'limit'], ['cursor=nope', 'cursor']] as const) {
       const r = await get<{ field: string }>(`/api/v1/reports/weekly/2026-W10/contacts?${query}`);
       expect(r.status, query).toBe(400);
       expect(r.json().field).toBe(field);

@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { ValidationError } from '../../errors.js';
 import { MAX_TREND_WEEKS, type ReportService } from '../../reports/service.js';
-import { MAX_LIMIT, OUTCOMES, parseFilter, PHONE_FIGURES } from '../../reports/contacts.js';
+import { COMPLAINT_FIGURES, MAX_LIMIT, OUTCOMES, parseFilter, PHONE_FIGURES } from '../../reports/contacts.js';
 import type { PublishedWeek } from '../../reports/types.js';
 import { isoWeekBounds, isoWeekOf, previousIsoWeek } from '../../reports/week.js';
 import { actorOf, type Access } from '../access.js';
@@ -74,11 +74,11 @@ export function reportRoutes(instance: FastifyInstance, reports: ReportService):
       config: { access: READ },
       schema: {
         tags: ['reports'],
-        summary: 'The contacts behind one figure of the week (a standards, phone, advisor or team cell), paged by a keyed cursor',
+        summary: 'The contacts behind one figure of the week (a standards, phone, complaints, advisor or team cell), paged by a keyed cursor',
         description:
           'Built from the same clocks (those that started in the week) and the same rules as the figure, judged as of the report’s `builtAt` (a published week) or now (a draft): `total` equals the figure. ' +
           '`standard`, `channel`, `advisor` (email or `unassigned`) and `team` (queue, `unassigned` or `no team`) narrow; `outcome` is `all` (the Clocks column) or one or more, comma-separated, of ' +
-          `${OUTCOMES.join(', ')}; \`phone\` is one of ${Object.keys(PHONE_FIGURES).join(', ')} (the phone table’s counts). Ordered by the clock’s start; \`next\` is the cursor of the following page. How each figure maps: docs/standards.md.`,
+          `${OUTCOMES.join(', ')}; \`phone\` is one of ${Object.keys(PHONE_FIGURES).join(', ')} (the phone table’s counts); \`complaint\` is one of ${Object.keys(COMPLAINT_FIGURES).join(', ')} (the complaints section's). Ordered by the clock’s start; \`next\` is the cursor of the following page. How each figure maps: docs/standards.md.`,
         params: Week,
         querystring: Type.Object(
           {
@@ -86,6 +86,7 @@ export function reportRoutes(instance: FastifyInstance, reports: ReportService):
             channel: Type.Optional(Type.String({ maxLength: 40 })),
             outcome: Type.Optional(Type.String({ maxLength: 200 })),
             phone: Type.Optional(Type.String({ maxLength: 40 })),
+            complaint: Type.Optional(Type.String({ maxLength: 40 })),
             advisor: Type.Optional(Type.String({ maxLength: 320 })),
             team: Type.Optional(Type.String({ maxLength: 200 })),
             limit: Type.Optional(Type.String({ maxLength: 4 })),
