@@ -1,6 +1,7 @@
 // The phone figures per named queue and half hour (issue 13): calls offered, answered, abandoned,
 // average handle time (talk + wrap-up), the advisors who answered, and the advisors Erlang C says
-// were needed to answer the goal's share within the phone target at the calls offered. A pure
+// were needed to answer the goal's share within the phone target at the calls offered (the half hour
+// under way: at the rate of its calls so far over the minutes gone). A pure
 // function of the call ledger's rows; GET /api/v1/staffing serves it.
 import { agentsNeeded } from '../domain/erlang.js';
 import type { LedgerRow } from '../store/telephony.js';
@@ -22,6 +23,11 @@ export interface HalfHour {
   advisorsNeeded: number | null;
   /** The service level those advisors would give (0–1); null without a handle time. */
   expectedServiceLevel: number | null;
+  /**
+   * The half hour under way (it holds `now`): the minutes of it gone so far, over which its calls are
+   * a rate (advisors needed at that rate); null for a half hour that is over (or not begun).
+   */
+  elapsedMinutes: number | null;
 }
 
 export interface QueueFigures {
@@ -44,7 +50,15 @@ export interface StaffingOptions {
   /** The phone target (ms) and the share to answer within it (0–1). */
   targetMs: number;
   goal: number;
+  /** The present instant: the half hour holding it is measured over its elapsed part. */
+  now?: number;
 }
+
+/**
+ * The shortest part of a half hour its calls are taken as a rate over: in the first minutes, a call or
+ * two over a few seconds would ask for an absurd number of advisors.
+ */
+export const MIN_ELAPSED_MS = 5 * 60_000;
 
 const mean = (xs: number[]) => (xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length);
 const handleMs = (r: LedgerRow) => (r.talkMs === null && r.wrapMs === null ? null : (r.talkMs ?? 0) + (r.wrapMs ?? 0));
@@ -83,9 +97,14 @@ export function staffingFigures(offered: readonly LedgerRow[], answers: Readonly
     const halfHours: HalfHour[] = bySlot.map((inSlot, s) => {
       const slotHandle = mean(inSlot.map(handleMs).filter((h): h is number => h !== null));
       const handle = slotHandle ?? queueHandle;
-      const staffing = handle !== null && handle > 0 ? agentsNeeded({ calls: inSlot.length, handleSeconds: handle / 1000, intervalSeconds: HALF_HOUR_MS / 1000, targetSeconds: o.targetMs / 1000, goal: o.goal }) : null;
+      // The half hour under way: its calls so far arrived over its elapsed part, not over 30 minutes
+      // (at 10:05, ten calls is a rate of sixty in the half hour, not ten).
+      const start = o.from + s * HALF_HOUR_MS;
+      const underWay = o.now !== undefined && o.now >= start && o.now < start + HALF_HOUR_MS;
+      const intervalMs = underWay ? Math.max(MIN_ELAPSED_MS, o.now! - start) : HALF_HOUR_MS;
+      const staffing = handle !== null && handle > 0 ? agentsNeeded({ calls: inSlot.length, handleSeconds: handle / 1000, intervalSeconds: intervalMs / 1000, targetSeconds: o.targetMs / 1000, goal: o.goal }) : null;
       return {
-        from: new Date(o.from + s * HALF_HOUR_MS).toISOString(),
+        from: new Date(start).toISOString(),
         offered: inSlot.length,
         answered: inSlot.filter((r) => r.answeredAt !== null).length,
         abandoned: inSlot.filter((r) => r.answeredAt === null && r.abandonedAt !== null).length,
@@ -93,6 +112,7 @@ export function staffingFigures(offered: readonly LedgerRow[], answers: Readonly
         advisorsAnswered: agentsBy.get(id)![s]!.size,
         advisorsNeeded: staffing === null ? null : staffing.agents,
         expectedServiceLevel: staffing === null ? null : Math.round(staffing.serviceLevel * 10_000) / 10_000,
+        elapsedMinutes: underWay ? Math.floor((o.now! - start) / 60_000) : null,
       };
     });
     return {

@@ -41,7 +41,7 @@ describe('phoneQueuesNow: calls waiting per queue', () => {
   });
 });
 
-const half = (from: string, offered: number, needed: number | null, took: number) => ({ from, offered, answered: offered, abandoned: 0, averageHandleSeconds: needed === null ? null : 300, advisorsAnswered: took, advisorsNeeded: needed, expectedServiceLevel: needed === null ? null : 0.85 });
+const half = (from: string, offered: number, needed: number | null, took: number) => ({ from, offered, answered: offered, abandoned: 0, averageHandleSeconds: needed === null ? null : 300, advisorsAnswered: took, advisorsNeeded: needed, expectedServiceLevel: needed === null ? null : 0.85, elapsedMinutes: null });
 const staffing = (queues: StaffingReply['queues']): StaffingReply => ({ date: '2026-03-10', target: { seconds: 300, goal: 0.8 }, queues });
 const counts = (available: number, onCall: number, wrap: number, away: number) => ({ available, 'on-call': onCall, 'wrap-up': wrap, away });
 

@@ -31,7 +31,7 @@ describe('staffingFigures', () => {
     expect(figures.map((f) => f.queue)).toEqual(['customer-services', 'out-of-hours', 'repairs']);
     const repairs = figures.find((f) => f.queue === 'repairs')!;
     expect(repairs).toMatchObject({ name: 'Repairs line', phoneAnswer: true, offered: 100, answered: 100, abandoned: 0, averageHandleSeconds: 180, averageTalkSeconds: 150, averageWrapSeconds: 30 });
-    expect(repairs.halfHours[0]).toEqual({ from: '2026-03-02T09:00:00.000Z', offered: 100, answered: 100, abandoned: 0, averageHandleSeconds: 180, advisorsAnswered: 12, advisorsNeeded: 14, expectedServiceLevel: 0.8884 });
+    expect(repairs.halfHours[0]).toEqual({ from: '2026-03-02T09:00:00.000Z', offered: 100, answered: 100, abandoned: 0, averageHandleSeconds: 180, advisorsAnswered: 12, advisorsNeeded: 14, expectedServiceLevel: 0.8884, elapsedMinutes: null });
     expect(repairs.halfHours[1]).toMatchObject({ offered: 0, advisorsNeeded: 0, advisorsAnswered: 0 });
     const cs = figures.find((f) => f.queue === 'customer-services')!;
     expect(cs.halfHours[1]).toMatchObject({ offered: 1, abandoned: 1, averageHandleSeconds: null, advisorsNeeded: null });
@@ -43,6 +43,34 @@ describe('staffingFigures', () => {
     const repairs = f.find((q) => q.queue === 'repairs')!;
     expect(repairs.halfHours[1]).toMatchObject({ offered: 1, averageHandleSeconds: null, advisorsNeeded: 1 });
     expect(f.map((q) => q.queue)).toContain('old-line');
+  });
+});
+
+describe('the half hour under way', () => {
+  const queues = parseQueues(JSON.stringify([{ id: 'repairs', name: 'Repairs line', category: 'repair' }]));
+  // 20 calls at 180 s handle time in the first 10 minutes of 09:00–09:30 are the rate of 60 in the half
+  // hour: as many advisors as 60 calls over a whole half hour need, not as many as 20.
+  const calls = Array.from({ length: 20 }, (_, i) => row(`r${i}`, 'repairs', i * 30_000, { answeredAt: T0 + i * 30_000 + 5000, agent: 'a1', talkMs: 150_000, wrapMs: 30_000 }));
+  const sixty = Array.from({ length: 60 }, (_, i) => row(`s${i}`, 'repairs', i * 30_000, { answeredAt: T0 + i * 30_000 + 5000, agent: 'a1', talkMs: 150_000, wrapMs: 30_000 }));
+  const opts = { from: T0, to: T0 + 3_600_000, targetMs: 20_000, goal: 0.8 };
+  const needed = (f: ReturnType<typeof staffingFigures>, s = 0) => f.find((q) => q.queue === 'repairs')!.halfHours[s]!;
+
+  it('is staffed at the rate of its calls over the minutes gone', () => {
+    const soFar = needed(staffingFigures(calls, [], queues, { ...opts, now: T0 + 10 * 60_000 }));
+    const whole = needed(staffingFigures(sixty, [], queues, opts));
+    const asIfOver = needed(staffingFigures(calls, [], queues, opts));
+    expect(soFar).toMatchObject({ offered: 20, elapsedMinutes: 10, advisorsNeeded: whole.advisorsNeeded });
+    expect(asIfOver.elapsedMinutes).toBeNull();
+    expect(asIfOver.advisorsNeeded!).toBeLessThan(soFar.advisorsNeeded!);
+  });
+
+  it('counts at least five minutes gone; later half hours and past ones are whole', () => {
+    const early = staffingFigures(calls.slice(0, 2), [], queues, { ...opts, now: T0 + 30_000 });
+    const atFive = staffingFigures(calls.slice(0, 2), [], queues, { ...opts, now: T0 + 5 * 60_000 });
+    expect(needed(early)).toMatchObject({ elapsedMinutes: 0, advisorsNeeded: needed(atFive).advisorsNeeded });
+    const later = staffingFigures(calls, [], queues, { ...opts, now: T0 + 40 * 60_000 });
+    expect(needed(later, 0).elapsedMinutes).toBeNull();
+    expect(needed(later, 1).elapsedMinutes).toBe(10);
   });
 });
 

@@ -37,7 +37,7 @@ export interface QueuePanel {
   /** Today's figures (null: no staffing figures to hand, e.g. a role that may not read them). */
   today: { offered: number; answered: number; abandoned: number; averageHandleSeconds: number | null } | null;
   /** The half hour now is in: its start, the advisors Erlang C needs at its calls so far, and who answered. */
-  halfHour: { from: string; offered: number; advisorsNeeded: number | null; advisorsAnswered: number } | null;
+  halfHour: { from: string; offered: number; advisorsNeeded: number | null; advisorsAnswered: number; elapsedMinutes: number | null } | null;
   /** The states of the advisors who worked this queue today (null: no platform sends states). */
   advisors: StateCounts | null;
 }
@@ -82,7 +82,7 @@ export function phonePanels(waiting: readonly PhoneQueueNow[] | undefined, staff
       waitingNow: w?.waitingNow ?? 0,
       oldestWaitingSince: w?.oldestWaitingSince ?? null,
       today: s === undefined ? null : { offered: s.offered, answered: s.answered, abandoned: s.abandoned, averageHandleSeconds: s.averageHandleSeconds },
-      halfHour: slot === null ? null : { from: slot.from, offered: slot.offered, advisorsNeeded: slot.advisorsNeeded, advisorsAnswered: slot.advisorsAnswered },
+      halfHour: slot === null ? null : { from: slot.from, offered: slot.offered, advisorsNeeded: slot.advisorsNeeded, advisorsAnswered: slot.advisorsAnswered, elapsedMinutes: slot.elapsedMinutes },
       advisors: counts,
     });
   }

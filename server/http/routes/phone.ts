@@ -35,6 +35,9 @@ const HalfHour = Type.Object({
   advisorsAnswered: Type.Integer({ description: 'Distinct advisors who answered a call of this queue in the half hour.' }),
   advisorsNeeded: Type.Union([Type.Integer(), Type.Null()], { description: 'Erlang C: the fewest advisors answering the goal share within the phone target at the calls offered (null: no handle time known).' }),
   expectedServiceLevel: Type.Union([Type.Number(), Type.Null()]),
+  elapsedMinutes: Type.Union([Type.Integer(), Type.Null()], {
+    description: 'The half hour under way: minutes of it gone so far; its advisors needed are at the rate of its calls over those minutes (at least 5). Null for a half hour that is over.',
+  }),
 });
 const StaffingReply = Type.Object({
   date: Type.String(),
@@ -68,7 +71,7 @@ export async function phoneRoutes(instance: FastifyInstance, service: IngestServ
         tags: ['live'],
         summary: 'Phone figures per named queue and half hour: offered, answered, abandoned, handle time, advisors who answered and advisors needed (Erlang C)',
         description:
-          "A day (default today) in the board calendar's zone, in half hours. Handle time is talk + wrap-up from the platforms (or Kept's `ended` event). Advisors needed: the fewest that answer KEPT_PHONE_SERVICE_LEVEL% of the half hour's calls offered within the pack's phone target, by Erlang C with the half hour's average handle time (else the queue's over the day).",
+          "A day (default today) in the board calendar's zone, in half hours. Handle time is talk + wrap-up from the platforms (or Kept's `ended` event). Advisors needed: the fewest that answer KEPT_PHONE_SERVICE_LEVEL% of the half hour's calls offered within the pack's phone target, by Erlang C with the half hour's average handle time (else the queue's over the day); the half hour under way at the rate of its calls over the minutes gone (at least 5).",
         querystring: Type.Object({ date: Type.Optional(Type.String({ maxLength: 10, description: 'YYYY-MM-DD (default: today in the board calendar zone).' })) }),
         response: { 200: StaffingReply, ...errorResponses },
       },
@@ -82,7 +85,7 @@ export async function phoneRoutes(instance: FastifyInstance, service: IngestServ
       const phone = pack.standards.find((s) => s.id === 'phone-answer');
       const targetMs = phone?.target.measure === 'elapsed' && phone.target.ms !== undefined ? phone.target.ms : 5 * 60_000;
       const goal = config.phone.serviceLevel / 100;
-      const figures = staffingFigures(service.telephony.offeredBetween(from, to), service.telephony.answeredBetween(from, to), config.phone.queues, { from, to, targetMs, goal });
+      const figures = staffingFigures(service.telephony.offeredBetween(from, to), service.telephony.answeredBetween(from, to), config.phone.queues, { from, to, targetMs, goal, now });
       return { date, timeZone: tz, target: { seconds: Math.round(targetMs / 1000), goal }, queues: figures };
     },
   );
