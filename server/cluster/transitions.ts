@@ -1,0 +1,137 @@
+// The timers' transitions stored by the leader only (issue 14, item 4). Every instance fires every
+// clock at its instant (its own boards change then); only the instance holding the 'clocks' lease
+// stores the transitions, fenced by its token (lease.ts). When an instance becomes leader it first
+// stores what fell due while no one led (the old leader crashed or hung, or every instance was down),
+// each at the instant it really happened, read from the clocks' own due instants, not from the time
+// it was noticed. A store that failed (the database away for a moment) is made good the same way at
+// the next renewal.
+import { fencedSetStatuses, type Lease, type Queryable, type StatusChange } from './lease.js';
+
+export interface TransitionsLog {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface TransitionsOptions {
+  /** Lagging clocks read and stored per statement at an election (default 2,000). */
+  pageRows?: number;
+  /** The instance's clock (Kept's `service.now`): which transitions have fallen due. */
+  now?: () => number;
+  log?: TransitionsLog;
+}
+
+/**
+ * Running clocks whose stored status lags behind now: breached (due before now) or at-risk (at-risk
+ * instant reached, still running). Paused and ended clocks have neither. In due order, so the oldest
+ * breaches are stored first if the catch-up is cut short.
+ */
+const LAGGING_SQL = `
+SELECT contact_id, standard, status, at_risk_at, due_at FROM clocks
+ WHERE status IN ('running', 'at-risk')
+   AND ((due_at IS NOT NULL AND due_at < $1) OR (status = 'running' AND at_risk_at IS NOT NULL AND at_risk_at <= $1))
+ ORDER BY due_at, contact_id, standard
+ LIMIT $2`;
+
+const silent: TransitionsLog = { info: () => {}, warn: () => {}, error: () => {} };
+
+export class LeaderTransitions {
+  readonly #db: Queryable;
+  readonly #lease: Lease;
+  readonly #pageRows: number;
+  readonly #now: () => number;
+  readonly #log: TransitionsLog;
+  /** A store failed (not fenced: an error): catch up at the next renewal. */
+  #owed = false;
+  #catchingUp: Promise<number> | null = null;
+  readonly #onElected = () => void this.catchUp();
+  readonly #onRenewed = () => {
+    if (this.#owed) void this.catchUp();
+  };
+
+  constructor(db: Queryable, lease: Lease, options: TransitionsOptions = {}) {
+    this.#db = db;
+    this.#lease = lease;
+    this.#pageRows = options.pageRows ?? 2000;
+    this.#now = options.now ?? Date.now;
+    this.#log = options.log ?? silent;
+    lease.on('elected', this.#onElected);
+    lease.on('renewed', this.#onRenewed);
+  }
+
+  /** Stops listening to the lease (it is stopped by its owner). Waits for a catch-up under way. */
+  async close(): Promise<void> {
+    this.#lease.off('elected', this.#onElected);
+    this.#lease.off('renewed', this.#onRenewed);
+    await this.#catchingUp?.catch(() => {});
+  }
+
+  /**
+   * The timers fired: store these transitions if this instance leads (null if it does not: the
+   * leader stores them, or the next one catches them up). Answers what was stored.
+   */
+  async record(statuses: readonly StatusChange[]): Promise<StatusChange[] | null> {
+    const fence = this.#lease.fence();
+    if (fence === null || statuses.length === 0) return null;
+    try {
+      const r = await fencedSetStatuses(this.#db, fence, statuses, this.#now());
+      if (r.fenced) {
+        this.#lease.refused(fence.token);
+        return null;
+      }
+      return r.stored;
+    } catch (e) {
+      // Nothing is lost: the clocks still lag in the database, and the next renewal catches them up.
+      this.#owed = true;
+      this.#log.error(`storing ${statuses.length} timer transition(s) failed: ${(e as Error).message}; catching up at the next renewal`);
+      return null;
+    }
+  }
+
+  /**
+   * Stores every transition that fell due and is not stored yet, at its true instant (a breach at the
+   * first millisecond after its due instant; an at-risk at its at-risk instant). Runs on election;
+   * one at a time. Answers how many were stored.
+   */
+  catchUp(): Promise<number> {
+    if (this.#catchingUp !== null) return this.#catchingUp;
+    this.#owed = false;
+    const run = this.#catchUp().finally(() => {
+      this.#catchingUp = null;
+    });
+    this.#catchingUp = run;
+    return run;
+  }
+
+  async #catchUp(): Promise<number> {
+    let total = 0;
+    try {
+      for (;;) {
+        const fence = this.#lease.fence();
+        if (fence === null) break;
+        const now = this.#now();
+        const rows = await this.#db.query<{ contact_id: string; standard: string; status: string; at_risk_at: number | string | null; due_at: number | string | null }>(LAGGING_SQL, [now, this.#pageRows]);
+        if (rows.rows.length === 0) break;
+        // The latest transition each clock owes; a breach implies its at-risk has passed too.
+        const statuses: StatusChange[] = rows.rows.map((r) =>
+          r.due_at !== null && Number(r.due_at) < now
+            ? { contactId: r.contact_id, standard: r.standard, status: 'breached', at: Number(r.due_at) + 1 }
+            : { contactId: r.contact_id, standard: r.standard, status: 'at-risk', at: Number(r.at_risk_at) },
+        );
+        const r = await fencedSetStatuses(this.#db, fence, statuses, now);
+        if (r.fenced) {
+          this.#lease.refused(fence.token);
+          break;
+        }
+        total += r.stored.length;
+        // A page that stored nothing was stored by someone else meanwhile; a short page was the last.
+        if (r.stored.length === 0 || rows.rows.length < this.#pageRows) break;
+      }
+    } catch (e) {
+      this.#owed = true;
+      this.#log.error(`catching up timer transitions failed: ${(e as Error).message}; trying again at the next renewal`);
+    }
+    if (total > 0) this.#log.info(`stored ${total} timer transition(s) that fell due while no instance led, at their true instants`);
+    return total;
+  }
+}
