@@ -5,7 +5,8 @@
 // each at the instant it really happened, read from the clocks' own due instants, not from the time
 // it was noticed. A store that failed (the database away for a moment) is made good the same way at
 // the next renewal.
-import { fencedSetStatuses, type Lease, type Queryable, type StatusChange } from './lease.js';
+import type pg from 'pg';
+import { fencedSetStatuses, type Fence, type FencedResult, type Lease, type Queryable, type StatusChange } from './lease.js';
 
 export interface TransitionsLog {
   info(message: string): void;
@@ -32,6 +33,12 @@ SELECT contact_id, standard, status, at_risk_at, due_at FROM clocks
    AND ((due_at IS NOT NULL AND due_at < $1) OR (status = 'running' AND at_risk_at IS NOT NULL AND at_risk_at <= $1))
  ORDER BY due_at, contact_id, standard
  LIMIT $2`;
+
+export type RecordOutcome =
+  | { outcome: 'stored'; stored: StatusChange[]; token: number }
+  | { outcome: 'fenced'; token: number }
+  | { outcome: 'not-leader' }
+  | { outcome: 'failed' };
 
 const silent: TransitionsLog = { info: () => {}, warn: () => {}, error: () => {} };
 
@@ -67,24 +74,27 @@ export class LeaderTransitions {
   }
 
   /**
-   * The timers fired: store these transitions if this instance leads (null if it does not: the
-   * leader stores them, or the next one catches them up). Answers what was stored.
+   * The timers fired: store these transitions if this instance leads. Not the leader: nothing is
+   * asked of the database (the leader stores them, or the next one catches them up). Fenced: the
+   * database refused this term's token, and the lease steps down.
    */
-  async record(statuses: readonly StatusChange[]): Promise<StatusChange[] | null> {
+  async record(statuses: readonly StatusChange[]): Promise<RecordOutcome> {
     const fence = this.#lease.fence();
-    if (fence === null || statuses.length === 0) return null;
+    if (fence === null) return { outcome: 'not-leader' };
+    if (statuses.length === 0) return { outcome: 'stored', stored: [], token: fence.token };
     try {
-      const r = await fencedSetStatuses(this.#db, fence, statuses, this.#now());
+      const r = await this.#store(fence, statuses, this.#now());
+      if (r === null) return { outcome: 'not-leader' };
       if (r.fenced) {
         this.#lease.refused(fence.token);
-        return null;
+        return { outcome: 'fenced', token: fence.token };
       }
-      return r.stored;
+      return { outcome: 'stored', stored: r.stored, token: fence.token };
     } catch (e) {
       // Nothing is lost: the clocks still lag in the database, and the next renewal catches them up.
       this.#owed = true;
       this.#log.error(`storing ${statuses.length} timer transition(s) failed: ${(e as Error).message}; catching up at the next renewal`);
-      return null;
+      return { outcome: 'failed' };
     }
   }
 
@@ -103,6 +113,23 @@ export class LeaderTransitions {
     return run;
   }
 
+  /**
+   * The fenced write on a connection of its own. A pool may hold a query in its queue for a free
+   * connection, across a pause of the whole process: so the lease is asked again once the connection
+   * is ours, just before the statement goes (null: no longer the leader, nothing sent). What still
+   * slips through that instant, the database's fence refuses.
+   */
+  async #store(fence: Fence, statuses: readonly StatusChange[], now: number): Promise<FencedResult | null> {
+    if (!isPool(this.#db)) return fencedSetStatuses(this.#db, fence, statuses, now);
+    const client = await this.#db.connect();
+    try {
+      if (this.#lease.fence()?.token !== fence.token) return null;
+      return await fencedSetStatuses(client, fence, statuses, now);
+    } finally {
+      client.release();
+    }
+  }
+
   async #catchUp(): Promise<number> {
     let total = 0;
     try {
@@ -118,7 +145,8 @@ export class LeaderTransitions {
             ? { contactId: r.contact_id, standard: r.standard, status: 'breached', at: Number(r.due_at) + 1 }
             : { contactId: r.contact_id, standard: r.standard, status: 'at-risk', at: Number(r.at_risk_at) },
         );
-        const r = await fencedSetStatuses(this.#db, fence, statuses, now);
+        const r = await this.#store(fence, statuses, now);
+        if (r === null) break;
         if (r.fenced) {
           this.#lease.refused(fence.token);
           break;
@@ -134,4 +162,8 @@ export class LeaderTransitions {
     if (total > 0) this.#log.info(`stored ${total} timer transition(s) that fell due while no instance led, at their true instants`);
     return total;
   }
+}
+
+function isPool(db: Queryable): db is Queryable & Pick<pg.Pool, 'connect'> {
+  return typeof (db as Partial<pg.Pool>).connect === 'function' && typeof (db as Partial<pg.Pool>).totalCount === 'number';
 }
