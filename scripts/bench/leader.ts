@@ -6,15 +6,15 @@
 // as a multiple of the lease (the baseline: no hand-over can beat the lease it waits out). At the
 // end, every transition is checked stored once at its true instant. Bounded: ~`rounds` × (hangMs + 4 s).
 //
-//   npx tsx scripts/bench/leader.ts [rounds=3] [hangMs=10000] [leaseMs=1000] [renewMs=250]
+//   npx tsx scripts/bench/leader.ts [rounds=3] [hangMs=10000] [leaseMs=800] [renewMs=200]
 import pg from 'pg';
 import { CLUSTER_TEST_SQL, Member, type MemberLine } from '../lib/cluster.js';
 import { freshPgDatabase } from '../../tests/helpers/pg.js';
 
 const rounds = Number(process.argv[2] ?? 3);
 const hangMs = Number(process.argv[3] ?? 10_000);
-const leaseMs = Number(process.argv[4] ?? 1000);
-const renewMs = Number(process.argv[5] ?? 250);
+const leaseMs = Number(process.argv[4] ?? 800);
+const renewMs = Number(process.argv[5] ?? 200);
 const EVERY_MS = 20;
 
 const testPg = await freshPgDatabase('kept_bench_leader');
