@@ -23,15 +23,20 @@ export interface TransitionsOptions {
 }
 
 /**
- * Running clocks whose stored status lags behind now: breached (due before now) or at-risk (at-risk
- * instant reached, still running). Paused and ended clocks have neither. In due order, so the oldest
- * breaches are stored first if the catch-up is cut short.
+ * Running clocks whose stored status lags behind now, in two reads that each walk an index of open
+ * clocks only (a year's table holds millions of ended ones): first the breaches (due before now: a
+ * range of `clocks_open_due`, oldest first, so the oldest are stored first if the catch-up is cut
+ * short), then the at-risks (at-risk instant reached, not yet due: open clocks are few, and
+ * `clocks_open_received` covers every column this reads). Paused and ended clocks owe nothing.
  */
-const LAGGING_SQL = `
-SELECT contact_id, standard, status, at_risk_at, due_at FROM clocks
- WHERE status IN ('running', 'at-risk')
-   AND ((due_at IS NOT NULL AND due_at < $1) OR (status = 'running' AND at_risk_at IS NOT NULL AND at_risk_at <= $1))
- ORDER BY due_at, contact_id, standard
+const OWED_BREACHES_SQL = `
+SELECT contact_id, standard, due_at FROM clocks
+ WHERE open AND due_at < $1 AND status IN ('running', 'at-risk')
+ ORDER BY due_at, contact_id
+ LIMIT $2`;
+const OWED_AT_RISK_SQL = `
+SELECT contact_id, standard, at_risk_at FROM clocks
+ WHERE open AND status = 'running' AND at_risk_at <= $1 AND due_at >= $1
  LIMIT $2`;
 
 export type RecordOutcome =
@@ -133,27 +138,34 @@ export class LeaderTransitions {
   async #catchUp(): Promise<number> {
     let total = 0;
     try {
-      for (;;) {
-        const fence = this.#lease.fence();
-        if (fence === null) break;
-        const now = this.#now();
-        const rows = await this.#db.query<{ contact_id: string; standard: string; status: string; at_risk_at: number | string | null; due_at: number | string | null }>(LAGGING_SQL, [now, this.#pageRows]);
-        if (rows.rows.length === 0) break;
-        // The latest transition each clock owes; a breach implies its at-risk has passed too.
-        const statuses: StatusChange[] = rows.rows.map((r) =>
-          r.due_at !== null && Number(r.due_at) < now
-            ? { contactId: r.contact_id, standard: r.standard, status: 'breached', at: Number(r.due_at) + 1 }
-            : { contactId: r.contact_id, standard: r.standard, status: 'at-risk', at: Number(r.at_risk_at) },
-        );
-        const r = await this.#store(fence, statuses, now);
-        if (r === null) break;
-        if (r.fenced) {
-          this.#lease.refused(fence.token);
-          break;
+      // A breach is the latest transition a clock owes (its at-risk instant has passed too), so it is
+      // stored alone; then the clocks that owe only their at-risk.
+      owed: for (const [sql, status, column] of [
+        [OWED_BREACHES_SQL, 'breached', 'due_at'],
+        [OWED_AT_RISK_SQL, 'at-risk', 'at_risk_at'],
+      ] as const) {
+        for (;;) {
+          const fence = this.#lease.fence();
+          if (fence === null) break owed;
+          const now = this.#now();
+          const rows = await this.#db.query<Record<string, string | number>>(sql, [now, this.#pageRows]);
+          if (rows.rows.length === 0) break;
+          const statuses: StatusChange[] = rows.rows.map((r) => ({
+            contactId: String(r.contact_id),
+            standard: String(r.standard),
+            status,
+            at: status === 'breached' ? Number(r[column]) + 1 : Number(r[column]),
+          }));
+          const r = await this.#store(fence, statuses, now);
+          if (r === null) break owed;
+          if (r.fenced) {
+            this.#lease.refused(fence.token);
+            break owed;
+          }
+          total += r.stored.length;
+          // A page that stored nothing was stored by someone else meanwhile; a short page was the last.
+          if (r.stored.length === 0 || rows.rows.length < this.#pageRows) break;
         }
-        total += r.stored.length;
-        // A page that stored nothing was stored by someone else meanwhile; a short page was the last.
-        if (r.stored.length === 0 || rows.rows.length < this.#pageRows) break;
       }
     } catch (e) {
       this.#owed = true;

@@ -46,8 +46,8 @@ interface ClockSpec {
 
 async function insertClocks(clocks: ClockSpec[]): Promise<void> {
   await db.query(
-    `INSERT INTO clocks (contact_id, standard, status, due_at, at_risk_at, status_changed_at, detail)
-     SELECT id, 'email-reply', status, due, risk, changed, json_build_object('status', status)::text
+    `INSERT INTO clocks (contact_id, standard, status, open, due_at, at_risk_at, status_changed_at, detail)
+     SELECT id, 'email-reply', status, status IN ('running', 'at-risk', 'breached', 'paused'), due, risk, changed, json_build_object('status', status)::text
        FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[]) AS s(id, status, due, risk, changed)`,
     [clocks.map((c) => c.id), clocks.map((c) => c.status ?? 'running'), clocks.map((c) => c.dueAt), clocks.map((c) => c.atRiskAt), clocks.map((c) => c.statusChangedAt ?? null)],
   );
@@ -169,6 +169,45 @@ describe('the lease', () => {
     expect(await currentHolderOf('z')).toMatchObject({ holder: 'solo' });
     const reconnected = await db.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'kept lease solo'");
     expect(reconnected.rows[0]).toEqual({ n: 1 });
+  });
+});
+
+describe('the leader’s transitions (in-process)', () => {
+  it('a standby asks nothing of the database; the leader catches up owed transitions in pages, breaches first, each at its true instant', async () => {
+    const now = Date.now();
+    const overdue = Array.from({ length: 23 }, (_, i) => ({ id: `p-${String(i).padStart(2, '0')}`, dueAt: now - 60_000 + i * 1000, atRiskAt: now - 70_000 + i * 1000 }));
+    const atRisk = Array.from({ length: 9 }, (_, i) => ({ id: `q-${i}`, atRiskAt: now - 5000 + i, dueAt: now + 600_000 }));
+    await insertClocks([...overdue, ...atRisk]);
+    const pool = new pg.Pool({ connectionString: testPg.url, max: 2, application_name: 'in-process' });
+    const standbyLease = new Lease({ connectionString: testPg.url, name: 'clocks', holder: 'other' });
+    const lease = new Lease({ connectionString: testPg.url, name: 'clocks', holder: 'in-process' });
+    leases.push(standbyLease, lease);
+    const { LeaderTransitions } = await import('../../server/cluster/transitions.js');
+    try {
+      await standbyLease.start();
+      let said: (m: string) => void = () => {};
+      const told = new Promise<string>((ok) => (said = ok));
+      const standby = new LeaderTransitions(pool, lease, { pageRows: 5, log: { info: (m) => said(m), warn: () => {}, error: (m) => said(m) } });
+      await lease.start();
+      expect(lease.isLeader()).toBe(false);
+      await expect(standby.record([{ contactId: 'q-0', standard: 'email-reply', status: 'at-risk', at: now - 5000 }])).resolves.toEqual({ outcome: 'not-leader' });
+      expect((await db.query('SELECT count(*)::int AS n FROM stored_transitions')).rows[0]).toEqual({ n: 0 });
+      // The other instance stops: this one is elected and catches up, five clocks a statement.
+      await standbyLease.stop();
+      expect(await told).toBe('stored 32 timer transition(s) that fell due while no instance led, at their true instants');
+      await new Promise((ok) => setTimeout(ok, 0));
+      // Nothing owed any more: a second catch-up stores nothing.
+      expect(await standby.catchUp()).toBe(0);
+      await standby.close();
+      await expectStoredOnceAtTrueInstants(overdue);
+      const risks = await db.query<{ key: string; at: string }>("SELECT key, at::text FROM stored_transitions WHERE status = 'at-risk' ORDER BY key");
+      expect(risks.rows).toEqual(atRisk.map((c) => ({ key: `${c.id}/email-reply`, at: String(c.atRiskAt) })));
+      // Breaches were stored before any at-risk.
+      const order = await db.query<{ status: string }>('SELECT status FROM stored_transitions ORDER BY id');
+      expect(order.rows.map((r) => r.status)).toEqual([...overdue.map(() => 'breached'), ...atRisk.map(() => 'at-risk')]);
+    } finally {
+      await pool.end();
+    }
   });
 });
 
