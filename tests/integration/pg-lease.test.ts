@@ -145,6 +145,26 @@ describe('the lease', () => {
     expect(await nextTerm).toBe(token + 1);
   });
 
+  it('the watchdog: a leader whose event loop was blocked past its lease steps down before anything else it runs, then starts a new term', async () => {
+    const a = new Lease({ connectionString: testPg.url, name: 'w', holder: 'blocked' });
+    leases.push(a);
+    await a.start();
+    const token = a.token!;
+    const events: string[] = [];
+    a.on('deposed', (why) => events.push(`deposed: ${why}`));
+    a.on('elected', (t) => events.push(`elected ${t}`));
+    // Block the loop for twice the lease, as a long synchronous task or a GC pause would.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, a.leaseMs * 2);
+    // The first thing run after the block asks: not the leader, and it said so.
+    expect(a.isLeader()).toBe(false);
+    expect(a.fence()).toBeNull();
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatch(/^deposed: the lease lapsed before it was renewed/);
+    // No one else wanted it: the next ask starts a new term, with the next token.
+    await new Promise<void>((ok) => a.once('elected', () => ok()));
+    expect(a.token).toBe(token + 1);
+  });
+
   it('a leader whose connection is terminated reconnects and goes on leading', async () => {
     const a = new Lease({ connectionString: testPg.url, name: 'z', holder: 'solo', leaseMs: 1000, renewMs: 250 });
     leases.push(a);
