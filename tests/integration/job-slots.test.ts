@@ -13,7 +13,9 @@ import { openDatabase, type Connection } from '../../db/connection.js';
 import { PgSlots, SqliteSlots, type SlotClaimer } from '../../server/cluster/slots.js';
 import { ReportSchedule, SCHEDULE_ACTOR, WEEKLY_REPORT_JOB, type RunOutcome, type ScheduleDeps, type ScheduleLog } from '../../server/reports/schedule.js';
 import type { IsoWeek, PublishedWeek, WeeklyReport } from '../../server/reports/types.js';
+import { scheduleReports } from '../../server/reports/schedule.js';
 import { AuditStore } from '../../server/store/audit.js';
+import { startTestApp, type TestApp } from '../helpers/app.js';
 import { CLUSTER_TEST_SQL } from '../../scripts/lib/cluster.js';
 import { freshPgDatabase, type TestPg } from '../helpers/pg.js';
 
@@ -48,6 +50,8 @@ afterAll(async () => {
 
 const pool = () => {
   const p = new pg.Pool({ connectionString: testPg.url, max: 4 });
+  // An idle connection terminated from outside (another test's pg_terminate_backend) is replaced, not thrown.
+  p.on('error', () => {});
   pools.push(p);
   return p;
 };
@@ -210,6 +214,31 @@ describe('the Monday report on three instances', () => {
     const trio = instances(new Publisher(pool()), audit, () => undefined);
     await Promise.all(trio.map((s) => s.start()));
     expect(await publications()).toHaveLength(3);
+  });
+});
+
+describe('two real Kept processes’ apps on one SQLite file', () => {
+  it('as main.ts wires it (SqliteSlots on the app’s connection): the catch-up on start publishes the missed week once, audited once', async () => {
+    const shared = mkdtempSync(join(tmpdir(), 'kept-two-apps-'));
+    const now = () => Date.parse('2026-03-09T09:30:00Z');
+    const apps: TestApp[] = [];
+    const mine: ReportSchedule[] = [];
+    try {
+      for (let i = 0; i < 2; i++) {
+        apps.push(
+          await startTestApp({}, { dir: shared, now, beforeReady: (app, service) => mine.push(scheduleReports(app, { audit: service.audit, now, slots: new SqliteSlots(service.connection.sqlite, now), instance: `app-${i}` })) }),
+        );
+      }
+      const outcomes = await Promise.all(mine.map((s) => s.start()));
+      expect(outcomes.map((o) => o?.outcome).sort()).toEqual(['claimed-elsewhere', 'published']);
+      const sqlite = apps[0]!.connection.sqlite;
+      expect(sqlite.prepare("SELECT week, revision FROM published_reports").all()).toEqual([{ week: '2026-W10', revision: 1 }]);
+      expect(sqlite.prepare("SELECT count(*) AS n FROM audit WHERE action = 'report.catch-up'").get()).toEqual({ n: 1 });
+      expect(sqlite.prepare('SELECT job, slot FROM job_slots').all()).toEqual([{ job: WEEKLY_REPORT_JOB, slot: '2026-03-09T07:00:00.000Z' }]);
+    } finally {
+      for (const t of apps) await t.close();
+      rmSync(shared, { recursive: true, force: true });
+    }
   });
 });
 

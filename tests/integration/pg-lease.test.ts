@@ -199,6 +199,7 @@ describe('the leader’s transitions (in-process)', () => {
     const atRisk = Array.from({ length: 9 }, (_, i) => ({ id: `q-${i}`, atRiskAt: now - 5000 + i, dueAt: now + 600_000 }));
     await insertClocks([...overdue, ...atRisk]);
     const pool = new pg.Pool({ connectionString: testPg.url, max: 2, application_name: 'in-process' });
+    pool.on('error', () => {});
     const standbyLease = new Lease({ connectionString: testPg.url, name: 'clocks', holder: 'other' });
     const lease = new Lease({ connectionString: testPg.url, name: 'clocks', holder: 'in-process' });
     leases.push(standbyLease, lease);
