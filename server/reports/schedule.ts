@@ -51,8 +51,8 @@ export interface ScheduleDeps {
 export type RunOutcome =
   | { week: IsoWeek; outcome: 'published'; revision: number; mailed: boolean; mailReason: string | null }
   | { week: IsoWeek; outcome: 'already-published'; revision: number }
-  /** Another instance claimed this run's slot first: it publishes and mails, this one does nothing. */
-  | { week: IsoWeek; outcome: 'claimed-elsewhere'; slot: string; by: string | null };
+  /** The run's slot was claimed already (another instance, or this one's earlier run or catch-up): whoever claimed it publishes and mails; this run does nothing. */
+  | { week: IsoWeek; outcome: 'slot-taken'; slot: string; by: string | null };
 
 /** The latest Monday 07:00 (local) at or before `now`: the run that should have happened last. */
 export function lastScheduledRun(now: number, zone = REPORT_ZONE): number {
@@ -172,8 +172,8 @@ export class ReportSchedule {
     const instance = this.#deps.instance ?? `${hostname()}:${process.pid}`;
     if (await slots.claimSlot(WEEKLY_REPORT_JOB, slot, instance)) return null;
     const by = (await slots.claimant(WEEKLY_REPORT_JOB, slot))?.instance ?? null;
-    this.#deps.log.info(`weekly report ${week}: the run due ${slot} was claimed by ${by ?? 'another instance'}; the ${why} run on ${instance} leaves it to that one`);
-    return { week, outcome: 'claimed-elsewhere', slot, by };
+    this.#deps.log.info(`weekly report ${week}: the run due ${slot} was claimed already by ${by ?? 'another instance'}; the ${why} run on ${instance} leaves it to that claim`);
+    return { week, outcome: 'slot-taken', slot, by };
   }
 
   /** One run at a time: the cron's and the catch-up never publish the same week together. */

@@ -156,17 +156,17 @@ describe('the Monday report on three instances', () => {
     const trio = instances(publisher, audit, () => new PgSlots(pool()));
     const started = await Promise.all(trio.map((s) => s.start()));
     expect(started.filter((o) => o?.outcome === 'published')).toHaveLength(1);
-    expect(started.filter((o) => o?.outcome === 'claimed-elsewhere')).toHaveLength(2);
+    expect(started.filter((o) => o?.outcome === 'slot-taken')).toHaveLength(2);
     const winner = (started.find((o) => o?.outcome === 'published') as RunOutcome & { outcome: 'published' }).week;
     expect(winner).toBe('2026-W10');
-    expect(started.filter((o): o is Extract<RunOutcome, { outcome: 'claimed-elsewhere' }> => o?.outcome === 'claimed-elsewhere').map((o) => o.slot)).toEqual(['2026-03-09T07:00:00.000Z', '2026-03-09T07:00:00.000Z']);
+    expect(started.filter((o): o is Extract<RunOutcome, { outcome: 'slot-taken' }> => o?.outcome === 'slot-taken').map((o) => o.slot)).toEqual(['2026-03-09T07:00:00.000Z', '2026-03-09T07:00:00.000Z']);
     expect(await publications()).toHaveLength(1);
     expect(catchUps(audit)).toHaveLength(1);
 
     // A week on: Monday 16 March 07:00, node-cron fires on all three.
     clock.now = Date.parse('2026-03-16T07:00:00Z');
     const fired = await Promise.all(trio.map((s) => s.runNow()));
-    expect(fired.map((o) => o.outcome).sort()).toEqual(['claimed-elsewhere', 'claimed-elsewhere', 'published']);
+    expect(fired.map((o) => o.outcome).sort()).toEqual(['published', 'slot-taken', 'slot-taken']);
     expect((await publications()).map((p) => p.week)).toEqual(['2026-W10', '2026-W11']);
 
     // Monday 23 March: one instance's run is still publishing when another instance starts; the
@@ -177,7 +177,7 @@ describe('the Monday report on three instances', () => {
     const running = trio[0]!.runNow();
     await waitForClaim(new PgSlots(admin), '2026-03-23T07:00:00.000Z');
     const [late] = instances(publisher, audit, () => new PgSlots(pool()), ['k4']);
-    await expect(late!.start()).resolves.toMatchObject({ week: '2026-W12', outcome: 'claimed-elsewhere', by: 'k1' });
+    await expect(late!.start()).resolves.toMatchObject({ week: '2026-W12', outcome: 'slot-taken', by: 'k1' });
     open();
     await expect(running).resolves.toMatchObject({ week: '2026-W12', outcome: 'published' });
     // Started again after the run: the week is published; nothing to catch up.
@@ -195,10 +195,10 @@ describe('the Monday report on three instances', () => {
     const publisher = new Publisher(pool());
     const trio = instances(publisher, audit, () => new SqliteSlots(open().sqlite, () => clock.now));
     const started = await Promise.all(trio.map((s) => s.start()));
-    expect(started.map((o) => o?.outcome).sort()).toEqual(['claimed-elsewhere', 'claimed-elsewhere', 'published']);
+    expect(started.map((o) => o?.outcome).sort()).toEqual(['published', 'slot-taken', 'slot-taken']);
     clock.now = Date.parse('2026-03-16T07:00:00Z');
     const fired = await Promise.all(trio.map((s) => s.runNow()));
-    expect(fired.map((o) => o.outcome).sort()).toEqual(['claimed-elsewhere', 'claimed-elsewhere', 'published']);
+    expect(fired.map((o) => o.outcome).sort()).toEqual(['published', 'slot-taken', 'slot-taken']);
     expect((await publications()).map((p) => p.week)).toEqual(['2026-W10', '2026-W11']);
     expect(catchUps(audit)).toHaveLength(1);
     const slots = open().sqlite.prepare('SELECT job, slot FROM job_slots ORDER BY slot').all();
@@ -230,7 +230,7 @@ describe('two real Kept processes’ apps on one SQLite file', () => {
         );
       }
       const outcomes = await Promise.all(mine.map((s) => s.start()));
-      expect(outcomes.map((o) => o?.outcome).sort()).toEqual(['claimed-elsewhere', 'published']);
+      expect(outcomes.map((o) => o?.outcome).sort()).toEqual(['published', 'slot-taken']);
       const sqlite = apps[0]!.connection.sqlite;
       expect(sqlite.prepare("SELECT week, revision FROM published_reports").all()).toEqual([{ week: '2026-W10', revision: 1 }]);
       expect(sqlite.prepare("SELECT count(*) AS n FROM audit WHERE action = 'report.catch-up'").get()).toEqual({ n: 1 });
