@@ -554,3 +554,21 @@ export const advisorStates = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.platform, t.advisor] })],
 );
+
+/**
+ * One row per run of a scheduled job that an instance claimed (issue 14, item 5): the job's name and
+ * its slot (the instant the run was due, ISO 8601 UTC). The primary key lets exactly one claim
+ * through, so N instances (or two processes on one file) run each Monday report once, and the
+ * catch-up on start, claiming the same slot, does not run it again (server/cluster/slots.ts).
+ */
+export const jobSlots = sqliteTable(
+  'job_slots',
+  {
+    job: text('job').notNull(),
+    slot: text('slot').notNull(),
+    /** Which instance claimed it (host:pid, or KEPT_INSTANCE_ID). */
+    instance: text('instance').notNull(),
+    claimedAt: integer('claimed_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.job, t.slot] })],
+);

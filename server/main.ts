@@ -4,6 +4,7 @@ import { openDatabase } from '../db/connection.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { buildApp } from './http/app.js';
 import { IngestService } from './ingest/service.js';
+import { SqliteSlots } from './cluster/slots.js';
 import { scheduleReports } from './reports/schedule.js';
 
 let config: Config;
@@ -35,8 +36,9 @@ try {
   process.exit(2);
 }
 stopped = (detail) => app.log.error(`${detail}; restarting it`);
-// The Monday 07:00 weekly report (node-cron), stopped by app.close(); armed once Kept listens.
-const reportSchedule = scheduleReports(app, { audit: service.audit, now: service.now });
+// The Monday 07:00 weekly report (node-cron), stopped by app.close(); armed once Kept listens. Each run
+// claims its slot first (job_slots), so two processes on one file never publish or mail a week twice.
+const reportSchedule = scheduleReports(app, { audit: service.audit, now: service.now, slots: new SqliteSlots(connection.sqlite, service.now) });
 
 const shutdown = async (signal: string) => {
   app.log.info(`${signal}: closing`);

@@ -3,8 +3,13 @@
 // then), catch up at once and say so in the log and the audit trail. node-cron (v4) keeps the
 // timetable: it knows the zone, so 07:00 stays 07:00 local across the clock changes. `now` is
 // injected, so which week is due is a pure question of the clock the tests hand in.
+// Several instances on one database (issue 14, item 5): each run, and the catch-up, first claims its
+// slot (the job and the Monday 07:00 instant it was due) in `job_slots`; only the instance whose claim
+// went through publishes and mails, so N instances publish once and the managers get one mail.
 import type { FastifyInstance } from 'fastify';
 import cron, { type ScheduledTask } from 'node-cron';
+import { hostname } from 'node:os';
+import type { SlotClaimer } from '../cluster/slots.js';
 import { ConflictError } from '../errors.js';
 import { createMailer } from '../notify/mail.js';
 import { sendWeeklyReport, type ReportMailer } from '../notify/report-mail.js';
@@ -17,6 +22,8 @@ export const WEEKLY_CRON = '0 7 * * 1';
 const RUN_HOUR_MS = 7 * 3_600_000;
 /** Who the audit trail names for the job's publications. */
 export const SCHEDULE_ACTOR = 'kept (schedule)';
+/** The job's name in `job_slots`. */
+export const WEEKLY_REPORT_JOB = 'weekly-report';
 
 export interface ScheduleLog {
   info(message: string): void;
@@ -32,11 +39,20 @@ export interface ScheduleDeps {
   /** The managers' mail; absent or without a mailer/recipients: no mail (and the log says why). */
   mail?: ReportMailer;
   zone?: string;
+  /**
+   * Where runs are claimed (job_slots on the instances' database). Absent: every run is this
+   * instance's (one instance, and tests of the job alone).
+   */
+  slots?: SlotClaimer;
+  /** This instance's name in a claim (default host:pid). */
+  instance?: string;
 }
 
 export type RunOutcome =
   | { week: IsoWeek; outcome: 'published'; revision: number; mailed: boolean; mailReason: string | null }
-  | { week: IsoWeek; outcome: 'already-published'; revision: number };
+  | { week: IsoWeek; outcome: 'already-published'; revision: number }
+  /** The run's slot was claimed already (another instance, or this one's earlier run or catch-up): whoever claimed it publishes and mails; this run does nothing. */
+  | { week: IsoWeek; outcome: 'slot-taken'; slot: string; by: string | null };
 
 /** The latest Monday 07:00 (local) at or before `now`: the run that should have happened last. */
 export function lastScheduledRun(now: number, zone = REPORT_ZONE): number {
@@ -100,7 +116,10 @@ export class ReportSchedule {
 
   /** The Monday run: last week's report, unless it is already published (a catch-up or a manager did). */
   async runScheduled(): Promise<RunOutcome> {
-    const week = weekReportedAt(lastScheduledRun(this.#deps.now(), this.#zone), this.#zone);
+    const runAt = lastScheduledRun(this.#deps.now(), this.#zone);
+    const week = weekReportedAt(runAt, this.#zone);
+    const lost = await this.#claim(runAt, week, 'scheduled');
+    if (lost !== null) return lost;
     return this.#publish(week, 'scheduled');
   }
 
@@ -111,6 +130,10 @@ export class ReportSchedule {
     const runAt = lastScheduledRun(at, this.#zone);
     const week = weekReportedAt(runAt, this.#zone);
     if (this.#deps.reports.published(week) !== null) return null;
+    // The same slot as the Monday run's: if an instance claimed it (it ran, or is running now), this
+    // start leaves the week to it. Claimed before the warning and the audit, so only one instance says so.
+    const lost = await this.#claim(runAt, week, 'catch-up');
+    if (lost !== null) return lost;
     const missedAt = new Date(runAt).toISOString();
     log.warn(`weekly report ${week}: the run due ${missedAt} (Monday 07:00 ${this.#zone}) did not happen (Kept was down); catching up now`);
     audit.record(at, SCHEDULE_ACTOR, 'report.catch-up', { week, missedAt });
@@ -135,6 +158,22 @@ export class ReportSchedule {
     log.info(`weekly report ${week}: published (${why}, revision ${published.revision})`);
     const mailed = await mailPublication({ ...this.#deps, csv: (r) => reports.csv(r) }, published);
     return { week, outcome: 'published', revision: published.revision, mailed: mailed.sent, mailReason: mailed.reason };
+  }
+
+  /**
+   * Claims the run due at `runAt` for this instance: null when it is this instance's to run, else the
+   * outcome that says who has it. A claim that cannot be made (the database is away) throws: the run
+   * fails loudly rather than risk a second publication and mail.
+   */
+  async #claim(runAt: number, week: IsoWeek, why: 'scheduled' | 'catch-up'): Promise<RunOutcome | null> {
+    const slots = this.#deps.slots;
+    if (slots === undefined) return null;
+    const slot = new Date(runAt).toISOString();
+    const instance = this.#deps.instance ?? `${hostname()}:${process.pid}`;
+    if (await slots.claimSlot(WEEKLY_REPORT_JOB, slot, instance)) return null;
+    const by = (await slots.claimant(WEEKLY_REPORT_JOB, slot))?.instance ?? null;
+    this.#deps.log.info(`weekly report ${week}: the run due ${slot} was claimed already by ${by ?? 'another instance'}; the ${why} run on ${instance} leaves it to that claim`);
+    return { week, outcome: 'slot-taken', slot, by };
   }
 
   /** One run at a time: the cron's and the catch-up never publish the same week together. */
@@ -173,11 +212,11 @@ export async function mailPublication(
  * KEPT_PUBLIC_URL) and its report service; stopped when the app closes (the hook is added here, so
  * call this before the app is ready). Start it once the app listens: `schedule.start()`.
  */
-export function scheduleReports(app: FastifyInstance, deps: { audit: Pick<AuditStore, 'record'>; now: () => number }): ReportSchedule {
+export function scheduleReports(app: FastifyInstance, deps: { audit: Pick<AuditStore, 'record'>; now: () => number; slots?: SlotClaimer; instance?: string }): ReportSchedule {
   const mailer = createMailer(app.config);
   const mailDeps: ReportMailer = { mailer, recipients: app.config.reportRecipients, publicUrl: app.config.publicUrl };
   const log: ScheduleLog = { info: (m) => app.log.info(m), warn: (m) => app.log.warn(m), error: (m) => app.log.error(m) };
-  const schedule = new ReportSchedule({ reports: app.reports, audit: deps.audit, now: deps.now, log, mail: mailDeps });
+  const schedule = new ReportSchedule({ reports: app.reports, audit: deps.audit, now: deps.now, log, mail: mailDeps, slots: deps.slots, instance: deps.instance });
   // A person's publication (Publish, Regenerate on the page) is mailed too, after the answer: the
   // page does not wait on the mail server. The job mails its own publications itself (above).
   const sending = new Set<Promise<unknown>>();
