@@ -207,7 +207,9 @@ describe('PgGroupCommitWriter', () => {
       const settled = Promise.allSettled(jobs);
       let pid: number | undefined;
       for (let tries = 0; pid === undefined && tries < 500; tries++) {
-        const r = await blocker.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO contacts%'`);
+        // The flush's backend, waiting for the table (its query text is only updated once a
+        // statement parsed for the first time on this connection gets past the lock).
+        const r = await blocker.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`);
         pid = (r.rows[0] as { pid?: number } | undefined)?.pid;
         if (pid === undefined) await new Promise((resolve) => setTimeout(resolve, 10));
       }
