@@ -10,13 +10,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../../db/connection.js';
+import { openPostgres } from '../../db/pg/connection.js';
 import { CalendarStore } from '../../server/store/calendars.js';
 import { PgGroupCommitWriter } from '../../server/store/pg/group-commit.js';
 import { seedPgCalendars } from '../../server/store/pg/writer-calendars.js';
 import { InlineRunner } from '../../server/writer/runner.js';
 import { freshPgDatabase } from '../../tests/helpers/pg.js';
 import { commands, drive, percentile, type LoadResult } from './scale/load.js';
-import { createWriterTables, writerPool } from './scale/pg-tables.js';
 import type { ChildReport } from './scale/writer-child.js';
 
 const COUNT = Number(process.env.BENCH_CONTACTS ?? 10_000);
@@ -55,7 +55,7 @@ async function sqliteBaseline(): Promise<Row> {
 }
 
 async function pgInProcess(url: string): Promise<Row> {
-  const pool = writerPool(url, 4);
+  const pool = (await openPostgres(url, { max: 4, migrate: false })).pool;
   try {
     const writer = await PgGroupCommitWriter.open(pool);
     await drive((c) => writer.createContact(c), commands('pg-warm', WARMUP), CONCURRENCY);
@@ -113,8 +113,7 @@ async function main(): Promise<void> {
   rows.push(sqlite);
   const db = await freshPgDatabase('kept_bench_scale');
   try {
-    await createWriterTables(db.url);
-    const seedPool = writerPool(db.url, 1);
+    const seedPool = (await openPostgres(db.url, { max: 1 })).pool; // applies db/pg/migrations
     await seedPgCalendars(seedPool, Date.now());
     await seedPool.end();
     const pg = await pgInProcess(db.url);

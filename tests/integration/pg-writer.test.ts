@@ -7,13 +7,13 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Connection } from '../../db/connection.js';
+import { openPostgres } from '../../db/pg/connection.js';
 import { prepareCreateContact, type ContactInput, type CreateContactInput, type CreateContactOutput } from '../../server/commands/create-contact.js';
 import { CalendarStore } from '../../server/store/calendars.js';
 import { InlineRunner } from '../../server/writer/runner.js';
 import { PgGroupCommitWriter } from '../../server/store/pg/group-commit.js';
 import { loadPgCalendars, seedPgCalendars } from '../../server/store/pg/writer-calendars.js';
 import { contactBody } from '../../scripts/bench/ingest-bodies.js';
-import { createWriterTables, writerPool } from '../../scripts/bench/scale/pg-tables.js';
 import { freshPgDatabase, type TestPg } from '../helpers/pg.js';
 
 const NOW = Date.parse('2026-03-10T11:00:00Z');
@@ -33,8 +33,7 @@ let writer: PgGroupCommitWriter;
 
 beforeAll(async () => {
   db = await freshPgDatabase('kept_pgwriter');
-  await createWriterTables(db.url);
-  pool = writerPool(db.url, 4);
+  pool = (await openPostgres(db.url, { max: 4 })).pool;
   await seedPgCalendars(pool, NOW);
   writer = await PgGroupCommitWriter.open(pool);
 });
@@ -154,7 +153,7 @@ describe('PgGroupCommitWriter', () => {
   });
 
   it('stores one row when two instances create the same contact at once; the other is a replay', async () => {
-    const otherPool = writerPool(db.url, 2);
+    const otherPool = (await openPostgres(db.url, { max: 2, migrate: false })).pool;
     try {
       const other = await PgGroupCommitWriter.open(otherPool);
       const bodies = Array.from({ length: 40 }, (_, i) => contactBody(i, 'twice', NOW));
@@ -181,7 +180,7 @@ describe('PgGroupCommitWriter', () => {
   it('answers 503 naming the fault when PostgreSQL is unreachable, and keeps it for /health', async () => {
     const url = new URL(db.url);
     url.port = '1'; // nothing listens there
-    const deadPool = writerPool(url.toString(), 1);
+    const deadPool = (await openPostgres(url.toString(), { max: 1, migrate: false })).pool;
     try {
       const failures: Array<string | null> = [];
       const dead = new PgGroupCommitWriter(deadPool, await loadPgCalendars(pool), { onFailure: (f) => failures.push(f?.code ?? null) });

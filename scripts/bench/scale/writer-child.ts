@@ -3,7 +3,7 @@
 // sends back what it measured. Started by scripts/bench/scale.ts with an IPC channel.
 import { PgGroupCommitWriter } from '../../../server/store/pg/group-commit.js';
 import { commands, drive, type LoadResult } from './load.js';
-import { writerPool } from './pg-tables.js';
+import { openPostgres } from '../../../db/pg/connection.js';
 
 interface Orders {
   url: string;
@@ -19,7 +19,7 @@ const send = (m: unknown) => process.send!(m);
 
 process.once('message', (orders: Orders) => {
   void (async () => {
-    const pool = writerPool(orders.url, 4);
+    const pool = (await openPostgres(orders.url, { max: 4, migrate: false })).pool;
     try {
       const writer = await PgGroupCommitWriter.open(pool);
       const warm = commands(`${orders.prefix}-warm`, orders.warmup);

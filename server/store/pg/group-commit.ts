@@ -44,9 +44,8 @@ type Result = { ok: true; output: CreateContactOutput } | { ok: false; error: un
 const OPEN_STATUSES = new Set(['running', 'at-risk', 'breached', 'paused']);
 const OPEN_STATUSES_SQL = [...OPEN_STATUSES].map((s) => `'${s}'`).join(', ');
 
-// The JSON columns (customer, source, events.body, clocks.detail, audit.detail) take text: the
-// same bytes as SQLite holds (clocks.detail is clockJsonText's), cast here if the schema says jsonb.
-const JSON_CAST = '';
+// The JSON columns (customer, source, events.body, clocks.detail, audit.detail) are text on both
+// databases (db/pg/schema.ts): the same bytes as SQLite holds (clocks.detail is clockJsonText's).
 
 /**
  * One simple-protocol round trip opens a flush's transaction: durable commit whatever the server's
@@ -73,8 +72,8 @@ const INSERT_FLUSH = {
   text: `WITH c AS (
     INSERT INTO contacts (id, channel, route, category, initial_category, external_id, received_at, pack_family, customer, subject, summary,
       assignee, callback, content_hash, source, queue, created_at, updated_at)
-    SELECT id, channel, route, category, initial_category, external_id, received_at, pack_family, customer${JSON_CAST}, subject, summary,
-      assignee, callback, content_hash, source${JSON_CAST}, queue, created_at, updated_at
+    SELECT id, channel, route, category, initial_category, external_id, received_at, pack_family, customer, subject, summary,
+      assignee, callback, content_hash, source, queue, created_at, updated_at
     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[],
       $12::text[], $13::boolean[], $14::text[], $15::text[], $16::text[], $17::bigint[], $18::bigint[])
       AS t(id, channel, route, category, initial_category, external_id, received_at, pack_family, customer, subject, summary,
@@ -83,27 +82,27 @@ const INSERT_FLUSH = {
     RETURNING id
   ), e AS (
     INSERT INTO events (contact_id, seq, type, at, external_id, body, received_at)
-    SELECT t.contact_id, t.seq, t.type, t.at, t.external_id, t.body${JSON_CAST}, t.received_at
+    SELECT t.contact_id, t.seq, t.type, t.at, t.external_id, t.body, t.received_at
     FROM unnest($19::text[], $20::int[], $21::text[], $22::bigint[], $23::text[], $24::text[], $25::bigint[]) AS t(contact_id, seq, type, at, external_id, body, received_at)
     WHERE t.contact_id IN (SELECT id FROM c)
   ), k AS (
     INSERT INTO clocks (contact_id, standard, received_at, standard_version, calendar, status, open, started_at, due_at, at_risk_at, fulfilled_at, ended_at,
-      target_ms, counted_ms, status_changed_at, detail, updated_at)
+      target_ms, counted_ms, status_changed_at, detail, updated_at, ordinal)
     SELECT t.contact_id, t.standard, t.received_at, t.standard_version, t.calendar, t.status, t.status IN (${OPEN_STATUSES_SQL}), t.started_at, t.due_at, t.at_risk_at,
-      t.fulfilled_at, t.ended_at, t.target_ms, t.counted_ms, NULL, t.detail${JSON_CAST}, t.updated_at
+      t.fulfilled_at, t.ended_at, t.target_ms, t.counted_ms, NULL, t.detail, t.updated_at, t.ordinal
     FROM unnest($26::text[], $27::text[], $28::bigint[], $29::text[], $30::text[], $31::text[], $32::bigint[], $33::bigint[], $34::bigint[], $35::bigint[], $36::bigint[],
-      $37::bigint[], $38::bigint[], $39::text[], $40::bigint[])
+      $37::bigint[], $38::bigint[], $39::text[], $40::bigint[], $41::int[])
       AS t(contact_id, standard, received_at, standard_version, calendar, status, started_at, due_at, at_risk_at, fulfilled_at, ended_at,
-        target_ms, counted_ms, detail, updated_at)
+        target_ms, counted_ms, detail, updated_at, ordinal)
     WHERE t.contact_id IN (SELECT id FROM c)
   ), p AS (
     INSERT INTO person_keys (kind, value, contact_id)
-    SELECT t.kind, t.value, t.contact_id FROM unnest($41::text[], $42::text[], $43::text[]) AS t(kind, value, contact_id)
+    SELECT t.kind, t.value, t.contact_id FROM unnest($42::text[], $43::text[], $44::text[]) AS t(kind, value, contact_id)
     WHERE t.contact_id IN (SELECT id FROM c)
     ON CONFLICT DO NOTHING
   ), a AS (
     INSERT INTO audit (at, actor, action, detail)
-    SELECT t.at, t.actor, 'contact.create', t.detail${JSON_CAST} FROM unnest($44::text[], $45::bigint[], $46::text[], $47::text[]) AS t(contact_id, at, actor, detail)
+    SELECT t.at, t.actor, 'contact.create', t.detail FROM unnest($45::text[], $46::bigint[], $47::text[], $48::text[]) AS t(contact_id, at, actor, detail)
     WHERE t.contact_id IN (SELECT id FROM c)
   )
   SELECT id FROM c`,
@@ -398,10 +397,10 @@ function replayOrConflict(c: CreateContactInput, existing: ContactRow): Result {
   return { ok: true, output: { created: false, row: existing } };
 }
 
-/** The flush statement's 47 arrays: contacts, events, clocks, person keys, audit entries. */
+/** The flush statement's 48 arrays: contacts, events, clocks, person keys, audit entries. */
 function flushValues(sorted: Built[]): unknown[] {
   const events = sorted.flatMap((b) => b.rows.events);
-  const clocks = sorted.flatMap((b) => b.rows.clocks.map((c) => ({ b, c })));
+  const clocks = sorted.flatMap((b) => b.rows.clocks.map((c, ordinal) => ({ b, c, ordinal })));
   const keys = sorted.flatMap((b) => b.rows.keys.map((k) => [k.kind, k.value, b.rows.row.id] as const));
   return [
     ...contactColumns(sorted),
@@ -444,7 +443,8 @@ function eventColumns(events: ContactRows['events']): unknown[] {
   ];
 }
 
-function clockColumns(clocks: Array<{ b: Built; c: ContactRows['clocks'][number] }>): unknown[] {
+/** Each clock with its place in the engine's answer (clocks.ordinal: SQLite's rowid order). */
+function clockColumns(clocks: Array<{ b: Built; c: ContactRows['clocks'][number]; ordinal: number }>): unknown[] {
   return [
     clocks.map(({ b }) => b.rows.row.id),
     clocks.map(({ c }) => c.standard),
@@ -461,5 +461,6 @@ function clockColumns(clocks: Array<{ b: Built; c: ContactRows['clocks'][number]
     clocks.map(({ c }) => c.countedMs),
     clocks.map(({ c }) => clockJsonText(c)), // the same text as SQLite stores
     clocks.map(({ b }) => b.job.input.now),
+    clocks.map(({ ordinal }) => ordinal),
   ];
 }
