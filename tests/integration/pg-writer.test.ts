@@ -2,6 +2,7 @@
 // transaction with one INSERT per table; replays and conflicts are decided by the unique index, also
 // between two instances writing at once; one bad job fails alone; a fault answers 503 with the reason.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -39,6 +40,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await writer?.close();
   await pool?.end();
   await db?.drop();
 });
@@ -172,6 +174,7 @@ describe('PgGroupCommitWriter', () => {
       expect(await count(pool, `SELECT COUNT(*) AS n FROM audit WHERE (detail::jsonb ->> 'contactId') IN (SELECT id FROM contacts WHERE external_id LIKE 'twice-%')`)).toBe(40);
       // Other content under one of those keys, from the second instance: a conflict.
       await expect(other.createContact(command({ ...bodies[3]!, subject: 'changed' }))).rejects.toMatchObject({ status: 409 });
+      await other.close();
     } finally {
       await otherPool.end();
     }
@@ -188,6 +191,7 @@ describe('PgGroupCommitWriter', () => {
       for (const job of jobs) await expect(job).rejects.toMatchObject({ status: 503, code: 'database-unreachable', retryAfter: 1, message: expect.stringMatching(/^database unreachable/) });
       expect(dead.failure).toMatchObject({ code: 'database-unreachable' });
       expect(failures).toEqual(['database-unreachable']);
+      await dead.close();
     } finally {
       await deadPool.end();
     }
@@ -206,9 +210,9 @@ describe('PgGroupCommitWriter', () => {
       const settled = Promise.allSettled(jobs);
       let pid: number | undefined;
       for (let tries = 0; pid === undefined && tries < 500; tries++) {
-        // The flush's backend, waiting for the table (its query text is only updated once a
-        // statement parsed for the first time on this connection gets past the lock).
-        const r = await blocker.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`);
+        // The flush's backend, waiting for the table; asked outside the blocker's transaction, whose
+        // view of pg_stat_activity stays as it was at its first look.
+        const r = await pool.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> $1`, [(blocker as unknown as { processID: number }).processID]);
         pid = (r.rows[0] as { pid?: number } | undefined)?.pid;
         if (pid === undefined) await new Promise((resolve) => setTimeout(resolve, 10));
       }
@@ -225,6 +229,49 @@ describe('PgGroupCommitWriter', () => {
       expect(failures).toEqual(['database-unreachable', null]);
     } finally {
       await blocker.end().catch(() => undefined);
+      await cut.close();
+    }
+  });
+
+  it('answers 503 "database locked" when a lock held elsewhere outlasts the write timeout; nothing is stored', async () => {
+    const short = await PgGroupCommitWriter.open(pool, { timeoutMs: 300 });
+    const blocker = new pg.Client({ connectionString: db.url });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE contacts IN EXCLUSIVE MODE');
+      const settled = await Promise.allSettled([0, 1, 2].map((i) => short.createContact(command(contactBody(i, 'locked', NOW)))));
+      for (const s of settled) expect(s).toMatchObject({ status: 'rejected', reason: { status: 503, code: 'database-locked', message: expect.stringContaining('KEPT_WRITE_TIMEOUT_MS') } });
+      // A fault is not a job's own: the flush was not run again job by job.
+      expect(short.fallbacks).toBe(0);
+      await blocker.query('ROLLBACK');
+      expect(await count(pool, `SELECT COUNT(*) AS n FROM contacts WHERE external_id LIKE 'locked-%'`)).toBe(0);
+      const again = await short.createContact(command(contactBody(0, 'locked', NOW)));
+      expect(again.created).toBe(true);
+      expect(short.failure).toBeNull();
+    } finally {
+      await blocker.end();
+      await short.close();
+    }
+  });
+
+  it('answers 503 when the server accepts the connection and never answers', async () => {
+    // A listener that takes the connection and says nothing, as a hung server would.
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const url = new URL(db.url);
+    url.port = String((silent.address() as AddressInfo).port);
+    const hungPool = (await openPostgres(url.toString(), { max: 1, migrate: false })).pool;
+    const hung = new PgGroupCommitWriter(hungPool, await loadPgCalendars(pool), { timeoutMs: 300 });
+    try {
+      await expect(hung.createContact(command(contactBody(0, 'hung', NOW)))).rejects.toMatchObject({ status: 503, code: 'database-unreachable' });
+      expect(hung.failure).toMatchObject({ code: 'database-unreachable' });
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await hung.close();
+      await hungPool.end();
+      await new Promise((resolve) => silent.close(resolve));
     }
   });
 
@@ -246,6 +293,7 @@ describe('PgGroupCommitWriter', () => {
       expect(due(before)).not.toBeNull();
       expect(due(after)!).toBeGreaterThan(due(before)!);
     } finally {
+      await fresh.close();
       await pool.query(`DELETE FROM closures WHERE reason = 'test closure'`);
     }
   });

@@ -9,7 +9,8 @@ import { clockJsonText } from '../../domain/json.js';
 import type { CalendarSet } from '../../domain/clocks.js';
 import { ConflictError } from '../../errors.js';
 import { queueOf, type ContactRow } from '../contacts.js';
-import { CALENDAR_EDIT_LOCK, CALENDAR_STAMP_SQL, loadPgCalendars, stampOf, type CalendarStamp } from './writer-calendars.js';
+import pgModule from 'pg';
+import { CALENDAR_EDIT_LOCK, CALENDAR_STAMP, loadPgCalendars, type CalendarStamp } from './writer-calendars.js';
 import { pgFault, pgFaultError, pgJobError, type PgWriteFailure, type PgWriteFault } from './writer-faults.js';
 import { contactFromPg, contactRows, type ContactRows } from './writer-rows.js';
 
@@ -48,14 +49,15 @@ const OPEN_STATUSES_SQL = [...OPEN_STATUSES].map((s) => `'${s}'`).join(', ');
 // databases (db/pg/schema.ts): the same bytes as SQLite holds (clocks.detail is clockJsonText's).
 
 /**
- * One simple-protocol round trip opens a flush's transaction: durable commit whatever the server's
- * default, a bound on lock waits, the calendar lock shared (an edit waits for the flushes in flight)
- * and the calendars' stamp, compared with the one the clocks were computed with.
+ * Opens a flush's transaction after BEGIN: durable commit whatever the server's default, a bound on
+ * each statement (a lock held elsewhere), and the calendar lock shared, so an edit waits for the
+ * flushes in flight and a flush's statement, which takes its snapshot after this one, sees any edit
+ * that committed before it.
  */
-function beginSql(timeoutMs: number): string {
-  return `BEGIN; SET LOCAL synchronous_commit = on; SET LOCAL statement_timeout = ${Math.max(1, Math.floor(timeoutMs))};
-    SELECT pg_advisory_xact_lock_shared(${CALENDAR_EDIT_LOCK}); ${CALENDAR_STAMP_SQL}`;
-}
+const LOCK = {
+  name: 'kept-writer-lock',
+  text: `SELECT set_config('synchronous_commit', 'on', true), set_config('statement_timeout', $1, true), pg_advisory_xact_lock_shared(${CALENDAR_EDIT_LOCK})`,
+};
 
 // Named statements: parsed and planned once per connection. Each column comes as one array.
 const EXISTING = {
@@ -63,13 +65,14 @@ const EXISTING = {
   text: 'SELECT * FROM contacts WHERE (channel, external_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))',
 };
 /**
- * The whole flush in one statement (one round trip): the contacts first, then each other table's
- * rows for the contacts that went in (a replay's rows are dropped by the join on what RETURNING
- * gave). Foreign keys are checked at the statement's end, when the contacts are there.
+ * The whole flush in one statement: the contacts first, then each other table's rows for the
+ * contacts that went in (a replay's rows are dropped by the join on what RETURNING gave). Foreign
+ * keys are checked at the statement's end, when the contacts are there. If the calendars changed
+ * since the clocks were computed ($49, the stamp), nothing goes in and one NULL comes back.
  */
 const INSERT_FLUSH = {
   name: 'kept-writer-flush',
-  text: `WITH c AS (
+  text: `WITH s AS (SELECT ${CALENDAR_STAMP} = $49 AS same), c AS (
     INSERT INTO contacts (id, channel, route, category, initial_category, external_id, received_at, pack_family, customer, subject, summary,
       assignee, callback, content_hash, source, queue, created_at, updated_at)
     SELECT id, channel, route, category, initial_category, external_id, received_at, pack_family, customer, subject, summary,
@@ -78,6 +81,7 @@ const INSERT_FLUSH = {
       $12::text[], $13::boolean[], $14::text[], $15::text[], $16::text[], $17::bigint[], $18::bigint[])
       AS t(id, channel, route, category, initial_category, external_id, received_at, pack_family, customer, subject, summary,
         assignee, callback, content_hash, source, queue, created_at, updated_at)
+    WHERE (SELECT same FROM s)
     ON CONFLICT (channel, external_id) DO NOTHING
     RETURNING id
   ), e AS (
@@ -105,11 +109,8 @@ const INSERT_FLUSH = {
     SELECT t.at, t.actor, 'contact.create', t.detail FROM unnest($45::text[], $46::bigint[], $47::text[], $48::text[]) AS t(contact_id, at, actor, detail)
     WHERE t.contact_id IN (SELECT id FROM c)
   )
-  SELECT id FROM c`,
+  SELECT id FROM c UNION ALL SELECT NULL FROM s WHERE NOT same`,
 };
-
-/** Thrown inside a flush when a replay's stored row could not be read back: the flush goes one by one. */
-class ReplayUnreadable extends Error {}
 
 /**
  * Queues create-contact commands; every command queued in the same turn of the event loop, or while
@@ -141,18 +142,44 @@ export class PgGroupCommitWriter {
   fallbacks = 0;
   failure: PgWriteFailure | null = null;
 
+  /** The writer's own connections (as SQLite's writer has its own): pipelined, one per flush in flight. */
+  private readonly pool: pg.Pool;
+  private readonly timeoutMs: number;
+
+  /**
+   * `source`: the instance's pool (openPostgres), whose settings the writer's own connections copy
+   * (numbers for int8, synchronous_commit=on), in pipeline mode: a flush's four statements go out
+   * together and cost one round trip.
+   */
   constructor(
-    private readonly pool: pg.Pool,
+    private readonly source: pg.Pool,
     loaded: { calendars: CalendarSet; stamp: CalendarStamp },
     private readonly options: PgWriterOptions = {},
   ) {
     this.calendars = loaded.calendars;
     this.stamp = loaded.stamp;
+    this.timeoutMs = options.timeoutMs ?? 5000;
+    this.pool = new pgModule.Pool({
+      ...source.options,
+      max: options.inFlight ?? 1,
+      pipeline: true,
+      // A server that does not answer at all: the flush fails (503) instead of waiting for ever.
+      connectionTimeoutMillis: this.timeoutMs,
+      application_name: 'kept-writer',
+    });
+    // An idle connection the server ended (a restart, pg_terminate_backend): the pool drops it.
+    this.pool.on('error', () => undefined);
   }
 
   /** A writer with the calendars as stored now. */
   static async open(pool: pg.Pool, options: PgWriterOptions = {}): Promise<PgGroupCommitWriter> {
     return new PgGroupCommitWriter(pool, await loadPgCalendars(pool), options);
+  }
+
+  /** Lets queued jobs finish, then closes the writer's connections. */
+  async close(): Promise<void> {
+    await this.drain();
+    await this.pool.end();
   }
 
   get queued(): number {
@@ -303,48 +330,78 @@ export class PgGroupCommitWriter {
     return undefined;
   }
 
-  /** One transaction for `items`: settles their results only once COMMIT has returned. */
+  /**
+   * One transaction for `items`, its four statements pipelined (BEGIN, the lock, the flush, COMMIT):
+   * one round trip. Their results are set only once COMMIT has returned. If the calendars changed
+   * since the clocks were computed, nothing went in: the calendars are read again, the clocks
+   * computed again, and the transaction tried again.
+   */
   private async transaction(client: pg.PoolClient, items: Built[], results: Map<Job, Result>): Promise<void> {
-    const opened = (await client.query(beginSql(this.options.timeoutMs ?? 5000))) as unknown as pg.QueryResult[];
-    const stamp = stampOf(opened[opened.length - 1]!.rows[0] as Record<string, unknown>);
-    if (stamp !== this.stamp) {
-      // A calendar changed since these clocks were computed; under the shared lock no edit can
-      // commit now, so the calendars read here are the ones in force for this transaction.
-      const loaded = await loadPgCalendars(client);
-      this.calendars = loaded.calendars;
-      this.stamp = loaded.stamp;
-      items = items.map((b) => ({ ...b, rows: contactRows(b.job.input, this.calendars) }));
-    }
-    // Sorted by key: the unique index's locks are taken in the same order by every instance.
-    const sorted = [...items].sort((a, b) => (a.key === b.key ? 0 : a.key === null ? 1 : b.key === null ? -1 : a.key < b.key ? -1 : 1));
-    const inserted = await client.query({ ...INSERT_FLUSH, values: flushValues(sorted) });
-    const created = new Set((inserted.rows as Array<{ id: string }>).map((r) => r.id));
-    const fresh = sorted.filter((b) => created.has(b.rows.row.id));
-    const replays = sorted.filter((b) => !created.has(b.rows.row.id));
-    const local = new Map<Job, Result>();
-    if (replays.length > 0) {
-      // The stored rows that refused these inserts, read in a new statement: one committed by another
-      // instance after this flush's statement began is seen now (READ COMMITTED).
-      const stored = await client.query({ ...EXISTING, values: [replays.map((b) => b.rows.row.channel), replays.map((b) => b.rows.row.externalId)] });
-      const byKey = new Map<string, ContactRow>();
-      for (const r of stored.rows as Array<Record<string, unknown>>) {
-        const row = contactFromPg(r);
-        byKey.set(`${row.channel}\u0000${row.externalId}`, row);
+    for (;;) {
+      // Sorted by key: the unique index's locks are taken in the same order by every instance.
+      const sorted = [...items].sort((a, b) => (a.key === b.key ? 0 : a.key === null ? 1 : b.key === null ? -1 : a.key < b.key ? -1 : 1));
+      const sent = [
+        client.query(this.bounded({ text: 'BEGIN' })),
+        client.query(this.bounded({ ...LOCK, values: [String(this.timeoutMs)] })),
+        client.query(this.bounded({ ...INSERT_FLUSH, values: [...flushValues(sorted), this.stamp] })),
+        client.query(this.bounded({ text: 'COMMIT' })),
+      ];
+      const settled = await Promise.allSettled(sent);
+      // The first statement refused is the cause; those after it only say the transaction was aborted.
+      const refused = settled.find((r) => r.status === 'rejected');
+      if (refused !== undefined) throw refused.reason;
+      const [, , flushed, committed] = settled.map((r) => (r as PromiseFulfilledResult<pg.QueryResult>).value);
+      if (committed!.command !== 'COMMIT') throw new Error(`the flush's transaction ended with ${committed!.command}`);
+      const ids = (flushed!.rows as Array<{ id: string | null }>).map((r) => r.id);
+      if (ids.includes(null)) {
+        const loaded = await loadPgCalendars(client);
+        this.calendars = loaded.calendars;
+        this.stamp = loaded.stamp;
+        items = items.map((b) => ({ ...b, rows: contactRows(b.job.input, this.calendars) }));
+        continue;
       }
-      for (const b of replays) {
-        const existing = b.key === null ? undefined : byKey.get(b.key);
-        if (existing === undefined) throw new ReplayUnreadable(`no stored contact for a refused insert`);
-        local.set(b.job, replayOrConflict(b.job.input, existing));
+      this.commits++;
+      const created = new Set(ids as string[]);
+      const fresh = sorted.filter((b) => created.has(b.rows.row.id));
+      if (fresh.length > 0) this.setFailure(null);
+      for (const b of fresh) {
+        const { row, events, clocks } = b.rows;
+        results.set(b.job, { ok: true, output: { created: true, row, events, change: { contactId: row.id, contact: row, clocks, at: b.job.input.now } } });
       }
+      const replays = sorted.filter((b) => !created.has(b.rows.row.id));
+      if (replays.length > 0) await this.replays(client, replays, results);
+      return;
     }
-    await client.query('COMMIT');
-    this.commits++;
-    if (fresh.length > 0) this.setFailure(null);
-    for (const b of fresh) {
-      const { row, events, clocks } = b.rows;
-      local.set(b.job, { ok: true, output: { created: true, row, events, change: { contactId: row.id, contact: row, clocks, at: b.job.input.now } } });
+  }
+
+  /** A statement with node-postgres's read timeout: no answer at all and the connection is given up (503). */
+  private bounded(config: pg.QueryConfig): pg.QueryConfig {
+    return { ...config, query_timeout: this.timeoutMs + 1000 } as pg.QueryConfig;
+  }
+
+  /**
+   * Jobs whose insert the unique index refused: the stored row decides (same content: a replay;
+   * other content: a conflict). Read after COMMIT, in a statement of its own, so a row another
+   * instance committed while this flush ran is seen. What this flush committed stands whatever happens here.
+   */
+  private async replays(client: pg.PoolClient, replays: Built[], results: Map<Job, Result>): Promise<void> {
+    let stored: pg.QueryResult;
+    try {
+      stored = await client.query(this.bounded({ ...EXISTING, values: [replays.map((b) => b.rows.row.channel), replays.map((b) => b.rows.row.externalId)] }));
+    } catch (error) {
+      this.refuse(replays, error, results);
+      return;
     }
-    for (const [job, r] of local) results.set(job, r);
+    const byKey = new Map<string, ContactRow>();
+    for (const r of stored.rows as Array<Record<string, unknown>>) {
+      const row = contactFromPg(r);
+      byKey.set(`${row.channel}\u0000${row.externalId}`, row);
+    }
+    for (const b of replays) {
+      const existing = b.key === null ? undefined : byKey.get(b.key);
+      if (existing === undefined) results.set(b.job, { ok: false, error: new Error('the stored contact that refused this insert could not be read back') });
+      else results.set(b.job, replayOrConflict(b.job.input, existing));
+    }
   }
 
   /** A later job with a key its flush's lead had: decided by what the lead stored or found. */

@@ -20,25 +20,15 @@ export const CALENDAR_EDIT_LOCK = 0x4b_45_50_54_0c; // "KEPT" + 12
 
 /**
  * What changes when a calendar, a closure or a division's holidays change (every edit touches the
- * calendars it changed: server/commands/calendar-edit.ts): compared by every flush. A few small tables.
+ * calendars it changed: server/commands/calendar-edit.ts), as one text value: the writer's flush
+ * compares it with the one its clocks were computed with. A few small tables.
  */
-export const CALENDAR_STAMP_SQL = `SELECT (SELECT COALESCE(string_agg(id || ':' || updated_at, ',' ORDER BY id), '') FROM calendars) AS calendars,
-  (SELECT COUNT(*) FROM closures) AS closures, (SELECT COALESCE(MAX(id), 0) FROM closures) AS last_closure,
-  (SELECT COUNT(*) FROM holidays) AS holidays`;
+export const CALENDAR_STAMP = `concat_ws('/', (SELECT COALESCE(string_agg(id || ':' || updated_at, ',' ORDER BY id), '') FROM calendars),
+  (SELECT COUNT(*) FROM closures), (SELECT COALESCE(MAX(id), 0) FROM closures), (SELECT COUNT(*) FROM holidays))`;
 
 export type CalendarStamp = string;
 
 const json = <T>(v: unknown): T => (typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
-
-export function stampOf(r: Record<string, unknown>): CalendarStamp {
-  return `${String(r.calendars)}/${String(r.closures)}/${String(r.last_closure)}/${String(r.holidays)}`;
-}
-
-/** The stamp of the stored calendars as this connection sees them now. */
-export async function calendarStamp(db: Queryable): Promise<CalendarStamp> {
-  const r = await db.query(CALENDAR_STAMP_SQL);
-  return stampOf(r.rows[0] as Record<string, unknown>);
-}
 
 /** Every stored calendar compiled, plus `always` and Awaab's calendar; with the stamp read in the same snapshot. */
 export async function loadPgCalendars(db: Queryable): Promise<{ calendars: CalendarSet; stamp: CalendarStamp }> {
@@ -47,7 +37,7 @@ export async function loadPgCalendars(db: Queryable): Promise<{ calendars: Calen
       (SELECT COALESCE(json_agg(c ORDER BY c.id), '[]') FROM calendars c) AS calendar_rows,
       (SELECT COALESCE(json_agg(h ORDER BY h.division, h.date), '[]') FROM holidays h) AS holiday_rows,
       (SELECT COALESCE(json_agg(x ORDER BY x.calendar_id, x."from"), '[]') FROM closures x) AS closure_rows,
-      s.* FROM (${CALENDAR_STAMP_SQL}) s`);
+      ${CALENDAR_STAMP} AS stamp`);
   const row = r.rows[0] as Record<string, unknown>;
   const calendars = json<Array<{ id: string; time_zone: string; weekly_hours: unknown; division: string; working_day_ms: number }>>(row.calendar_rows);
   const holidays = json<Array<{ division: string; date: string; title: string }>>(row.holiday_rows);
@@ -78,7 +68,7 @@ export async function loadPgCalendars(db: Queryable): Promise<{ calendars: Calen
     });
   }
   set[AWAAB_CALENDAR_ID] = awaabCalendar(holidayList(AWAAB_DIVISION));
-  return { calendars: set, stamp: stampOf(row) };
+  return { calendars: set, stamp: row.stamp as string };
 }
 
 /**

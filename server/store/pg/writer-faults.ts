@@ -26,6 +26,11 @@ const UNREACHABLE: PgWriteFault = {
 const FULL: PgWriteFault = { code: 'disk-full', reason: 'disk full: PostgreSQL cannot write; nothing was stored', retryAfter: 5 };
 const READ_ONLY: PgWriteFault = { code: 'read-only', reason: 'read-only: PostgreSQL refuses writes (a standby, or default_transaction_read_only); nothing was stored', retryAfter: 5 };
 const DISK_ERROR: PgWriteFault = { code: 'disk-error', reason: 'PostgreSQL reported a system or I/O error; nothing was stored', retryAfter: 5 };
+const TIMEOUT: PgWriteFault = {
+  code: 'database-locked',
+  reason: 'database locked: a write waited longer than KEPT_WRITE_TIMEOUT_MS for a lock held elsewhere; nothing was stored; try again shortly',
+  retryAfter: 1,
+};
 const BUSY: PgWriteFault = { code: 'database-locked', reason: 'database busy: PostgreSQL ran out of connections or locks for this write; nothing was stored; try again shortly', retryAfter: 1 };
 
 // Node's socket errors: the server is not there, or went away mid-conversation.
@@ -47,11 +52,14 @@ export function pgFault(error: unknown): PgWriteFault | undefined {
     if (code.startsWith('53')) return BUSY;
     if (code.startsWith('58')) return DISK_ERROR;
     if (code === '25006') return READ_ONLY;
+    // statement_timeout (the writer sets it to KEPT_WRITE_TIMEOUT_MS) or lock_timeout: waiting on
+    // another session, which the batch's jobs one by one would only repeat.
+    if (code === '57014' || code === '55P03') return TIMEOUT;
     return undefined;
   }
   const message = (error as { message?: unknown }).message;
   if (typeof message !== 'string') return undefined;
-  if (/Connection terminated|connection error|not queryable|timeout exceeded when trying to connect|Client was closed|Cannot use a pool after calling end/i.test(message)) return UNREACHABLE;
+  if (/Connection terminated|connection error|not queryable|timeout exceeded when trying to connect|Query read timeout|Client was closed|Cannot use a pool after calling end/i.test(message)) return UNREACHABLE;
   return undefined;
 }
 

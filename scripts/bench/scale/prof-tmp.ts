@@ -1,0 +1,12 @@
+import { openPostgres } from '../../../db/pg/connection.js';
+import { PgGroupCommitWriter } from '../../../server/store/pg/group-commit.js';
+import { seedPgCalendars } from '../../../server/store/pg/writer-calendars.js';
+import { freshPgDatabase } from '../../../tests/helpers/pg.js';
+import { commands, drive } from '../../../scripts/bench/scale/load.js';
+const db = await freshPgDatabase('kept_prof');
+const { pool } = await openPostgres(db.url, { max: 4 });
+await seedPgCalendars(pool, Date.now());
+const w = await PgGroupCommitWriter.open(pool);
+const r = await drive((c) => w.createContact(c), commands('p', 6000), 50);
+console.log(r.acknowledged / r.seconds);
+await pool.end(); await db.drop();
