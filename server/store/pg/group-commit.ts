@@ -17,8 +17,6 @@ import { contactFromPg, contactRows, type ContactRows } from './writer-rows.js';
 export interface PgWriterOptions {
   /** Jobs in one transaction at most (default 512). */
   maxBatch?: number;
-  /** Flushes in flight at once, each on its own connection (default 1). */
-  inFlight?: number;
   /** KEPT_WRITE_TIMEOUT_MS: a statement waiting longer (a lock held elsewhere) is cancelled and the flush answers 503. */
   timeoutMs?: number;
   /** After COMMIT, before the jobs settle: the contacts whose clocks changed. */
@@ -142,7 +140,7 @@ export class PgGroupCommitWriter {
   fallbacks = 0;
   failure: PgWriteFailure | null = null;
 
-  /** The writer's own connections (as SQLite's writer has its own): pipelined, one per flush in flight. */
+  /** The writer's own connection (as SQLite's writer has its own), pipelined. */
   private readonly pool: pg.Pool;
   private readonly timeoutMs: number;
 
@@ -161,7 +159,7 @@ export class PgGroupCommitWriter {
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.pool = new pgModule.Pool({
       ...source.options,
-      max: options.inFlight ?? 1,
+      max: 1, // one flush at a time, as on SQLite: what arrives meanwhile waits for the next
       pipeline: true,
       // A server that does not answer at all: the flush fails (503) instead of waiting for ever.
       connectionTimeoutMillis: this.timeoutMs,
@@ -200,7 +198,7 @@ export class PgGroupCommitWriter {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.flushing >= (this.options.inFlight ?? 1)) return;
+    if (this.scheduled || this.flushing > 0) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
