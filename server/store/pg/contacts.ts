@@ -383,6 +383,9 @@ export async function updateDerived(client: Queryable, id: string, d: { category
  * call stored it.
  */
 export async function setStatus(client: Queryable, contactId: string, standard: string, status: string, at: number, now: number): Promise<boolean> {
+  // The detail's status is set through jsonb, which rewrites the text's spacing and key order (readers
+  // parse it) and refuses a `\u0000` escape: U+0000 must be kept out at the edge for PostgreSQL anyway,
+  // whose text columns cannot hold it.
   const r = await client.query(
     `UPDATE clocks SET status = $3, status_changed_at = $4, detail = jsonb_set(detail::jsonb, '{status}', to_jsonb($3::text))::text, updated_at = $5
      WHERE contact_id = $1 AND standard = $2 AND open AND status IN ('running', 'at-risk') AND status <> $3`,
