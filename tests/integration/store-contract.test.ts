@@ -57,6 +57,9 @@ function edgeCases(): ContactInput[] {
   out.push({ channel: 'phone', externalId: 'q-running', receivedAt: iso(NOW - MINUTE) });
   out.push({ channel: 'phone', externalId: 'q-at-risk', receivedAt: iso(NOW - 270_000) });
   out.push({ channel: 'phone', externalId: 'q-breached', receivedAt: iso(NOW - 10 * MINUTE) });
+  // On the boundaries, to the millisecond: at risk from 4 of its 5 minutes (at-risk at NOW), and due at NOW (still at risk).
+  out.push({ channel: 'phone', externalId: 'q-at-risk-edge', receivedAt: iso(NOW - 4 * MINUTE) });
+  out.push({ channel: 'phone', externalId: 'q-due-edge', receivedAt: iso(NOW - 5 * MINUTE) });
   out.push({ channel: 'phone', externalId: 'q-short', receivedAt: iso(NOW - 30 * MINUTE), events: [{ type: 'abandoned', at: iso(NOW - 30 * MINUTE + 3_000) }] });
   const complaint = (id: string, received: number, events: Array<Record<string, unknown>>): ContactInput => ({
     channel: 'webform',
@@ -348,6 +351,11 @@ describe('the data', () => {
     expect(updated, 'contacts given events after they were created').toBeGreaterThan(50);
     expect(expectedIds({ assignee: ADVISORS[7]!, now: NOW }).length, 'assigned by an added event').toBeGreaterThan(10);
     expect(firings.stored, 'timer firings stored').toBeGreaterThan(10);
+    const edge = (key: string) => [...written.values()].find((w) => w.row.externalId === key)!;
+    // The boundaries: at risk from its at-risk instant, and still at risk (not breached) at its due instant.
+    expect(edge('q-at-risk-edge').clocks[0]).toMatchObject({ standard: 'phone-answer', atRiskAt: NOW });
+    expect(edge('q-due-edge').clocks[0]).toMatchObject({ standard: 'phone-answer', dueAt: NOW });
+    expect(expectedIds({ status: ['at-risk'], now: NOW })).toEqual(expect.arrayContaining([edge('q-at-risk-edge').row.id, edge('q-due-edge').row.id]));
     expect(firings.again).toBe(0); // the guarded update: a second firing stores nothing
     expect(firings.overEnded).toBe(0); // nor does a firing over an ended clock
   });
