@@ -11,7 +11,8 @@ import { ConflictError } from '../../errors.js';
 import { queueOf, type ContactRow } from '../contacts.js';
 import { CALENDAR_EDIT_LOCK, CALENDAR_STAMP, loadPgCalendars, type CalendarStamp } from './writer-calendars.js';
 import { pgFault, pgFaultError, pgJobError, type PgWriteFailure, type PgWriteFault } from './writer-faults.js';
-import { contactFromPg, contactRows, type ContactRows } from './writer-rows.js';
+import { contactFromPg, type PgRawContact } from './rows.js';
+import { contactRows, type ContactRows } from './writer-rows.js';
 
 export interface PgWriterOptions {
   /** Jobs in one transaction at most (default 512). */
@@ -390,7 +391,7 @@ export class PgGroupCommitWriter {
       return;
     }
     const byKey = new Map<string, ContactRow>();
-    for (const r of stored.rows as Array<Record<string, unknown>>) {
+    for (const r of stored.rows as PgRawContact[]) {
       const row = contactFromPg(r);
       byKey.set(`${row.channel}\u0000${row.externalId}`, row);
     }
