@@ -31,6 +31,7 @@ import { PgContactReads, PgContactWrites, type PgStatement } from '../../server/
 import { asyncOf, CONTACT_READS, type ContactReads } from '../../server/store/ports.js';
 import { InlineRunner } from '../../server/writer/runner.js';
 import { freshPgDatabase, type TestPg } from '../helpers/pg.js';
+import { fillPgYear } from '../../scripts/bench/pg-year.js';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -543,31 +544,7 @@ describe('postgresql list plans, at a year\'s scale', () => {
   beforeAll(async () => {
     big = await freshPgDatabase('kept_store_contract_scale');
     db = await openPostgres(big.url, { max: 2 });
-    await db.pool.query(`
-      INSERT INTO contacts (id, channel, route, category, initial_category, received_at, pack_family, assignee, callback, content_hash, queue, created_at, updated_at)
-      SELECT id, channel, 'customer-services', category, category, received_at, 'livewest',
-             CASE WHEN i % 3 = 0 THEN 'advisor-' || lpad((i % 40 + 1)::text, 2, '0') END, false, 'h',
-             CASE WHEN channel IN ('phone', 'voicemail') THEN (CASE WHEN i % 10 = 0 THEN 'rents' ELSE 'customer-services' END) END,
-             received_at, received_at
-      FROM (SELECT i, lpad(to_hex(i), 8, '0') || '-0000-7000-8000-000000000000' AS id,
-                   (ARRAY['phone', 'email', 'webform', 'social', 'voicemail'])[i % 5 + 1] AS channel,
-                   (ARRAY['general', 'repair', 'complaint', 'general', 'emergency-repair', 'asb', 'general'])[i % 7 + 1] AS category,
-                   $1::bigint - (200000 - i)::bigint * 150000 AS received_at
-            FROM generate_series(1, 200000) AS i) g`, [SCALE_NOW]);
-    await db.pool.query(`
-      INSERT INTO clocks (contact_id, standard, received_at, standard_version, calendar, status, open, started_at, due_at, at_risk_at, fulfilled_at, ended_at, target_ms, counted_ms, detail, updated_at, ordinal)
-      SELECT c.id, s.standard, c.received_at, '1', 'customer-services', st.status, st.status IN ('running', 'at-risk', 'breached', 'paused'),
-             c.received_at, c.received_at + 86400000, c.received_at + 72000000, NULL,
-             CASE WHEN st.status IN ('running', 'at-risk', 'breached', 'paused') THEN NULL ELSE c.received_at + 3600000 END,
-             86400000, 0, '{}', c.received_at, s.ordinal
-      FROM contacts c CROSS JOIN (VALUES ('first-response', 0), ('resolve', 1)) AS s(standard, ordinal)
-      CROSS JOIN LATERAL (SELECT CASE
-        WHEN ('x' || substr(c.id, 1, 8))::bit(32)::int % 10 = 0 THEN (CASE WHEN c.received_at + 86400000 < $1 THEN 'breached' ELSE 'running' END)
-        WHEN ('x' || substr(c.id, 1, 8))::bit(32)::int % 997 = 1 THEN 'met-extended'
-        WHEN ('x' || substr(c.id, 1, 8))::bit(32)::int % 7 = 1 THEN 'missed'
-        ELSE 'met' END AS status) st`, [SCALE_NOW]);
-    await db.pool.query(`INSERT INTO events (contact_id, seq, type, at, body, received_at) SELECT id, 0, 'answered', received_at + 60000, '{}', received_at FROM contacts`);
-    await db.pool.query('ANALYZE');
+    await fillPgYear(db.pool, SCALE_NOW);
     reads = new PgContactReads(db.pool);
   }, 120_000);
 
