@@ -8,8 +8,9 @@
 // SQLite: a temp file, rows written by the real commands through the InlineRunner (create-contact,
 // add-events, set-statuses), read through asyncOf(ContactStore). PostgreSQL: a fresh database, rows
 // written by PgContactWrites with clocks from the same engine (evaluateStored over the same calendars),
-// read through PgContactReads. Then the PostgreSQL list plans are checked with EXPLAIN: each list walks
-// one index in order and looks the other table up by key only.
+// read through PgContactReads. Then the PostgreSQL list plans are checked with EXPLAIN (on this data,
+// and on a synthetic 200,000-contact database where each must be the ordered walk of its index), and
+// the row writes from two instances at once (the contact's row lock, the guarded timer update).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +31,7 @@ import { PgContactReads, PgContactWrites, type PgStatement } from '../../server/
 import { asyncOf, CONTACT_READS, type ContactReads } from '../../server/store/ports.js';
 import { InlineRunner } from '../../server/writer/runner.js';
 import { freshPgDatabase, type TestPg } from '../helpers/pg.js';
+import { fillPgYear } from '../../scripts/bench/pg-year.js';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -542,31 +544,7 @@ describe('postgresql list plans, at a year\'s scale', () => {
   beforeAll(async () => {
     big = await freshPgDatabase('kept_store_contract_scale');
     db = await openPostgres(big.url, { max: 2 });
-    await db.pool.query(`
-      INSERT INTO contacts (id, channel, route, category, initial_category, received_at, pack_family, assignee, callback, content_hash, queue, created_at, updated_at)
-      SELECT id, channel, 'customer-services', category, category, received_at, 'livewest',
-             CASE WHEN i % 3 = 0 THEN 'advisor-' || lpad((i % 40 + 1)::text, 2, '0') END, false, 'h',
-             CASE WHEN channel IN ('phone', 'voicemail') THEN (CASE WHEN i % 10 = 0 THEN 'rents' ELSE 'customer-services' END) END,
-             received_at, received_at
-      FROM (SELECT i, lpad(to_hex(i), 8, '0') || '-0000-7000-8000-000000000000' AS id,
-                   (ARRAY['phone', 'email', 'webform', 'social', 'voicemail'])[i % 5 + 1] AS channel,
-                   (ARRAY['general', 'repair', 'complaint', 'general', 'emergency-repair', 'asb', 'general'])[i % 7 + 1] AS category,
-                   $1::bigint - (200000 - i)::bigint * 150000 AS received_at
-            FROM generate_series(1, 200000) AS i) g`, [SCALE_NOW]);
-    await db.pool.query(`
-      INSERT INTO clocks (contact_id, standard, received_at, standard_version, calendar, status, open, started_at, due_at, at_risk_at, fulfilled_at, ended_at, target_ms, counted_ms, detail, updated_at, ordinal)
-      SELECT c.id, s.standard, c.received_at, '1', 'customer-services', st.status, st.status IN ('running', 'at-risk', 'breached', 'paused'),
-             c.received_at, c.received_at + 86400000, c.received_at + 72000000, NULL,
-             CASE WHEN st.status IN ('running', 'at-risk', 'breached', 'paused') THEN NULL ELSE c.received_at + 3600000 END,
-             86400000, 0, '{}', c.received_at, s.ordinal
-      FROM contacts c CROSS JOIN (VALUES ('first-response', 0), ('resolve', 1)) AS s(standard, ordinal)
-      CROSS JOIN LATERAL (SELECT CASE
-        WHEN ('x' || substr(c.id, 1, 8))::bit(32)::int % 10 = 0 THEN (CASE WHEN c.received_at + 86400000 < $1 THEN 'breached' ELSE 'running' END)
-        WHEN ('x' || substr(c.id, 1, 8))::bit(32)::int % 997 = 1 THEN 'met-extended'
-        WHEN ('x' || substr(c.id, 1, 8))::bit(32)::int % 7 = 1 THEN 'missed'
-        ELSE 'met' END AS status) st`, [SCALE_NOW]);
-    await db.pool.query(`INSERT INTO events (contact_id, seq, type, at, body, received_at) SELECT id, 0, 'answered', received_at + 60000, '{}', received_at FROM contacts`);
-    await db.pool.query('ANALYZE');
+    await fillPgYear(db.pool, SCALE_NOW);
     reads = new PgContactReads(db.pool);
   }, 120_000);
 
@@ -622,5 +600,87 @@ describe('postgresql list plans, at a year\'s scale', () => {
       ['by external key', { sql: 'SELECT * FROM contacts WHERE channel = $1 AND external_id = $2', params: ['email', 'x'] }, /^contacts_channel_external_id$/, false],
     ];
     for (const [name, st, lead, sortOk] of keyed) assertKeyed(name, await explain(st, db), lead, { sortOk, atScale: true });
+  });
+});
+
+/**
+ * What SQLite's single writer gave for free, made explicit for many instances: two instances (two
+ * pools) adding events to one contact at once each lock its row first, so every event gets its own
+ * seq and the stored clocks are the engine's answer over all of them; two instances firing the same
+ * timer store the transition once.
+ */
+describe('postgresql row writes from two instances at once', () => {
+  let fresh: TestPg;
+  let a: PgConnection;
+  let b: PgConnection;
+
+  beforeAll(async () => {
+    fresh = await freshPgDatabase('kept_store_contract_two');
+    a = await openPostgres(fresh.url, { max: 4 });
+    b = await openPostgres(fresh.url, { max: 4, migrate: false });
+  });
+
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await fresh?.drop();
+  });
+
+  async function transaction<T>(conn: PgConnection, work: (client: Parameters<typeof PgContactWrites.insertContact>[0]) => Promise<T>): Promise<T> {
+    const client = await conn.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const out = await work(client);
+      await client.query('COMMIT');
+      return out;
+    } catch (e) {
+      await client.query('ROLLBACK');
+      throw e;
+    } finally {
+      client.release();
+    }
+  }
+
+  it('serialise event appends on the contact row lock, and store a timer firing once', async () => {
+    const engine = { calendars } as CommandContext;
+    const w = [...written.values()].find((x) => x.row.channel === 'email' && x.clocks.some((c) => c.status === 'breached' || c.status === 'running'))!;
+    await transaction(a, async (client) => {
+      await PgContactWrites.insertContact(client, w.row);
+      for (const e of w.events) await PgContactWrites.insertEvent(client, e);
+      await PgContactWrites.insertClocks(client, w.row.id, w.clocks, NOW);
+    });
+    // Twelve appends, six from each instance, all at once: each locks, reads the next seq, appends, recomputes.
+    const appends = Array.from({ length: 12 }, (_, i) => ({ conn: i % 2 === 0 ? a : b, event: { type: 'assigned', at: iso(NOW - (20 - i) * MINUTE), assignee: ADVISORS[i]! } }));
+    await Promise.all(
+      appends.map(({ conn, event }) =>
+        transaction(conn, async (client) => {
+          expect(await PgContactWrites.lockContact(client, w.row.id)).toBe(true);
+          const [e] = prepareAddEvents(w.row, [event], NOW).events;
+          await PgContactWrites.insertEvent(client, { contactId: w.row.id, seq: await PgContactWrites.nextSeq(client, w.row.id), type: e!.type, at: e!.at, externalId: null, body: eventBody(e!), receivedAt: NOW });
+          const reads = new PgContactReads(client);
+          const { clocks, row } = evaluateStored(engine, (await reads.byId(w.row.id))!, await reads.events(w.row.id), NOW);
+          await PgContactWrites.replaceClocks(client, w.row.id, clocks, NOW);
+          await PgContactWrites.updateDerived(client, w.row.id, row);
+        }),
+      ),
+    );
+    const reads = new PgContactReads(a.pool);
+    const events = await reads.events(w.row.id);
+    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: w.events.length + 12 }, (_, i) => i));
+    const final = evaluateStored(engine, (await reads.byId(w.row.id))!, events, NOW);
+    expect(await reads.byId(w.row.id)).toEqual(final.row);
+    expect(final.row.assignee).toBe(ADVISORS[11]); // the latest assignment by `at`, whichever committed last
+    expect(await reads.clocks(w.row.id)).toEqual(final.clocks.map((c) => clockRowOf(w.row.id, c)));
+
+    // A running clock's transition fired by both instances at once: stored by one.
+    const running = final.clocks.find((c) => c.status === 'running' || c.status === 'at-risk');
+    const target = running ?? final.clocks[0]!;
+    if (running === undefined) await a.pool.query(`UPDATE clocks SET status = 'running', open = true WHERE contact_id = $1 AND standard = $2`, [w.row.id, target.standard]);
+    const stored = await Promise.all([a, b, a, b].map((conn) => PgContactWrites.setStatus(conn.pool, w.row.id, target.standard, 'breached', NOW + MINUTE, NOW + MINUTE)));
+    expect(stored.filter(Boolean)).toHaveLength(1);
+    const clock = (await reads.clock(w.row.id, target.standard))!;
+    expect(clock.status).toBe('breached');
+    expect(clock.detail.status).toBe('breached');
+    expect((await a.pool.query('SELECT status_changed_at FROM clocks WHERE contact_id = $1 AND standard = $2', [w.row.id, target.standard])).rows[0]).toEqual({ status_changed_at: NOW + MINUTE });
   });
 });
