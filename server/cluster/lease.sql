@@ -1,6 +1,7 @@
 -- Leadership and scheduled jobs across instances on PostgreSQL (issue 14, items 4 and 5).
--- To be folded into the PostgreSQL migrations; until then tests apply this file as it is.
--- Idempotent: every statement may run again on a database that has them.
+-- Kept's database gets these tables from its migrations (db/pg/migrations/0001_cluster.sql, from
+-- db/pg/schema.ts); this file is the same DDL for the cluster tests' and bench's bare databases
+-- (scripts/lib/cluster.ts). Idempotent: every statement may run again on a database that has them.
 
 -- One row per lease name (e.g. 'clocks': who stores the timers' transitions). `expires_at` is set
 -- from the database's clock by the holder's renewal, never from an instance's clock; `token` grows

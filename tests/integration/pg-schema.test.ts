@@ -16,7 +16,7 @@ import * as sqliteSchema from '../../db/schema.js';
 import { freshPgDatabase, type TestPg } from '../helpers/pg.js';
 
 /** Tables only PostgreSQL has (a change feed, leases, job slots: what many instances need and one file does not). */
-const PG_ONLY_TABLES: string[] = [];
+const PG_ONLY_TABLES: string[] = ['leases'];
 /** Columns only PostgreSQL has, by table: a clock's place in the engine's answer (SQLite's rowid order). */
 const PG_ONLY_COLUMNS: Record<string, string[]> = { clocks: ['ordinal'] };
 /**
