@@ -279,6 +279,10 @@ async function main(): Promise<void> {
         `Baseline (${baselineRoot}), same rounds: ${int(f.rps)} requests/s, ${Math.round(f.cpuPerOk)} µs per 2xx = ${(f.cpuPerOk / b.cpuPerOk).toFixed(1)}× the bare route's, p99 ${ms(f.p99)}; its ${threads(f.t)}; ${int(storedIn(baseline))} of its ${int(f.t.ok)} acknowledged contacts in its file. This checkout ÷ the baseline: CPU per 2xx **${(k.cpuPerOk / f.cpuPerOk).toFixed(2)}**.`,
       );
     }
+    for (const t of targets.slice(1)) {
+      const each = [...t.tally.threadCpuMs].filter(([, ms]) => ms > 0).sort((x, y) => y[1] - x[1]).map(([tid, ms]) => `${tid}: ${perOk(ms, t.tally)}`);
+      process.stderr.write(`${t.prefix}: other threads, µs per 2xx: ${each.join(', ')}\n`);
+    }
     const wall = (performance.now() - wallStart) / 1000;
     const today = new Date().toISOString().slice(0, 10);
     const header = `${today}, ${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}; \`npm run bench:ingest\` took ${wall.toFixed(0)} s; 1-min load average ${load1.toFixed(2)} at the start, ${loadavg()[0]!.toFixed(2)} at the end.`;
