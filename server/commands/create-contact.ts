@@ -130,7 +130,7 @@ export function createContact(ctx: CommandContext, c: CreateContactInput): Creat
   const { clocks, row: updated } = evaluateStored(ctx, row, events, now);
   ctx.contacts.insertContact(updated);
   for (const e of stored) ctx.contacts.insertEvent(e);
-  ctx.contacts.insertClocks(row.id, clocks, now);
+  ctx.contacts.insertClocks(row.id, clocks, now, row.receivedAt);
   // Who opened it, in the same transaction: ids and kinds only, never the customer's details.
   ctx.audit.record(now, c.actor, 'contact.create', { contactId: row.id, channel: row.channel, route: row.route, category: row.category, events: stored.map((e) => e.type) });
   // The keys one person is found by (issue 17): written with the contact, in its transaction.

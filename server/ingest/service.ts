@@ -111,8 +111,18 @@ export class IngestService {
    * the stores, the writer and the calendars are this service's own.
    */
   as(actor: string): IngestService {
-    return Object.create(this.root, { actor: { value: actor } }) as IngestService;
+    // Kept per actor (a few tokens and people): a view made with a property descriptor is slow to
+    // build and to use, and every write asks for one.
+    const views = this.root.actorViews;
+    let view = views.get(actor);
+    if (view === undefined) {
+      if (views.size >= 1000) views.clear();
+      view = Object.create(this.root, { actor: { value: actor } }) as IngestService;
+      views.set(actor, view);
+    }
+    return view;
   }
+  private readonly actorViews = new Map<string, IngestService>();
 
   /** Listeners hear about every contact whose clocks changed, after the commit. */
   onChange(listener: (changes: ContactChange[]) => void): () => void {

@@ -282,11 +282,7 @@ export class ContactStore {
            status_changed_at = @statusChangedAt, detail = @detail, updated_at = @updatedAt
          WHERE rowid = @rowid`,
       ),
-      insertClock: sqlite.prepare(
-        // received_at is the contact's (it never changes): copied so lists can page clocks in the contacts' order.
-        `INSERT INTO clocks (contact_id, standard, received_at, standard_version, calendar, status, open, started_at, due_at, at_risk_at, fulfilled_at, ended_at, target_ms, counted_ms, status_changed_at, detail, updated_at)
-         VALUES (@contactId, @standard, (SELECT received_at FROM contacts WHERE id = @contactId), @standardVersion, @calendar, @status, @open, @startedAt, @dueAt, @atRiskAt, @fulfilledAt, @endedAt, @targetMs, @countedMs, @statusChangedAt, @detail, @updatedAt)`,
-      ),
+      receivedAt: sqlite.prepare<[string], number>('SELECT received_at FROM contacts WHERE id = ?').pluck(),
       clocks: sqlite.prepare<[string], RawClock>('SELECT contact_id, standard, status, open, due_at, at_risk_at, detail FROM clocks WHERE contact_id = ? ORDER BY rowid'),
       // The open clocks' index carries the calendar: no table row read (without it, and without statistics, a walk of every clock).
       openClockContacts: sqlite.prepare<[string], { contact_id: string }>('SELECT DISTINCT contact_id FROM clocks INDEXED BY clocks_open_received WHERE open = 1 AND calendar = ?'),
@@ -385,10 +381,35 @@ export class ContactStore {
     });
   }
 
-  /** Stores the clocks of a contact that has none yet (a new contact: nothing to delete). */
-  insertClocks(contactId: string, clocks: Clock[], now: number): void {
-    for (const c of clocks) this.s.insertClock.run(clockRow(contactId, c, now));
+  /**
+   * Stores the clocks of a contact that has none yet (a new contact: nothing to delete), in one
+   * statement. `receivedAt` is the contact's (copied so lists can page clocks in the contacts'
+   * order): given by a new contact's command, else read.
+   */
+  insertClocks(contactId: string, clocks: Clock[], now: number, receivedAt: number = this.s.receivedAt.get(contactId)!): void {
+    if (clocks.length === 0) return;
+    const args: unknown[] = [];
+    for (const c of clocks) {
+      const r = clockRow(contactId, c, now);
+      args.push(r.contactId, r.standard, receivedAt, r.standardVersion, r.calendar, r.status, r.open, r.startedAt, r.dueAt, r.atRiskAt, r.fulfilledAt, r.endedAt, r.targetMs, r.countedMs, r.statusChangedAt, r.detail, r.updatedAt);
+    }
+    this.insertClocksStatement(clocks.length).run(args);
   }
+
+  /** `INSERT INTO clocks … VALUES (…), …` for n clocks, prepared once per n (a contact has a few). */
+  private insertClocksStatement(n: number): Statement {
+    let st = this.insertClocksBy[n];
+    if (st === undefined) {
+      const row = `(${Array.from({ length: 17 }, () => '?').join(', ')})`;
+      st = this.sqlite.prepare(
+        `INSERT INTO clocks (contact_id, standard, received_at, standard_version, calendar, status, open, started_at, due_at, at_risk_at, fulfilled_at, ended_at, target_ms, counted_ms, status_changed_at, detail, updated_at)
+         VALUES ${Array.from({ length: n }, () => row).join(', ')}`,
+      );
+      this.insertClocksBy[n] = st;
+    }
+    return st;
+  }
+  private readonly insertClocksBy: Array<Statement | undefined> = [];
 
   clocks(contactId: string): ClockRow[] {
     return this.s.clocks.all(contactId).map(clockFromRaw);

@@ -1,5 +1,6 @@
 // Personal data (issue 17): the person keys a person is found by, legal holds, the anonymising
 // writes, the retention job's walk and the audit trail's pruning. The only SQL of server/privacy/.
+import type { Statement } from 'better-sqlite3';
 import type { Sqlite } from '../../db/connection.js';
 import type { KeyKind, PersonKey } from '../privacy/keys.js';
 import type { Customer } from './contacts.js';
@@ -31,6 +32,9 @@ export interface HoldReason {
   kind: 'hold' | 'open-complaint' | 'open-safeguarding-alert';
   detail: string;
 }
+
+/** Person keys written by one statement at most (a long name has many words). */
+const KEYS_PER_STATEMENT = 16;
 
 /** Contacts found for one person, at most this many per search. */
 export const SEARCH_LIMIT = 500;
@@ -67,7 +71,6 @@ export class PrivacyStore {
 
   constructor(private readonly sqlite: Sqlite) {
     this.s = {
-      insertKey: sqlite.prepare('INSERT OR IGNORE INTO person_keys (kind, value, contact_id) VALUES (?, ?, ?)'),
       deleteKeys: sqlite.prepare('DELETE FROM person_keys WHERE contact_id = ?'),
       searchExact: sqlite.prepare<[string, string, number], { contact_id: string }>(PRIVACY_SQL.searchExact),
       searchPrefix: sqlite.prepare<[string, string, string, number], { contact_id: string }>(PRIVACY_SQL.searchPrefix),
@@ -97,9 +100,26 @@ export class PrivacyStore {
   }
 
   /** A contact's keys, written with it (create-contact). */
+  /** A contact's keys in one statement (a contact has ~5: one statement run instead of five). */
   insertKeys(contactId: string, keys: readonly PersonKey[]): void {
-    for (const k of keys) this.s.insertKey.run(k.kind, k.value, contactId);
+    for (let i = 0; i < keys.length; i += KEYS_PER_STATEMENT) {
+      const chunk = keys.slice(i, i + KEYS_PER_STATEMENT);
+      const args: string[] = [];
+      for (const k of chunk) args.push(k.kind, k.value, contactId);
+      this.insertKeysStatement(chunk.length).run(args);
+    }
   }
+
+  /** `INSERT OR IGNORE … VALUES (?, ?, ?), …` for n keys, prepared once per n. */
+  private insertKeysStatement(n: number): Statement {
+    let st = this.insertKeysBy[n];
+    if (st === undefined) {
+      st = this.sqlite.prepare(`INSERT OR IGNORE INTO person_keys (kind, value, contact_id) VALUES ${Array.from({ length: n }, () => '(?, ?, ?)').join(', ')}`);
+      this.insertKeysBy[n] = st;
+    }
+    return st;
+  }
+  private readonly insertKeysBy: Array<Statement | undefined> = [];
 
   /** Contacts whose customer has this key (normalised); a name may be matched by its beginning. */
   search(kind: KeyKind, value: string, prefix = false): string[] {
