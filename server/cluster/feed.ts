@@ -8,22 +8,24 @@
 // taken when the row is inserted, but becomes visible when its transaction commits, and
 // transactions commit out of that order. A reader that saw rows 10 and 12 and moved its position to
 // 12 never reads row 11, committed a moment later (the issue measured 0.2–0.4% of rows lost that
-// way with four writers). Here the bound is the reading statement's snapshot xmin: the lowest
-// transaction id still in progress. PostgreSQL documents that every transaction below xmin has
-// either committed (and is visible to that snapshot) or rolled back, and transaction ids are handed
-// out in increasing order, so a transaction that gets its id later gets one above it (a transaction
-// that has not written yet has no id; it takes the next one when it writes). So the rows with
-// xid below the bound are final: no more will ever appear there, and the ones that will ever be
-// seen are all visible to the statement that computed the bound. The follower delivers every row
-// whose key (xid, id) lies between its position and the bound, in key order, and moves its position
-// to the bound: each row is delivered exactly once, and every follower delivers in the same order
-// (transaction id, then the order the transaction wrote its rows) whatever order they committed in.
+// way with four writers). Here the bound comes from the reading statement's own snapshot: its xmin
+// is the lowest transaction id still in progress, and PostgreSQL documents that every transaction
+// below xmin has either committed (and is visible to that snapshot) or rolled back. Transaction ids
+// are handed out in increasing order, so one that gets its id later gets one at or above the snapshot's
+// xmax (a transaction that has not written yet has no id; it takes the next one when it writes). So
+// the rows with xid below the bound are final: no more will ever appear there, and all that ever
+// will be seen are visible to the statement that computed the bound. The follower delivers every
+// row whose key (xid, id) lies between its position and the bound, in key order, and moves its
+// position to the bound: each row is delivered exactly once, and every follower delivers in the
+// same order (transaction id, then the order the transaction wrote its rows) whatever order they
+// committed in. The bound is raised past transactions positively seen running in another database
+// (READ_SQL says why that is safe), so only this database's open transactions hold it back.
 //
-// The cost of the guarantee: a transaction that stays open holds the bound back (for every
-// follower, whatever it writes, any database on the server), so rows committed after it wait until
-// it ends. `status()` shows that as lag, the rows waiting and how long the oldest writing
-// transaction has been open. Kept's own transactions are short; `idle_in_transaction_session_timeout`
-// bounds anyone else's (docs/scale-out.md).
+// The cost of the guarantee: a transaction of this database that stays open holds the bound back
+// for every follower, whatever it writes, so rows committed after it wait until it ends.
+// `status()` shows that as lag, the rows waiting and how long the oldest writing transaction has
+// been open. Kept's own transactions are short; `idle_in_transaction_session_timeout` bounds
+// anyone else's (docs/scale-out.md).
 //
 // NOTIFY is only a doorbell: its payload is capped, and a listener stuck in a transaction fills the
 // server's notification queue (after which every NOTIFY fails), so nothing is carried in it and
@@ -181,8 +183,28 @@ export interface FeedStatus {
   lastError: string | null;
 }
 
+// The bound, `high`: the lowest transaction in flight in the statement's snapshot that may belong
+// to this database, or the snapshot's xmax when there is none. A transaction is set aside only when
+// pg_stat_activity, read after the snapshot was taken, shows a backend connected to another
+// database running it: a backend never changes database, so that transaction can write no row here.
+// Anything not positively placed elsewhere (finished since the snapshot, a prepared transaction, a
+// backend whose details this role may not see) counts as ours. So every transaction below `high`
+// that could write here finished before the snapshot and its rows, if it committed, are visible to
+// this very statement; every later one gets an id at or above xmax. Without the refinement the bound
+// is the snapshot's xmin, and a long transaction in any database on the server would hold it back.
 const READ_SQL = `
-WITH b AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS high, pg_current_snapshot()::text AS snap),
+WITH s AS (SELECT pg_current_snapshot() AS snap),
+b AS (
+  SELECT coalesce(
+           (SELECT min(x) FROM pg_snapshot_xip(s.snap) AS x
+            WHERE x::xid NOT IN (
+              SELECT backend_xid FROM pg_stat_activity
+              WHERE backend_xid IS NOT NULL
+                AND datid <> (SELECT oid FROM pg_database WHERE datname = current_database()))),
+           pg_snapshot_xmax(s.snap)) AS high,
+         s.snap::text AS snap
+  FROM s
+),
 held AS (
   SELECT count(*)::int AS behind,
          (extract(epoch FROM clock_timestamp() - min(written_at)) * 1000)::float8 AS age_ms
@@ -204,7 +226,8 @@ ORDER BY f.xid, f.id`;
 
 const OLDEST_WRITER_SQL = `
 SELECT (extract(epoch FROM clock_timestamp() - min(xact_start)) * 1000)::float8 AS ms
-FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()`;
+FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()
+  AND (datid IS NULL OR datid = (SELECT oid FROM pg_database WHERE datname = current_database()))`;
 
 const REGISTER_SQL = `
 INSERT INTO feed_readers (reader, watermark) VALUES ($1, $2::xid8)
