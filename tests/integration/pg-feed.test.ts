@@ -394,6 +394,7 @@ describe('the change feed', () => {
       await waitFor('the late reader follows on', () => late.has('after-gap'));
       expect(late.follower.status().gaps).toBe(1);
       await late.follower.stop();
+      await waitFor('the first reader has it too', () => f.has('after-gap'));
       expect((await f.follower.maintain()).rows).toBe(1);
 
       // Retention: a reader that reads nothing holds rows back, except those older than the retention.
