@@ -14,6 +14,8 @@ import type { Clock } from '../../server/domain/model.js';
 import { freshPgDatabase } from '../../tests/helpers/pg.js';
 
 const phaseMs = Number(process.argv[2] ?? 3) * 1000;
+// KEPT_FEED_BENCH=latency: the latency part only.
+const latencyOnly = process.env.KEPT_FEED_BENCH === 'latency';
 const CONCURRENCY = 8;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -117,6 +119,7 @@ try {
   console.log(`commit → delivery, one writer:   p50 ${ms(one.p50)}, p99 ${ms(one.p99)}, max ${ms(one.max)} (${one.n} commits)`);
   console.log(`commit → delivery, four writers: p50 ${ms(four.p50)}, p99 ${ms(four.p99)}, max ${ms(four.max)} (${four.n} commits)`);
   record = false;
+  if (latencyOnly) process.exit(0);
 
   // --- 2. throughput, 3. what seq > last loses -------------------------------------------------
   async function throughput(perFlush: number, feed: 'none' | 'rows' | 'rows+notify'): Promise<number> {
