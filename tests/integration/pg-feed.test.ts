@@ -303,7 +303,7 @@ describe('the change feed', () => {
       }
       expect(f2.got.map((e) => `${e.xid}/${e.id}`)).toEqual(f1.got.map((e) => `${e.xid}/${e.id}`));
       // The run exercised what it claims to.
-      expect(committed.size).toBeGreaterThan(1000);
+      expect(committed.size).toBeGreaterThan(soakMs / 60); // over 1,000 in the minute
       expect(heldOpen).toBeGreaterThan(0);
       expect(rolledBack.size).toBeGreaterThan(0);
       expect(silent).toBeGreaterThan(0);
