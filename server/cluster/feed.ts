@@ -147,7 +147,7 @@ export interface FeedFollowerOptions {
   /** Rows deleted per prune statement, and statements per prune run (default 1,000 and 20). */
   pruneBatch?: number;
   pruneMaxBatches?: number;
-  /** Client-side limit on each of the follower's statements, ms (default 15,000): a connection that hangs is replaced. */
+  /** Client-side limit on connecting and on each of the follower's statements, ms (default 15,000): a connection that hangs is replaced. */
   statementMs?: number;
   log?: FeedLog;
 }
@@ -347,7 +347,7 @@ export class FeedFollower {
     const base = typeof options.connection === 'string' ? { connectionString: options.connection } : options.connection;
     // keepAlive and a statement limit: a connection that silently died (no reset from the peer) is
     // noticed and replaced rather than waited on for ever.
-    this.config = { ...base, application_name: 'kept-feed', keepAlive: true, query_timeout: this.o.statementMs };
+    this.config = { ...base, application_name: 'kept-feed', keepAlive: true, query_timeout: this.o.statementMs, connectionTimeoutMillis: this.o.statementMs };
     this.position = options.from === undefined ? null : { xid: BigInt(options.from.xid), id: options.from.id };
     this.heldBackDelay = this.o.heldBackRetryMs;
     this.ready = new Promise((resolve) => {
