@@ -75,7 +75,7 @@ export interface FeedPosition {
 
 /** The part of a node-postgres client the writer's side needs (a Client or a pool's client). */
 export interface Queryable {
-  query(text: string, values?: unknown[]): Promise<{ rows: any[]; rowCount: number | null }>;
+  query(text: string, values?: unknown[]): Promise<{ rows: unknown[]; rowCount: number | null }>;
 }
 
 /** A flush's contact changes as feed rows. */
