@@ -122,83 +122,86 @@ try {
   console.log(`commit → delivery, one writer:   p50 ${ms(one.p50)}, p99 ${ms(one.p99)}, max ${ms(one.max)} (${one.n} commits)`);
   console.log(`commit → delivery, four writers: p50 ${ms(four.p50)}, p99 ${ms(four.p99)}, max ${ms(four.max)} (${four.n} commits)`);
   record = false;
-  if (latencyOnly) process.exit(0);
+  // A labelled block, so the latency-only run still stops, closes and drops the database below.
+  throughputPart: {
+    if (latencyOnly) break throughputPart;
 
-  // --- 2. throughput, 3. what seq > last loses -------------------------------------------------
-  async function throughput(perFlush: number, feed: 'none' | 'rows' | 'rows+notify', writers: number): Promise<number> {
-    const until = Date.now() + phaseMs;
-    let contacts = 0;
-    await Promise.all(
-      Array.from({ length: writers }, async () => {
-        const c = await poolA.connect();
-        try {
-          while (Date.now() < until) {
-            await flush(c, perFlush, feed);
-            contacts += perFlush;
+    // --- 2. throughput, 3. what seq > last loses -------------------------------------------------
+    async function throughput(perFlush: number, feed: 'none' | 'rows' | 'rows+notify', writers: number): Promise<number> {
+      const until = Date.now() + phaseMs;
+      let contacts = 0;
+      await Promise.all(
+        Array.from({ length: writers }, async () => {
+          const c = await poolA.connect();
+          try {
+            while (Date.now() < until) {
+              await flush(c, perFlush, feed);
+              contacts += perFlush;
+            }
+          } finally {
+            c.release();
           }
-        } finally {
-          c.release();
+        }),
+      );
+      return contacts / (phaseMs / 1000);
+    }
+
+    // A reader the naive way, beside the real follower, during the per-commit phases.
+    let naiveLast = 0;
+    const naiveSeen = new Set<number>();
+    let naiveOn = true;
+    const naiveConn = new pg.Client({ connectionString: db.url });
+    await naiveConn.connect();
+    naiveLast = Number((await naiveConn.query('SELECT coalesce(max(id), 0) AS m FROM feed')).rows[0].m);
+    const naiveFrom = naiveLast;
+    const naive = (async () => {
+      while (naiveOn) {
+        const r = await naiveConn.query<{ id: string }>('SELECT id::text FROM feed WHERE id > $1 ORDER BY id', [naiveLast]);
+        for (const row of r.rows) {
+          const id = Number(row.id);
+          naiveSeen.add(id);
+          naiveLast = Math.max(naiveLast, id);
         }
-      }),
-    );
-    return contacts / (phaseMs / 1000);
-  }
-
-  // A reader the naive way, beside the real follower, during the per-commit phases.
-  let naiveLast = 0;
-  const naiveSeen = new Set<number>();
-  let naiveOn = true;
-  const naiveConn = new pg.Client({ connectionString: db.url });
-  await naiveConn.connect();
-  naiveLast = Number((await naiveConn.query('SELECT coalesce(max(id), 0) AS m FROM feed')).rows[0].m);
-  const naiveFrom = naiveLast;
-  const naive = (async () => {
-    while (naiveOn) {
-      const r = await naiveConn.query<{ id: string }>('SELECT id::text FROM feed WHERE id > $1 ORDER BY id', [naiveLast]);
-      for (const row of r.rows) {
-        const id = Number(row.id);
-        naiveSeen.add(id);
-        naiveLast = Math.max(naiveLast, id);
+        await sleep(1);
       }
-      await sleep(1);
-    }
-  })();
+    })();
 
-  // Eight writers committing one contact each: the worst case for the doorbell's lock. Two writers
-  // flushing 20 contacts: Kept's shape, one group-commit writer per instance, two instances.
-  const variants: Array<{ name: string; perFlush: number; writers: number; feed: 'none' | 'rows' | 'rows+notify' }> = [
-    { name: '8 writers, 1 contact per commit, no feed', perFlush: 1, writers: CONCURRENCY, feed: 'none' },
-    { name: '8 writers, 1 contact per commit, feed rows', perFlush: 1, writers: CONCURRENCY, feed: 'rows' },
-    { name: '8 writers, 1 contact per commit, rows + NOTIFY', perFlush: 1, writers: CONCURRENCY, feed: 'rows+notify' },
-    { name: '2 writers, 20-contact flush, no feed', perFlush: 20, writers: 2, feed: 'none' },
-    { name: '2 writers, 20-contact flush, feed rows', perFlush: 20, writers: 2, feed: 'rows' },
-    { name: '2 writers, 20-contact flush, rows + NOTIFY', perFlush: 20, writers: 2, feed: 'rows+notify' },
-  ];
-  const results = new Map<string, number[]>();
-  // Two rounds, interleaved: the machine is shared, so a phase's neighbour changes between rounds.
-  for (let round = 0; round < 2; round++) {
+    // Eight writers committing one contact each: the worst case for the doorbell's lock. Two writers
+    // flushing 20 contacts: Kept's shape, one group-commit writer per instance, two instances.
+    const variants: Array<{ name: string; perFlush: number; writers: number; feed: 'none' | 'rows' | 'rows+notify' }> = [
+      { name: '8 writers, 1 contact per commit, no feed', perFlush: 1, writers: CONCURRENCY, feed: 'none' },
+      { name: '8 writers, 1 contact per commit, feed rows', perFlush: 1, writers: CONCURRENCY, feed: 'rows' },
+      { name: '8 writers, 1 contact per commit, rows + NOTIFY', perFlush: 1, writers: CONCURRENCY, feed: 'rows+notify' },
+      { name: '2 writers, 20-contact flush, no feed', perFlush: 20, writers: 2, feed: 'none' },
+      { name: '2 writers, 20-contact flush, feed rows', perFlush: 20, writers: 2, feed: 'rows' },
+      { name: '2 writers, 20-contact flush, rows + NOTIFY', perFlush: 20, writers: 2, feed: 'rows+notify' },
+    ];
+    const results = new Map<string, number[]>();
+    // Two rounds, interleaved: the machine is shared, so a phase's neighbour changes between rounds.
+    for (let round = 0; round < 2; round++) {
+      for (const v of variants) {
+        const rate = await throughput(v.perFlush, v.feed, v.writers);
+        results.set(v.name, [...(results.get(v.name) ?? []), rate]);
+      }
+    }
+    naiveOn = false;
+    await naive;
+    // Once every writer is done, the naive reader's last pass and the table agree on what committed.
+    const all = await naiveConn.query<{ id: string }>('SELECT id::text FROM feed WHERE id > $1', [naiveFrom]);
+    const lost = all.rows.filter((r) => !naiveSeen.has(Number(r.id))).length;
+    await naiveConn.end();
+
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const base1 = mean(results.get(variants[0]!.name)!);
+    const base20 = mean(results.get(variants[3]!.name)!);
+    console.log(`\nthroughput, ${phaseMs / 1000} s per phase, two interleaved rounds (mean; ratio against the same writers without the feed):`);
     for (const v of variants) {
-      const rate = await throughput(v.perFlush, v.feed, v.writers);
-      results.set(v.name, [...(results.get(v.name) ?? []), rate]);
+      const r = mean(results.get(v.name)!);
+      const base = v.perFlush === 1 ? base1 : base20;
+      console.log(`  ${v.name.padEnd(46)} ${r.toFixed(0).padStart(7)} contacts/s  ×${(r / base).toFixed(2)} (rounds: ${results.get(v.name)!.map((x) => x.toFixed(0)).join(', ')})`);
     }
+    console.log(`\n'seq > last' reader over the same phases: lost ${lost} of ${all.rows.length} feed rows (${((100 * lost) / Math.max(1, all.rows.length)).toFixed(3)}%); the follower: ${follower.status().delivered} delivered, lag now ${follower.status().lagMs} ms`);
   }
-  naiveOn = false;
-  await naive;
-  // Once every writer is done, the naive reader's last pass and the table agree on what committed.
-  const all = await naiveConn.query<{ id: string }>('SELECT id::text FROM feed WHERE id > $1', [naiveFrom]);
-  const lost = all.rows.filter((r) => !naiveSeen.has(Number(r.id))).length;
-  await naiveConn.end();
-
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  const base1 = mean(results.get(variants[0]!.name)!);
-  const base20 = mean(results.get(variants[3]!.name)!);
-  console.log(`\nthroughput, ${phaseMs / 1000} s per phase, two interleaved rounds (mean; ratio against the same writers without the feed):`);
-  for (const v of variants) {
-    const r = mean(results.get(v.name)!);
-    const base = v.perFlush === 1 ? base1 : base20;
-    console.log(`  ${v.name.padEnd(46)} ${r.toFixed(0).padStart(7)} contacts/s  ×${(r / base).toFixed(2)} (rounds: ${results.get(v.name)!.map((x) => x.toFixed(0)).join(', ')})`);
-  }
-  console.log(`\n'seq > last' reader over the same phases: lost ${lost} of ${all.rows.length} feed rows (${((100 * lost) / Math.max(1, all.rows.length)).toFixed(3)}%); the follower: ${follower.status().delivered} delivered, lag now ${follower.status().lagMs} ms`);
   await follower.stop();
   await poolA.end();
 } finally {
