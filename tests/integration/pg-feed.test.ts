@@ -365,6 +365,47 @@ describe('the change feed', () => {
     }
   });
 
+  it('keeps trying when the database cannot be reached at start, and is ready once it can', async () => {
+    // A database that does not exist yet: every attempt fails until it is created.
+    const base = new URL(db.url);
+    const name = `${db.name}_late`;
+    base.pathname = `/${name}`;
+    const f = follow({ connection: base.toString(), pollMs: 60_000, reconnectMs: { first: 50, max: 200 } });
+    const adminUrl = new URL(db.url);
+    let ready = false;
+    const starting = f.follower.start().then(() => {
+      ready = true;
+    });
+    try {
+      await waitFor('a few failed attempts', () => f.follower.status().reconnects >= 2);
+      expect(ready).toBe(false);
+      expect(f.follower.status().connected).toBe(false);
+      expect(f.follower.status().lastError).toContain('does not exist');
+      await admin.query(`CREATE DATABASE ${name}`);
+      const late = new pg.Client({ connectionString: base.toString() });
+      await late.connect();
+      try {
+        await late.query(readFileSync(new URL('../../server/cluster/feed.sql', import.meta.url), 'utf8'));
+        await starting;
+        expect(f.follower.status().connected).toBe(true);
+        await late.query('BEGIN');
+        await appendChanges(late, [change('once-reachable')]);
+        await notifyFeed(late);
+        await late.query('COMMIT');
+        await waitFor('delivered', () => f.has('once-reachable'));
+      } finally {
+        await late.end();
+      }
+    } finally {
+      await f.follower.stop();
+      adminUrl.pathname = '/postgres';
+      const c = new pg.Client({ connectionString: adminUrl.toString() });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    }
+  });
+
   it('prunes what every reader has read in bounded batches, and rows past the retention; a reader left behind reloads', async () => {
     const writer = new pg.Pool({ connectionString: db.url, max: 2 });
     await admin.query('DELETE FROM feed'); // the earlier tests' rows: this one counts its own
