@@ -1,5 +1,7 @@
 -- The change feed every Kept instance follows (issue 14, item 3). Plain SQL for PostgreSQL 13 or
--- later (xid8, pg_current_xact_id, pg_snapshot_xmin); to be folded into the PostgreSQL migrations.
+-- later (xid8, pg_current_xact_id, pg_snapshot_xmin). Kept's database gets these tables from its
+-- migrations (db/pg/migrations/0002_feed.sql, from db/pg/schema.ts); this file is the same DDL for
+-- the feed tests' and bench's bare databases.
 -- How it is read and why it is safe: server/cluster/feed.ts and docs/scale-out.md.
 
 -- One row per change, written in the same transaction as the data it describes. `xid` is the

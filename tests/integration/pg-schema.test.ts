@@ -7,7 +7,8 @@ import { getTableName, is, type SQL } from 'drizzle-orm';
 import { getTableConfig as pgTableConfig, PgDialect, PgTable } from 'drizzle-orm/pg-core';
 import { getTableConfig as sqliteTableConfig, SQLiteSyncDialect, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { eq } from 'drizzle-orm';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgres, PG_MIGRATIONS_FOLDER, type PgConnection } from '../../db/pg/connection.js';
@@ -16,7 +17,7 @@ import * as sqliteSchema from '../../db/schema.js';
 import { freshPgDatabase, type TestPg } from '../helpers/pg.js';
 
 /** Tables only PostgreSQL has (a change feed, leases, job slots: what many instances need and one file does not). */
-const PG_ONLY_TABLES: string[] = ['leases'];
+const PG_ONLY_TABLES: string[] = ['leases', 'feed', 'feed_readers', 'feed_horizon'];
 /** Columns only PostgreSQL has, by table: a clock's place in the engine's answer (SQLite's rowid order). */
 const PG_ONLY_COLUMNS: Record<string, string[]> = { clocks: ['ordinal'] };
 /**
@@ -242,6 +243,29 @@ describe('the migrations on PostgreSQL', () => {
     expect(def('contacts_social_sender')).toMatch(/\(\(source\)::json ->> 'senderId'::text\)\), received_at\) WHERE \(channel = 'social'::text\)/);
     expect(def('contacts_customer_reference')).toMatch(/WHERE \(\(\(customer\)::json ->> 'reference'::text\) IS NOT NULL\)/);
     expect(def('events_contact_external_id')).toMatch(/^CREATE UNIQUE INDEX .* WHERE \(external_id IS NOT NULL\)$/);
+  });
+
+  // server/cluster/*.sql is the DDL the cluster tests and benches apply to bare databases; Kept's own
+  // database has those tables from the migrations. The two must say the same thing.
+  it('the cluster tables are those of server/cluster/lease.sql and feed.sql, and the feed horizon has its row', async () => {
+    const bare = await freshPgDatabase('kept_pg_cluster_sql');
+    const pool = new pg.Pool({ connectionString: bare.url, max: 1 });
+    try {
+      for (const f of ['lease.sql', 'feed.sql']) await pool.query(readFileSync(join(import.meta.dirname, '../../server/cluster', f), 'utf8'));
+      const tables = ['leases', 'job_slots', 'feed', 'feed_readers', 'feed_horizon'];
+      const mine = (c: Awaited<ReturnType<typeof catalogue>>) => ({
+        columns: c.columns.filter((x) => tables.includes(x.table_name)),
+        // Indexes by what they are (a primary key's name differs: drizzle names it, plain SQL lets PostgreSQL).
+        indexes: c.indexes.filter((x) => tables.includes(x.tablename)).map((x) => x.indexdef.replace(/INDEX \S+ ON/, 'INDEX ON')).sort(),
+      });
+      expect(mine(await catalogue(pool))).toEqual(mine(await catalogue(conn.pool)));
+      expect((await conn.pool.query('SELECT count(*)::int AS n FROM feed_horizon')).rows[0].n).toBe(1);
+      // …and the files still apply on top of the migrations (IF NOT EXISTS), as the tests' set-up may do.
+      for (const f of ['lease.sql', 'feed.sql']) await conn.pool.query(readFileSync(join(import.meta.dirname, '../../server/cluster', f), 'utf8'));
+    } finally {
+      await pool.end();
+      await bare.drop();
+    }
   });
 
   it('apply again as a no-op (a restart)', async () => {
