@@ -1,4 +1,5 @@
-// Contacts: create (idempotent), add events, read, list with cursor paging, explain a deadline.
+// Contacts: create (idempotent), add events, read, list with cursor paging, explain a deadline. The
+// reads go to the reader threads (app.reads: one round trip each) and are presented here.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
@@ -7,6 +8,7 @@ import { CHANNELS, RUNNING_STATUSES, ENDED_STATUSES } from '../../domain/model.j
 import { ValidationError } from '../../errors.js';
 import { InstantError, parseInstant } from '../../domain/time.js';
 import { NotFoundError, type IngestService } from '../../ingest/service.js';
+import { viewOf, viewsOf } from '../../readers/views.js';
 import { actorOf } from '../access.js';
 import { ContactBody, ContactReply, EventBody, errorResponses } from '../schemas.js';
 
@@ -48,6 +50,7 @@ export function explainJson(e: ReturnType<typeof explainClock>) {
 export function contactRoutes(instance: FastifyInstance, service: IngestService): void {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
+  const reads = instance.reads.contacts;
 
   app.post(
     '/api/v1/contacts',
@@ -94,9 +97,10 @@ export function contactRoutes(instance: FastifyInstance, service: IngestService)
     { config: { access: { roles: ['team-lead', 'manager'], token: true } }, schema: { tags: ['contacts'], summary: 'A contact with its events and clocks', params: IdParams, response: { 200: ContactReply, ...errorResponses } } },
     async (request) => {
       const { id } = request.params;
-      const view = service.view(id);
-      if (view === undefined) throw new NotFoundError(`no contact with id "${id}"`);
-      return view;
+      const now = service.now();
+      const parts = await reads.parts(id);
+      if (parts === undefined) throw new NotFoundError(`no contact with id "${id}"`);
+      return viewOf(parts, service.calendars, now);
     },
   );
 
@@ -139,7 +143,7 @@ export function contactRoutes(instance: FastifyInstance, service: IngestService)
       }
       const limit = q.limit ?? 50;
       const now = service.now();
-      const rows = service.contacts.list({
+      const parts = await reads.page({
         status,
         standard: q.standard,
         channel: q.channel,
@@ -152,11 +156,11 @@ export function contactRoutes(instance: FastifyInstance, service: IngestService)
         limit: limit + 1,
         now,
       });
-      const page = rows.slice(0, limit);
+      const page = parts.rows.slice(0, limit);
       const last = page[page.length - 1];
       return {
-        items: service.views(page, now),
-        nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.receivedAt, last.id) : null,
+        items: viewsOf(parts, service.calendars, now, page),
+        nextCursor: parts.rows.length > limit && last !== undefined ? encodeCursor(last.receivedAt, last.id) : null,
       };
     },
   );
@@ -174,12 +178,12 @@ export function contactRoutes(instance: FastifyInstance, service: IngestService)
     },
     async (request) => {
       const { id, standard } = request.params;
-      const clock = service.contacts.clock(id, standard);
+      const now = service.now();
+      const { clock, contactExists } = await reads.explainable(id, standard);
       if (clock === undefined) {
-        if (service.contacts.byId(id) === undefined) throw new NotFoundError(`no contact with id "${id}"`);
+        if (!contactExists) throw new NotFoundError(`no contact with id "${id}"`);
         throw new NotFoundError(`contact "${id}" has no ${standard} clock`);
       }
-      const now = service.now();
       return explainJson(explainClock(service.asOf(clock.detail, now), service.calendars, now));
     },
   );

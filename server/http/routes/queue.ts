@@ -13,6 +13,8 @@ import { ForbiddenError, NotFoundError, ConflictError, ValidationError } from '.
 import type { ContactView, IngestService } from '../../ingest/service.js';
 import type { ContactRow } from '../../store/contacts.js';
 import type { AlertRow } from '../../store/queue.js';
+import type { QueueParts } from '../../readers/index.js';
+import { viewOf, viewsOf } from '../../readers/views.js';
 import { errorResponses } from '../schemas.js';
 import { explainJson } from './contacts.js';
 import { TeamLoad } from '../../people/team-load.js';
@@ -138,13 +140,10 @@ export function queueRoutes(instance: FastifyInstance, service: IngestService, o
   const unsubscribe = service.onChange((changes) => team.apply(changes));
   instance.addHook('onClose', async () => unsubscribe());
 
-  /** Items for these contacts, in due order: views and open alerts read in one statement each. */
-  const items = (rows: ContactRow[], now: number): QueueItem[] => {
-    const alerts = service.queue.openAlertsOf(rows.map((r) => r.id));
-    return service.views(rows, now).map((v) => queueItem(v, alerts.get(v.id) ?? [])).sort(byDue);
-  };
-  const assignedTo = (email: string, limit: number, now: number) => items(service.contacts.list({ assignee: email, status: ['open'], limit, now }), now);
-  const unassigned = (limit: number, now: number, queues: readonly string[] | null) => items(service.contacts.byIds(service.queue.unassigned(limit, queues)), now);
+  const reads = instance.reads;
+  /** Items for these contacts (read with their events, clocks and open alerts by a reader thread), in due order. */
+  const items = (parts: QueueParts, now: number): QueueItem[] =>
+    viewsOf(parts, service.calendars, now).map((v) => queueItem(v, parts.alerts.get(v.id) ?? [])).sort(byDue);
 
   app.get(
     '/api/v1/queue',
@@ -172,8 +171,13 @@ export function queueRoutes(instance: FastifyInstance, service: IngestService, o
         assignee = caller.email;
       }
       const queues = queuesOf(caller);
-      if (assignee === 'unassigned') return { assignee: null, items: unassigned(limit, now, queues), unassigned: [] };
-      return { assignee, items: assignedTo(assignee, limit, now), unassigned: unassigned(Math.min(limit, 50), now, queues) };
+      // One round trip: the assignee's open contacts and the unassigned work, each with what presents it.
+      if (assignee === 'unassigned') {
+        const page = await reads.queue.page({ assignee: null, limit, unassignedLimit: limit, queues, now });
+        return { assignee: null, items: items(page.unassigned, now), unassigned: [] };
+      }
+      const page = await reads.queue.page({ assignee, limit, unassignedLimit: Math.min(limit, 50), queues, now });
+      return { assignee, items: items(page.assigned!, now), unassigned: items(page.unassigned, now) };
     },
   );
 
@@ -205,7 +209,7 @@ export function queueRoutes(instance: FastifyInstance, service: IngestService, o
       return {
         advisors: [...advisors.values()].sort((a, b) => a.assignee.localeCompare(b.assignee)),
         unassigned: { open: none?.open ?? 0, atRisk: none?.atRisk ?? 0, breached: none?.breached ?? 0 },
-        alerts: service.queue.openAlerts().length,
+        alerts: (await reads.queue.openAlerts()).length,
       };
     },
   );
@@ -234,20 +238,21 @@ export function queueRoutes(instance: FastifyInstance, service: IngestService, o
     async (request) => {
       const caller = callerOf(request);
       const { id } = request.params;
-      const row = service.contacts.byId(id);
-      // An advisor is told "not found" for another advisor's contact: its existence is not theirs to know.
-      if (row === undefined || !mayTouch(caller, row)) throw new NotFoundError(`no contact with id "${id}"`);
       const now = service.now();
-      const contact = service.view(id, now)!;
+      const parts = await reads.queue.contactPage(id);
+      const row = parts?.row;
+      // An advisor is told "not found" for another advisor's contact: its existence is not theirs to know.
+      if (parts === undefined || row === undefined || !mayTouch(caller, row)) throw new NotFoundError(`no contact with id "${id}"`);
+      const contact = viewOf(parts, service.calendars, now);
       const explanations: Record<string, ReturnType<typeof explainJson>> = {};
-      for (const c of service.contacts.clocks(id)) explanations[c.standard] = explainJson(explainClock(service.asOf(c.detail, now), service.calendars, now));
+      for (const c of parts.clocks) explanations[c.standard] = explainJson(explainClock(service.asOf(c.detail, now), service.calendars, now));
       const packs = packsInForce(row.packFamily, row.receivedAt);
       const rules: Record<string, { pausable: boolean; extendable: boolean }> = {};
       for (const c of contact.clocks) {
         const def = standardOf(packs, c.standard);
         rules[c.standard] = { pausable: def?.pausable === true, extendable: def?.extendable === true };
       }
-      return { contact, alerts: service.queue.alertsOf(id).map(alertJson), explanations, rules };
+      return { contact, alerts: parts.alerts.map(alertJson), explanations, rules };
     },
   );
 
@@ -308,8 +313,8 @@ export function queueRoutes(instance: FastifyInstance, service: IngestService, o
       },
     },
     async () => {
-      const open = service.queue.openAlerts();
-      const contacts = new Map(service.contacts.byIds([...new Set(open.map((a) => a.contactId))]).map((r) => [r.id, r]));
+      const { alerts: open, contacts: rows } = await reads.queue.alertsWithContacts();
+      const contacts = new Map(rows.map((r) => [r.id, r]));
       return {
         items: open.map((a) => {
           const c = contacts.get(a.contactId);
