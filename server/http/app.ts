@@ -214,7 +214,7 @@ export async function buildApp({ config, service, logger = false, liveLoading = 
   app.addHook('onClose', async () => retention.stop());
 
   // Reads on their own threads (issue 9), opened on the file the main connection has migrated.
-  const readers = openReads(service.connection.sqlite, { threads: config.readerThreads, testHooks: readerTestHooks, onStopped: (detail) => app.log.error(`${detail}; restarting it`) });
+  const readers = openReads(service.connection.sqlite, () => service.calendars, { threads: config.readerThreads, testHooks: readerTestHooks, onStopped: (detail) => app.log.error(`${detail}; restarting it`) });
   app.decorate('reads', readers.reads);
   app.decorate('readerPool', readers.pool);
   app.addHook('onClose', async () => readers.close());

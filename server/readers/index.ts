@@ -1,6 +1,7 @@
 // The server's reads (issue 9): on KEPT_READER_THREADS reader threads, or on the main connection when
 // it is 0 (tests that want one thread, tiny installs, an in-memory database).
 import type { Sqlite } from '../../db/connection.js';
+import type { CalendarSet } from '../domain/clocks.js';
 import { ReaderPool, type ReaderPoolOptions } from './pool.js';
 import { inlineReads, type Reads } from './reads.js';
 
@@ -14,9 +15,10 @@ export interface ReadService {
   close(): Promise<void>;
 }
 
-export function openReads(sqlite: Sqlite, options: Omit<ReaderPoolOptions, 'file'>): ReadService {
+/** `calendars`: the main thread's (IngestService.calendars), which the views are presented with. */
+export function openReads(sqlite: Sqlite, calendars: () => CalendarSet, options: Omit<ReaderPoolOptions, 'file' | 'calendarsOf'>): ReadService {
   // An in-memory database is private to its connection: no thread could read it.
-  if (options.threads <= 0 || sqlite.memory) return { reads: inlineReads(sqlite), pool: null, close: async () => {} };
-  const pool = new ReaderPool({ ...options, file: sqlite.name });
+  if (options.threads <= 0 || sqlite.memory) return { reads: inlineReads(sqlite, calendars), pool: null, close: async () => {} };
+  const pool = new ReaderPool({ ...options, file: sqlite.name, calendarsOf: calendars });
   return { reads: pool.reads, pool, close: () => pool.close() };
 }

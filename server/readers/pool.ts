@@ -31,7 +31,9 @@ export interface ReaderPoolOptions {
   waitMs?: number;
   /** Told when a thread stops unexpectedly (the server logs it). */
   onStopped?: (detail: string) => void;
-  /** Tests only: threads obey an exit message (`crashForTest`). */
+  /** The main thread's calendars (IngestService.calendars): the threads present with the same ones. */
+  calendarsOf?: () => object;
+  /** Tests only: threads obey a crash message (`crashForTest`). */
   testHooks?: boolean;
   entry?: URL;
 }
@@ -74,6 +76,9 @@ export class ReaderPool {
   /** Where the search for the least-busy thread starts: turns round, so idle threads share the reads. */
   private turn = 0;
   private closing: Promise<void> | null = null;
+  /** The main thread's calendars as last seen, and their number (ReadCall.calendars). */
+  private calendars: object | null = null;
+  private calendarsNumber = 0;
   /** The reads, each a call to a thread. */
   readonly reads: Reads;
 
@@ -173,7 +178,12 @@ export class ReaderPool {
   call<N extends ReadName>(name: N, args: unknown[]): Promise<unknown>;
   call(name: string, args: unknown[]): Promise<unknown> {
     if (this.closing !== null) return Promise.reject(stoppedError('Kept is shutting down'));
-    const call: ReadCall = { id: this.nextId++, name, args };
+    const set = this.options.calendarsOf?.() ?? null;
+    if (set !== this.calendars) {
+      this.calendars = set;
+      this.calendarsNumber++;
+    }
+    const call: ReadCall = { id: this.nextId++, name, args, calendars: this.calendarsNumber };
     return new Promise((resolve, reject) => {
       const pending = { resolve, reject };
       const slot = this.leastBusy();

@@ -17,6 +17,11 @@ export interface ReadCall {
   /** `contacts.list`, `queue.page`, … (server/readers/reads.ts). */
   name: string;
   args: unknown[];
+  /**
+   * The main thread's calendars, as a number that changes whenever they do (a calendar edit reloads them
+   * after its commit): a thread that presented with older ones reads them again first.
+   */
+  calendars: number;
 }
 
 export type ToReader = { type: 'call'; call: ReadCall } | { type: 'close' } | { type: 'crash-on-next-call'; code: number };

@@ -4,9 +4,12 @@
 // same table runs on a reader thread (answers cross by structured clone) or on the main thread when
 // KEPT_READER_THREADS=0.
 import type { Sqlite } from '../../db/connection.js';
+import type { CalendarSet } from '../domain/clocks.js';
+import { contactView } from '../ingest/present.js';
 import { ContactStore, type ClockRow, type ContactFilter, type ContactRow, type EventRow } from '../store/contacts.js';
 import { CONTACT_READS, type Async } from '../store/ports.js';
 import { QueueStore, type AlertRow } from '../store/queue.js';
+import { byDue, queueItem } from './queue-items.js';
 
 /** Contacts with what their views are made of: each contact's events and clocks. */
 export interface ViewParts {
@@ -38,11 +41,23 @@ export interface QueueRequest {
   now: number;
 }
 
+/** A list page presented: the items' JSON text, whether more follow, and the last item's key (the cursor). */
+export interface ListText {
+  items: string;
+  more: boolean;
+  last: { receivedAt: number; id: string } | null;
+}
+
 export const CONTACT_PAGE_READS = ['page', 'parts', 'explainable'] as const;
+export const VIEW_READS = ['list', 'contact', 'queue'] as const;
 export const QUEUE_READS = ['unassigned', 'openClockOwners', 'openAlerts', 'alertsOf', 'openAlertsOf', 'alert', 'page', 'contactPage', 'alertsWithContacts'] as const;
 
-/** The table of reads over one connection. */
-export function readTable(sqlite: Sqlite) {
+/**
+ * The table of reads over one connection. `calendars` gives the calendars to present with (the `views`
+ * group): the main thread's own when the table runs there; on a reader thread, its copy, read again
+ * whenever the main thread's have changed (a calendar edit's commit).
+ */
+export function readTable(sqlite: Sqlite, calendars: () => CalendarSet) {
   const contacts = new ContactStore(sqlite);
   const queue = new QueueStore(sqlite);
   // Several statements that make one answer read one snapshot: a write committed between them could
@@ -56,6 +71,12 @@ export function readTable(sqlite: Sqlite) {
     return { rows, events: contacts.eventsOf(ids), clocks: contacts.clocksOf(ids) };
   };
   const queueParts = (rows: ContactRow[]): QueueParts => ({ ...partsOf(rows), alerts: queue.openAlertsOf(rows.map((r) => r.id)) });
+
+  const present = (parts: ViewParts, now: number, rows = parts.rows) => {
+    const set = calendars();
+    return rows.map((r) => contactView(r, parts.events.get(r.id) ?? [], (parts.clocks.get(r.id) ?? []).map((c) => c.detail), set, now));
+  };
+  const queueJson = (parts: QueueParts, now: number) => JSON.stringify(present(parts, now).map((v) => queueItem(v, parts.alerts.get(v.id) ?? [])).sort(byDue));
 
   const contactReads = Object.fromEntries(CONTACT_READS.map((m) => [m, (contacts[m] as (...a: unknown[]) => unknown).bind(contacts)])) as Pick<ContactStore, (typeof CONTACT_READS)[number]>;
 
@@ -73,6 +94,30 @@ export function readTable(sqlite: Sqlite) {
       explainable: snapshot((id: string, standard: string): { clock: ClockRow | undefined; contactExists: boolean } => {
         const clock = contacts.clock(id, standard);
         return { clock, contactExists: clock !== undefined || contacts.byId(id) !== undefined };
+      }),
+    },
+    // Presented here and sent as JSON text: the event loop only writes it out (a page's views are the
+    // bulk of a read's work; a string crosses between threads as one copy, a tree of objects is cloned
+    // node by node). The text is JSON.stringify of the views, the same JSON the routes' schemas give.
+    views: {
+      /** GET /api/v1/contacts: `f.limit` rows read (one more than the page, to know whether more follow), `pageSize` presented. */
+      list: snapshot((f: ContactFilter, pageSize: number): ListText => {
+        const parts = partsOf(contacts.list(f));
+        const page = parts.rows.slice(0, pageSize);
+        const last = page[page.length - 1];
+        return { items: JSON.stringify(present(parts, f.now, page)), more: parts.rows.length > pageSize, last: last === undefined ? null : { receivedAt: last.receivedAt, id: last.id } };
+      }),
+      /** GET /api/v1/contacts/:id: the contact's view as JSON text, or undefined. */
+      contact: snapshot((id: string, now: number): string | undefined => {
+        const row = contacts.byId(id);
+        if (row === undefined) return undefined;
+        return JSON.stringify(contactView(row, contacts.events(id), contacts.clocks(id).map((c) => c.detail), calendars(), now));
+      }),
+      /** GET /api/v1/queue: the assignee's items and the unassigned ones, each in due order, as JSON arrays. */
+      queue: snapshot((q: QueueRequest): { items: string | null; unassigned: string } => {
+        const assigned = q.assignee === null ? null : queueParts(contacts.list({ assignee: q.assignee, status: ['open'], limit: q.limit, now: q.now }));
+        const unassigned = queueParts(contacts.byIds(queue.unassigned(q.unassignedLimit, q.queues)));
+        return { items: assigned === null ? null : queueJson(assigned, q.now), unassigned: queueJson(unassigned, q.now) };
       }),
     },
     queue: {
@@ -116,6 +161,7 @@ export type Reads = { [G in ReadGroup]: Async<ReadTable[G]> };
 /** Every read's name, by group (the pool builds its face from these without opening the database). */
 export const READ_NAMES: { [G in ReadGroup]: ReadonlyArray<keyof ReadTable[G] & string> } = {
   contacts: [...CONTACT_READS, ...CONTACT_PAGE_READS],
+  views: VIEW_READS,
   queue: QUEUE_READS,
 };
 
@@ -129,8 +175,8 @@ export function runRead(table: ReadTable, name: string, args: unknown[]): unknow
 }
 
 /** The table on this thread's own connection, each read answering a promise (KEPT_READER_THREADS=0). */
-export function inlineReads(sqlite: Sqlite): Reads {
-  const table = readTable(sqlite);
+export function inlineReads(sqlite: Sqlite, calendars: () => CalendarSet): Reads {
+  const table = readTable(sqlite, calendars);
   const out = {} as Record<string, Record<string, unknown>>;
   for (const [group, names] of Object.entries(READ_NAMES)) {
     out[group] = {};

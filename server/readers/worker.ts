@@ -4,7 +4,10 @@
 // transaction committed before it (so a read after a 2xx sees that write).
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
+import { loadCalendars } from '../commands/context.js';
 import { errorToWire } from '../commands/wire.js';
+import type { CalendarSet } from '../domain/clocks.js';
+import { CalendarStore } from '../store/calendars.js';
 import type { FromReader, ReaderSetup, ToReader } from './protocol.js';
 import { readTable, runRead } from './reads.js';
 
@@ -19,7 +22,19 @@ try {
   // Never a write from here, whatever a read is asked: the writer thread is the one way in.
   sqlite.pragma('query_only = ON');
   sqlite.pragma(`cache_size = -${Math.max(256, Math.floor(setup.cacheKib))}`);
-  const table = readTable(sqlite);
+  // The calendars the views are presented with: read again, inside the read that needs them (so from
+  // the same snapshot), whenever the main thread says its own have changed.
+  const calendarStore = new CalendarStore(sqlite);
+  let calendars: CalendarSet | null = null;
+  let loaded = -1;
+  let wanted = 0;
+  const table = readTable(sqlite, () => {
+    if (calendars === null || loaded !== wanted) {
+      calendars = loadCalendars(calendarStore);
+      loaded = wanted;
+    }
+    return calendars;
+  });
 
   /** Tests only: the exit code the thread ends with when the next call arrives (a crash in the middle of a read). */
   let crashOnNextCall: number | null = null;
@@ -27,6 +42,7 @@ try {
     if (m.type === 'call') {
       if (crashOnNextCall !== null) process.exit(crashOnNextCall);
       const { id, name, args } = m.call;
+      wanted = m.call.calendars;
       let value: unknown;
       try {
         value = runRead(table, name, args);

@@ -17,6 +17,8 @@ import { IngestService } from '../../server/ingest/service.js';
 import { ReaderPool } from '../../server/readers/pool.js';
 import { inlineReads } from '../../server/readers/reads.js';
 import { TokenStore } from '../../server/store/tokens.js';
+import fastJson from 'fast-json-stringify';
+import { ContactReply } from '../../server/http/schemas.js';
 import { recordSecret, testLogDir } from '../helpers/app.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -225,7 +227,7 @@ describe('reader threads', () => {
     expect(counts.reduce((a, b) => a + b, 0)).toBe(90);
     expect(counts.every((n) => n > 0)).toBe(true);
     // The same rows the main connection reads (structured clone keeps every field).
-    const main = inlineReads(s.connection.sqlite);
+    const main = inlineReads(s.connection.sqlite, () => s.service.calendars);
     const f = { limit: 21, now: Date.now() };
     expect(await s.app.reads.contacts.page(f)).toEqual(await main.contacts.page(f));
     const ids = (await main.contacts.list(f)).map((r) => r.id);
@@ -245,6 +247,27 @@ describe('reader threads', () => {
     expect((page.body.contact as { id: string }).id).toBe(id);
     expect(Object.keys(page.body.explanations as object).length).toBeGreaterThan(0);
     expect(s.app.readerPool!.served.reduce((a, b) => a + b, 0) - before).toBe(2);
+  });
+
+  it("answers the same JSON text as the route's schema writes for the views presented on the main thread", async () => {
+    const created = await post('/api/v1/contacts', newContact({ customer: { name: 'Ada Testperson', vulnerability: 'hard of hearing' }, summary: 'Damp and mould in the back bedroom' }));
+    const id = created.body.id as string;
+    await post(`/api/v1/contacts/${id}/events`, { type: 'replied', at: new Date().toISOString(), note: 'Called back' });
+    const now = Date.now();
+    // The route's own schema, compiled as Fastify compiles it (fast-json-stringify), over the old path's view.
+    const contactText = fastJson(ContactReply as object);
+    const r = await fetch(`${s.base}/api/v1/contacts/${id}`, { headers: s.auth });
+    expect(r.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    const text = await r.text();
+    // Times judged as of another instant may differ (remainingMs): compare with the view at the answer's own now.
+    const view = s.service.view(id, now)!;
+    expect(JSON.parse(text).hazardSuggestion).toEqual(view.hazardSuggestion);
+    expect(text.replace(/"remainingMs":-?\d+/g, '')).toBe(contactText(view).replace(/"remainingMs":-?\d+/g, ''));
+    const listText = fastJson({ type: 'object', properties: { items: { type: 'array', items: ContactReply }, nextCursor: { anyOf: [{ type: 'string' }, { type: 'null' }] } } });
+    const list = await (await fetch(`${s.base}/api/v1/contacts?limit=3`, { headers: s.auth })).text();
+    const rows = s.service.contacts.list({ limit: 4, now });
+    const expected = listText({ items: s.service.views(rows.slice(0, 3), now), nextCursor: JSON.parse(list).nextCursor });
+    expect(list.replace(/"remainingMs":-?\d+/g, '')).toBe(expected.replace(/"remainingMs":-?\d+/g, ''));
   });
 });
 

@@ -10,13 +10,12 @@ import { explainClock } from '../../domain/explain.js';
 import { CANCEL_REASONS } from '../../domain/model.js';
 import { packsInForce, standardOf } from '../../domain/packs/in-force.js';
 import { ForbiddenError, NotFoundError, ConflictError, ValidationError } from '../../errors.js';
-import type { ContactView, IngestService } from '../../ingest/service.js';
+import type { IngestService } from '../../ingest/service.js';
 import type { ContactRow } from '../../store/contacts.js';
 import type { AlertRow } from '../../store/queue.js';
-import type { QueueParts } from '../../readers/index.js';
-import { viewOf, viewsOf } from '../../readers/views.js';
+import { viewOf } from '../../readers/views.js';
 import { errorResponses } from '../schemas.js';
-import { explainJson } from './contacts.js';
+import { explainJson, sendJsonText } from './contacts.js';
 import { TeamLoad } from '../../people/team-load.js';
 
 /** Who is asking: a person, or an integration's token (no email: it names an assignee itself). */
@@ -76,54 +75,6 @@ const QueueQuery = Type.Object(
 
 const Item = Type.Object({}, { additionalProperties: true });
 
-interface QueueItem {
-  id: string;
-  channel: string;
-  route: string;
-  category: string;
-  subject: string | null;
-  receivedAt: string;
-  assignee: string | null;
-  /** What the advisor must know before replying: shown first. */
-  customer: { name: string | null; preferredContact: string | null; accessibilityNeeds: string | null; vulnerability: string | null };
-  safeguarding: Array<{ id: number; kind: string; note: string | null; raisedAt: string }>;
-  /** The open clock due first (paused ones last), or null when every clock has ended. */
-  next: ContactView['clocks'][number] | null;
-  clocks: ContactView['clocks'];
-}
-
-const dueKey = (c: ContactView['clocks'][number]) => (c.dueAt === null ? Number.POSITIVE_INFINITY : Date.parse(c.dueAt));
-const OPEN = new Set(['running', 'at-risk', 'breached', 'paused']);
-
-function queueItem(v: ContactView, alerts: AlertRow[]): QueueItem {
-  const open = v.clocks.filter((c) => OPEN.has(c.status)).sort((a, b) => dueKey(a) - dueKey(b));
-  return {
-    id: v.id,
-    channel: v.channel,
-    route: v.route,
-    category: v.category,
-    subject: v.subject,
-    receivedAt: v.receivedAt,
-    assignee: v.assignee,
-    customer: {
-      name: v.customer?.name ?? null,
-      preferredContact: v.customer?.preferredContact ?? null,
-      accessibilityNeeds: v.customer?.accessibilityNeeds ?? null,
-      vulnerability: v.customer?.vulnerability ?? null,
-    },
-    safeguarding: alerts.map((a) => ({ id: a.id, kind: a.kind, note: a.note, raisedAt: new Date(a.raisedAt).toISOString() })),
-    next: open[0] ?? null,
-    clocks: v.clocks,
-  };
-}
-
-/** Due order: earliest due open clock first; paused (no due instant) after; then the oldest contact. */
-function byDue(a: QueueItem, b: QueueItem): number {
-  const da = a.next === null ? Number.POSITIVE_INFINITY : dueKey(a.next);
-  const db = b.next === null ? Number.POSITIVE_INFINITY : dueKey(b.next);
-  return da - db || (a.receivedAt < b.receivedAt ? -1 : a.receivedAt > b.receivedAt ? 1 : 0);
-}
-
 function alertJson(a: AlertRow) {
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   return { ...a, raisedAt: iso(a.raisedAt), actionedAt: iso(a.actionedAt) };
@@ -141,9 +92,6 @@ export function queueRoutes(instance: FastifyInstance, service: IngestService, o
   instance.addHook('onClose', async () => unsubscribe());
 
   const reads = instance.reads;
-  /** Items for these contacts (read with their events, clocks and open alerts by a reader thread), in due order. */
-  const items = (parts: QueueParts, now: number): QueueItem[] =>
-    viewsOf(parts, service.calendars, now).map((v) => queueItem(v, parts.alerts.get(v.id) ?? [])).sort(byDue);
 
   app.get(
     '/api/v1/queue',
@@ -158,7 +106,7 @@ export function queueRoutes(instance: FastifyInstance, service: IngestService, o
         response: { 200: Type.Object({ assignee: Type.Union([Type.String(), Type.Null()]), items: Type.Array(Item), unassigned: Type.Array(Item) }), ...errorResponses },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const caller = callerOf(request);
       const limit = request.query.limit ?? 200;
       const now = service.now();
@@ -171,13 +119,14 @@ export function queueRoutes(instance: FastifyInstance, service: IngestService, o
         assignee = caller.email;
       }
       const queues = queuesOf(caller);
-      // One round trip: the assignee's open contacts and the unassigned work, each with what presents it.
+      // One round trip: the assignee's open contacts and the unassigned work, presented by the reader
+      // thread as JSON text (the route's schema gives the same text), sent as it is.
       if (assignee === 'unassigned') {
-        const page = await reads.queue.page({ assignee: null, limit, unassignedLimit: limit, queues, now });
-        return { assignee: null, items: items(page.unassigned, now), unassigned: [] };
+        const page = await reads.views.queue({ assignee: null, limit, unassignedLimit: limit, queues, now });
+        return sendJsonText(reply, `{"assignee":null,"items":${page.unassigned},"unassigned":[]}`);
       }
-      const page = await reads.queue.page({ assignee, limit, unassignedLimit: Math.min(limit, 50), queues, now });
-      return { assignee, items: items(page.assigned!, now), unassigned: items(page.unassigned, now) };
+      const page = await reads.views.queue({ assignee, limit, unassignedLimit: Math.min(limit, 50), queues, now });
+      return sendJsonText(reply, `{"assignee":${JSON.stringify(assignee)},"items":${page.items!},"unassigned":${page.unassigned}}`);
     },
   );
 
