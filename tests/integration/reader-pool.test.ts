@@ -271,6 +271,30 @@ describe('reader threads', () => {
   });
 });
 
+describe('calendars', () => {
+  it("a calendar edit: the threads present with the new calendars as soon as the main thread's are reloaded", async () => {
+    const created = await post('/api/v1/contacts', { channel: 'email', externalId: `readers-cal-${process.pid}`, receivedAt: '2099-12-23T10:00:00Z' });
+    const id = created.body.id as string;
+    // Judged past its due instant: breached as of then, its counted time read from the calendar.
+    const later = Date.parse('2099-12-29T12:00:00Z');
+    // Asked of every thread (several at once reach each), each answer the main thread's own view.
+    const counted = async () => {
+      const texts = await Promise.all(Array.from({ length: 8 }, () => s.app.reads.views.contact(id, later)));
+      for (const text of texts) expect(text).toBe(JSON.stringify(s.service.view(id, later)));
+      return (JSON.parse(texts[0]!) as { clocks: Array<{ countedMs: number; status: string }> }).clocks[0]!;
+    };
+    const before = await counted();
+    expect(before.status).toBe('breached');
+    const added = await post('/api/v1/calendars/customer-services/closures', { from: '2099-12-24T09:00:00Z', to: '2099-12-24T17:00:00Z', reason: 'A reader test' });
+    expect(added.status).toBe(201);
+    const during = await counted();
+    expect(during.countedMs).toBeLessThan(before.countedMs);
+    const removed = await fetch(`${s.base}/api/v1/calendars/customer-services/closures/${added.body.id as number}`, { method: 'DELETE', headers: s.auth });
+    expect(removed.status).toBe(200);
+    expect((await counted()).countedMs).toBe(before.countedMs);
+  });
+});
+
 describe('the pool by itself', () => {
   it('refuses calls past its bound with 503 "reads busy" instead of queueing without limit, and stops on close', async () => {
     const pool = new ReaderPool({ file: s.connection.sqlite.name, threads: 1, maxInFlight: 3 });
