@@ -9,7 +9,7 @@ import { contactView } from '../ingest/present.js';
 import { ContactStore, type ClockRow, type ContactFilter, type ContactRow, type EventRow } from '../store/contacts.js';
 import { CONTACT_READS, type Async } from '../store/ports.js';
 import { QueueStore, type AlertRow } from '../store/queue.js';
-import { byDue, queueItem } from './queue-items.js';
+import { queueItems } from './queue-items.js';
 
 /** Contacts with what their views are made of: each contact's events and clocks. */
 export interface ViewParts {
@@ -76,7 +76,11 @@ export function readTable(sqlite: Sqlite, calendars: () => CalendarSet) {
     const set = calendars();
     return rows.map((r) => contactView(r, parts.events.get(r.id) ?? [], (parts.clocks.get(r.id) ?? []).map((c) => c.detail), set, now));
   };
-  const queueJson = (parts: QueueParts, now: number) => JSON.stringify(present(parts, now).map((v) => queueItem(v, parts.alerts.get(v.id) ?? [])).sort(byDue));
+  // My queue's items need each contact's clocks and open alerts, not its events.
+  const queueJson = (rows: ContactRow[], now: number) => {
+    const ids = rows.map((r) => r.id);
+    return JSON.stringify(queueItems(rows, contacts.clocksOf(ids), queue.openAlertsOf(ids), calendars(), now));
+  };
 
   const contactReads = Object.fromEntries(CONTACT_READS.map((m) => [m, (contacts[m] as (...a: unknown[]) => unknown).bind(contacts)])) as Pick<ContactStore, (typeof CONTACT_READS)[number]>;
 
@@ -115,8 +119,8 @@ export function readTable(sqlite: Sqlite, calendars: () => CalendarSet) {
       }),
       /** GET /api/v1/queue: the assignee's items and the unassigned ones, each in due order, as JSON arrays. */
       queue: snapshot((q: QueueRequest): { items: string | null; unassigned: string } => {
-        const assigned = q.assignee === null ? null : queueParts(contacts.list({ assignee: q.assignee, status: ['open'], limit: q.limit, now: q.now }));
-        const unassigned = queueParts(contacts.byIds(queue.unassigned(q.unassignedLimit, q.queues)));
+        const assigned = q.assignee === null ? null : contacts.list({ assignee: q.assignee, status: ['open'], limit: q.limit, now: q.now });
+        const unassigned = contacts.byIds(queue.unassigned(q.unassignedLimit, q.queues));
         return { items: assigned === null ? null : queueJson(assigned, q.now), unassigned: queueJson(unassigned, q.now) };
       }),
     },
