@@ -254,6 +254,22 @@ async function stopServer(s: Started): Promise<void> {
   await Promise.race([exited, sleep(15_000).then(() => s.child.kill('SIGKILL'))]);
 }
 
+/**
+ * CPU time (ms, user + system) the server has used: the whole process (every thread), and its main
+ * thread alone (the event loop: /proc/<pid>/task/<pid>). Per request, a figure the machine's other
+ * load hardly moves, where wall-clock latencies on a busy shared machine mostly measure the queue for a core.
+ */
+function cpuMs(pid: number): { process: number; loop: number } {
+  const ticks = (path: string) => {
+    const stat = readFileSync(path, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat(5))
+  };
+  const tick = 1000 / CLOCK_TICKS;
+  return { process: ticks(`/proc/${pid}/stat`) * tick, loop: ticks(`/proc/${pid}/task/${pid}/stat`) * tick };
+}
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
 function rssMb(pid: number): { rss: number; hwm: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
@@ -346,6 +362,8 @@ interface ReadFigures {
   concurrent: Map<string, number[]>;
   mixedRequests: number;
   mixedPerSecond: number;
+  /** Server CPU per request (ms): the whole process and the event loop alone, one at a time and mixed. */
+  cpu: { sequential: { process: number; loop: number }; mixed: { process: number; loop: number } };
 }
 
 /** Every kind one at a time, then mixed from CONCURRENCY clients, against a server just started. */
@@ -357,6 +375,10 @@ async function measureReads(server: Started, readers: string): Promise<ReadFigur
   for (let i = 0; i < 20; i++) for (const k of KINDS) await get(k.path());
 
   log(`reads, one at a time (${readersLabel(readers)}): ${KINDS.length} kinds × ${REQUESTS}…`);
+  const pid = server.child.pid!;
+  const perRequest = (a: { process: number; loop: number }, b: { process: number; loop: number }, n: number) => ({ process: (b.process - a.process) / n, loop: (b.loop - a.loop) / n });
+  const cpuBefore = cpuMs(pid);
+  let sequentialRequests = 0;
   const sequential = new Map<string, { times: number[]; items: number[] }>();
   for (const k of KINDS) {
     const times: number[] = [];
@@ -364,6 +386,7 @@ async function measureReads(server: Started, readers: string): Promise<ReadFigur
     for (let i = 0; i < REQUESTS && Date.now() < runDeadline; i++) {
       const r = await get(k.path());
       times.push(r.ms);
+      sequentialRequests++;
       const body = r.body as { items?: unknown[] };
       if (Array.isArray(body.items)) items.push(body.items.length);
     }
@@ -372,7 +395,10 @@ async function measureReads(server: Started, readers: string): Promise<ReadFigur
     log(`  ${k.name.padEnd(52)} p50 ${ms(s.p50).padStart(8)}  p99 ${ms(s.p99).padStart(8)}  max ${ms(s.max).padStart(8)}`);
   }
 
+  const cpuSequential = perRequest(cpuBefore, cpuMs(pid), sequentialRequests);
+  log(`  server CPU per request: ${cpuSequential.process.toFixed(2)} ms (the event loop ${cpuSequential.loop.toFixed(2)} ms)`);
   log(`reads, ${CONCURRENCY} clients at once for ${MIXED_SECONDS} s (every kind in turn; ${readersLabel(readers)})…`);
+  const cpuMixedBefore = cpuMs(pid);
   const concurrent = new Map<string, number[]>(KINDS.map((k) => [k.name, []]));
   let mixedRequests = 0;
   const until = Date.now() + MIXED_SECONDS * 1000;
@@ -388,8 +414,9 @@ async function measureReads(server: Started, readers: string): Promise<ReadFigur
     }),
   );
   const mixedPerSecond = (mixedRequests * 1000) / (performance.now() - t0);
-  log(`  ${fmt(mixedRequests)} requests in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${mixedPerSecond.toFixed(0)} requests/s`);
-  return { readers, startupMs: server.startupMs, rss, sequential, concurrent, mixedRequests, mixedPerSecond };
+  const cpuMixed = perRequest(cpuMixedBefore, cpuMs(pid), mixedRequests);
+  log(`  ${fmt(mixedRequests)} requests in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${mixedPerSecond.toFixed(0)} requests/s; server CPU per request ${cpuMixed.process.toFixed(2)} ms (the event loop ${cpuMixed.loop.toFixed(2)} ms)`);
+  return { readers, startupMs: server.startupMs, rss, sequential, concurrent, mixedRequests, mixedPerSecond, cpu: { sequential: cpuSequential, mixed: cpuMixed } };
 }
 
 // One server per --readers setting; the last stays up for the walk, the board and the closure.
@@ -530,6 +557,8 @@ for (const k of KINDS) {
 const blanks = Array.from({ length: 4 * figures.length - 2 }, () => '');
 const row = (name: string, figure: string, value: number, target: number) => [name, figure, ratio(value, target), ...blanks];
 rows.push(['mixed phase: requests answered per second', ...figures.flatMap((f) => ['', '', `${f.mixedPerSecond.toFixed(0)}/s`, ''])]);
+const cpuCell = (c: { process: number; loop: number }) => `${c.process.toFixed(2)} ms / ${c.loop.toFixed(2)} ms`;
+rows.push(['server CPU per request: the whole process / the event loop alone', ...figures.flatMap((f) => [cpuCell(f.cpu.sequential), '', cpuCell(f.cpu.mixed), ''])]);
 for (const f of figures.slice(0, -1)) {
   rows.push(row(`start-up (${readersLabel(f.readers)}): spawn → /api/v1/health ok`, ms(f.startupMs), f.startupMs, TARGET.startupMs));
   rows.push(row(`VmRSS 2 s after start (${readersLabel(f.readers)}) — target ≤ ${TARGET.rssMb} MB`, `${f.rss.rss.toFixed(0)} MB (peak ${f.rss.hwm.toFixed(0)} MB)`, f.rss.rss, TARGET.rssMb));

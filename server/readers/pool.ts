@@ -73,8 +73,6 @@ export class ReaderPool {
   private waiting: Waiting[] = [];
   private sweep: ReturnType<typeof setInterval> | null = null;
   private nextId = 1;
-  /** Where the search for the least-busy thread starts: turns round, so idle threads share the reads. */
-  private turn = 0;
   private closing: Promise<void> | null = null;
   /** The main thread's calendars as last seen, and their number (ReadCall.calendars). */
   private calendars: object | null = null;
@@ -162,15 +160,14 @@ export class ReaderPool {
     t.unref();
   }
 
-  /** The thread with the fewest calls in flight, or null when none is running. */
+  /**
+   * The thread with the fewest calls in flight (the first of equals), or null when none is running.
+   * Reads one after another keep to the first thread, whose code and page cache are warm; reads at
+   * once spread over the others.
+   */
   private leastBusy(): Slot | null {
     let best: Slot | null = null;
-    const n = this.slots.length;
-    for (let k = 0; k < n; k++) {
-      const s = this.slots[(this.turn + k) % n]!;
-      if (s.alive && (best === null || s.inFlight.size < best.inFlight.size)) best = s;
-    }
-    this.turn = (this.turn + 1) % n;
+    for (const s of this.slots) if (s.alive && (best === null || s.inFlight.size < best.inFlight.size)) best = s;
     return best;
   }
 
@@ -235,16 +232,15 @@ export class ReaderPool {
   }
 
   /**
-   * Tests only (the pool made with testHooks): the thread the next call goes to ends itself when that
+   * Tests only (the pool made with testHooks): the thread the next call goes to (while no other call
+   * is made meanwhile) ends itself when that
    * call reaches it, as a crash in the middle of a read would. Returns its slot's index.
    */
   crashForTest(code = 70): number {
     if (!this.setup.testHooks) throw new Error('the pool was not made with testHooks');
-    const slot = this.slots.find((s) => s.alive && s.inFlight.size === 0) ?? this.slots.find((s) => s.alive);
-    if (slot === undefined) throw new Error('no reader thread is running');
+    const slot = this.leastBusy();
+    if (slot === null) throw new Error('no reader thread is running');
     slot.worker.postMessage({ type: 'crash-on-next-call', code } satisfies ToReader);
-    // The next call picks this slot: the search starts at it, and it is (one of) the least busy.
-    this.turn = slot.index;
     return slot.index;
   }
 
