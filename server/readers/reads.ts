@@ -72,9 +72,9 @@ export function readTable(sqlite: Sqlite, calendars: () => CalendarSet) {
   };
   const queueParts = (rows: ContactRow[]): QueueParts => ({ ...partsOf(rows), alerts: queue.openAlertsOf(rows.map((r) => r.id)) });
 
-  const present = (parts: ViewParts, now: number, rows = parts.rows) => {
+  const present = (parts: ViewParts, now: number) => {
     const set = calendars();
-    return rows.map((r) => contactView(r, parts.events.get(r.id) ?? [], (parts.clocks.get(r.id) ?? []).map((c) => c.detail), set, now));
+    return parts.rows.map((r) => contactView(r, parts.events.get(r.id) ?? [], (parts.clocks.get(r.id) ?? []).map((c) => c.detail), set, now));
   };
   // My queue's items need each contact's clocks and open alerts, not its events.
   const queueJson = (rows: ContactRow[], now: number) => {
@@ -106,10 +106,10 @@ export function readTable(sqlite: Sqlite, calendars: () => CalendarSet) {
     views: {
       /** GET /api/v1/contacts: `f.limit` rows read (one more than the page, to know whether more follow), `pageSize` presented. */
       list: snapshot((f: ContactFilter, pageSize: number): ListText => {
-        const parts = partsOf(contacts.list(f));
-        const page = parts.rows.slice(0, pageSize);
+        const rows = contacts.list(f);
+        const page = rows.slice(0, pageSize);
         const last = page[page.length - 1];
-        return { items: JSON.stringify(present(parts, f.now, page)), more: parts.rows.length > pageSize, last: last === undefined ? null : { receivedAt: last.receivedAt, id: last.id } };
+        return { items: JSON.stringify(present(partsOf(page), f.now)), more: rows.length > pageSize, last: last === undefined ? null : { receivedAt: last.receivedAt, id: last.id } };
       }),
       /** GET /api/v1/contacts/:id: the contact's view as JSON text, or undefined. */
       contact: snapshot((id: string, now: number): string | undefined => {
