@@ -3,6 +3,7 @@
 import { Ajv } from 'ajv';
 import envSchema from 'env-schema';
 import cron from 'node-cron';
+import { availableParallelism } from 'node:os';
 import { Type, type Static } from 'typebox';
 import { PACKS } from './domain/standards.js';
 import { MappingConfigError, parseMappings } from './ingest/form-presets.js';
@@ -43,6 +44,7 @@ export const EnvSchema = Type.Object({
   KEPT_WS_MAX_CLIENTS_PER_ADDRESS: Whole(50, 'Live-board sockets open at once from one address.', 1),
   KEPT_MAX_EVENTS_PER_CONTACT: Whole(1000, 'Events one contact may hold.', 10),
   KEPT_WRITE_TIMEOUT_MS: Whole(5000, 'Longest a write waits for a database lock held by another process before answering 503.', 100),
+  KEPT_READER_THREADS: Whole(Math.min(2, availableParallelism()), 'Threads that answer reads, each with its own read-only connection (default: 2, or 1 on one core); 0: reads on the main thread.'),
   KEPT_FAILED_AUTH_PER_MINUTE: Whole(30, 'Failed credentials per address per minute before 429.', 1),
   KEPT_SESSION_IDLE_MINUTES: Whole(240, 'A session unused this long ends (minutes).', 1),
   KEPT_SESSION_MAX_HOURS: Whole(12, 'A session ends this long after sign-in, however busy (hours).', 1),
@@ -137,6 +139,8 @@ export interface Config {
   homes: number | null;
   /** Longest a write waits for a lock held by another process (then 503 "database locked"). */
   writeTimeoutMs: number;
+  /** KEPT_READER_THREADS: reads on this many threads (0: on the main connection). */
+  readerThreads: number;
   failedAuthPerMinute: number;
   /** A session unused this long ends. */
   sessionIdleMs: number;
@@ -280,6 +284,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxEventsPerContact: e.KEPT_MAX_EVENTS_PER_CONTACT,
     homes: e.KEPT_HOMES > 0 ? e.KEPT_HOMES : null,
     writeTimeoutMs: e.KEPT_WRITE_TIMEOUT_MS,
+    readerThreads: e.KEPT_READER_THREADS,
     failedAuthPerMinute: e.KEPT_FAILED_AUTH_PER_MINUTE,
     sessionIdleMs: e.KEPT_SESSION_IDLE_MINUTES * 60_000,
     sessionMaxMs: e.KEPT_SESSION_MAX_HOURS * 3_600_000,

@@ -2,7 +2,7 @@
 // open), against the real server started like `npm start` in a child process, from a real HTTP client.
 //
 //   npm run bench:reads -- [--contacts 1000000] [--requests 200] [--concurrency 4] [--seconds 15]
-//                          [--rebuild] [--max-age-hours 24] [--no-write] [--compiled]
+//                          [--rebuild] [--max-age-hours 24] [--no-write] [--compiled] [--readers 0,default]
 //
 // 1. The database is built once (scripts/bench/reads-db.ts: every contact through IngestService, in big
 //    transactions) and cached as data/bench/reads-<key>.db with a .json beside it. It is rebuilt when
@@ -16,6 +16,8 @@
 //    Start-up = spawn → /api/v1/health answering `ok` (clocks armed); memory = VmRSS after start.
 // 4. Reads over keep-alive HTTP (fetch): each kind --requests times one after another (varied: other
 //    advisors, weeks, cursors, contacts), then all kinds mixed from --concurrency clients for --seconds;
+//    once per --readers setting (KEPT_READER_THREADS: 0 reads on the event loop, `default` leaves it
+//    unset), each on a fresh server, so the table compares them in the same run; the rest on the last;
 //    a walk through every page of status=open; the board snapshot over a WebSocket
 //    (?access_token=); a closure added on the next weekday, timed to its 201 and to the board's delta.
 // Everything is bounded in time; every request targets 127.0.0.1. Prints a table with ratios against
@@ -44,8 +46,16 @@ const { values } = parseArgs({
     'no-write': { type: 'boolean', default: false },
     /** Run the compiled server (what `npm start` runs), compiled for this run into data/bench/app. */
     compiled: { type: 'boolean', default: false },
+    /** KEPT_READER_THREADS for each server measured, in turn (`default`: unset, the server's own choice). */
+    readers: { type: 'string', default: '0,default' },
   },
 });
+const READERS = String(values.readers)
+  .split(',')
+  .map((r) => r.trim())
+  .filter((r) => r !== '');
+if (READERS.length === 0 || READERS.some((r) => r !== 'default' && !/^\d+$/.test(r))) throw new Error('--readers: a comma-separated list of thread counts or `default`');
+const readersLabel = (r: string) => (r === 'default' ? `KEPT_READER_THREADS unset (${Math.min(2, availableParallelism())})` : `KEPT_READER_THREADS=${r}`);
 const CONTACTS = Number(values.contacts);
 const REQUESTS = Number(values.requests);
 const CONCURRENCY = Number(values.concurrency);
@@ -212,9 +222,10 @@ if (values.compiled) {
   serverArgs = [join(out, 'server', 'main.js')];
 }
 
-async function startServer(): Promise<Started> {
+async function startServer(readers = 'default'): Promise<Started> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, serverArgs, { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const childEnv = readers === 'default' ? env : { ...env, KEPT_READER_THREADS: readers };
+  const child = spawn(process.execPath, serverArgs, { cwd: ROOT, env: childEnv, stdio: ['ignore', 'inherit', 'inherit'] });
   children.add(child);
   let exited: number | null = null;
   child.once('exit', (code) => {
@@ -242,6 +253,22 @@ async function stopServer(s: Started): Promise<void> {
   s.child.kill('SIGTERM');
   await Promise.race([exited, sleep(15_000).then(() => s.child.kill('SIGKILL'))]);
 }
+
+/**
+ * CPU time (ms, user + system) the server has used: the whole process (every thread), and its main
+ * thread alone (the event loop: /proc/<pid>/task/<pid>). Per request, a figure the machine's other
+ * load hardly moves, where wall-clock latencies on a busy shared machine mostly measure the queue for a core.
+ */
+function cpuMs(pid: number): { process: number; loop: number } {
+  const ticks = (path: string) => {
+    const stat = readFileSync(path, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat(5))
+  };
+  const tick = 1000 / CLOCK_TICKS;
+  return { process: ticks(`/proc/${pid}/stat`) * tick, loop: ticks(`/proc/${pid}/task/${pid}/stat`) * tick };
+}
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
 function rssMb(pid: number): { rss: number; hwm: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -327,36 +354,53 @@ const KINDS: Kind[] = [
 const planOf = new Map(KINDS.filter((k) => k.plan !== undefined).map((k) => [k.name, plansOf(k.plan!)]));
 prep.close();
 
-log(`starting the server (${fmt(info.rows.contacts)} contacts, ${fmt(info.rows.openClocks)} open clocks)…`);
-const first = await startServer();
-log(`  answered /api/v1/health after ${ms(first.startupMs)}`);
-await sleep(2000);
-const rssAfterStart = rssMb(first.child.pid!);
-log(`  VmRSS ${rssAfterStart.rss.toFixed(0)} MB 2 s after the first answer (peak so far ${rssAfterStart.hwm.toFixed(0)} MB)`);
-
-// Warm-up (not counted): every kind 20 times, so the first figures are not the JIT's.
-for (let i = 0; i < 20; i++) for (const k of KINDS) await get(k.path());
-
-log(`reads, one at a time: ${KINDS.length} kinds × ${REQUESTS}…`);
-const sequential = new Map<string, { times: number[]; items: number[] }>();
-for (const k of KINDS) {
-  const times: number[] = [];
-  const items: number[] = [];
-  for (let i = 0; i < REQUESTS && Date.now() < runDeadline; i++) {
-    const r = await get(k.path());
-    times.push(r.ms);
-    const body = r.body as { items?: unknown[] };
-    if (Array.isArray(body.items)) items.push(body.items.length);
-  }
-  sequential.set(k.name, { times, items });
-  const s = summary(times);
-  log(`  ${k.name.padEnd(52)} p50 ${ms(s.p50).padStart(8)}  p99 ${ms(s.p99).padStart(8)}  max ${ms(s.max).padStart(8)}`);
+interface ReadFigures {
+  readers: string;
+  startupMs: number;
+  rss: { rss: number; hwm: number };
+  sequential: Map<string, { times: number[]; items: number[] }>;
+  concurrent: Map<string, number[]>;
+  mixedRequests: number;
+  mixedPerSecond: number;
+  /** Server CPU per request (ms): the whole process and the event loop alone, one at a time and mixed. */
+  cpu: { sequential: { process: number; loop: number }; mixed: { process: number; loop: number } };
 }
 
-log(`reads, ${CONCURRENCY} clients at once for ${MIXED_SECONDS} s (every kind in turn)…`);
-const concurrent = new Map<string, number[]>(KINDS.map((k) => [k.name, []]));
-let mixedRequests = 0;
-{
+/** Every kind one at a time, then mixed from CONCURRENCY clients, against a server just started. */
+async function measureReads(server: Started, readers: string): Promise<ReadFigures> {
+  await sleep(2000);
+  const rss = rssMb(server.child.pid!);
+  log(`  VmRSS ${rss.rss.toFixed(0)} MB 2 s after the first answer (peak so far ${rss.hwm.toFixed(0)} MB)`);
+  // Warm-up (not counted): every kind 20 times, so the first figures are not the JIT's.
+  for (let i = 0; i < 20; i++) for (const k of KINDS) await get(k.path());
+
+  log(`reads, one at a time (${readersLabel(readers)}): ${KINDS.length} kinds × ${REQUESTS}…`);
+  const pid = server.child.pid!;
+  const perRequest = (a: { process: number; loop: number }, b: { process: number; loop: number }, n: number) => ({ process: (b.process - a.process) / n, loop: (b.loop - a.loop) / n });
+  const cpuBefore = cpuMs(pid);
+  let sequentialRequests = 0;
+  const sequential = new Map<string, { times: number[]; items: number[] }>();
+  for (const k of KINDS) {
+    const times: number[] = [];
+    const items: number[] = [];
+    for (let i = 0; i < REQUESTS && Date.now() < runDeadline; i++) {
+      const r = await get(k.path());
+      times.push(r.ms);
+      sequentialRequests++;
+      const body = r.body as { items?: unknown[] };
+      if (Array.isArray(body.items)) items.push(body.items.length);
+    }
+    sequential.set(k.name, { times, items });
+    const s = summary(times);
+    log(`  ${k.name.padEnd(52)} p50 ${ms(s.p50).padStart(8)}  p99 ${ms(s.p99).padStart(8)}  max ${ms(s.max).padStart(8)}`);
+  }
+
+  const cpuSequential = perRequest(cpuBefore, cpuMs(pid), sequentialRequests);
+  log(`  server CPU per request: ${cpuSequential.process.toFixed(2)} ms (the event loop ${cpuSequential.loop.toFixed(2)} ms)`);
+  log(`reads, ${CONCURRENCY} clients at once for ${MIXED_SECONDS} s (every kind in turn; ${readersLabel(readers)})…`);
+  const cpuMixedBefore = cpuMs(pid);
+  const concurrent = new Map<string, number[]>(KINDS.map((k) => [k.name, []]));
+  let mixedRequests = 0;
   const until = Date.now() + MIXED_SECONDS * 1000;
   const t0 = performance.now();
   await Promise.all(
@@ -369,8 +413,26 @@ let mixedRequests = 0;
       }
     }),
   );
-  log(`  ${fmt(mixedRequests)} requests in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${((mixedRequests * 1000) / (performance.now() - t0)).toFixed(0)} requests/s`);
+  const mixedPerSecond = (mixedRequests * 1000) / (performance.now() - t0);
+  const cpuMixed = perRequest(cpuMixedBefore, cpuMs(pid), mixedRequests);
+  log(`  ${fmt(mixedRequests)} requests in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${mixedPerSecond.toFixed(0)} requests/s; server CPU per request ${cpuMixed.process.toFixed(2)} ms (the event loop ${cpuMixed.loop.toFixed(2)} ms)`);
+  return { readers, startupMs: server.startupMs, rss, sequential, concurrent, mixedRequests, mixedPerSecond, cpu: { sequential: cpuSequential, mixed: cpuMixed } };
 }
+
+// One server per --readers setting; the last stays up for the walk, the board and the closure.
+const figures: ReadFigures[] = [];
+let first!: Started;
+for (const [i, readers] of READERS.entries()) {
+  log(`starting the server (${fmt(info.rows.contacts)} contacts, ${fmt(info.rows.openClocks)} open clocks; ${readersLabel(readers)})…`);
+  const server = await startServer(readers);
+  log(`  answered /api/v1/health after ${ms(server.startupMs)}`);
+  figures.push(await measureReads(server, readers));
+  if (i < READERS.length - 1) await stopServer(server);
+  else first = server;
+}
+const last = figures[figures.length - 1]!;
+const rssAfterStart = last.rss;
+const mixedRequests = figures.reduce((n, f) => n + f.mixedRequests, 0);
 
 log('walking every page of status=open (limit 100)…');
 const walk: number[] = [];
@@ -472,7 +534,7 @@ const rssAfterClosure = rssMb(first.child.pid!);
 
 await stopServer(first);
 log('restarting the server (the same file, warm page cache)…');
-const second = await startServer();
+const second = await startServer(READERS[READERS.length - 1]);
 await sleep(2000);
 const rssSecond = rssMb(second.child.pid!);
 log(`  answered /api/v1/health after ${ms(second.startupMs)}; VmRSS ${rssSecond.rss.toFixed(0)} MB 2 s after`);
@@ -483,26 +545,42 @@ await stopServer(second);
 
 const rows: string[][] = [];
 for (const k of KINDS) {
-  const s = summary(sequential.get(k.name)!.times);
-  const c = summary(concurrent.get(k.name)!);
-  const items = sequential.get(k.name)!.items;
+  const items = last.sequential.get(k.name)!.items;
   const shown = items.length > 0 ? ` (${Math.round(items.reduce((a, b) => a + b, 0) / items.length)} items)` : '';
-  rows.push([`${k.group === 'list' ? 'GET /api/v1/contacts ' : ''}${k.name}${shown}`, `${ms(s.p50)} / ${ms(s.p99)}`, ratio(s.p99, TARGET.readP99Ms), `${ms(c.p50)} / ${ms(c.p99)}`, ratio(c.p99, TARGET.readP99Ms)]);
+  const cells = figures.flatMap((f) => {
+    const s = summary(f.sequential.get(k.name)!.times);
+    const c = summary(f.concurrent.get(k.name)!);
+    return [`${ms(s.p50)} / ${ms(s.p99)}`, ratio(s.p99, TARGET.readP99Ms), `${ms(c.p50)} / ${ms(c.p99)}`, ratio(c.p99, TARGET.readP99Ms)];
+  });
+  rows.push([`${k.group === 'list' ? 'GET /api/v1/contacts ' : ''}${k.name}${shown}`, ...cells]);
 }
-const row = (name: string, figure: string, value: number, target: number) => [name, figure, ratio(value, target), '', ''];
-rows.push(row(`every page of status=open, one after another (${fmt(walk.length)} pages, ${fmt(walked)} contacts)`, `${ms(walkSummary.p50)} / ${ms(walkSummary.p99)}`, walkSummary.p99, TARGET.readP99Ms));
+const blanks = Array.from({ length: 4 * figures.length - 2 }, () => '');
+const row = (name: string, figure: string, value: number, target: number) => [name, figure, ratio(value, target), ...blanks];
+rows.push(['mixed phase: requests answered per second', ...figures.flatMap((f) => ['', '', `${f.mixedPerSecond.toFixed(0)}/s`, ''])]);
+const cpuCell = (c: { process: number; loop: number }) => `${c.process.toFixed(2)} ms / ${c.loop.toFixed(2)} ms`;
+rows.push(['server CPU per request: the whole process / the event loop alone', ...figures.flatMap((f) => [cpuCell(f.cpu.sequential), '', cpuCell(f.cpu.mixed), ''])]);
+for (const f of figures.slice(0, -1)) {
+  rows.push(row(`start-up (${readersLabel(f.readers)}): spawn → /api/v1/health ok`, ms(f.startupMs), f.startupMs, TARGET.startupMs));
+  rows.push(row(`VmRSS 2 s after start (${readersLabel(f.readers)}) — target ≤ ${TARGET.rssMb} MB`, `${f.rss.rss.toFixed(0)} MB (peak ${f.rss.hwm.toFixed(0)} MB)`, f.rss.rss, TARGET.rssMb));
+}
+const lastLabel = figures.length > 1 ? ` (${readersLabel(last.readers)})` : '';
+rows.push(row(`every page of status=open, one after another (${fmt(walk.length)} pages, ${fmt(walked)} contacts)${lastLabel}`, `${ms(walkSummary.p50)} / ${ms(walkSummary.p99)}`, walkSummary.p99, TARGET.readP99Ms));
 rows.push(row('status=breached right after the closure (50)', `${ms(summary(afterClosure).p50)} / ${ms(summary(afterClosure).p99)}`, summary(afterClosure).p99, TARGET.readP99Ms));
 rows.push(row(`board snapshot over a WebSocket: connect → snapshot (20; ${(snapshotBytes / 1024).toFixed(0)} KB, ${fmt(urgentTotal)} urgent) — target ≤ ${TARGET.snapshotMs} ms`, `${ms(snap.p50)} / ${ms(snap.p99)}`, snap.p99, TARGET.snapshotMs));
-rows.push(row(`start-up: spawn → /api/v1/health ok (armed) — target ≤ ${TARGET.startupMs / 1000} s`, ms(first.startupMs), first.startupMs, TARGET.startupMs));
+rows.push(row(`start-up${lastLabel}: spawn → /api/v1/health ok (armed) — target ≤ ${TARGET.startupMs / 1000} s`, ms(first.startupMs), first.startupMs, TARGET.startupMs));
 rows.push(row('start-up again, after the run (warm page cache)', ms(second.startupMs), second.startupMs, TARGET.startupMs));
-rows.push(row(`VmRSS 2 s after start — target ≤ ${TARGET.rssMb} MB`, `${rssAfterStart.rss.toFixed(0)} MB (peak ${rssAfterStart.hwm.toFixed(0)} MB)`, rssAfterStart.rss, TARGET.rssMb));
-rows.push(['VmRSS after the reads / after the closure', `${rssAfterReads.rss.toFixed(0)} MB / ${rssAfterClosure.rss.toFixed(0)} MB (peak ${rssAfterClosure.hwm.toFixed(0)} MB)`, '', '', '']);
+rows.push(row(`VmRSS 2 s after start${lastLabel} — target ≤ ${TARGET.rssMb} MB`, `${rssAfterStart.rss.toFixed(0)} MB (peak ${rssAfterStart.hwm.toFixed(0)} MB)`, rssAfterStart.rss, TARGET.rssMb));
+rows.push(['VmRSS after the reads / after the closure', `${rssAfterReads.rss.toFixed(0)} MB / ${rssAfterClosure.rss.toFixed(0)} MB (peak ${rssAfterClosure.hwm.toFixed(0)} MB)`, '', ...blanks]);
 rows.push(row(`closure added: POST → 201 (${fmt(closureBody.recomputedContacts ?? 0)} contacts recomputed, ${fmt(closureBody.movedClocks ?? 0)} clocks moved) — target ≤ ${TARGET.closureMs / 1000} s`, ms(closureMs), closureMs, TARGET.closureMs));
-rows.push([`closure: POST → the board's delta (${deltaContacts > 0 ? `${fmt(deltaContacts)} contacts named` : 'partial: the board refills from a snapshot'})`, ms(closureDeltaMs), '', '', '']);
+rows.push([`closure: POST → the board's delta (${deltaContacts > 0 ? `${fmt(deltaContacts)} contacts named` : 'partial: the board refills from a snapshot'})`, ms(closureDeltaMs), '', ...blanks]);
 
+const head = figures.flatMap((f) => {
+  const who = figures.length > 1 ? `${readersLabel(f.readers)}: ` : '';
+  return [`${who}one at a time (${REQUESTS} each): p50 / p99`, 'ratio', `${who}${CONCURRENCY} clients at once: p50 / p99`, 'ratio'];
+});
 const table = [
-  `| read (lists: limit ${LIMIT}; target p99 ≤ ${TARGET.readP99Ms} ms unless given) | one at a time (${REQUESTS} each): p50 / p99 | ratio | ${CONCURRENCY} clients at once: p50 / p99 | ratio |`,
-  '|---|---|---|---|---|',
+  `| read (lists: limit ${LIMIT}; target p99 ≤ ${TARGET.readP99Ms} ms unless given) | ${head.join(' | ')} |`,
+  `|---|${head.map(() => '---').join('|')}|`,
   ...rows.map((r) => `| ${r.join(' | ')} |`),
 ].join('\n');
 const totalS = (Date.now() - benchStarted) / 1000;

@@ -21,6 +21,7 @@ import { LiveHub } from '../live/hub.js';
 import { MailboxReader } from '../ingest/imap.js';
 import { LiveService, type LiveOptions, type LoadResult } from '../live/live.js';
 import { PeopleStore } from '../store/people.js';
+import { openReads, type ReaderPool, type Reads } from '../readers/index.js';
 import { CSRF_COOKIE, CSRF_HEADER, publicScope, registerAccess, type RouteAccess } from './access.js';
 import { registerErrorHandler } from './errors.js';
 import { registerJsonParser } from './json-body.js';
@@ -57,6 +58,10 @@ declare module 'fastify' {
     retention: RetentionJob;
     /** Every route with who may call it, filled when the app is ready (docs/security.md, tests/security). */
     routeAccess: RouteAccess[];
+    /** The API's reads, on the reader threads (KEPT_READER_THREADS) or on the main connection. */
+    reads: Reads;
+    /** The reader threads, or null when reads run on the main connection. */
+    readerPool: ReaderPool | null;
   }
 }
 
@@ -67,6 +72,8 @@ export interface AppOptions {
   logger?: boolean | Writable;
   /** How the running clocks load at start (page size, how the loop is let in): for tests. */
   liveLoading?: Pick<LiveOptions, 'loadPageRows' | 'yieldToLoop'>;
+  /** Tests only: reader threads that can be told to crash (ReaderPool.crashForTest). */
+  readerTestHooks?: boolean;
 }
 
 /** The Content-Security-Policy for the board, the public form and everything else Kept serves. */
@@ -88,7 +95,7 @@ export const DOCS_CSP = Object.fromEntries(
   Object.entries({ ...CSP_DIRECTIVES, styleSrc: ["'self'", "'unsafe-inline'"], scriptSrcAttr: ["'none'"] }).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), v]),
 );
 
-export async function buildApp({ config, service, logger = false, liveLoading = {} }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, service, logger = false, liveLoading = {}, readerTestHooks = false }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logger === false ? false : loggerOptions(config.logLevel, logger === true ? undefined : logger),
     bodyLimit: config.bodyLimit,
@@ -205,6 +212,12 @@ export async function buildApp({ config, service, logger = false, liveLoading = 
   app.decorate('retention', retention);
   app.addHook('onReady', async () => retention.start());
   app.addHook('onClose', async () => retention.stop());
+
+  // Reads on their own threads (issue 9), opened on the file the main connection has migrated.
+  const readers = openReads(service.connection.sqlite, () => service.calendars, { threads: config.readerThreads, testHooks: readerTestHooks, onStopped: (detail) => app.log.error(`${detail}; restarting it`) });
+  app.decorate('reads', readers.reads);
+  app.decorate('readerPool', readers.pool);
+  app.addHook('onClose', async () => readers.close());
 
   healthRoutes(app, service, live, () => app.mailReader?.state);
   sessionRoutes(app, { people, audit: service.audit, now: service.now });

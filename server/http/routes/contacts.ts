@@ -1,6 +1,7 @@
-// Contacts: create (idempotent), add events, read, list with cursor paging, explain a deadline.
+// Contacts: create (idempotent), add events, read, list with cursor paging, explain a deadline. The
+// reads go to the reader threads (app.reads: one round trip each) and are presented here.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { explainClock } from '../../domain/explain.js';
 import { CHANNELS, RUNNING_STATUSES, ENDED_STATUSES } from '../../domain/model.js';
@@ -9,6 +10,14 @@ import { InstantError, parseInstant } from '../../domain/time.js';
 import { NotFoundError, type IngestService } from '../../ingest/service.js';
 import { actorOf } from '../access.js';
 import { ContactBody, ContactReply, EventBody, errorResponses } from '../schemas.js';
+
+/**
+ * Sends JSON text a reader thread has already written (the views, as the route's schema would write
+ * them), as it is: Fastify does not serialise a string sent as application/json again.
+ */
+export function sendJsonText(reply: FastifyReply, text: string): FastifyReply {
+  return reply.type('application/json; charset=utf-8').send(text);
+}
 
 const STATUSES = [...RUNNING_STATUSES, ...ENDED_STATUSES, 'open'];
 
@@ -48,6 +57,8 @@ export function explainJson(e: ReturnType<typeof explainClock>) {
 export function contactRoutes(instance: FastifyInstance, service: IngestService): void {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
+  const reads = instance.reads.contacts;
+  const views = instance.reads.views;
 
   app.post(
     '/api/v1/contacts',
@@ -92,11 +103,12 @@ export function contactRoutes(instance: FastifyInstance, service: IngestService)
   app.get(
     '/api/v1/contacts/:id',
     { config: { access: { roles: ['team-lead', 'manager'], token: true } }, schema: { tags: ['contacts'], summary: 'A contact with its events and clocks', params: IdParams, response: { 200: ContactReply, ...errorResponses } } },
-    async (request) => {
+    async (request, reply) => {
       const { id } = request.params;
-      const view = service.view(id);
-      if (view === undefined) throw new NotFoundError(`no contact with id "${id}"`);
-      return view;
+      const json = await views.contact(id, service.now());
+      if (json === undefined) throw new NotFoundError(`no contact with id "${id}"`);
+      // Presented and written out as JSON by the reader thread: sent as it is.
+      return sendJsonText(reply, json);
     },
   );
 
@@ -131,7 +143,7 @@ export function contactRoutes(instance: FastifyInstance, service: IngestService)
         response: { 200: Type.Object({ items: Type.Array(ContactReply), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const q = request.query;
       const status = typeof q.status === 'string' ? q.status.split(',').map((s) => s.trim()).filter((s) => s !== '') : undefined;
       for (const s of status ?? []) {
@@ -139,7 +151,7 @@ export function contactRoutes(instance: FastifyInstance, service: IngestService)
       }
       const limit = q.limit ?? 50;
       const now = service.now();
-      const rows = service.contacts.list({
+      const page = await views.list({
         status,
         standard: q.standard,
         channel: q.channel,
@@ -151,13 +163,10 @@ export function contactRoutes(instance: FastifyInstance, service: IngestService)
         after: typeof q.cursor === 'string' ? decodeCursor(q.cursor) : undefined,
         limit: limit + 1,
         now,
-      });
-      const page = rows.slice(0, limit);
-      const last = page[page.length - 1];
-      return {
-        items: service.views(page, now),
-        nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.receivedAt, last.id) : null,
-      };
+      }, limit);
+      const nextCursor = page.more && page.last !== null ? encodeCursor(page.last.receivedAt, page.last.id) : null;
+      // The items are JSON text from the reader thread (the route's schema gives the same text).
+      return sendJsonText(reply, `{"items":${page.items},"nextCursor":${JSON.stringify(nextCursor)}}`);
     },
   );
 
@@ -174,12 +183,12 @@ export function contactRoutes(instance: FastifyInstance, service: IngestService)
     },
     async (request) => {
       const { id, standard } = request.params;
-      const clock = service.contacts.clock(id, standard);
+      const now = service.now();
+      const { clock, contactExists } = await reads.explainable(id, standard);
       if (clock === undefined) {
-        if (service.contacts.byId(id) === undefined) throw new NotFoundError(`no contact with id "${id}"`);
+        if (!contactExists) throw new NotFoundError(`no contact with id "${id}"`);
         throw new NotFoundError(`contact "${id}" has no ${standard} clock`);
       }
-      const now = service.now();
       return explainJson(explainClock(service.asOf(clock.detail, now), service.calendars, now));
     },
   );

@@ -10,11 +10,12 @@ import { explainClock } from '../../domain/explain.js';
 import { CANCEL_REASONS } from '../../domain/model.js';
 import { packsInForce, standardOf } from '../../domain/packs/in-force.js';
 import { ForbiddenError, NotFoundError, ConflictError, ValidationError } from '../../errors.js';
-import type { ContactView, IngestService } from '../../ingest/service.js';
+import type { IngestService } from '../../ingest/service.js';
 import type { ContactRow } from '../../store/contacts.js';
 import type { AlertRow } from '../../store/queue.js';
+import { viewOf } from '../../readers/views.js';
 import { errorResponses } from '../schemas.js';
-import { explainJson } from './contacts.js';
+import { explainJson, sendJsonText } from './contacts.js';
 import { TeamLoad } from '../../people/team-load.js';
 
 /** Who is asking: a person, or an integration's token (no email: it names an assignee itself). */
@@ -74,54 +75,6 @@ const QueueQuery = Type.Object(
 
 const Item = Type.Object({}, { additionalProperties: true });
 
-interface QueueItem {
-  id: string;
-  channel: string;
-  route: string;
-  category: string;
-  subject: string | null;
-  receivedAt: string;
-  assignee: string | null;
-  /** What the advisor must know before replying: shown first. */
-  customer: { name: string | null; preferredContact: string | null; accessibilityNeeds: string | null; vulnerability: string | null };
-  safeguarding: Array<{ id: number; kind: string; note: string | null; raisedAt: string }>;
-  /** The open clock due first (paused ones last), or null when every clock has ended. */
-  next: ContactView['clocks'][number] | null;
-  clocks: ContactView['clocks'];
-}
-
-const dueKey = (c: ContactView['clocks'][number]) => (c.dueAt === null ? Number.POSITIVE_INFINITY : Date.parse(c.dueAt));
-const OPEN = new Set(['running', 'at-risk', 'breached', 'paused']);
-
-function queueItem(v: ContactView, alerts: AlertRow[]): QueueItem {
-  const open = v.clocks.filter((c) => OPEN.has(c.status)).sort((a, b) => dueKey(a) - dueKey(b));
-  return {
-    id: v.id,
-    channel: v.channel,
-    route: v.route,
-    category: v.category,
-    subject: v.subject,
-    receivedAt: v.receivedAt,
-    assignee: v.assignee,
-    customer: {
-      name: v.customer?.name ?? null,
-      preferredContact: v.customer?.preferredContact ?? null,
-      accessibilityNeeds: v.customer?.accessibilityNeeds ?? null,
-      vulnerability: v.customer?.vulnerability ?? null,
-    },
-    safeguarding: alerts.map((a) => ({ id: a.id, kind: a.kind, note: a.note, raisedAt: new Date(a.raisedAt).toISOString() })),
-    next: open[0] ?? null,
-    clocks: v.clocks,
-  };
-}
-
-/** Due order: earliest due open clock first; paused (no due instant) after; then the oldest contact. */
-function byDue(a: QueueItem, b: QueueItem): number {
-  const da = a.next === null ? Number.POSITIVE_INFINITY : dueKey(a.next);
-  const db = b.next === null ? Number.POSITIVE_INFINITY : dueKey(b.next);
-  return da - db || (a.receivedAt < b.receivedAt ? -1 : a.receivedAt > b.receivedAt ? 1 : 0);
-}
-
 function alertJson(a: AlertRow) {
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   return { ...a, raisedAt: iso(a.raisedAt), actionedAt: iso(a.actionedAt) };
@@ -138,13 +91,7 @@ export function queueRoutes(instance: FastifyInstance, service: IngestService, o
   const unsubscribe = service.onChange((changes) => team.apply(changes));
   instance.addHook('onClose', async () => unsubscribe());
 
-  /** Items for these contacts, in due order: views and open alerts read in one statement each. */
-  const items = (rows: ContactRow[], now: number): QueueItem[] => {
-    const alerts = service.queue.openAlertsOf(rows.map((r) => r.id));
-    return service.views(rows, now).map((v) => queueItem(v, alerts.get(v.id) ?? [])).sort(byDue);
-  };
-  const assignedTo = (email: string, limit: number, now: number) => items(service.contacts.list({ assignee: email, status: ['open'], limit, now }), now);
-  const unassigned = (limit: number, now: number, queues: readonly string[] | null) => items(service.contacts.byIds(service.queue.unassigned(limit, queues)), now);
+  const reads = instance.reads;
 
   app.get(
     '/api/v1/queue',
@@ -159,7 +106,7 @@ export function queueRoutes(instance: FastifyInstance, service: IngestService, o
         response: { 200: Type.Object({ assignee: Type.Union([Type.String(), Type.Null()]), items: Type.Array(Item), unassigned: Type.Array(Item) }), ...errorResponses },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const caller = callerOf(request);
       const limit = request.query.limit ?? 200;
       const now = service.now();
@@ -172,8 +119,14 @@ export function queueRoutes(instance: FastifyInstance, service: IngestService, o
         assignee = caller.email;
       }
       const queues = queuesOf(caller);
-      if (assignee === 'unassigned') return { assignee: null, items: unassigned(limit, now, queues), unassigned: [] };
-      return { assignee, items: assignedTo(assignee, limit, now), unassigned: unassigned(Math.min(limit, 50), now, queues) };
+      // One round trip: the assignee's open contacts and the unassigned work, presented by the reader
+      // thread as JSON text (the route's schema gives the same text), sent as it is.
+      if (assignee === 'unassigned') {
+        const page = await reads.views.queue({ assignee: null, limit, unassignedLimit: limit, queues, now });
+        return sendJsonText(reply, `{"assignee":null,"items":${page.unassigned},"unassigned":[]}`);
+      }
+      const page = await reads.views.queue({ assignee, limit, unassignedLimit: Math.min(limit, 50), queues, now });
+      return sendJsonText(reply, `{"assignee":${JSON.stringify(assignee)},"items":${page.items!},"unassigned":${page.unassigned}}`);
     },
   );
 
@@ -205,7 +158,7 @@ export function queueRoutes(instance: FastifyInstance, service: IngestService, o
       return {
         advisors: [...advisors.values()].sort((a, b) => a.assignee.localeCompare(b.assignee)),
         unassigned: { open: none?.open ?? 0, atRisk: none?.atRisk ?? 0, breached: none?.breached ?? 0 },
-        alerts: service.queue.openAlerts().length,
+        alerts: (await reads.queue.openAlerts()).length,
       };
     },
   );
@@ -234,20 +187,21 @@ export function queueRoutes(instance: FastifyInstance, service: IngestService, o
     async (request) => {
       const caller = callerOf(request);
       const { id } = request.params;
-      const row = service.contacts.byId(id);
-      // An advisor is told "not found" for another advisor's contact: its existence is not theirs to know.
-      if (row === undefined || !mayTouch(caller, row)) throw new NotFoundError(`no contact with id "${id}"`);
       const now = service.now();
-      const contact = service.view(id, now)!;
+      const parts = await reads.queue.contactPage(id);
+      const row = parts?.row;
+      // An advisor is told "not found" for another advisor's contact: its existence is not theirs to know.
+      if (parts === undefined || row === undefined || !mayTouch(caller, row)) throw new NotFoundError(`no contact with id "${id}"`);
+      const contact = viewOf(parts, service.calendars, now);
       const explanations: Record<string, ReturnType<typeof explainJson>> = {};
-      for (const c of service.contacts.clocks(id)) explanations[c.standard] = explainJson(explainClock(service.asOf(c.detail, now), service.calendars, now));
+      for (const c of parts.clocks) explanations[c.standard] = explainJson(explainClock(service.asOf(c.detail, now), service.calendars, now));
       const packs = packsInForce(row.packFamily, row.receivedAt);
       const rules: Record<string, { pausable: boolean; extendable: boolean }> = {};
       for (const c of contact.clocks) {
         const def = standardOf(packs, c.standard);
         rules[c.standard] = { pausable: def?.pausable === true, extendable: def?.extendable === true };
       }
-      return { contact, alerts: service.queue.alertsOf(id).map(alertJson), explanations, rules };
+      return { contact, alerts: parts.alerts.map(alertJson), explanations, rules };
     },
   );
 
@@ -308,8 +262,8 @@ export function queueRoutes(instance: FastifyInstance, service: IngestService, o
       },
     },
     async () => {
-      const open = service.queue.openAlerts();
-      const contacts = new Map(service.contacts.byIds([...new Set(open.map((a) => a.contactId))]).map((r) => [r.id, r]));
+      const { alerts: open, contacts: rows } = await reads.queue.alertsWithContacts();
+      const contacts = new Map(rows.map((r) => [r.id, r]));
       return {
         items: open.map((a) => {
           const c = contacts.get(a.contactId);
