@@ -91,7 +91,7 @@ describe('phonePanels: what the board shows per queue', () => {
         oldestWaitingSince: new Date(T - 7 * MIN).toISOString(),
         today: { offered: 241, answered: 220, abandoned: 17, averageHandleSeconds: 417 },
         // 14:35: the half hour from 14:30, not the one before or after.
-        halfHour: { from: '2026-03-10T14:30:00.000Z', offered: 5, advisorsNeeded: 3, advisorsAnswered: 2 },
+        halfHour: { from: '2026-03-10T14:30:00.000Z', offered: 5, advisorsNeeded: 3, advisorsAnswered: 2, elapsedMinutes: null },
         advisors: counts(2, 2, 1, 0),
       },
       // Named: shown with no calls (no staffing figures for it: today null).
