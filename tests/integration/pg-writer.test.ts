@@ -13,6 +13,7 @@ import { prepareCreateContact, type ContactInput, type CreateContactInput, type 
 import { CalendarStore } from '../../server/store/calendars.js';
 import { InlineRunner } from '../../server/writer/runner.js';
 import { PgGroupCommitWriter } from '../../server/store/pg/group-commit.js';
+import { FeedFollower, type FeedEntry } from '../../server/cluster/feed.js';
 import { loadPgCalendars, seedPgCalendars } from '../../server/store/pg/writer-calendars.js';
 import { contactBody } from '../../scripts/bench/ingest-bodies.js';
 import { freshPgDatabase, type TestPg } from '../helpers/pg.js';
@@ -295,6 +296,49 @@ describe('PgGroupCommitWriter', () => {
     } finally {
       await fresh.close();
       await pool.query(`DELETE FROM closures WHERE reason = 'test closure'`);
+    }
+  });
+});
+
+// Issue 14 item 3: with `feed`, a flush's created contacts go into the change feed in the flush's own
+// statement, and one doorbell rings: another instance's follower hears each exactly once, replays and
+// refused jobs not at all.
+describe('PgGroupCommitWriter with the change feed', () => {
+  it('appends one contact change per created contact in the flush, rings once, and a follower on another connection gets each once', async () => {
+    const heard: FeedEntry[] = [];
+    let wake: () => void = () => {};
+    const follower = new FeedFollower({ connection: db.url, pruneEveryMs: 0, pollMs: 60_000, onChanges: (entries) => {
+      heard.push(...entries);
+      wake();
+    } });
+    await follower.start();
+    const fed = await PgGroupCommitWriter.open(pool, { feed: true });
+    try {
+      const bodies = Array.from({ length: 40 }, (_, i) => contactBody(i, 'fed', NOW));
+      const outputs = await Promise.all(bodies.map((b) => fed.createContact(command(b))));
+      // A replay (the same content again) and a conflict (the same key, other content) add nothing.
+      const again = await fed.createContact(command(bodies[0]!));
+      expect(again.created).toBe(false);
+      await expect(fed.createContact(command({ ...bodies[1]!, subject: 'other words' }))).rejects.toMatchObject({ status: 409 });
+      const ids = outputs.map((o) => o.row.id);
+      // Delivered by the doorbell alone (the safety-net read is a minute away).
+      for (let i = 0; i < 100 && heard.length < ids.length; i++) await new Promise<void>((r) => ((wake = r), setTimeout(r, 100)));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(heard.map((e) => e.kind)).toEqual(ids.map(() => 'contact'));
+      const payloads = heard.map((e) => e.payload as { contactId: string; clocks: Array<{ standard: string }> });
+      expect(new Set(payloads.map((p) => p.contactId))).toEqual(new Set(ids));
+      expect(payloads.length).toBe(ids.length);
+      for (const o of outputs) {
+        if (!o.created) continue;
+        const p = payloads.find((x) => x.contactId === o.row.id)!;
+        expect(p.clocks.map((c) => c.standard)).toEqual(o.change.clocks.map((c) => c.standard));
+      }
+      // Names and clocks only: no customer's details travel the feed.
+      expect(JSON.stringify(payloads)).not.toMatch(/@|\+44|07\d{9}/);
+      expect(await count(pool, `SELECT COUNT(*) AS n FROM feed WHERE kind = 'contact' AND (payload ->> 'contactId') = ANY($1)`, [ids])).toBe(ids.length);
+    } finally {
+      await fed.close();
+      await follower.stop();
     }
   });
 });

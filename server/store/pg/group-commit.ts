@@ -13,6 +13,7 @@ import { CALENDAR_EDIT_LOCK, CALENDAR_STAMP, loadPgCalendars, type CalendarStamp
 import { pgFault, pgFaultError, pgJobError, type PgWriteFailure, type PgWriteFault } from './writer-faults.js';
 import { contactFromPg, type PgRawContact } from './rows.js';
 import { contactRows, type ContactRows } from './writer-rows.js';
+import { contactFeed, FEED_CHANNEL } from '../../cluster/feed.js';
 
 export interface PgWriterOptions {
   /** Jobs in one transaction at most (default 512). */
@@ -23,6 +24,12 @@ export interface PgWriterOptions {
   onCommit?: (changes: ContactChange[]) => void;
   /** The last failure was set or cleared. */
   onFailure?: (failure: PgWriteFailure | null) => void;
+  /**
+   * Many instances (issue 14 item 3): each created contact's change goes into the change feed in the
+   * flush's own statement (so it commits, or vanishes, with the data), and one empty doorbell rings per
+   * flush (server/cluster/feed.ts). Off: one instance, nobody follows.
+   */
+  feed?: boolean;
 }
 
 interface Job {
@@ -109,6 +116,26 @@ const INSERT_FLUSH = {
   )
   SELECT id FROM c UNION ALL SELECT NULL FROM s WHERE NOT same`,
 };
+
+/**
+ * The same, with the flush's changes appended to the change feed (server/cluster/feed.ts): one
+ * `contact` row per contact that went in (a replay's is dropped by the same join on RETURNING), in
+ * the flush's order, from one JSON document ($50) split by the server.
+ */
+const INSERT_FLUSH_FEED = {
+  name: 'kept-writer-flush-feed',
+  text: INSERT_FLUSH.text.replace(
+    '\n  SELECT id FROM c UNION ALL',
+    `, f AS (
+    INSERT INTO feed (kind, payload)
+    SELECT 'contact', t.e FROM jsonb_array_elements($50::jsonb) WITH ORDINALITY AS t(e, n)
+    WHERE (t.e ->> 'contactId') IN (SELECT id FROM c) ORDER BY t.n
+  )
+  SELECT id FROM c UNION ALL`,
+  ),
+};
+/** The doorbell: PostgreSQL sends it at COMMIT, and not at all on ROLLBACK. */
+const DOORBELL = { name: 'kept-writer-doorbell', text: `SELECT pg_notify('${FEED_CHANNEL}', '')` };
 
 /**
  * Queues create-contact commands; every command queued in the same turn of the event loop, or while
@@ -338,17 +365,24 @@ export class PgGroupCommitWriter {
     for (;;) {
       // Sorted by key: the unique index's locks are taken in the same order by every instance.
       const sorted = [...items].sort((a, b) => (a.key === b.key ? 0 : a.key === null ? 1 : b.key === null ? -1 : a.key < b.key ? -1 : 1));
+      const feed = this.options.feed === true;
+      const flush = feed
+        ? { ...INSERT_FLUSH_FEED, values: [...flushValues(sorted), this.stamp, JSON.stringify(contactFeed(sorted.map((b) => ({ contactId: b.rows.row.id, contact: b.rows.row, clocks: b.rows.clocks, at: b.job.input.now }))).map((c) => c.payload))] }
+        : { ...INSERT_FLUSH, values: [...flushValues(sorted), this.stamp] };
       const sent = [
         client.query(this.bounded({ text: 'BEGIN' })),
         client.query(this.bounded({ ...LOCK, values: [String(this.timeoutMs)] })),
-        client.query(this.bounded({ ...INSERT_FLUSH, values: [...flushValues(sorted), this.stamp] })),
+        client.query(this.bounded(flush)),
+        ...(feed ? [client.query(this.bounded(DOORBELL))] : []),
         client.query(this.bounded({ text: 'COMMIT' })),
       ];
       const settled = await Promise.allSettled(sent);
       // The first statement refused is the cause; those after it only say the transaction was aborted.
       const refused = settled.find((r) => r.status === 'rejected');
       if (refused !== undefined) throw refused.reason;
-      const [, , flushed, committed] = settled.map((r) => (r as PromiseFulfilledResult<pg.QueryResult>).value);
+      const answers = settled.map((r) => (r as PromiseFulfilledResult<pg.QueryResult>).value);
+      const flushed = answers[2];
+      const committed = answers[answers.length - 1];
       if (committed!.command !== 'COMMIT') throw new Error(`the flush's transaction ended with ${committed!.command}`);
       const ids = (flushed!.rows as Array<{ id: string | null }>).map((r) => r.id);
       if (ids.includes(null)) {
