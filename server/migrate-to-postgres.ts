@@ -10,6 +10,8 @@
 // `clocks.ordinal` (a clock's place among its contact's, SQLite's rowid order — the engine's), and
 // the identity sequences are moved past the highest id copied.
 import Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
+import { openDatabase } from '../db/connection.js';
 import { getTableConfig as sqliteTableConfig, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { getTableConfig as pgTableConfig, PgTable } from 'drizzle-orm/pg-core';
 import { is } from 'drizzle-orm';
@@ -72,6 +74,14 @@ export async function migrateToPostgres(o: {
 }): Promise<MigrateResult> {
   const started = Date.now();
   const pageRows = o.pageRows ?? 5_000;
+  if (!existsSync(o.from)) throw new MigrateError(`--from ${o.from}: no such file`);
+  // The file brought to Kept's current schema first, as Kept's own start does (a database last
+  // opened by an older Kept lacks the newer tables), then read only.
+  try {
+    openDatabase(o.from).close();
+  } catch (e) {
+    throw new MigrateError(`--from ${o.from}: ${(e as Error).message}`);
+  }
   let sqlite: Database.Database;
   try {
     sqlite = new Database(o.from, { readonly: true, fileMustExist: true });
