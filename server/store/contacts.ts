@@ -152,8 +152,8 @@ function clockFromRaw(r: RawClock): ClockRow {
   return { contactId: r.contact_id, standard: r.standard, status: r.status, open: r.open === 1, dueAt: r.due_at, atRiskAt: r.at_risk_at, detail: clockFromJson(r.detail) };
 }
 
-/** Stored clock detail back to a Clock (instants were stored as ISO strings). */
-function clockFromJson(text: string): Clock {
+/** Stored clock detail back to a Clock (instants were stored as ISO strings); the PostgreSQL store reads it the same way. */
+export function clockFromJson(text: string): Clock {
   const j = JSON.parse(text) as Record<string, unknown>;
   const ms = (v: unknown): number | null => (typeof v === 'string' ? Date.parse(v) : null);
   const clock: Clock = {

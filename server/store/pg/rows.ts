@@ -3,7 +3,7 @@
 // pool reads int8 as numbers (db/pg/connection.ts); booleans come as booleans; JSON is kept as text.
 import type { Clock } from '../../domain/model.js';
 import { clockJsonText } from '../../domain/json.js';
-import type { ClockRow, ContactRow, Customer, EventRow } from '../contacts.js';
+import { clockFromJson, type ClockRow, type ContactRow, type Customer, type EventRow } from '../contacts.js';
 
 export type PgRawContact = {
   id: string; channel: string; route: string; category: string; initial_category: string; external_id: string | null;
@@ -46,39 +46,8 @@ export function clockFromPg(r: PgRawClock): ClockRow {
   return { contactId: r.contact_id, standard: r.standard, status: r.status, open: r.open, dueAt: r.due_at, atRiskAt: r.at_risk_at, detail: clockFromJson(r.detail) };
 }
 
-/**
- * A stored clock's detail back to a Clock (instants were stored as ISO strings). The same reading as
- * the SQLite store's (server/store/contacts.ts, where it is private); the store contract suite
- * (tests/integration/store-contract.test.ts) holds the two to the same answers.
- */
-export function clockFromJson(text: string): Clock {
-  const j = JSON.parse(text) as Record<string, unknown>;
-  const ms = (v: unknown): number | null => (typeof v === 'string' ? Date.parse(v) : null);
-  const clock: Clock = {
-    standard: j.standard as string,
-    standardVersion: j.standardVersion as string,
-    calendar: j.calendar as string,
-    startedAt: ms(j.startedAt)!,
-    dueAt: ms(j.dueAt),
-    atRiskAt: ms(j.atRiskAt),
-    status: j.status as Clock['status'],
-    fulfilledAt: ms(j.fulfilledAt),
-    endedAt: ms(j.endedAt),
-    targetMs: j.targetMs as number,
-    countedMs: j.countedMs as number,
-    remainingMs: j.remainingMs as number,
-  };
-  if ('originalDueAt' in j) clock.originalDueAt = ms(j.originalDueAt);
-  if (typeof j.extendedUntil === 'string') clock.extendedUntil = Date.parse(j.extendedUntil);
-  if (typeof j.reason === 'string') clock.reason = j.reason;
-  if (j.callback === true) clock.callback = true;
-  if (Array.isArray(j.pauses)) {
-    clock.pauses = (j.pauses as Array<{ from: string; to: string | null; reason: string }>).map((p) => ({ from: Date.parse(p.from), to: p.to === null ? null : Date.parse(p.to), reason: p.reason }));
-  }
-  if (j.beyondHolidayData === true) clock.beyondHolidayData = true;
-  if (Array.isArray(j.notes)) clock.notes = j.notes as string[];
-  return clock;
-}
+/** A stored clock's detail back to a Clock: the SQLite store's own reading (the detail text is the same on both). */
+export { clockFromJson };
 
 /** A clock is open (its row in the open clocks' indexes) while running, at risk, breached or paused. */
 export const OPEN_STATUSES: ReadonlySet<string> = new Set(['running', 'at-risk', 'breached', 'paused']);
