@@ -6,6 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { errorFromWire } from '../commands/wire.js';
 import { UnavailableError } from '../errors.js';
+import { Respawn } from '../respawn.js';
 import type { FromReader, ReadCall, ReaderSetup, ToReader } from './protocol.js';
 import { READ_NAMES, type ReadName, type ReadTable, type Reads } from './reads.js';
 
@@ -53,8 +54,8 @@ class Slot {
   worker!: Worker;
   alive = false;
   stopped = false;
-  lastStart = 0;
-  restarts = 0;
+  /** Replaced at once after a long run; after 100 ms, 200 ms … (at most 5 s) if it keeps stopping. */
+  readonly respawn = new Respawn(100);
   /** Calls sent to the current thread and not yet answered (they fail if it stops). */
   readonly inFlight = new Map<number, Pending>();
   /** Calls answered by this slot's threads (the test of spreading reads). */
@@ -105,7 +106,7 @@ export class ReaderPool {
   }
 
   private start(slot: Slot): void {
-    slot.lastStart = Date.now();
+    slot.respawn.started();
     slot.alive = true;
     slot.stopped = false;
     const worker = new Worker(this.options.entry ?? readerEntry(), { workerData: this.setup, name: `kept-reader-${slot.index}` });
@@ -150,10 +151,7 @@ export class ReaderPool {
     slot.inFlight.clear();
     if (shuttingDown) return;
     this.options.onStopped?.(detail);
-    // A thread that had run for a while is replaced at once; one that keeps stopping, after a growing pause (at most 5 s).
-    const ranLong = Date.now() - slot.lastStart > 10_000;
-    slot.restarts = ranLong ? 0 : slot.restarts + 1;
-    const delay = ranLong ? 0 : Math.min(5000, 50 * 2 ** slot.restarts);
+    const delay = slot.respawn.pauseAfterStop();
     const t = setTimeout(() => {
       if (this.closing === null) this.start(slot);
     }, delay);

@@ -8,6 +8,7 @@ import { errorFromWire } from '../commands/wire.js';
 import { faultError, writerStopped, type WriteFailure, type WriteFault } from '../store/faults.js';
 import type { FromWriter, Job, ToWriter, WriterSetup } from './protocol.js';
 import type { CommandRunner } from './runner.js';
+import { Respawn } from '../respawn.js';
 
 /**
  * The worker's entry, next to this module: from TypeScript (tsx; Node 20 does not run a worker's .ts
@@ -49,12 +50,12 @@ export class ThreadRunner implements CommandRunner {
   private baseCommits = 0;
   private lastFailure: WriteFailure | null = null;
   private closing: Promise<void> | null = null;
-  private restarts = 0;
+  /** Replaced at once after a long run; after 200 ms, 400 ms … (at most 5 s) if it keeps stopping. */
+  private readonly respawn = new Respawn(200);
   /** A thread is running (between a start and its stop). */
   private alive = false;
   /** While no thread runs: fails queued commands whose wait has passed KEPT_WRITE_TIMEOUT_MS. */
   private sweep: ReturnType<typeof setInterval> | null = null;
-  private lastStart = 0;
   private readonly setup: WriterSetup;
   readonly ready: Promise<void>;
   private readyState: { resolve: () => void; reject: (e: Error) => void } | null = null;
@@ -83,7 +84,7 @@ export class ThreadRunner implements CommandRunner {
   }
 
   private start(): void {
-    this.lastStart = Date.now();
+    this.respawn.started();
     this.alive = true;
     if (this.sweep !== null) clearInterval(this.sweep);
     this.sweep = null;
@@ -143,10 +144,7 @@ export class ThreadRunner implements CommandRunner {
     this.options.onStopped?.(detail);
     this.baseCommits += this.committed;
     this.committed = 0;
-    // A thread that had run for a while is replaced at once; one that keeps stopping, after a growing pause (at most 5 s).
-    const ranLong = Date.now() - this.lastStart > 10_000;
-    this.restarts = ranLong ? 0 : this.restarts + 1;
-    const delay = ranLong ? 0 : Math.min(5000, 100 * 2 ** this.restarts);
+    const delay = this.respawn.pauseAfterStop();
     const t = setTimeout(() => {
       if (this.closing !== null) return;
       this.start();

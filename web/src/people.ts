@@ -1,32 +1,10 @@
 // Shapes the people's routes answer (server/http/routes/queue.ts), and their words for the pages.
+import type { ClockJson } from '../../server/domain/json.js';
+import type { QueueItem } from '../../server/readers/queue-items.js';
 import { duration } from './format.js';
 
-export interface ClockJson {
-  standard: string;
-  status: string;
-  dueAt: string | null;
-  atRiskAt: string | null;
-  startedAt: string;
-  fulfilledAt: string | null;
-  endedAt: string | null;
-  targetMs: number;
-  calendar: string;
-  reason?: string;
-}
-
-export interface QueueItem {
-  id: string;
-  channel: string;
-  route: string;
-  category: string;
-  subject: string | null;
-  receivedAt: string;
-  assignee: string | null;
-  customer: { name: string | null; preferredContact: string | null; accessibilityNeeds: string | null; vulnerability: string | null };
-  safeguarding: Array<{ id: number; kind: string; note: string | null; raisedAt: string }>;
-  next: ClockJson | null;
-  clocks: ClockJson[];
-}
+// The server's own shapes (type-only): a field the server adds or renames is a type error here.
+export type { ClockJson, QueueItem };
 
 export interface QueueReply {
   assignee: string | null;
