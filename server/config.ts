@@ -235,6 +235,13 @@ function retentionCron(value: string): string | null {
 
 /** Reads and checks the environment. Throws ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Said plainly, and before the generic refusal: whoever sets it expects PostgreSQL, not SQLite.
+  // The value (a connection string, perhaps with a password) is never repeated.
+  if (env.KEPT_DATABASE_URL !== undefined && env.KEPT_DATABASE_URL !== '') {
+    throw new ConfigError(
+      'KEPT_DATABASE_URL: this version of Kept cannot run the server on PostgreSQL yet (issue 14 is in progress; docs/scale-out.md says which parts are built, and `sla migrate-to-postgres` copies a database across ahead of time); unset it to run on the SQLite file KEPT_DB',
+    );
+  }
   const known = new Set(Object.keys(EnvSchema.properties));
   const unknown = Object.keys(env).filter((k) => k.startsWith('KEPT_') && !known.has(k) && !TOOLING.has(k));
   if (unknown.length > 0) throw new ConfigError(`${unknown.join(', ')}: not a Kept setting (known: ${[...known].filter((k) => k.startsWith('KEPT_')).join(', ')})`);
