@@ -27,7 +27,15 @@ interface Client {
    * for that would only make it reconnect and fetch the same snapshot again.
    */
   grace: number;
+  /**
+   * Frames sent while its snapshot is being built, held to follow it (deltas with their seq: those the
+   * snapshot already covers are dropped); null once the snapshot has gone.
+   */
+  held: Array<{ seq: number | null; data: string | Buffer }> | null;
 }
+
+/** Builds the board's snapshot, numbered with `seqNow()` read at the instant its figures are taken. */
+export type SnapshotSource = (seqNow: () => number) => Promise<SnapshotMessage>;
 
 export class LiveHub {
   /**
@@ -43,12 +51,14 @@ export class LiveHub {
   private readonly maxBuffered: number;
   private readonly snapshotReuseMs: number;
   private lastSnapshot: { seq: number; at: number; text: string } | null = null;
+  /** The snapshot being built, shared by boards connecting while no delta has gone out since it began. */
+  private building: { fromSeq: number; done: Promise<{ seq: number; text: string }> } | null = null;
   /** Frames each board gets once connected (the team lead's message standing now). */
   private readonly greeters: Array<() => object | null> = [];
   dropped = 0;
 
   constructor(
-    private readonly snapshot: (seq: number) => SnapshotMessage,
+    private readonly snapshot: SnapshotSource,
     options: HubOptions = {},
   ) {
     this.replayLimit = options.replayLimit ?? 2000;
@@ -68,7 +78,7 @@ export class LiveHub {
 
   /** A new socket: replay what it missed since `since`, or send a fresh snapshot. */
   add(socket: WebSocket, since: number | null): void {
-    const client: Client = { socket, alive: true, grace: 0 };
+    const client: Client = { socket, alive: true, grace: 0, held: null };
     this.clients.add(client);
     socket.on('pong', () => {
       client.alive = true;
@@ -93,10 +103,23 @@ export class LiveHub {
       this.greetOne(client);
       return;
     }
-    const text = this.snapshotText();
-    this.send(client, text);
-    client.grace = text.length;
-    this.greetOne(client);
+    client.held = [];
+    this.snapshotText().then(
+      ({ seq, text }) => {
+        const held = client.held ?? [];
+        client.held = null;
+        if (!this.clients.has(client)) return;
+        this.send(client, text);
+        client.grace = text.length;
+        for (const h of held) if (h.seq === null || h.seq > seq) this.send(client, h.data);
+        this.greetOne(client);
+      },
+      () => {
+        // No snapshot to give (the store failed): the board reconnects and asks again.
+        this.clients.delete(client);
+        socket.close(1011, 'snapshot unavailable');
+      },
+    );
   }
 
   /** An unnumbered frame (not replayed) to every open board: the team lead's message. */
@@ -117,13 +140,24 @@ export class LiveHub {
     }
   }
 
-  private snapshotText(): string {
-    const now = Date.now();
+  private async snapshotText(): Promise<{ seq: number; text: string }> {
     const last = this.lastSnapshot;
-    if (last !== null && last.seq === this.seq && now - last.at < this.snapshotReuseMs) return last.text;
-    const text = JSON.stringify(this.snapshot(this.seq));
-    this.lastSnapshot = { seq: this.seq, at: now, text };
-    return text;
+    if (last !== null && last.seq === this.seq && Date.now() - last.at < this.snapshotReuseMs) return last;
+    if (this.building !== null && this.building.fromSeq === this.seq) return this.building.done;
+    const building = {
+      fromSeq: this.seq,
+      done: this.snapshot(() => this.seq).then((message) => {
+        const built = { seq: message.seq, at: Date.now(), text: JSON.stringify(message) };
+        if (built.seq === this.seq) this.lastSnapshot = built;
+        return built;
+      }),
+    };
+    this.building = building;
+    const clear = () => {
+      if (this.building === building) this.building = null;
+    };
+    building.done.then(clear, clear);
+    return building.done;
   }
 
   /** Numbers a delta, keeps it for replay and sends it to every client (serialised once). */
@@ -135,7 +169,7 @@ export class LiveHub {
     if (this.replay.length > this.replayLimit) this.replay.splice(0, this.replay.length - this.replayLimit);
     // Encoded once: a string would be converted to bytes again for every socket.
     const data = Buffer.from(text);
-    for (const c of this.clients) this.send(c, data);
+    for (const c of this.clients) this.send(c, data, this.seq);
   }
 
   skip(): void {
@@ -144,7 +178,12 @@ export class LiveHub {
     this.replay.length = 0; // what was skipped cannot be replayed: reconnecting clients get a snapshot
   }
 
-  private send(client: Client, text: string | Buffer): void {
+  /** `seq`: a delta's number (a board waiting for its snapshot keeps only those after it). */
+  private send(client: Client, text: string | Buffer, seq: number | null = null): void {
+    if (client.held !== null) {
+      client.held.push({ seq, data: text });
+      return;
+    }
     const s = client.socket;
     if (s.readyState !== s.OPEN) return;
     const buffered = s.bufferedAmount;

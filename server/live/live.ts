@@ -8,7 +8,8 @@ import type { Clock } from '../domain/model.js';
 import { PACKS, packInForce, type StandardsPack } from '../domain/standards.js';
 import type { ContactChange, IngestService } from '../ingest/service.js';
 import type { ContactRow } from '../store/contacts.js';
-import { LiveStore, type OpenClockCursor, type OpenClockRow } from '../store/live.js';
+import { LiveStore, type OpenClockCursor, type OpenClockRow, type UrgentDetail } from '../store/live.js';
+import { asyncOf, LIVE_READS, type LiveReads } from '../store/ports.js';
 import { boardFigures, busyNotice, isFirstResponse, localDay, phoneQueue, type BoardSite, type RunningClock } from './board.js';
 import type { BoardFigures, BrokenPromise, BusyNotice, DeltaMessage, SnapshotMessage, UrgentClock } from './protocol.js';
 import { phoneQueuesNow, type QueueName } from './phone-queues.js';
@@ -58,6 +59,8 @@ export interface LiveOptions {
   loadPageRows?: number;
   /** How loading lets the event loop in between pages (default: setImmediate); tests hold it. */
   yieldToLoop?: () => Promise<void>;
+  /** Where the board reads (default: the service's SQLite connection, through its asynchronous face). */
+  reads?: LiveReads;
   /** The phone queues (KEPT_PHONE_QUEUES with the built-in ones) whose waiting calls the board splits. */
   phoneQueues?: readonly QueueName[];
   /** The queue a call that names none counts in (KEPT_PHONE_DEFAULT_QUEUE; default customer-services). */
@@ -96,7 +99,7 @@ export class LiveService {
   private readonly callQueue = new Map<string, string | null>();
   readonly scheduler: ClockScheduler;
   private readonly timers: TimerHost;
-  private readonly store: LiveStore;
+  private readonly store: LiveReads;
   /** Today's calls, contacts received and clocks handled, in memory (one pass per delta, no query). */
   private readonly today: TodayLedger;
   private readonly calendarId: string;
@@ -108,6 +111,10 @@ export class LiveService {
   private pendingCause: DeltaMessage['cause'] = 'contact';
   private flushTimer: unknown = null;
   private lastBroadcast = 0;
+  /** Deltas go out in order: each waits for the one before (its urgent rows' details are read first). */
+  private sending: Promise<void> = Promise.resolve();
+  /** Today's rows were read after the last delta: the next one carries the board even with no change. */
+  private boardStale = false;
   private unsubscribe: (() => void) | null = null;
   private stopped = false;
   /** While loading: contacts whose change was heard (it carried all their clocks): later pages skip their rows. */
@@ -123,7 +130,7 @@ export class LiveService {
   ) {
     this.timers = options.timers ?? realTimers;
     this.scheduler = new ClockScheduler((f) => this.onFire(f), this.timers);
-    this.store = new LiveStore(service.connection.sqlite, impliedChannels());
+    this.store = options.reads ?? asyncOf(new LiveStore(service.connection.sqlite, impliedChannels()), LIVE_READS);
     this.today = new TodayLedger(this.store);
     this.calendarId = options.calendar ?? 'customer-services';
     if (service.calendars[this.calendarId] === undefined) {
@@ -177,9 +184,9 @@ export class LiveService {
     let after: OpenClockCursor | null = null;
     try {
       for (;;) {
-        const rows = this.store.openClocks(after, pageRows);
+        const rows = await this.store.openClocks(after, pageRows);
         for (const r of rows) this.loadRow(r);
-        this.loadQueues(rows);
+        await this.loadQueues(rows);
         this.loadedRows += rows.length;
         if (rows.length < pageRows) break;
         const last = rows[rows.length - 1]!;
@@ -191,6 +198,7 @@ export class LiveService {
       this.changedWhileLoading = null;
     }
     this.today.cover(localDay(this.calendar, this.timers.now()));
+    await this.today.ready;
     this.isArmed = true;
     this.scheduler.resume();
     return { clocks: this.clocks.size, ms: performance.now() - started };
@@ -213,11 +221,12 @@ export class LiveService {
   }
 
   /** The queues of this page's waiting calls, read by key (calls waiting: a few per page at most). */
-  private loadQueues(rows: OpenClockRow[]): void {
+  private async loadQueues(rows: OpenClockRow[]): Promise<void> {
     const ids = rows.filter((r) => r[3] === 'phone-answer' && this.clocks.has(r[0])).map((r) => r[2]);
     if (ids.length === 0) return;
-    const found = this.store.queues(ids);
-    for (const id of ids) this.callQueue.set(id, found.get(id) ?? null);
+    const found = await this.store.queues(ids);
+    // A call changed while its queue was read already has its queue from the change.
+    for (const id of ids) if (!this.changedWhileLoading!.has(id)) this.callQueue.set(id, found.get(id) ?? null);
   }
 
   /** False while the running clocks load: the board and the public status answer 503 `starting`. */
@@ -339,7 +348,8 @@ export class LiveService {
 
   private flush(): void {
     this.flushTimer = null;
-    if (this.sink === null || (this.pendingKeys.size === 0 && this.pendingContacts.size === 0)) return;
+    if (this.sink === null || (this.pendingKeys.size === 0 && this.pendingContacts.size === 0 && !this.boardStale)) return;
+    const sink = this.sink;
     const now = this.timers.now();
     this.lastBroadcast = now;
     const upsert: RunningClock[] = [];
@@ -355,30 +365,54 @@ export class LiveService {
     this.pendingKeys = new Set();
     this.pendingContacts = new Set();
     this.pendingCause = 'contact';
-    if (this.sink.clientCount === 0) {
+    this.boardStale = false;
+    if (sink.clientCount === 0) {
       // No board is open: skip the figures; a board that connects later gets a snapshot.
-      this.sink.skip();
+      this.inOrder(async () => sink.skip());
       return;
     }
+    // The figures and the rows chosen now, from memory; only what the rows show of their contacts is read.
     const board = this.board(now);
-    const { rows, partial } = this.mostUrgent(upsert);
-    this.sink.broadcast((seq) => ({ type: 'delta', seq, cause, board, upsert: rows, remove, contacts: partial ? [] : contacts, ...(partial ? { partial: true as const } : {}) }));
+    const { chosen, partial } = this.mostUrgent(upsert);
+    this.inOrder(async () => {
+      const rows = await this.urgentRows(chosen);
+      sink.broadcast((seq) => ({ type: 'delta', seq, cause, board, upsert: rows, remove, contacts: partial ? [] : contacts, ...(partial ? { partial: true as const } : {}) }));
+    });
+  }
+
+  /** Runs `task` after every task queued before it (a failed one does not hold up the rest). */
+  private inOrder(task: () => Promise<void>): void {
+    this.sending = this.sending.then(task).catch(() => {});
   }
 
   private get urgentLimit(): number {
     return this.options.urgentLimit ?? 500;
   }
 
-  /** The most urgent of `clocks` (earliest due first), at most urgentLimit of them, as rows. */
-  private mostUrgent(clocks: RunningClock[]): { rows: UrgentClock[]; partial: boolean } {
+  /** The most urgent of `clocks` (earliest due first), at most urgentLimit of them. */
+  private mostUrgent(clocks: RunningClock[]): { chosen: RunningClock[]; partial: boolean } {
     clocks.sort((a, b) => a.dueAt! - b.dueAt! || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const partial = clocks.length > this.urgentLimit;
-    return { rows: this.urgentRows(partial ? clocks.slice(0, this.urgentLimit) : clocks), partial };
+    // Copies of the clocks: a timer that fires while their details are read must not change a row already chosen.
+    return { chosen: (partial ? clocks.slice(0, this.urgentLimit) : clocks).map((c) => ({ ...c })), partial };
+  }
+
+  /**
+   * What urgent rows show of their contacts, read by key. If the read fails (the database is away),
+   * the rows go out with the clocks' own figures and the contacts' defaults rather than not at all:
+   * a delta held back would leave every board behind.
+   */
+  private async details(contactIds: readonly string[]): Promise<Map<string, UrgentDetail>> {
+    try {
+      return await this.store.details(contactIds);
+    } catch {
+      return new Map();
+    }
   }
 
   /** Rows of the urgent list: the clock's figures from memory, what it shows of its contact read by key. */
-  private urgentRows(clocks: RunningClock[]): UrgentClock[] {
-    const details = this.store.details([...new Set(clocks.map((c) => c.contactId))]);
+  private async urgentRows(clocks: RunningClock[]): Promise<UrgentClock[]> {
+    const details = await this.details([...new Set(clocks.map((c) => c.contactId))]);
     return clocks.map((c) => {
       const d = details.get(c.contactId);
       return {
@@ -400,20 +434,37 @@ export class LiveService {
     });
   }
 
-  snapshot(seq: number): SnapshotMessage {
+  /**
+   * The board as of now, for a board that connects: once the deltas already queued have gone out, the
+   * figures and rows from memory (numbered with the seq at that instant), then the rows' contacts read.
+   */
+  async snapshot(seqNow: () => number): Promise<SnapshotMessage> {
+    await this.sending;
+    const seq = seqNow();
     const now = this.timers.now();
     const open: RunningClock[] = [];
     for (const c of this.clocks.values()) {
       if (c.status === 'at-risk' || c.status === 'breached') open.push(c);
     }
-    const { rows } = this.mostUrgent(open);
-    return { type: 'snapshot', seq, board: this.board(now), urgent: rows, urgentTotal: open.length, urgentLimit: this.urgentLimit };
+    const board = this.board(now);
+    const { chosen } = this.mostUrgent(open);
+    return { type: 'snapshot', seq, board, urgent: await this.urgentRows(chosen), urgentTotal: open.length, urgentLimit: this.urgentLimit };
   }
 
-  /** The board's figures as of `now` (board.ts), today's ledger moved on to the calendar's local date first. */
+  /**
+   * The board's figures as of `now` (board.ts), today's ledger moved on to the calendar's local date
+   * first. On the first call of a new day the day's rows are still being read: the figures count what
+   * has been heard so far, and a delta with the whole day follows once they are in.
+   */
   board(now: number): BoardFigures {
     const site = this.site;
-    this.today.cover(localDay(site.calendar, now));
+    this.today.cover(localDay(site.calendar, now))?.then(
+      () => {
+        this.boardStale = true;
+        this.schedule('timer');
+      },
+      () => {}, // read again at the next delta
+    );
     return { ...boardFigures(now, this.clocks.values(), this.today, site), phoneQueues: this.phoneQueues() };
   }
 
@@ -431,9 +482,10 @@ export class LiveService {
    * Today's broken promises (the tally's list), latest due first, at most `limit`: the open clocks
    * breached with their due instant today, and the clocks handled late today whose due instant was today.
    */
-  brokenToday(now: number, standard: string | null, limit: number): { date: string; items: BrokenPromise[]; total: number } {
+  async brokenToday(now: number, standard: string | null, limit: number): Promise<{ date: string; items: BrokenPromise[]; total: number }> {
     const day = localDay(this.calendar, now);
     this.today.cover(day);
+    await this.today.ready;
     const to = Math.min(now, day.end);
     const found: Array<{ contactId: string; standard: string; status: BrokenPromise['status']; dueAt: number; channel: string }> = [];
     for (const c of this.clocks.values()) {
@@ -444,7 +496,7 @@ export class LiveService {
     for (const m of this.today.missedBetween(day.start, to)) if (standard === null || m.standard === standard) found.push(m);
     found.sort((a, b) => b.dueAt - a.dueAt || (a.contactId < b.contactId ? -1 : a.contactId > b.contactId ? 1 : 0));
     const page = found.slice(0, limit);
-    const details = this.store.details([...new Set(page.map((f) => f.contactId))]);
+    const details = await this.store.details([...new Set(page.map((f) => f.contactId))]);
     const items = page.map((f): BrokenPromise => {
       const d = details.get(f.contactId);
       return {

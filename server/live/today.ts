@@ -4,10 +4,13 @@
 // today's contacts on every delta; with a busy day (or the 100,000-clock benchmark) that took ~0.5 s
 // per delta and held the event loop, so timers fired late. Now a delta costs one pass over today's
 // calls in memory.
+//
+// The day's rows are read asynchronously (the store may be PostgreSQL): a change heard while they are
+// being read is applied at once and wins over the rows read for the same contact, which may predate it.
 import type { CallOutcome } from '../domain/metrics.js';
 import type { Clock } from '../domain/model.js';
 import type { ContactRow } from '../store/contacts.js';
-import type { LiveStore } from '../store/live.js';
+import type { LiveReads } from '../store/ports.js';
 import type { EndedClock, LocalDay, TodayFigures } from './board.js';
 
 const HANDLED = new Set(['met', 'missed', 'met-extended', 'missed-extended']);
@@ -23,24 +26,64 @@ export class TodayLedger implements TodayFigures {
   /** Size of `handledByKey` per "channel/standard", kept as it changes. */
   private readonly handledCounts = new Map<string, { channel: string; standard: string; n: number }>();
 
-  constructor(private readonly store: LiveStore) {}
+  /** While the day's rows are being read: contacts changed meanwhile (their rows read may be older). */
+  private changedWhileFilling: Set<string> | null = null;
+  /** Phone-answer statuses a timer set meanwhile, by contact id (a call read later takes them). */
+  private statusWhileFilling: Map<string, string> | null = null;
+  private filling: Promise<void> = Promise.resolve();
 
-  /** Makes the ledger cover `day` (reloads from the store when the local date has changed). */
-  cover(day: LocalDay): void {
-    if (this.day !== null && this.day.start === day.start) return;
+  constructor(private readonly store: LiveReads) {}
+
+  /**
+   * Makes the ledger cover `day`. When the local date has changed it starts again from nothing and
+   * reads the day's rows; the promise returned settles once they are in (null: the day was covered).
+   * A read that fails leaves the day to be read again at the next call.
+   */
+  cover(day: LocalDay): Promise<void> | null {
+    if (this.day !== null && this.day.start === day.start) return null;
     this.day = day;
     this.callsById.clear();
     this.receivedById.clear();
     this.handledByKey.clear();
     this.handledCounts.clear();
-    for (const r of this.store.callsSince(day.start)) this.callsById.set(r.id, { receivedAt: r.receivedAt, status: r.status, answeredAt: r.answeredAt, endedAt: r.endedAt, callback: r.callback });
-    for (const [id, receivedAt] of this.store.receivedSince(day.start)) this.receivedById.set(id, receivedAt);
-    for (const r of this.store.handledSince(day.start)) this.markHandled(`${r.contactId}/${r.standard}`, r.channel, r.standard, r.status, r.dueAt);
+    this.changedWhileFilling = new Set();
+    this.statusWhileFilling = new Map();
+    this.filling = this.fill(day);
+    return this.filling;
+  }
+
+  /** Settles when the day being covered has been read (rejects if that read failed). */
+  get ready(): Promise<void> {
+    return this.filling;
+  }
+
+  private async fill(day: LocalDay): Promise<void> {
+    try {
+      const [calls, received, handled] = await Promise.all([this.store.callsSince(day.start), this.store.receivedSince(day.start), this.store.handledSince(day.start)]);
+      if (this.day !== day) return; // the day moved on meanwhile: its own read fills it
+      const changed = this.changedWhileFilling!;
+      const statuses = this.statusWhileFilling!;
+      for (const r of calls) {
+        if (changed.has(r.id)) continue;
+        this.callsById.set(r.id, { receivedAt: r.receivedAt, status: statuses.get(r.id) ?? r.status, answeredAt: r.answeredAt, endedAt: r.endedAt, callback: r.callback });
+      }
+      for (const [id, receivedAt] of received) if (!changed.has(id)) this.receivedById.set(id, receivedAt);
+      for (const r of handled) if (!changed.has(r.contactId)) this.markHandled(`${r.contactId}/${r.standard}`, r.channel, r.standard, r.status, r.dueAt);
+    } catch (e) {
+      if (this.day === day) this.day = null;
+      throw e;
+    } finally {
+      if (this.day === day || this.day === null) {
+        this.changedWhileFilling = null;
+        this.statusWhileFilling = null;
+      }
+    }
   }
 
   /** A contact's clocks were recomputed (and committed). */
   applyChange(contact: ContactRow, clocks: Clock[]): void {
     if (this.day === null) return; // the first cover() reads it from the store
+    this.changedWhileFilling?.add(contact.id);
     const start = this.day.start;
     if (contact.receivedAt >= start) this.receivedById.set(contact.id, contact.receivedAt);
     const answer = contact.channel === 'phone' && contact.receivedAt >= start ? clocks.find((c) => c.standard === 'phone-answer') : undefined;
@@ -80,6 +123,7 @@ export class TodayLedger implements TodayFigures {
   /** A timer moved a running clock to at-risk or breached. */
   applyStatus(contactId: string, standard: string, status: string): void {
     if (standard !== 'phone-answer') return;
+    this.statusWhileFilling?.set(contactId, status);
     const call = this.callsById.get(contactId);
     if (call !== undefined) call.status = status;
   }

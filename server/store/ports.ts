@@ -4,6 +4,7 @@
 // blocks the loop (SQLite: a pool of reader threads, each with its own read-only connection) and a
 // second database can stand behind the same calls (PostgreSQL: a pool of connections).
 import type { ContactStore } from './contacts.js';
+import type { LiveStore } from './live.js';
 
 /** Every method of T, answering a promise of what it returned. */
 export type Async<T> = {
@@ -26,3 +27,11 @@ export function asyncOf<T extends object, K extends keyof T>(store: T, methods: 
 }
 
 export const CONTACT_READS = ['byId', 'byExternal', 'events', 'clocks', 'clock', 'list', 'byIds', 'eventsOf', 'clocksOf', 'countRows'] as const;
+
+/**
+ * What the live board reads (server/live/): its start-up pages of running clocks, today's ledger, and
+ * the few fields an urgent row shows. Asynchronous, so the board runs the same over PostgreSQL.
+ */
+export type LiveReads = Async<Pick<LiveStore, 'openClocks' | 'callsSince' | 'receivedSince' | 'handledSince' | 'details' | 'queues'>>;
+
+export const LIVE_READS = ['openClocks', 'callsSince', 'receivedSince', 'handledSince', 'details', 'queues'] as const;

@@ -1,0 +1,108 @@
+// The live hub (server/live/hub.ts) with real WebSocket clients: a snapshot built asynchronously (its
+// urgent rows' contacts are read from the store) must be followed by exactly the deltas it does not
+// already cover, be shared by boards connecting while it is built, and close the socket if it fails.
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket, WebSocketServer } from 'ws';
+import { LiveHub, type SnapshotSource } from '../../server/live/hub.js';
+import type { DeltaMessage, SnapshotMessage } from '../../server/live/protocol.js';
+
+let wss: WebSocketServer | null = null;
+let hub: LiveHub | null = null;
+afterEach(async () => {
+  hub?.close();
+  if (wss !== null) await new Promise((r) => wss!.close(r));
+  wss = hub = null;
+});
+
+/** A hub on a real WebSocket server; each connection is handed to hub.add with its `since`. */
+async function serve(source: SnapshotSource): Promise<{ hub: LiveHub; url: string }> {
+  hub = new LiveHub(source, { heartbeatMs: 60_000 });
+  wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  await once(wss, 'listening');
+  wss.on('connection', (socket, request) => {
+    const since = new URL(request.url ?? '/', 'http://x').searchParams.get('since');
+    hub!.add(socket, since === null ? null : Number(since));
+  });
+  return { hub, url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/` };
+}
+
+/** A client that records every frame's type and seq. */
+async function board(url: string): Promise<{ frames: Array<{ type: string; seq?: number }>; closed: Promise<number>; socket: WebSocket }> {
+  const socket = new WebSocket(url);
+  const frames: Array<{ type: string; seq?: number }> = [];
+  socket.on('message', (data) => frames.push(JSON.parse(String(data)) as { type: string; seq?: number }));
+  const closed = new Promise<number>((r) => socket.on('close', (code) => r(code)));
+  await once(socket, 'open');
+  return { frames, closed, socket };
+}
+
+const snapshotAt = (seq: number): SnapshotMessage => ({ type: 'snapshot', seq, board: {} as SnapshotMessage['board'], urgent: [], urgentTotal: 0, urgentLimit: 500 });
+const delta = (seq: number): DeltaMessage => ({ type: 'delta', seq, cause: 'contact', board: {} as DeltaMessage['board'], upsert: [], remove: [], contacts: [] });
+const gate = () => {
+  let open!: () => void;
+  const p = new Promise<void>((r) => (open = r));
+  return { p, open };
+};
+
+describe('LiveHub with an asynchronous snapshot', () => {
+  it('sends the snapshot, then only the deltas after the seq it was taken at; boards connecting meanwhile share it', async () => {
+    const figuresTaken = gate();
+    const rowsRead = gate();
+    let builds = 0;
+    const { hub, url } = await serve(async (seqNow) => {
+      builds++;
+      await figuresTaken.p; // e.g. deltas queued before it still going out
+      const seq = seqNow();
+      await rowsRead.p; // the urgent rows' contacts being read
+      return snapshotAt(seq);
+    });
+    const start = hub.currentSeq;
+    const first = await board(url);
+    const second = await board(url);
+    await expect.poll(() => hub.clientCount).toBe(2);
+    hub.broadcast(delta); // start + 1: before the figures are taken, so the snapshot covers it
+    figuresTaken.open();
+    await new Promise((r) => setImmediate(r));
+    hub.broadcast(delta); // start + 2: after, so it must follow the snapshot
+    rowsRead.open();
+    hub.broadcast(delta); // start + 3: after the snapshot went out
+    for (const b of [first, second]) {
+      await expect.poll(() => b.frames.length).toBe(3);
+      expect(b.frames).toEqual([snapshotAt(start + 1), delta(start + 2), delta(start + 3)]);
+    }
+    expect(builds).toBe(1);
+  });
+
+  it('a board that connects after a delta does not share the snapshot begun before it', async () => {
+    const release = gate();
+    const seqs: number[] = [];
+    const { hub, url } = await serve(async (seqNow) => {
+      await release.p;
+      seqs.push(seqNow());
+      return snapshotAt(seqNow());
+    });
+    const start = hub.currentSeq;
+    const first = await board(url);
+    await expect.poll(() => hub.clientCount).toBe(1);
+    hub.broadcast(delta);
+    const second = await board(url);
+    await expect.poll(() => hub.clientCount).toBe(2);
+    release.open();
+    await expect.poll(() => second.frames.length).toBe(1);
+    expect(seqs.length).toBe(2);
+    expect(first.frames).toEqual([snapshotAt(start + 1)]);
+    expect(second.frames).toEqual([snapshotAt(start + 1)]);
+  });
+
+  it('a snapshot that cannot be built closes the socket (1011) so the board asks again', async () => {
+    const { hub, url } = await serve(async () => {
+      throw new Error('store away');
+    });
+    const b = await board(url);
+    expect(await b.closed).toBe(1011);
+    expect(hub.clientCount).toBe(0);
+    expect(b.frames).toEqual([]);
+  });
+});
