@@ -52,8 +52,11 @@ export class PgPeopleStore implements PeopleStorePort {
   /** A new user; an email another user has (even one going in on another instance at this moment) answers the SQLite store's PeopleError. */
   async create(input: NewUser, now: number): Promise<User> {
     const { email, role, name, queues } = newUserFields(input);
+    // NOT EXISTS first: a refused email takes no id from the identity (ids without gaps, as SQLite's);
+    // ON CONFLICT for the race it cannot see, an instance inserting the same email at this moment.
     const { rows } = await this.db.query<UserRow>(
-      `INSERT INTO users (email, name, role, password_hash, must_change_password, queues, created_at, updated_at) VALUES ($1, $2, $3, $4, true, $5, $6, $6)
+      `INSERT INTO users (email, name, role, password_hash, must_change_password, queues, created_at, updated_at)
+       SELECT $1, $2, $3, $4, true, $5, $6::bigint, $6::bigint WHERE NOT EXISTS (SELECT 1 FROM users WHERE email = $1)
        ON CONFLICT (email) DO NOTHING RETURNING ${USER}`,
       [email, name, role, input.passwordHash, JSON.stringify(queues), now],
     );

@@ -28,7 +28,11 @@ export class PgTokenStore implements TokenStorePort {
     // A revoked token's name is free again: its row goes (a live one is never touched).
     await this.db.query('DELETE FROM api_tokens WHERE name = $1 AND revoked_at IS NOT NULL', [name]);
     const token = newToken();
-    const { rowCount } = await this.db.query('INSERT INTO api_tokens (name, token_hash, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING', [name, hashToken(token), now]);
+    // NOT EXISTS first: a refused name takes no id (the stamp moves only with a write); ON CONFLICT for the race.
+    const { rowCount } = await this.db.query(
+      'INSERT INTO api_tokens (name, token_hash, created_at) SELECT $1, $2, $3::bigint WHERE NOT EXISTS (SELECT 1 FROM api_tokens WHERE name = $1) ON CONFLICT (name) DO NOTHING',
+      [name, hashToken(token), now],
+    );
     if (rowCount === 0) throw tokenTaken(name);
     return token;
   }
