@@ -257,9 +257,9 @@ export class PeopleStore {
       .prepare('SELECT s.id AS sid, s.last_seen_at, s.expires_at, s.revoked_at, u.* FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?')
       .get(sha256(secret)) as SessionUserRow | undefined;
     const verdict = judgeSession(row, lifetimes, now);
-    if (verdict === 'none') return undefined;
-    if (verdict === 'slide') this.sqlite.prepare('UPDATE sessions SET last_seen_at = ? WHERE id = ?').run(now, row!.sid);
-    return { sessionId: row!.sid, user: toUser(row!) };
+    if (row === undefined || verdict === 'none') return undefined;
+    if (verdict === 'slide') this.sqlite.prepare('UPDATE sessions SET last_seen_at = ? WHERE id = ?').run(now, row.sid);
+    return { sessionId: row.sid, user: toUser(row) };
   }
 
   endSession(sessionId: number, now: number): void {

@@ -144,10 +144,10 @@ export class PgPeopleStore implements PeopleStorePort {
     );
     const row = rows[0];
     const verdict = judgeSession(row, lifetimes, now);
-    if (verdict === 'none') return undefined;
+    if (row === undefined || verdict === 'none') return undefined;
     // Never backwards: another instance (its clock a little ahead) may have slid it already.
-    if (verdict === 'slide') await this.db.query('UPDATE sessions SET last_seen_at = $1 WHERE id = $2 AND last_seen_at < $1', [now, row!.sid]);
-    return { sessionId: row!.sid, user: toUser(row!) };
+    if (verdict === 'slide') await this.db.query('UPDATE sessions SET last_seen_at = $1 WHERE id = $2 AND last_seen_at < $1', [now, row.sid]);
+    return { sessionId: row.sid, user: toUser(row) };
   }
 
   async endSession(sessionId: number, now: number): Promise<void> {
