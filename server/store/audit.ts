@@ -23,8 +23,36 @@ export interface AuditQuery {
   limit?: number;
 }
 
-type Row = { id: number; at: number; actor: string; action: string; detail: string | null };
-const toEntry = (r: Row): AuditEntry => ({ ...r, detail: r.detail === null ? null : (JSON.parse(r.detail) as unknown) });
+export type AuditRow = { id: number; at: number; actor: string; action: string; detail: string | null };
+export const toEntry = (r: AuditRow): AuditEntry => ({ ...r, detail: r.detail === null ? null : (JSON.parse(r.detail) as unknown) });
+
+/** A page's filter: its terms (`?` for each value, in order), their values, and the page's size. */
+export interface AuditFilter {
+  terms: string[];
+  args: Array<string | number>;
+  limit: number;
+}
+
+export function auditFilter(q: AuditQuery): AuditFilter {
+  const limit = Math.min(Math.max(q.limit ?? 50, 1), 500);
+  const terms: string[] = [];
+  const args: Array<string | number> = [];
+  if (q.actor !== undefined) (terms.push('actor = ?'), args.push(q.actor));
+  if (q.action !== undefined) (terms.push('action = ?'), args.push(q.action));
+  if (q.from !== undefined) (terms.push('at >= ?'), args.push(q.from));
+  if (q.to !== undefined) (terms.push('at < ?'), args.push(q.to));
+  if (q.before !== undefined) (terms.push('id < ?'), args.push(q.before));
+  return { terms, args, limit };
+}
+
+/** A page from the `limit + 1` newest rows read: `next` is the last entry's id when there are more. */
+export function auditPage(rows: AuditRow[], limit: number): { items: AuditEntry[]; next: number | null } {
+  const items = rows.slice(0, limit).map(toEntry);
+  return { items, next: rows.length > limit ? items[items.length - 1]!.id : null };
+}
+
+/** The SQL of a page: the terms joined by AND, the limit the last `?`; `index` a hint (SQLite's INDEXED BY) or empty. */
+export const auditSelect = (index: string, where: string[]) => `SELECT id, at, actor, action, detail FROM audit ${index} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
 
 export class AuditStore {
   private readonly insert;
@@ -37,7 +65,7 @@ export class AuditStore {
   }
 
   recent(limit = 50): AuditEntry[] {
-    return (this.sqlite.prepare('SELECT * FROM audit ORDER BY id DESC LIMIT ?').all(limit) as Row[]).map(toEntry);
+    return (this.sqlite.prepare('SELECT * FROM audit ORDER BY id DESC LIMIT ?').all(limit) as AuditRow[]).map(toEntry);
   }
 
   /**
@@ -45,18 +73,9 @@ export class AuditStore {
    * (action, id) indexes give the rows in order; `from`/`to` bound the walk on `at`.
    */
   page(q: AuditQuery): { items: AuditEntry[]; next: number | null } {
-    const limit = Math.min(Math.max(q.limit ?? 50, 1), 500);
-    const where: string[] = [];
-    const args: Array<string | number> = [];
-    if (q.actor !== undefined) (where.push('actor = ?'), args.push(q.actor));
-    if (q.action !== undefined) (where.push('action = ?'), args.push(q.action));
-    if (q.from !== undefined) (where.push('at >= ?'), args.push(q.from));
-    if (q.to !== undefined) (where.push('at < ?'), args.push(q.to));
-    if (q.before !== undefined) (where.push('id < ?'), args.push(q.before));
+    const { terms, args, limit } = auditFilter(q);
     const index = q.actor !== undefined ? 'INDEXED BY audit_actor_id' : q.action !== undefined ? 'INDEXED BY audit_action_id' : '';
-    const sql = `SELECT id, at, actor, action, detail FROM audit ${index} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
-    const rows = this.sqlite.prepare(sql).all(...args, limit + 1) as Row[];
-    const items = rows.slice(0, limit).map(toEntry);
-    return { items, next: rows.length > limit ? items[items.length - 1]!.id : null };
+    const rows = this.sqlite.prepare(auditSelect(index, terms)).all(...args, limit + 1) as AuditRow[];
+    return auditPage(rows, limit);
   }
 }

@@ -42,7 +42,7 @@ export interface Display {
   revokedAt: number | null;
 }
 
-interface UserRow {
+export interface UserRow {
   id: number;
   email: string;
   name: string;
@@ -56,9 +56,10 @@ interface UserRow {
   created_at: number;
 }
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+/** How session ids and display secrets are stored. */
+export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
-function toUser(r: UserRow): UserWithHash {
+export function toUser(r: UserRow): UserWithHash {
   return {
     id: r.id,
     email: r.email,
@@ -99,6 +100,70 @@ export function checkQueues(queues: readonly string[]): string[] {
   return out;
 }
 
+/** A person's or a display's name: trimmed, 1–100 characters. */
+export function checkName(name: string): string {
+  const n = name.trim();
+  if (n === '' || n.length > 100) throw new PeopleError('name: 1–100 characters');
+  return n;
+}
+
+export interface NewUser {
+  email: string;
+  name: string;
+  role: string;
+  queues?: readonly string[];
+  passwordHash: string;
+}
+
+/** A new user's fields, checked, in the order the SQLite store checks them. */
+export function newUserFields(input: NewUser): { email: string; role: Role; name: string; queues: string[] } {
+  const email = normaliseEmail(input.email);
+  const role = checkRole(input.role);
+  const name = checkName(input.name);
+  return { email, role, name, queues: checkQueues(input.queues ?? []) };
+}
+
+/** The answer to a create whose email another user has. */
+export function userTaken(email: string): PeopleError {
+  return new PeopleError(`a user ${email} already exists`);
+}
+
+/** A cookie's secret or a display's: only a value of a plausible length is looked up. */
+export function plausibleSecret(secret: string): boolean {
+  return secret.length >= 20 && secret.length <= 100;
+}
+
+export const newSessionSecret = (): string => randomBytes(32).toString('base64url');
+export const newDisplaySecret = (): string => `kd_${randomBytes(32).toString('base64url')}`;
+
+export type SessionRow = { id: number; created_at: number; last_seen_at: number; expires_at: number; revoked_at: number | null };
+
+export function toSessionInfo(r: SessionRow): SessionInfo {
+  return { id: r.id, createdAt: r.created_at, lastSeenAt: r.last_seen_at, expiresAt: r.expires_at, revokedAt: r.revoked_at };
+}
+
+export type DisplayRow = { id: number; name: string; created_at: number; created_by: string; revoked_at: number | null };
+
+export function toDisplay(r: DisplayRow): Display {
+  return { id: r.id, name: r.name, createdAt: r.created_at, createdBy: r.created_by, revokedAt: r.revoked_at };
+}
+
+/** A session's row joined to its user's, as `session()` reads it. */
+export type SessionUserRow = UserRow & { sid: number; last_seen_at: number; expires_at: number; revoked_at: number | null };
+
+/** `last_seen_at` is written at most this often (the idle limit slides with it). */
+export const SLIDE_MS = 60_000;
+
+/**
+ * A session row judged at `now`: `none` (unknown, revoked, past its absolute end, idle longer than
+ * allowed, or its user disabled), `live`, or `slide` (live, and `last_seen_at` is to be moved to now).
+ */
+export function judgeSession(row: SessionUserRow | undefined, lifetimes: SessionLifetimes, now: number): 'none' | 'live' | 'slide' {
+  if (row === undefined || row.revoked_at !== null || row.disabled_at !== null) return 'none';
+  if (now >= row.expires_at || now - row.last_seen_at >= lifetimes.idleMs) return 'none';
+  return now - row.last_seen_at >= SLIDE_MS ? 'slide' : 'live';
+}
+
 export interface SessionLifetimes {
   idleMs: number;
   absoluteMs: number;
@@ -115,13 +180,9 @@ export class PeopleStore {
 
   // ---- users ----
 
-  create(input: { email: string; name: string; role: string; queues?: readonly string[]; passwordHash: string }, now: number): User {
-    const email = normaliseEmail(input.email);
-    const role = checkRole(input.role);
-    const name = input.name.trim();
-    if (name === '' || name.length > 100) throw new PeopleError('name: 1–100 characters');
-    const queues = checkQueues(input.queues ?? []);
-    if (this.byEmail(email) !== undefined) throw new PeopleError(`a user ${email} already exists`);
+  create(input: NewUser, now: number): User {
+    const { email, role, name, queues } = newUserFields(input);
+    if (this.byEmail(email) !== undefined) throw userTaken(email);
     const id = this.sqlite
       .prepare('INSERT INTO users (email, name, role, password_hash, must_change_password, queues, created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?)')
       .run(email, name, role, input.passwordHash, JSON.stringify(queues), now, now).lastInsertRowid;
@@ -181,7 +242,7 @@ export class PeopleStore {
 
   /** Starts a session; returns the cookie value (never stored: only its SHA-256 is). */
   startSession(userId: number, lifetimes: SessionLifetimes, now: number): string {
-    const secret = randomBytes(32).toString('base64url');
+    const secret = newSessionSecret();
     this.sqlite.prepare('INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?)').run(sha256(secret), userId, now, now, now + lifetimes.absoluteMs);
     return secret;
   }
@@ -191,13 +252,13 @@ export class PeopleStore {
    * idle longer than allowed, or its user disabled. `last_seen_at` is written at most once a minute.
    */
   session(secret: string, lifetimes: SessionLifetimes, now: number): ActiveSession | undefined {
-    if (secret.length < 20 || secret.length > 100) return undefined;
+    if (!plausibleSecret(secret)) return undefined;
     const row = this.sqlite
       .prepare('SELECT s.id AS sid, s.last_seen_at, s.expires_at, s.revoked_at, u.* FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?')
-      .get(sha256(secret)) as (UserRow & { sid: number; last_seen_at: number; expires_at: number; revoked_at: number | null }) | undefined;
-    if (row === undefined || row.revoked_at !== null || row.disabled_at !== null) return undefined;
-    if (now >= row.expires_at || now - row.last_seen_at >= lifetimes.idleMs) return undefined;
-    if (now - row.last_seen_at >= 60_000) this.sqlite.prepare('UPDATE sessions SET last_seen_at = ? WHERE id = ?').run(now, row.sid);
+      .get(sha256(secret)) as SessionUserRow | undefined;
+    const verdict = judgeSession(row, lifetimes, now);
+    if (row === undefined || verdict === 'none') return undefined;
+    if (verdict === 'slide') this.sqlite.prepare('UPDATE sessions SET last_seen_at = ? WHERE id = ?').run(now, row.sid);
     return { sessionId: row.sid, user: toUser(row) };
   }
 
@@ -212,35 +273,22 @@ export class PeopleStore {
   /** A user's sessions, newest first (for the admin and the user: when, never the id). */
   sessions(userId: number, limit = 50): SessionInfo[] {
     return (
-      this.sqlite.prepare('SELECT id, created_at, last_seen_at, expires_at, revoked_at FROM sessions WHERE user_id = ? ORDER BY created_at DESC LIMIT ?').all(userId, limit) as Array<{
-        id: number;
-        created_at: number;
-        last_seen_at: number;
-        expires_at: number;
-        revoked_at: number | null;
-      }>
-    ).map((r) => ({ id: r.id, createdAt: r.created_at, lastSeenAt: r.last_seen_at, expiresAt: r.expires_at, revokedAt: r.revoked_at }));
+      this.sqlite.prepare('SELECT id, created_at, last_seen_at, expires_at, revoked_at FROM sessions WHERE user_id = ? ORDER BY created_at DESC LIMIT ?').all(userId, limit) as SessionRow[]
+    ).map(toSessionInfo);
   }
 
   // ---- displays ----
 
   /** A new display; returns it with its secret (shown once; only the SHA-256 is stored). */
   createDisplay(name: string, createdBy: string, now: number): { display: Display; secret: string } {
-    const n = name.trim();
-    if (n === '' || n.length > 100) throw new PeopleError('name: 1–100 characters');
-    const secret = `kd_${randomBytes(32).toString('base64url')}`;
+    const n = checkName(name);
+    const secret = newDisplaySecret();
     const id = Number(this.sqlite.prepare('INSERT INTO displays (name, secret_hash, created_at, created_by) VALUES (?, ?, ?, ?)').run(n, sha256(secret), now, createdBy).lastInsertRowid);
     return { display: { id, name: n, createdAt: now, createdBy, revokedAt: null }, secret };
   }
 
   displays(): Display[] {
-    return (this.sqlite.prepare('SELECT id, name, created_at, created_by, revoked_at FROM displays ORDER BY id').all() as Array<{ id: number; name: string; created_at: number; created_by: string; revoked_at: number | null }>).map((r) => ({
-      id: r.id,
-      name: r.name,
-      createdAt: r.created_at,
-      createdBy: r.created_by,
-      revokedAt: r.revoked_at,
-    }));
+    return (this.sqlite.prepare('SELECT id, name, created_at, created_by, revoked_at FROM displays ORDER BY id').all() as DisplayRow[]).map(toDisplay);
   }
 
   revokeDisplay(id: number, now: number): boolean {
@@ -249,10 +297,8 @@ export class PeopleStore {
 
   /** The display a secret names, while it is not revoked. */
   display(secret: string): Display | undefined {
-    if (secret.length < 20 || secret.length > 100) return undefined;
-    const r = this.sqlite.prepare('SELECT id, name, created_at, created_by, revoked_at FROM displays WHERE secret_hash = ? AND revoked_at IS NULL').get(sha256(secret)) as
-      | { id: number; name: string; created_at: number; created_by: string; revoked_at: number | null }
-      | undefined;
-    return r === undefined ? undefined : { id: r.id, name: r.name, createdAt: r.created_at, createdBy: r.created_by, revokedAt: r.revoked_at };
+    if (!plausibleSecret(secret)) return undefined;
+    const r = this.sqlite.prepare('SELECT id, name, created_at, created_by, revoked_at FROM displays WHERE secret_hash = ? AND revoked_at IS NULL').get(sha256(secret)) as DisplayRow | undefined;
+    return r === undefined ? undefined : toDisplay(r);
   }
 }

@@ -3,8 +3,11 @@
 // are. What the server's event loop reads goes through these interfaces instead, so a read never
 // blocks the loop (SQLite: a pool of reader threads, each with its own read-only connection) and a
 // second database can stand behind the same calls (PostgreSQL: a pool of connections).
+import type { AuditStore } from './audit.js';
 import type { ContactStore } from './contacts.js';
 import type { LiveStore } from './live.js';
+import type { PeopleStore } from './people.js';
+import type { TokenStore } from './tokens.js';
 
 /** Every method of T, answering a promise of what it returned. */
 export type Async<T> = {
@@ -35,3 +38,25 @@ export const CONTACT_READS = ['byId', 'byExternal', 'events', 'clocks', 'clock',
 export type LiveReads = Async<Pick<LiveStore, 'openClocks' | 'callsSince' | 'receivedSince' | 'handledSince' | 'details' | 'queues'>>;
 
 export const LIVE_READS = ['openClocks', 'callsSince', 'receivedSince', 'handledSince', 'details', 'queues'] as const;
+
+// ---- The front door's stores (issue 14 item 1): API tokens, people (users, sessions, displays,
+// failed sign-ins and locks) and the audit trail. Every public method of each SQLite store, so the
+// PostgreSQL classes (server/store/pg/tokens.ts, people.ts, audit.ts) stand in for them whole.
+
+export const TOKEN_STORE = ['create', 'list', 'revoke', 'verify'] as const;
+export type TokenStorePort = Async<Pick<TokenStore, (typeof TOKEN_STORE)[number]>>;
+
+export const PEOPLE_STORE = [
+  'create', 'byEmail', 'byId', 'list', 'disable', 'enable', 'setPassword', 'setQueues', 'recordFailure', 'clearFailures',
+  'startSession', 'session', 'endSession', 'revokeAll', 'sessions',
+  'createDisplay', 'displays', 'revokeDisplay', 'display',
+] as const;
+export type PeopleStorePort = Async<Pick<PeopleStore, (typeof PEOPLE_STORE)[number]>>;
+
+export const AUDIT_STORE = ['record', 'recent', 'page'] as const;
+export type AuditStorePort = Async<Pick<AuditStore, (typeof AUDIT_STORE)[number]>>;
+
+/** True only when `L` names every public member of `T`: a method added to a store and not to its list fails to compile. */
+type Whole<T, L extends keyof T> = [Exclude<keyof T, L>] extends [never] ? true : false;
+const _whole: [Whole<TokenStore, (typeof TOKEN_STORE)[number]>, Whole<PeopleStore, (typeof PEOPLE_STORE)[number]>, Whole<AuditStore, (typeof AUDIT_STORE)[number]>] = [true, true, true];
+void _whole;
