@@ -9,7 +9,7 @@
 // the health-check settings are the shipped ones.
 import Database from 'better-sqlite3';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,8 +22,9 @@ import { freePort } from '../../scripts/lib/free-port.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const SHIPPED = join(root, 'deploy', 'haproxy.cfg');
-const haproxyVersion = spawnSync('haproxy', ['-v'], { encoding: 'utf8' });
-const HAVE_HAPROXY = haproxyVersion.status === 0;
+/** Where Debian puts it (/usr/sbin is not on every user's PATH), else from PATH. */
+const HAPROXY = existsSync('/usr/sbin/haproxy') ? '/usr/sbin/haproxy' : 'haproxy';
+const HAVE_HAPROXY = spawnSync(HAPROXY, ['-v']).status === 0;
 if (!HAVE_HAPROXY) console.warn('load-balancer.test.ts skipped: haproxy is not installed (apt-get install haproxy; .ci/run installs it)');
 
 /** Kept's heartbeat (server/live/hub.ts): the tunnel timeouts below are set around it. */
@@ -102,7 +103,7 @@ async function startHaproxy(name: string, text: string): Promise<Balancer> {
   const file = join(dir, `${name}.cfg`);
   writeFileSync(file, text);
   const port = await freePort();
-  const p = run('haproxy', ['-db', '-f', file], { ...process.env, LB_BIND: `127.0.0.1:${port}`, LB_INSTANCE_1: a.base.slice('http://'.length), LB_INSTANCE_2: b.base.slice('http://'.length) });
+  const p = run(HAPROXY, ['-db', '-f', file], { ...process.env, LB_BIND: `127.0.0.1:${port}`, LB_INSTANCE_1: a.base.slice('http://'.length), LB_INSTANCE_2: b.base.slice('http://'.length) });
   return { ...p, base: `http://127.0.0.1:${port}` };
 }
 
@@ -196,11 +197,11 @@ describe.skipIf(!HAVE_HAPROXY)('the load balancer (deploy/haproxy.cfg) in front 
 
   it('the shipped file passes `haproxy -c` with the instances given, and names what is missing without them', () => {
     const env = { ...process.env, LB_INSTANCE_1: '10.0.0.11:3000', LB_INSTANCE_2: '10.0.0.12:3000' };
-    const valid = spawnSync('haproxy', ['-c', '-f', SHIPPED], { env, encoding: 'utf8' });
+    const valid = spawnSync(HAPROXY, ['-c', '-f', SHIPPED], { env, encoding: 'utf8' });
     expect(valid.status, valid.stderr).toBe(0);
     expect(valid.stdout).toContain('Configuration file is valid');
     const { LB_INSTANCE_1: _1, LB_INSTANCE_2: _2, ...without } = env;
-    const refused = spawnSync('haproxy', ['-c', '-f', SHIPPED], { env: without, encoding: 'utf8' });
+    const refused = spawnSync(HAPROXY, ['-c', '-f', SHIPPED], { env: without, encoding: 'utf8' });
     expect(refused.status).not.toBe(0);
     expect(refused.stderr).toMatch(/'server' expects <name> and <addr>/);
   });
