@@ -30,7 +30,7 @@ if (!HAVE_HAPROXY) console.warn('load-balancer.test.ts skipped: haproxy is not i
 /** Kept's heartbeat (server/live/hub.ts): the tunnel timeouts below are set around it. */
 const HEARTBEAT_S = 15;
 /** How long the board socket is held open: past the test's client timeout and its tunnel timeout. */
-const HOLD_MS = (HEARTBEAT_S + 4) * 1000;
+const HOLD_MS = (HEARTBEAT_S + 6) * 1000;
 
 const dir = mkdtempSync(join(tmpdir(), 'kept-lb-'));
 const children: ChildProcess[] = [];
@@ -110,7 +110,7 @@ async function startHaproxy(name: string, text: string): Promise<Balancer> {
 let token = '';
 let a: Kept;
 let b: Kept;
-/** The test's copy: 3 s client and server timeouts, a tunnel timeout 2 s above the heartbeat. */
+/** The test's copy: 3 s client and server timeouts, a tunnel timeout 4 s above the heartbeat (room for a late beat). */
 let lb: Balancer;
 /** The same with the tunnel timeout below the heartbeat: the control. */
 let lbShort: Balancer;
@@ -190,7 +190,7 @@ describe.skipIf(!HAVE_HAPROXY)('the load balancer (deploy/haproxy.cfg) in front 
       }, 40_000, `Kept ${k.name} armed`);
     }
     const shipped = readFileSync(SHIPPED, 'utf8');
-    lb = await startHaproxy('lb', withTimeouts(shipped, { client: '3s', server: '3s', tunnel: `${HEARTBEAT_S + 2}s` }));
+    lb = await startHaproxy('lb', withTimeouts(shipped, { client: '3s', server: '3s', tunnel: `${HEARTBEAT_S + 4}s` }));
     lbShort = await startHaproxy('lb-short', withTimeouts(shipped, { client: '3s', server: '3s', tunnel: '5s' }));
     for (const p of [lb, lbShort]) await eventually(async () => (await askMany(p.base, 2)).every((r) => r.status === 200), 15_000, 'HAProxy answering');
   });
