@@ -6,8 +6,8 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyPluginCallback, Fastif
 import { ForbiddenError, type KeptError, TooManyRequestsError, UnauthorizedError } from '../errors.js';
 import type {} from '@fastify/cookie';
 import type {} from '@fastify/csrf-protection';
-import type { PeopleStore, SessionLifetimes } from '../store/people.js';
-import type { TokenStore } from '../store/tokens.js';
+import type { SessionLifetimes } from '../store/people.js';
+import type { PeopleStorePort, TokenStorePort } from '../store/ports.js';
 
 /**
  * - `public`: anyone (health, the public form, the public status, the social challenge, sign-in, the
@@ -116,11 +116,12 @@ export function tokenFrom(request: FastifyRequest): string | undefined {
 }
 
 export interface AccessOptions {
-  tokens: TokenStore;
+  /** The API tokens (asynchronous: SQLite's TokenStore through asyncOf, or PostgreSQL's). */
+  tokens: Pick<TokenStorePort, 'verify'>;
   /** Failed credential checks allowed per address per minute before 429. */
   failedAuthPerMinute: number;
   /** Sessions and displays (omitted by a bare test app: then only tokens are known). */
-  people?: PeopleStore;
+  people?: Pick<PeopleStorePort, 'session' | 'display'>;
   sessionLifetimes?: SessionLifetimes;
   /** The origins a signed-in browser's socket may come from (KEPT_PUBLIC_URL, or the listen address). */
   allowedOrigins?: () => readonly string[];
@@ -190,7 +191,7 @@ export function registerAccess(app: FastifyInstance, { tokens, failedAuthPerMinu
     const byRole = typeof access === 'object' ? access : undefined;
     const token = tokenFrom(request);
     if (token !== undefined) {
-      const name = tokens.verify(token);
+      const name = await tokens.verify(token);
       if (name === undefined) return refuse(request, new UnauthorizedError('invalid or revoked API token', 'Authorization'));
       if (byRole !== undefined && byRole.token !== true) throw new ForbiddenError(`this route is for signed-in people (${byRole.roles.join(', ')}), not API tokens`, 'Authorization');
       request.tokenName = name;
@@ -203,7 +204,7 @@ export function registerAccess(app: FastifyInstance, { tokens, failedAuthPerMinu
     const cookies = request.cookies ?? {};
     const socket = request.headers.upgrade?.toLowerCase() === 'websocket';
     const sid = cookies[SESSION_COOKIE];
-    const session = sid === undefined || sid === '' ? undefined : people.session(sid, lifetimes, now());
+    const session = sid === undefined || sid === '' ? undefined : await people.session(sid, lifetimes, now());
     if (session !== undefined) {
       const u = session.user;
       request.user = { id: u.id, email: u.email, name: u.name, role: u.role };
@@ -217,7 +218,7 @@ export function registerAccess(app: FastifyInstance, { tokens, failedAuthPerMinu
       return;
     }
     const secret = cookies[DISPLAY_COOKIE];
-    const display = secret === undefined || secret === '' ? undefined : people.display(secret);
+    const display = secret === undefined || secret === '' ? undefined : await people.display(secret);
     if (display !== undefined) {
       if (byRole.display !== true) throw new ForbiddenError('a wall-screen display sees the board and nothing else');
       if (socket) checkOrigin(request, allowedOrigins);

@@ -21,6 +21,7 @@ import { LiveHub } from '../live/hub.js';
 import { MailboxReader } from '../ingest/imap.js';
 import { LiveService, type LiveOptions, type LoadResult } from '../live/live.js';
 import { PeopleStore } from '../store/people.js';
+import { asyncOf } from '../store/ports.js';
 import { openReads, type ReaderPool, type Reads } from '../readers/index.js';
 import { CSRF_COOKIE, CSRF_HEADER, publicScope, registerAccess, type RouteAccess } from './access.js';
 import { registerErrorHandler } from './errors.js';
@@ -144,9 +145,9 @@ export async function buildApp({ config, service, logger = false, liveLoading = 
   const people = new PeopleStore(service.connection.sqlite);
   app.decorate('people', people);
   const table = registerAccess(app, {
-    tokens: service.tokens,
+    tokens: asyncOf(service.tokens, ['verify']),
     failedAuthPerMinute: config.failedAuthPerMinute,
-    people,
+    people: asyncOf(people, ['session', 'display']),
     sessionLifetimes: { idleMs: config.sessionIdleMs, absoluteMs: config.sessionMaxMs },
     allowedOrigins: () => allowedOrigins(app, config),
     now: service.now,

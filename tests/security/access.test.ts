@@ -7,6 +7,7 @@ import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type Access, registerAccess } from '../../server/http/access.js';
+import { asyncOf } from '../../server/store/ports.js';
 import fastifyRateLimit from '@fastify/rate-limit';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 
@@ -127,7 +128,7 @@ describe('the route table', () => {
   it('refuses to start when a route has no access declaration', async () => {
     const app = Fastify();
     await app.register(fastifyRateLimit, { global: false });
-    registerAccess(app, { tokens: t.service.tokens, failedAuthPerMinute: 10 });
+    registerAccess(app, { tokens: asyncOf(t.service.tokens, ['verify']), failedAuthPerMinute: 10 });
     app.get('/declared', { config: { access: 'public' } }, async () => 'ok');
     app.get('/forgotten', async () => 'oops');
     await expect(app.ready()).rejects.toThrow(/GET \/forgotten/);
