@@ -122,8 +122,8 @@ export interface FeedFollowerOptions {
   onChanges: (changes: FeedEntry[]) => void | Promise<void>;
   /**
    * Rows past this follower's position were pruned before it read them (it was away longer than the
-   * retention, or was taken for gone): the instance must reload its state from the tables. Delivery
-   * carries on from the present.
+   * retention, or was taken for gone), or the database is behind the position (restored to an earlier
+   * point): the instance must reload its state from the tables. Delivery carries on from the present.
    */
   onGap?: () => void | Promise<void>;
   /** This instance's name in `feed_readers` (default host:pid:random). */
@@ -471,6 +471,18 @@ export class FeedFollower {
       if (head === undefined) throw new Error('feed read answered no row (is feed_horizon missing its row?)');
       this.lastReadAt = Date.now();
       const high = BigInt(head.high);
+      if (from.xid > BigInt(head.snap.split(':')[1]!)) {
+        // Our position is beyond every transaction this database has begun: it went back in time (a
+        // point-in-time recovery, a restored backup) or is another database. Rows it writes from here
+        // would sort below our position and never be read, and what we hold may no longer be true:
+        // reload from the tables, and follow from the present.
+        this.gaps++;
+        this.gapAt = null;
+        this.startAtPresent(head.snap);
+        this.options.log?.warn({ reader: this.reader }, 'feed: the database is behind this instance (restored to an earlier point?); reloading state');
+        await this.options.onGap?.();
+        continue;
+      }
       const horizon: Key = { xid: BigInt(head.pruned_xid ?? '0'), id: Number(head.pruned_id ?? 0) };
       if (after(horizon, from) && (this.gapAt === null || after(horizon, this.gapAt))) {
         // Rows past our position were pruned unread: the state must be rebuilt from the tables. Every

@@ -462,4 +462,25 @@ describe('the change feed', () => {
       await writer.end();
     }
   });
+  it('a position beyond every transaction the database has begun (restored to an earlier point): told to reload, then follows from the present', async () => {
+    const writer = new pg.Pool({ connectionString: db.url, max: 2 });
+    // What an instance holds after the database is put back to a point before its position: the
+    // position's transaction id is one the restored database has not handed out.
+    const xmax = BigInt((await admin.query<{ x: string }>('SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS x')).rows[0]!.x);
+    const gaps: number[] = [];
+    const f = follow({ pollMs: 60_000, from: { xid: (xmax + 1_000_000n).toString(), id: 7 }, onGap: () => void gaps.push(1) });
+    try {
+      await f.follower.start();
+      expect(gaps.length).toBe(1);
+      expect(f.follower.status().gaps).toBe(1);
+      expect(BigInt(f.follower.currentPosition()!.xid)).toBeLessThanOrEqual(xmax + 10n);
+      await commit(writer, ['after-restore']);
+      await waitFor('written after the restore, delivered', () => f.has('after-restore'));
+      expect(f.count.get('after-restore')).toBe(1);
+      expect(gaps.length).toBe(1); // not told again
+    } finally {
+      await f.follower.stop();
+      await writer.end();
+    }
+  });
 });
