@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import type pg from 'pg';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Connection } from '../../db/connection.js';
 import { openPostgres } from '../../db/pg/connection.js';
@@ -308,3 +308,33 @@ describe('two instances at once on PostgreSQL', () => {
     }
   });
 });
+
+describe('faults answer 503 with the reason', () => {
+  it('a contact whose row another session holds locked past the timeout: 503 database-locked, nothing stored', async () => {
+    const created = await writer.createContact(command({ channel: 'email', externalId: 'held-1', receivedAt: iso(NOW - HOUR) }));
+    const quick = await PgCommands.open(pool2, { maxEventsPerContact: MAX_EVENTS, timeoutMs: 300 });
+    const holder = await pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM contacts WHERE id = $1 FOR UPDATE', [created.row.id]);
+      const events = prepareAddEvents(created.row, [{ type: 'replied', at: iso(NOW - 60_000) }], NOW).events;
+      await expect(quick.addEvents({ now: NOW, contactId: created.row.id, actor: 'token:test', events })).rejects.toMatchObject({ status: 503, code: 'database-locked' });
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+    }
+    expect((await new PgContactReads(pool).events(created.row.id)).length).toBe(0);
+  });
+
+  it('a database that cannot be reached: 503 database-unreachable, never a bare 500', async () => {
+    const nowhere = new pg.Pool({ host: '127.0.0.1', port: 1, user: 'postgres', database: 'none', connectionTimeoutMillis: 2000 });
+    try {
+      const gone = new PgCommands(nowhere, await loadPgCalendars(pool), { maxEventsPerContact: MAX_EVENTS });
+      const refused = await answer(gone.addClosure({ now: NOW, calendarId: 'customer-services', closure: { from: NOW, to: NOW + HOUR }, actor: 'lead@example.org' }));
+      expect(refused).toMatchObject({ error: { status: 503, code: 'database-unreachable', message: expect.stringMatching(/^database unreachable/) } });
+    } finally {
+      await nowhere.end();
+    }
+  });
+});
+
