@@ -102,6 +102,8 @@ export class PgCommands {
   /**
    * The timers fired: each status stored with the guarded update (only over a clock still running or
    * at risk), so two instances firing the same timer store it once; those stored travel the feed.
+   * The command as SQLite has it; the clocks' leader among many instances stores its transitions
+   * fenced by its lease (server/cluster/lease.ts `fencedSetStatuses`).
    */
   setStatuses(c: SetStatusesInput): Promise<null> {
     return this.run('shared', async (tx) => {
@@ -169,13 +171,8 @@ export class PgCommands {
     const all: EventRow[] = [...stored];
     for (const e of fresh) all.push({ ...e, id: await insertEvent(tx, e) });
     if (c.actor !== undefined) await recordAudit(tx, c.now, c.actor, 'contact.events', eventsAudit(c.contactId, fresh));
-    let result;
-    try {
-      result = await recomputeContact(tx, calendars, contactFromPg(raw), all, c.now);
-    } catch (e) {
-      // Name the caller's field, not the stored position.
-      throw callerError(e, c, first);
-    }
+    // An engine error names the caller's field, not the stored position.
+    const result = await recomputeContact(tx, calendars, contactFromPg(raw), all, c.now).catch((e: unknown) => Promise.reject(callerError(e, c, first)));
     return { added: fresh.length, change: { contactId: c.contactId, contact: result.row, clocks: result.clocks, at: c.now } };
   }
 
