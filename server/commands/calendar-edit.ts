@@ -36,6 +36,21 @@ export function editCalendars<T>(
   }
 }
 
+/** A calendar edit's audit entry: what was done, and how many clocks it moved. */
+export interface CalendarEditAudit {
+  action: string;
+  detail: Record<string, unknown>;
+}
+
+export function noCalendar(calendarId: string): NotFoundError {
+  return new NotFoundError(`no calendar "${calendarId}"`);
+}
+
+/** The audit detail of one calendar's edit, with how many clocks it moved. */
+export function calendarEditDetail(calendarId: string, a: CalendarEditAudit, result: CalendarChangeResult): Record<string, unknown> {
+  return { calendar: calendarId, ...a.detail, recomputedContacts: result.recomputedContacts, movedClocks: result.movedClocks };
+}
+
 /** One calendar's edit, audited with how many clocks moved. */
 export function editCalendar<T>(
   ctx: CommandContext,
@@ -44,12 +59,12 @@ export function editCalendar<T>(
   /** The first instant whose working time the edit changes (a closure's start), when known. */
   changedFrom?: (value: T) => number,
 ): { value: T; result: CalendarChangeResult; changes: ContactChange[] } {
-  if (ctx.calendarStore.byId(o.calendarId) === undefined) throw new NotFoundError(`no calendar "${o.calendarId}"`);
+  if (ctx.calendarStore.byId(o.calendarId) === undefined) throw noCalendar(o.calendarId);
   const { value, byCalendar, changes } = editCalendars(ctx, o.now, () => {
     const value = write();
     return { value, changed: [o.calendarId], ...(changedFrom !== undefined ? { changedFrom: changedFrom(value) } : {}) };
   });
   const result = byCalendar.get(o.calendarId)!;
-  ctx.audit.record(o.now, o.actor, o.action, { calendar: o.calendarId, ...o.detail, recomputedContacts: result.recomputedContacts, movedClocks: result.movedClocks });
+  ctx.audit.record(o.now, o.actor, o.action, calendarEditDetail(o.calendarId, o, result));
   return { value, result, changes };
 }

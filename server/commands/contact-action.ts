@@ -30,16 +30,23 @@ export function complaintReference(prefix: string, year: number, n: number): str
   return `${prefix}-${year}-${String(n).padStart(6, '0')}`;
 }
 
+/** The action's events with the issued reference put on its `acknowledged` event. */
+export function withReference(events: ContactEvent[], reference: string | null): ContactEvent[] {
+  return reference === null ? events : events.map((e) => (e.type === 'acknowledged' ? { ...e, reference } : e));
+}
+
+/** The action's audit detail: ids and kinds, the reference and the alert's id when there are. */
+export function actionAudit(c: ContactActionInput, events: ContactEvent[], reference: string | null, alertId: number | null): Record<string, unknown> {
+  return { contactId: c.contactId, events: events.map((e) => e.type), ...c.auditDetail, ...(reference !== null ? { reference } : {}), ...(alertId !== null ? { alertId } : {}) };
+}
+
 export function contactAction(ctx: CommandContext, c: ContactActionInput): ContactActionOutput {
-  let reference: string | null = null;
-  let events = c.events;
-  if (c.issueReference !== undefined) {
-    reference = complaintReference(c.issueReference.prefix, c.issueReference.year, ctx.queue.next(c.issueReference.prefix, c.issueReference.year));
-    events = events.map((e) => (e.type === 'acknowledged' ? { ...e, reference: reference! } : e));
-  }
+  const r = c.issueReference;
+  const reference = r === undefined ? null : complaintReference(r.prefix, r.year, ctx.queue.next(r.prefix, r.year));
+  const events = withReference(c.events, reference);
   const out = events.length > 0 ? addEvents(ctx, { now: c.now, contactId: c.contactId, events }) : { added: 0, change: null };
   const alertId = c.alert === undefined ? null : ctx.queue.raise({ contactId: c.contactId, kind: c.alert.kind, note: c.alert.note, raisedAt: c.now, raisedBy: c.actor });
-  ctx.audit.record(c.now, c.actor, `contact.${c.action}`, { contactId: c.contactId, events: events.map((e) => e.type), ...c.auditDetail, ...(reference !== null ? { reference } : {}), ...(alertId !== null ? { alertId } : {}) });
+  ctx.audit.record(c.now, c.actor, `contact.${c.action}`, actionAudit(c, events, reference, alertId));
   return { ...out, reference, alertId };
 }
 

@@ -8,7 +8,7 @@ import type { ContactRow, EventRow } from '../store/contacts.js';
 import type { CalendarChangeResult, CommandContext, ContactChange } from './context.js';
 
 /** The contact rebuilt from its (stored) events, evaluated: its clocks and derived fields; writes nothing. */
-export function evaluateStored(ctx: CommandContext, row: ContactRow, events: EventRow[], now: number): { clocks: Clock[]; row: ContactRow } {
+export function evaluateStored(ctx: Pick<CommandContext, 'calendars'>, row: ContactRow, events: EventRow[], now: number): { clocks: Clock[]; row: ContactRow } {
   const contact: Contact = {
     id: row.id,
     channel: row.channel as Contact['channel'],
@@ -26,10 +26,18 @@ export function evaluateStored(ctx: CommandContext, row: ContactRow, events: Eve
 export function recompute(ctx: CommandContext, row: ContactRow, events: EventRow[], now: number): { clocks: Clock[]; row: ContactRow } {
   const { clocks, row: updated } = evaluateStored(ctx, row, events, now);
   ctx.contacts.replaceClocks(row.id, clocks, now);
-  if (updated.category !== row.category || updated.assignee !== row.assignee || updated.callback !== row.callback || events.length > 0) {
-    ctx.contacts.updateDerived(row.id, updated);
-  }
+  if (derivedChanged(row, updated, events)) ctx.contacts.updateDerived(row.id, updated);
   return { clocks, row: updated };
+}
+
+/** Whether the contact's row is written after a recompute: a derived field moved, or it has events (updated_at moves). */
+export function derivedChanged(row: ContactRow, updated: ContactRow, events: readonly EventRow[]): boolean {
+  return updated.category !== row.category || updated.assignee !== row.assignee || updated.callback !== row.callback || events.length > 0;
+}
+
+/** How many of `clocks` are due at another instant than before (`before`: standard → due instant). */
+export function clocksMoved(before: ReadonlyMap<string, number | null>, clocks: readonly Clock[]): number {
+  return clocks.filter((c) => before.get(c.standard) !== c.dueAt).length;
 }
 
 /**
@@ -47,14 +55,9 @@ export function recomputeRunning(ctx: CommandContext, calendarId: string, now: n
     const row = ctx.contacts.byId(id)!;
     const before = new Map(ctx.contacts.clocks(id).map((c) => [c.standard, c.dueAt]));
     const { clocks, row: updated } = recompute(ctx, row, ctx.contacts.events(id), now);
-    let changed = false;
-    for (const c of clocks) {
-      if (before.get(c.standard) !== c.dueAt) {
-        moved++;
-        changed = true;
-      }
-    }
-    if (changed) changes.push({ contactId: id, contact: updated, clocks, at: now });
+    const n = clocksMoved(before, clocks);
+    moved += n;
+    if (n > 0) changes.push({ contactId: id, contact: updated, clocks, at: now });
   }
   return { recomputedContacts: ids.length, movedClocks: moved, changes };
 }

@@ -3,7 +3,6 @@
 // so the PostgreSQL writer can insert a whole flush of them set-based.
 import type { CreateContactInput } from '../../commands/create-contact.js';
 import { eventBody } from '../../commands/canonical.js';
-import type { CommandContext } from '../../commands/context.js';
 import { timeOrderedId } from '../../commands/ids.js';
 import { evaluateStored } from '../../commands/recompute.js';
 import type { CalendarSet } from '../../domain/clocks.js';
@@ -56,8 +55,7 @@ export function contactRows(c: CreateContactInput, calendars: CalendarSet): Cont
     }
     events.push({ id: 0, contactId: row.id, seq: events.length, type: e.type, at: e.at, externalId: e.externalId ?? null, body: eventBody(e), receivedAt: now });
   }
-  // evaluateStored reads only the calendars of its context (server/commands/recompute.ts).
-  const { clocks, row: updated } = evaluateStored({ calendars } as CommandContext, row, events, now);
+  const { clocks, row: updated } = evaluateStored({ calendars }, row, events, now);
   return {
     row: updated,
     events,
