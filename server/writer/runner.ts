@@ -5,6 +5,7 @@ import type { Sqlite } from '../../db/connection.js';
 import { runCommand, type CommandInput, type CommandName, type CommandOutput } from '../commands/index.js';
 import { contextHooks, createContext, type CommandContext } from '../commands/context.js';
 import type { WriteFailure } from '../store/faults.js';
+import type { PgWriteFailure } from '../store/pg/writer-faults.js';
 import { GroupCommitWriter } from '../store/writer.js';
 
 export interface CommandRunner {
@@ -12,8 +13,8 @@ export interface CommandRunner {
   run<K extends CommandName>(name: K, input: CommandInput<K>): Promise<CommandOutput<K>>;
   /** Transactions committed since start. */
   readonly commits: number;
-  /** Why writes fail, while they do (cleared by the next commit that writes). */
-  readonly failure: WriteFailure | null;
+  /** Why writes fail, while they do (cleared by the next commit that writes): SQLite's faults, or PostgreSQL's. */
+  readonly failure: WriteFailure | PgWriteFailure | null;
   /** Settles once the writer can take commands (the thread has opened the database); rejects if it could not start. */
   readonly ready: Promise<void>;
   /** Lets queued commands finish, then stops. */
