@@ -3,7 +3,12 @@
 // are. What the server's event loop reads goes through these interfaces instead, so a read never
 // blocks the loop (SQLite: a pool of reader threads, each with its own read-only connection) and a
 // second database can stand behind the same calls (PostgreSQL: a pool of connections).
+import type { AlertStore } from './alerts.js';
+import type { CalendarStore } from './calendars.js';
 import type { ContactStore } from './contacts.js';
+import type { LiveStore } from './live.js';
+import type { NoticeStore } from './notices.js';
+import type { SavedBoardStore } from './saved-boards.js';
 
 /** Every method of T, answering a promise of what it returned. */
 export type Async<T> = {
@@ -26,3 +31,31 @@ export function asyncOf<T extends object, K extends keyof T>(store: T, methods: 
 }
 
 export const CONTACT_READS = ['byId', 'byExternal', 'events', 'clocks', 'clock', 'list', 'byIds', 'eventsOf', 'clocksOf', 'countRows'] as const;
+
+// ------------------------------------------------------------------------------------------------
+// The live board's and its extras' stores (issue 14 item 1): each port the SQLite store through
+// asyncOf(store, NAMES) or its PostgreSQL twin in ./pg/. Reads first; then the small writes of
+// notices, saved boards and alert rules (calendar edits stay with the commands: they recompute clocks).
+
+/** The live board's reads: running clocks page by page, today's ledger, urgent rows' words and queues. */
+export const LIVE_READS = ['openClocks', 'callsSince', 'receivedSince', 'handledSince', 'details', 'queues'] as const;
+export type LiveReads = Async<Pick<LiveStore, (typeof LIVE_READS)[number]>>;
+
+/** Calendars, holidays and closures as stored (compiling them stays pure and shared). */
+export const CALENDAR_READS = ['all', 'byId', 'holidays', 'closures'] as const;
+export type CalendarReads = Async<Pick<CalendarStore, (typeof CALENDAR_READS)[number]>>;
+
+export const NOTICE_READS = ['notice', 'inForce', 'upcoming', 'message'] as const;
+export const NOTICE_WRITES = ['addNotice', 'withdraw', 'postMessage', 'endMessage'] as const;
+export type NoticeReads = Async<Pick<NoticeStore, (typeof NOTICE_READS)[number]>>;
+export type NoticePort = Async<Pick<NoticeStore, (typeof NOTICE_READS)[number] | (typeof NOTICE_WRITES)[number]>>;
+
+export const SAVED_BOARD_READS = ['all', 'byId', 'idByName', 'choice', 'choices', 'displayActive'] as const;
+export const SAVED_BOARD_WRITES = ['insert', 'update', 'remove', 'setChoice'] as const;
+export type SavedBoardReads = Async<Pick<SavedBoardStore, (typeof SAVED_BOARD_READS)[number]>>;
+export type SavedBoardPort = Async<Pick<SavedBoardStore, (typeof SAVED_BOARD_READS)[number] | (typeof SAVED_BOARD_WRITES)[number]>>;
+
+export const ALERT_READS = ['rules', 'rule', 'lastSend', 'sendsOf', 'dueBetween', 'flagsAfter', 'lastFlagId'] as const;
+export const ALERT_WRITES = ['insert', 'update', 'remove', 'recordSend'] as const;
+export type AlertReads = Async<Pick<AlertStore, (typeof ALERT_READS)[number]>>;
+export type AlertPort = Async<Pick<AlertStore, (typeof ALERT_READS)[number] | (typeof ALERT_WRITES)[number]>>;

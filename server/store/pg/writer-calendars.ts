@@ -8,6 +8,7 @@ import { BUNDLED_BANK_HOLIDAYS } from '../../domain/defaults.js';
 import { DIVISIONS, holidaysFromGovUk, type HolidayList } from '../../domain/holidays.js';
 import { AWAAB_CALENDAR_ID, AWAAB_DIVISION, awaabCalendar } from '../../domain/packs/awaab.js';
 import { HOUR } from '../../domain/time.js';
+import { holidayListOf } from '../calendars.js';
 
 type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
 
@@ -48,12 +49,8 @@ export async function loadPgCalendars(db: Queryable): Promise<{ calendars: Calen
     if (list === undefined) byDivision.set(h.division, (list = []));
     list.push({ date: h.date, title: h.title });
   }
-  // As CalendarStore.holidays: the years covered are those of the first and last holiday held.
-  const holidayList = (division: string): HolidayList | null => {
-    const rows = byDivision.get(division);
-    if (rows === undefined || rows.length === 0) return null;
-    return { division, holidays: rows, coveredFrom: `${rows[0]!.date.slice(0, 4)}-01-01`, coveredTo: `${rows[rows.length - 1]!.date.slice(0, 4)}-12-31` };
-  };
+  // As CalendarStore.holidays.
+  const holidayList = (division: string): HolidayList | null => holidayListOf(division, byDivision.get(division) ?? []);
   const set: Record<string, CalendarSet[string]> = { always: ALWAYS };
   for (const c of calendars) {
     set[c.id] = new CompiledCalendar({
