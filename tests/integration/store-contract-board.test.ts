@@ -34,7 +34,7 @@ import { NoticeStore, type NoticeKind } from '../../server/store/notices.js';
 import { PeopleStore } from '../../server/store/people.js';
 import { PgAlertStore } from '../../server/store/pg/alerts.js';
 import { PgCalendarStore } from '../../server/store/pg/calendars.js';
-import { PgContactWrites, type PgStatement } from '../../server/store/pg/contacts.js';
+import { PgContactWrites } from '../../server/store/pg/contacts.js';
 import { PgLiveStore } from '../../server/store/pg/live.js';
 import { PgNoticeStore } from '../../server/store/pg/notices.js';
 import { PgSavedBoardStore } from '../../server/store/pg/saved-boards.js';
@@ -55,6 +55,8 @@ import {
 import { SavedBoardStore, type BoardFilter } from '../../server/store/saved-boards.js';
 import { InlineRunner } from '../../server/writer/runner.js';
 import { freshPgDatabase, type TestPg } from '../helpers/pg.js';
+import { explainPlan, planNodes, showPlan } from '../helpers/pg-plan.js';
+import { inTransaction as pgTransaction } from '../../server/store/pg/transaction.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -333,20 +335,7 @@ afterAll(async () => {
 });
 
 /** PostgreSQL: one transaction over a connection of the pool. */
-async function inTransaction<T>(work: (client: Parameters<typeof PgContactWrites.insertContact>[0]) => Promise<T>): Promise<T> {
-  const client = await postgres.pool.connect();
-  try {
-    await client.query('BEGIN');
-    const out = await work(client);
-    await client.query('COMMIT');
-    return out;
-  } catch (e) {
-    await client.query('ROLLBACK');
-    throw e;
-  } finally {
-    client.release();
-  }
-}
+const inTransaction = <T>(work: (client: Parameters<typeof PgContactWrites.insertContact>[0]) => Promise<T>): Promise<T> => pgTransaction(postgres.pool, work);
 
 /** The same read of both databases: equal answers (returned, so the caller can check what it holds). */
 async function same<P, T>(ports: Record<'sqlite' | 'postgresql', P>, read: (port: P) => Promise<T>): Promise<T> {
@@ -528,34 +517,15 @@ describe('alert rules, sends and the evaluator\'s reads (AlertPort)', () => {
 // ------------------------------------------------------------------------------------------------
 // The start-up load's plan
 
-interface PlanNode {
-  'Node Type': string;
-  'Index Name'?: string;
-  'Relation Name'?: string;
-  'Scan Direction'?: string;
-  'Parent Relationship'?: string;
-  Plans?: PlanNode[];
-}
-
-async function explain(st: PgStatement): Promise<PlanNode> {
-  const r = await postgres.pool.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (FORMAT JSON) ${st.sql}`, st.params);
-  return r.rows[0]!['QUERY PLAN'][0]!.Plan;
-}
-
-function nodes(n: PlanNode, inSubPlan = false, out: Array<{ node: PlanNode; inSubPlan: boolean }> = []): Array<{ node: PlanNode; inSubPlan: boolean }> {
-  out.push({ node: n, inSubPlan });
-  for (const c of n.Plans ?? []) nodes(c, inSubPlan || c['Parent Relationship'] === 'SubPlan', out);
-  return out;
-}
-
 describe('the running clocks\' page plan on PostgreSQL', () => {
   it('is a forward walk of clocks_open_received that stops at the page, the channel looked up by key: no scan, no sort', async () => {
     const mid = expectedOpenClocks(true)[100]!;
     const cursor = { receivedAt: mid[1], contactId: mid[2], standard: mid[3] };
     for (const store of [pgLive, new PgLiveStore(postgres.pool)]) {
       for (const st of [store.pageStatement(null, 50), store.pageStatement(cursor, 50), store.pageStatement(cursor, 2000)]) {
-        const all = nodes(await explain(st));
-        const text = all.map(({ node }) => `${node['Node Type']} ${node['Index Name'] ?? node['Relation Name'] ?? ''}`).join('\n');
+        const plan = await explainPlan(postgres.pool, st);
+        const all = planNodes(plan);
+        const text = showPlan(plan);
         expect.soft(all.filter(({ node }) => /Seq Scan|Bitmap/.test(node['Node Type'])), `a scan not by index\n${text}`).toEqual([]);
         expect.soft(all.filter(({ node }) => /Sort|Hash|Materialize/.test(node['Node Type'])), `a sort or hash\n${text}`).toEqual([]);
         const walk = all.find(({ node, inSubPlan }) => !inSubPlan && /Scan$/.test(node['Node Type']))!.node;

@@ -6,6 +6,7 @@ import type pg from 'pg';
 import type { SavedBoardPort } from '../ports.js';
 import { choiceWithout, toBoard, toChoice, type BoardFilter, type BoardRow, type ChoiceRow, type DisplayChoice, type SavedBoard } from '../saved-boards.js';
 import type { Queryable } from './contacts.js';
+import { inTransaction } from './transaction.js';
 
 const SET_CHOICE = `INSERT INTO display_boards (display_id, boards, rotate_seconds, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5)
   ON CONFLICT (display_id) DO UPDATE SET boards = excluded.boards, rotate_seconds = excluded.rotate_seconds, updated_by = excluded.updated_by, updated_at = excluded.updated_at`;
@@ -48,23 +49,14 @@ export class PgSavedBoardStore implements SavedBoardPort {
 
   /** Deletes a board and takes it out of every display's choice, in one transaction. */
   async remove(id: number, by: string, at: number): Promise<boolean> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.pool, async (client) => {
       const choices = (await client.query<ChoiceRow>('SELECT * FROM display_boards ORDER BY display_id FOR UPDATE')).rows.map(toChoice);
       for (const c of choices) {
         const left = choiceWithout(c, id);
         if (left !== null) await setChoiceOn(client, c.displayId, left, c.rotateSeconds, by, at);
       }
-      const removed = ((await client.query('DELETE FROM saved_boards WHERE id = $1', [id])).rowCount ?? 0) === 1;
-      await client.query('COMMIT');
-      return removed;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+      return ((await client.query('DELETE FROM saved_boards WHERE id = $1', [id])).rowCount ?? 0) === 1;
+    });
   }
 
   async choice(displayId: number): Promise<DisplayChoice | undefined> {

@@ -9,6 +9,7 @@ import { DIVISIONS, holidaysFromGovUk, type HolidayList } from '../../domain/hol
 import { AWAAB_CALENDAR_ID, AWAAB_DIVISION, awaabCalendar } from '../../domain/packs/awaab.js';
 import { HOUR } from '../../domain/time.js';
 import { holidayListOf } from '../calendars.js';
+import { inTransaction } from './transaction.js';
 
 type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
 
@@ -74,9 +75,7 @@ export async function loadPgCalendars(db: Queryable): Promise<{ calendars: Calen
  * instances starting together seed once and neither fails.
  */
 export async function seedPgCalendars(pool: pg.Pool, now: number): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  await inTransaction(pool, async (client) => {
     await client.query(
       `INSERT INTO calendars (id, name, time_zone, weekly_hours, division, working_day_ms, updated_at)
        SELECT $1, $2, $3, $4, $5, $6, $7 WHERE NOT EXISTS (SELECT 1 FROM calendars) ON CONFLICT DO NOTHING`,
@@ -96,11 +95,5 @@ export async function seedPgCalendars(pool: pg.Pool, now: number): Promise<void>
       }
       await client.query('INSERT INTO holidays (division, date, title) SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING', [divisions, dates, titles]);
     }
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
