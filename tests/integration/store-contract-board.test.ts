@@ -538,3 +538,57 @@ describe('the running clocks\' page plan on PostgreSQL', () => {
     }
   });
 });
+
+/**
+ * What SQLite's single writer gave the board message for free, made explicit for many instances: two
+ * instances (two pools) posting and ending it at once leave at most one message standing, the last
+ * posted; and a saved board deleted while displays choose it leaves no display naming it.
+ */
+describe('the board message and saved boards from two instances at once', () => {
+  let fresh: TestPg;
+  let a: PgConnection;
+  let b: PgConnection;
+
+  beforeAll(async () => {
+    fresh = await freshPgDatabase('kept_board_contract_two');
+    a = await openPostgres(fresh.url, { max: 4 });
+    b = await openPostgres(fresh.url, { max: 4, migrate: false });
+  });
+
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await fresh?.drop();
+  });
+
+  it('leave one message standing, the last posted', async () => {
+    const stores = [new PgNoticeStore(a.pool), new PgNoticeStore(b.pool)];
+    for (let round = 0; round < 3; round++) {
+      const posted = await Promise.all(Array.from({ length: 8 }, (_, i) => stores[i % 2]!.postMessage(`message ${round}.${i}`, ACTOR, LATER + i, null)));
+      const standing = await a.pool.query<{ id: number }>('SELECT id FROM board_messages WHERE ended_at IS NULL');
+      expect(standing.rows).toEqual([{ id: Math.max(...posted) }]);
+      expect((await stores[1]!.message())!.id).toBe(Math.max(...posted));
+    }
+    const ended = await Promise.all([stores[0]!.endMessage(ACTOR, LATER + 100), stores[1]!.endMessage(ACTOR, LATER + 100)]);
+    expect(ended.filter(Boolean)).toHaveLength(1); // one ended it, the other found none standing
+    expect(await stores[0]!.message()).toBeUndefined();
+  });
+
+  it('delete a board out of every display that chose it', async () => {
+    const [one, two] = [new PgSavedBoardStore(a.pool), new PgSavedBoardStore(b.pool)];
+    const displays: number[] = [];
+    for (const name of ['Wall A', 'Wall B', 'Wall C']) {
+      displays.push((await a.pool.query<{ id: number }>('INSERT INTO displays (name, secret_hash, created_at, created_by) VALUES ($1, $2, $3, $4) RETURNING id', [name, `hash-${name}`, LATER, ACTOR])).rows[0]!.id);
+    }
+    const filter: BoardFilter = { queues: [], channels: [], categories: [] };
+    const boardIds = [await one.insert({ name: 'One', team: 't', filter }, ACTOR, LATER), await one.insert({ name: 'Two', team: 't', filter }, ACTOR, LATER)];
+    await Promise.all(displays.map((d, i) => (i % 2 === 0 ? one : two).setChoice(d, i === 2 ? [boardIds[0]!] : boardIds, 30, ACTOR, LATER)));
+    // Both instances delete board One at once: one deletes it, and every display is left with what it chose besides.
+    const removed = await Promise.all([one.remove(boardIds[0]!, ACTOR, LATER + 1), two.remove(boardIds[0]!, ACTOR, LATER + 1)]);
+    expect(removed.filter(Boolean)).toHaveLength(1);
+    expect((await two.choices()).map((c) => [c.displayId, c.boards])).toEqual([
+      [displays[0], [boardIds[1]]],
+      [displays[1], [boardIds[1]]],
+    ]);
+  });
+});

@@ -1,15 +1,27 @@
 // Public notices and the board message on PostgreSQL (issue 14): the NoticePort of ../ports.ts giving
-// the SQLite NoticeStore's answers, each write one statement (so two instances never interleave one).
+// the SQLite NoticeStore's answers. Posting and ending the board message are serialised across
+// instances by an advisory lock, as SQLite's single writer serialises them: one message stands.
+import type pg from 'pg';
 import type { BoardMessageRow, Notice, NoticeKind, NoticeRow } from '../notices.js';
 import { toNotice } from '../notices.js';
 import type { NoticePort } from '../ports.js';
-import type { Queryable } from './contacts.js';
+import { inTransaction } from './transaction.js';
 
-/** Ends the standing board message; shared by postMessage (as a CTE) and endMessage. */
-const END_ALL = 'UPDATE board_messages SET ended_at = $1, ended_by = $2 WHERE ended_at IS NULL';
+/**
+ * Taken (`pg_advisory_xact_lock`) by every change of the board message until its transaction ends:
+ * without it two instances posting at once would each end the message standing before and both
+ * insert theirs (neither statement sees the other's new row), leaving two standing. "KEPT" + 11.
+ */
+export const BOARD_MESSAGE_LOCK = 0x4b_45_50_54_0b;
+
+/** Ends the standing board message, holding the board message's lock. */
+async function endAll(client: pg.PoolClient, by: string, at: number): Promise<number> {
+  await client.query('SELECT pg_advisory_xact_lock($1)', [BOARD_MESSAGE_LOCK]);
+  return (await client.query('UPDATE board_messages SET ended_at = $1, ended_by = $2 WHERE ended_at IS NULL', [at, by])).rowCount ?? 0;
+}
 
 export class PgNoticeStore implements NoticePort {
-  constructor(private readonly db: Queryable) {}
+  constructor(private readonly db: pg.Pool) {}
 
   async addNotice(n: { kind: NoticeKind; title: string; message: string; startsAt: number; endsAt: number }, by: string, at: number): Promise<number> {
     const r = await this.db.query<{ id: number }>(
@@ -44,16 +56,15 @@ export class PgNoticeStore implements NoticePort {
     return (await this.db.query<BoardMessageRow>('SELECT id, text, "by", "at", "until" FROM board_messages WHERE ended_at IS NULL ORDER BY id DESC LIMIT 1')).rows[0];
   }
 
-  /**
-   * Puts a message on the boards: the one standing before is taken down, in the same statement (the
-   * CTE's UPDATE sees the snapshot before the INSERT, so the new message is not ended with it).
-   */
+  /** Puts a message on the boards: the one standing before is taken down. */
   async postMessage(text: string, by: string, at: number, until: number | null): Promise<number> {
-    const r = await this.db.query<{ id: number }>(`WITH ended AS (${END_ALL}) INSERT INTO board_messages (text, "by", "at", "until") VALUES ($3, $2, $1, $4) RETURNING id`, [at, by, text, until]);
-    return r.rows[0]!.id;
+    return inTransaction(this.db, async (client) => {
+      await endAll(client, by, at);
+      return (await client.query<{ id: number }>('INSERT INTO board_messages (text, "by", "at", "until") VALUES ($1, $2, $3, $4) RETURNING id', [text, by, at, until])).rows[0]!.id;
+    });
   }
 
   async endMessage(by: string, at: number): Promise<boolean> {
-    return ((await this.db.query(END_ALL, [at, by])).rowCount ?? 0) > 0;
+    return (await inTransaction(this.db, (client) => endAll(client, by, at))) > 0;
   }
 }
