@@ -54,7 +54,7 @@ import {
 } from '../../server/store/ports.js';
 import { SavedBoardStore, type BoardFilter } from '../../server/store/saved-boards.js';
 import { InlineRunner } from '../../server/writer/runner.js';
-import { freshPgDatabase, type TestPg } from '../helpers/pg.js';
+import { freshPgDatabase, twoPgInstances, type TestPg } from '../helpers/pg.js';
 import { explainPlan, planNodes, showPlan } from '../helpers/pg-plan.js';
 import { inTransaction as pgTransaction } from '../../server/store/pg/transaction.js';
 
@@ -545,23 +545,10 @@ describe('the running clocks\' page plan on PostgreSQL', () => {
  * posted; and a saved board deleted while displays choose it leaves no display naming it.
  */
 describe('the board message and saved boards from two instances at once', () => {
-  let fresh: TestPg;
-  let a: PgConnection;
-  let b: PgConnection;
-
-  beforeAll(async () => {
-    fresh = await freshPgDatabase('kept_board_contract_two');
-    a = await openPostgres(fresh.url, { max: 4 });
-    b = await openPostgres(fresh.url, { max: 4, migrate: false });
-  });
-
-  afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await fresh?.drop();
-  });
+  const two = twoPgInstances('kept_board_contract_two');
 
   it('leave one message standing, the last posted', async () => {
+    const { a, b } = two;
     const stores = [new PgNoticeStore(a.pool), new PgNoticeStore(b.pool)];
     for (let round = 0; round < 3; round++) {
       const posted = await Promise.all(Array.from({ length: 8 }, (_, i) => stores[i % 2]!.postMessage(`message ${round}.${i}`, ACTOR, LATER + i, null)));
@@ -575,18 +562,19 @@ describe('the board message and saved boards from two instances at once', () => 
   });
 
   it('delete a board out of every display that chose it', async () => {
-    const [one, two] = [new PgSavedBoardStore(a.pool), new PgSavedBoardStore(b.pool)];
+    const { a, b } = two;
+    const [first, second] = [new PgSavedBoardStore(a.pool), new PgSavedBoardStore(b.pool)];
     const displays: number[] = [];
     for (const name of ['Wall A', 'Wall B', 'Wall C']) {
       displays.push((await a.pool.query<{ id: number }>('INSERT INTO displays (name, secret_hash, created_at, created_by) VALUES ($1, $2, $3, $4) RETURNING id', [name, `hash-${name}`, LATER, ACTOR])).rows[0]!.id);
     }
     const filter: BoardFilter = { queues: [], channels: [], categories: [] };
-    const boardIds = [await one.insert({ name: 'One', team: 't', filter }, ACTOR, LATER), await one.insert({ name: 'Two', team: 't', filter }, ACTOR, LATER)];
-    await Promise.all(displays.map((d, i) => (i % 2 === 0 ? one : two).setChoice(d, i === 2 ? [boardIds[0]!] : boardIds, 30, ACTOR, LATER)));
+    const boardIds = [await first.insert({ name: 'One', team: 't', filter }, ACTOR, LATER), await first.insert({ name: 'Two', team: 't', filter }, ACTOR, LATER)];
+    await Promise.all(displays.map((d, i) => (i % 2 === 0 ? first : second).setChoice(d, i === 2 ? [boardIds[0]!] : boardIds, 30, ACTOR, LATER)));
     // Both instances delete board One at once: one deletes it, and every display is left with what it chose besides.
-    const removed = await Promise.all([one.remove(boardIds[0]!, ACTOR, LATER + 1), two.remove(boardIds[0]!, ACTOR, LATER + 1)]);
+    const removed = await Promise.all([first.remove(boardIds[0]!, ACTOR, LATER + 1), second.remove(boardIds[0]!, ACTOR, LATER + 1)]);
     expect(removed.filter(Boolean)).toHaveLength(1);
-    expect((await two.choices()).map((c) => [c.displayId, c.boards])).toEqual([
+    expect((await second.choices()).map((c) => [c.displayId, c.boards])).toEqual([
       [displays[0], [boardIds[1]]],
       [displays[1], [boardIds[1]]],
     ]);

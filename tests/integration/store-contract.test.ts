@@ -30,7 +30,7 @@ import { ContactStore, queueOf, type ClockRow, type ContactFilter, type ContactR
 import { PgContactReads, PgContactWrites, type PgStatement } from '../../server/store/pg/contacts.js';
 import { asyncOf, CONTACT_READS, type ContactReads } from '../../server/store/ports.js';
 import { InlineRunner } from '../../server/writer/runner.js';
-import { freshPgDatabase, type TestPg } from '../helpers/pg.js';
+import { freshPgDatabase, twoPgInstances, type TestPg } from '../helpers/pg.js';
 import { explainPlan, planNodes, showPlan, type PlanNode } from '../helpers/pg-plan.js';
 import { inTransaction as pgTransaction } from '../../server/store/pg/transaction.js';
 import { fillPgYear } from '../../scripts/bench/pg-year.js';
@@ -576,25 +576,12 @@ describe('postgresql list plans, at a year\'s scale', () => {
  * timer store the transition once.
  */
 describe('postgresql row writes from two instances at once', () => {
-  let fresh: TestPg;
-  let a: PgConnection;
-  let b: PgConnection;
-
-  beforeAll(async () => {
-    fresh = await freshPgDatabase('kept_store_contract_two');
-    a = await openPostgres(fresh.url, { max: 4 });
-    b = await openPostgres(fresh.url, { max: 4, migrate: false });
-  });
-
-  afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await fresh?.drop();
-  });
+  const two = twoPgInstances('kept_store_contract_two');
 
   const transaction = <T>(conn: PgConnection, work: (client: Parameters<typeof PgContactWrites.insertContact>[0]) => Promise<T>): Promise<T> => pgTransaction(conn.pool, work);
 
   it('serialise event appends on the contact row lock, and store a timer firing once', async () => {
+    const { a, b } = two;
     const engine = { calendars } as CommandContext;
     const w = [...written.values()].find((x) => x.row.channel === 'email' && x.clocks.some((c) => c.status === 'breached' || c.status === 'running'))!;
     await transaction(a, async (client) => {
