@@ -35,7 +35,8 @@ export interface AlertSend {
   outcome: Record<string, string>;
 }
 
-interface RuleRow {
+/** An alert rule's row as both databases give it (`enabled` 0 or 1, lists as JSON text). */
+export interface RuleRow {
   id: number;
   name: string;
   kind: string;
@@ -51,7 +52,7 @@ interface RuleRow {
   updated_at: number;
 }
 
-interface SendRow {
+export interface SendRow {
   id: number;
   rule_id: number;
   at: number;
@@ -60,7 +61,7 @@ interface SendRow {
   outcome: string;
 }
 
-const toRule = (r: RuleRow): AlertRule => ({
+export const toRule = (r: RuleRow): AlertRule => ({
   id: r.id,
   name: r.name,
   kind: r.kind as AlertKind,
@@ -76,7 +77,10 @@ const toRule = (r: RuleRow): AlertRule => ({
   updatedAt: r.updated_at,
 });
 
-const toSend = (r: SendRow): AlertSend => ({ id: r.id, ruleId: r.rule_id, at: r.at, keys: JSON.parse(r.keys) as string[], subject: r.subject, outcome: JSON.parse(r.outcome) as Record<string, string> });
+export const toSend = (r: SendRow): AlertSend => ({ id: r.id, ruleId: r.rule_id, at: r.at, keys: JSON.parse(r.keys) as string[], subject: r.subject, outcome: JSON.parse(r.outcome) as Record<string, string> });
+
+/** A rule's values as stored (the named parameters of both databases' insert and update; `enabled` 0 or 1). */
+export const ruleParams = (r: AlertRuleInput, at: number) => ({ ...r, standards: JSON.stringify(r.standards), emails: JSON.stringify(r.emails), enabled: r.enabled ? 1 : 0, at });
 
 /** A clock that fell due (breached) in a span: its key and when. */
 export interface DueClock {
@@ -93,6 +97,10 @@ export interface FlagRow {
   kind: string;
   raisedAt: number;
 }
+
+export const dueFromRow = ([contactId, standard, dueAt, channel, category]: [string, string, number, string, string]): DueClock => ({ contactId, standard, dueAt, channel, category });
+
+export const flagFromRow = (r: { id: number; contact_id: string; kind: string; raised_at: number }): FlagRow => ({ id: r.id, contactId: r.contact_id, kind: r.kind, raisedAt: r.raised_at });
 
 export const ALERTS_SQL = {
   // Open clocks whose due instant lies in (from, to]: a range of `clocks_open_due`, then each row's clock and contact by key.
@@ -137,16 +145,12 @@ export class AlertStore {
     return r === undefined ? undefined : toRule(r);
   }
 
-  private params(r: AlertRuleInput, at: number) {
-    return { ...r, standards: JSON.stringify(r.standards), emails: JSON.stringify(r.emails), enabled: r.enabled ? 1 : 0, at };
-  }
-
   insert(r: AlertRuleInput, by: string, at: number): number {
-    return Number(this.s.insert.run({ ...this.params(r, at), by }).lastInsertRowid);
+    return Number(this.s.insert.run({ ...ruleParams(r, at), by }).lastInsertRowid);
   }
 
   update(id: number, r: AlertRuleInput, at: number): boolean {
-    return this.s.update.run({ ...this.params(r, at), id }).changes === 1;
+    return this.s.update.run({ ...ruleParams(r, at), id }).changes === 1;
   }
 
   remove(id: number, at: number): boolean {
@@ -167,12 +171,12 @@ export class AlertStore {
 
   /** Open, unpaused clocks that fell due in (from, to], earliest first, at most `limit`. */
   dueBetween(from: number, to: number, limit = 1000): DueClock[] {
-    return this.s.dueBetween.all(from, to, limit).map(([contactId, standard, dueAt, channel, category]) => ({ contactId, standard, dueAt, channel, category }));
+    return this.s.dueBetween.all(from, to, limit).map(dueFromRow);
   }
 
   /** Safeguarding flags raised after alert id `after`, oldest first. */
   flagsAfter(after: number, limit = 200): FlagRow[] {
-    return this.s.flagsAfter.all(after, limit).map((r) => ({ id: r.id, contactId: r.contact_id, kind: r.kind, raisedAt: r.raised_at }));
+    return this.s.flagsAfter.all(after, limit).map(flagFromRow);
   }
 
   lastFlagId(): number {

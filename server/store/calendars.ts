@@ -24,8 +24,27 @@ export interface ClosureRow {
   createdAt: number;
 }
 
-type RawCalendar = { id: string; name: string; time_zone: string; weekly_hours: string; division: string; working_day_ms: number; updated_at: number };
-type RawClosure = { id: number; calendar_id: string; from: number; to: number; reason: string | null; created_at: number };
+/** The rows as both databases give them (weekly hours as JSON text). */
+export type RawCalendar = { id: string; name: string; time_zone: string; weekly_hours: string; division: string; working_day_ms: number; updated_at: number };
+export type RawClosure = { id: number; calendar_id: string; from: number; to: number; reason: string | null; created_at: number };
+
+export const calendarFromRow = (r: RawCalendar): CalendarRow => ({
+  id: r.id,
+  name: r.name,
+  timeZone: r.time_zone,
+  weeklyHours: JSON.parse(r.weekly_hours) as WeeklyHours,
+  division: r.division,
+  workingDayMs: r.working_day_ms,
+  updatedAt: r.updated_at,
+});
+
+export const closureFromRow = (r: RawClosure): ClosureRow => ({ id: r.id, calendarId: r.calendar_id, from: r.from, to: r.to, reason: r.reason, createdAt: r.created_at });
+
+/** A division's holidays as held, in date order (null when none): the years covered are those of the first and last held. */
+export function holidayListOf(division: string, rows: Array<{ date: string; title: string }>): HolidayList | null {
+  if (rows.length === 0) return null;
+  return { division, holidays: rows, coveredFrom: `${rows[0]!.date.slice(0, 4)}-01-01`, coveredTo: `${rows[rows.length - 1]!.date.slice(0, 4)}-12-31` };
+}
 
 export class CalendarStore {
   constructor(private readonly sqlite: Sqlite) {}
@@ -51,15 +70,7 @@ export class CalendarStore {
   }
 
   all(): CalendarRow[] {
-    return (this.sqlite.prepare('SELECT * FROM calendars ORDER BY id').all() as RawCalendar[]).map((r) => ({
-      id: r.id,
-      name: r.name,
-      timeZone: r.time_zone,
-      weeklyHours: JSON.parse(r.weekly_hours) as WeeklyHours,
-      division: r.division,
-      workingDayMs: r.working_day_ms,
-      updatedAt: r.updated_at,
-    }));
+    return (this.sqlite.prepare('SELECT * FROM calendars ORDER BY id').all() as RawCalendar[]).map(calendarFromRow);
   }
 
   byId(id: string): CalendarRow | undefined {
@@ -67,9 +78,7 @@ export class CalendarStore {
   }
 
   holidays(division: string): HolidayList | null {
-    const rows = this.sqlite.prepare('SELECT date, title FROM holidays WHERE division = ? ORDER BY date').all(division) as Array<{ date: string; title: string }>;
-    if (rows.length === 0) return null;
-    return { division, holidays: rows, coveredFrom: `${rows[0]!.date.slice(0, 4)}-01-01`, coveredTo: `${rows[rows.length - 1]!.date.slice(0, 4)}-12-31` };
+    return holidayListOf(division, this.sqlite.prepare('SELECT date, title FROM holidays WHERE division = ? ORDER BY date').all(division) as Array<{ date: string; title: string }>);
   }
 
   /**
@@ -85,14 +94,7 @@ export class CalendarStore {
   }
 
   closures(calendarId: string): ClosureRow[] {
-    return (this.sqlite.prepare('SELECT * FROM closures WHERE calendar_id = ? ORDER BY "from"').all(calendarId) as RawClosure[]).map((r) => ({
-      id: r.id,
-      calendarId: r.calendar_id,
-      from: r.from,
-      to: r.to,
-      reason: r.reason,
-      createdAt: r.created_at,
-    }));
+    return (this.sqlite.prepare('SELECT * FROM closures WHERE calendar_id = ? ORDER BY "from"').all(calendarId) as RawClosure[]).map(closureFromRow);
   }
 
   addClosure(calendarId: string, c: Closure, now: number): number {

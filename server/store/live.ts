@@ -46,7 +46,36 @@ export interface UrgentDetail {
   route: string;
 }
 
-const HANDLED_SQL = "('met','missed','met-extended','missed-extended')";
+/** The final statuses today's ledger counts as handled (an SQL list: both databases' statements use it). */
+export const HANDLED_SQL = "('met','missed','met-extended','missed-extended')";
+
+/** A call's row as both databases give it: [id, receivedAt, callback (0 or 1), status, answeredAt, endedAt]. */
+export type RawCall = [string, number, number, string, number | null, number | null];
+/** A handled clock's row: [contactId, standard, channel, status, dueAt]. */
+export type RawHandled = [string, string, string, string, number | null];
+
+export const callFromRow = ([id, receivedAt, callback, status, answeredAt, endedAt]: RawCall): CallRow => ({ id, receivedAt, callback: callback === 1, status, answeredAt, endedAt });
+
+export const handledFromRow = ([contactId, standard, channel, status, dueAt]: RawHandled): HandledRow => ({ contactId, standard, channel, status, dueAt });
+
+/** An urgent row's words: [id, category, the customer's name (any JSON value), subject, assignee, route]. */
+export type RawDetail = [string, string, unknown, string | null, string | null, string];
+/** A call's queue: [id, source.queue (any JSON value)]. */
+export type RawQueue = [string, unknown];
+
+/** Urgent rows' words by contact id: a name that is not a string is none. */
+export function detailsFromRows(rows: readonly RawDetail[]): Map<string, UrgentDetail> {
+  const out = new Map<string, UrgentDetail>();
+  for (const [id, category, name, subject, assignee, route] of rows) out.set(id, { category, customerName: typeof name === 'string' ? name : null, subject, assignee, route });
+  return out;
+}
+
+/** Phone queues by contact id: a queue that is not a string is none. */
+export function queuesFromRows(rows: readonly RawQueue[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [id, queue] of rows) if (typeof queue === 'string') out.set(id, queue);
+  return out;
+}
 
 export class LiveStore {
   private readonly firstPage;
@@ -114,14 +143,7 @@ export class LiveStore {
 
   /** Phone calls received since `since` with their phone-answer clock. */
   callsSince(since: number): CallRow[] {
-    return (this.calls.all(since) as Array<[string, number, number, string, number | null, number | null]>).map(([id, receivedAt, callback, status, answeredAt, endedAt]) => ({
-      id,
-      receivedAt,
-      callback: callback === 1,
-      status,
-      answeredAt,
-      endedAt,
-    }));
+    return (this.calls.all(since) as RawCall[]).map(callFromRow);
   }
 
   /** Every contact received since `since`: [id, receivedAt]. */
@@ -131,24 +153,18 @@ export class LiveStore {
 
   /** Clocks met or missed since `since`. */
   handledSince(since: number): HandledRow[] {
-    return (this.handled.all(since) as Array<[string, string, string, string, number | null]>).map(([contactId, standard, channel, status, dueAt]) => ({ contactId, standard, channel, status, dueAt }));
+    return (this.handled.all(since) as RawHandled[]).map(handledFromRow);
   }
 
   /** What the urgent rows of these contacts show, by contact id (one statement, a keyed search each). */
   details(contactIds: readonly string[]): Map<string, UrgentDetail> {
-    const out = new Map<string, UrgentDetail>();
-    if (contactIds.length === 0) return out;
-    for (const [id, category, name, subject, assignee, route] of this.detail.all(JSON.stringify(contactIds)) as Array<[string, string, unknown, string | null, string | null, string]>) {
-      out.set(id, { category, customerName: typeof name === 'string' ? name : null, subject, assignee, route });
-    }
-    return out;
+    if (contactIds.length === 0) return new Map();
+    return detailsFromRows(this.detail.all(JSON.stringify(contactIds)) as RawDetail[]);
   }
 
   /** Each contact's phone queue (`source.queue`; absent when the call named none), by contact id: a keyed search each. */
   queues(contactIds: readonly string[]): Map<string, string> {
-    const out = new Map<string, string>();
-    if (contactIds.length === 0) return out;
-    for (const [id, queue] of this.queue.all(JSON.stringify(contactIds)) as Array<[string, unknown]>) if (typeof queue === 'string') out.set(id, queue);
-    return out;
+    if (contactIds.length === 0) return new Map();
+    return queuesFromRows(this.queue.all(JSON.stringify(contactIds)) as RawQueue[]);
   }
 }

@@ -26,7 +26,8 @@ export interface BoardMessageRow {
   until: number | null;
 }
 
-interface NoticeRow {
+/** A notice's row as both databases give it. */
+export interface NoticeRow {
   id: number;
   kind: string;
   title: string;
@@ -38,7 +39,7 @@ interface NoticeRow {
   withdrawn_at: number | null;
 }
 
-const toNotice = (r: NoticeRow): Notice => ({
+export const toNotice = (r: NoticeRow): Notice => ({
   id: r.id,
   kind: r.kind as NoticeKind,
   title: r.title,

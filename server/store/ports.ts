@@ -3,10 +3,14 @@
 // are. What the server's event loop reads goes through these interfaces instead, so a read never
 // blocks the loop (SQLite: a pool of reader threads, each with its own read-only connection) and a
 // second database can stand behind the same calls (PostgreSQL: a pool of connections).
+import type { AlertStore } from './alerts.js';
 import type { AuditStore } from './audit.js';
+import type { CalendarStore } from './calendars.js';
 import type { ContactStore } from './contacts.js';
 import type { LiveStore } from './live.js';
+import type { NoticeStore } from './notices.js';
 import type { PeopleStore } from './people.js';
+import type { SavedBoardStore } from './saved-boards.js';
 import type { TokenStore } from './tokens.js';
 
 /** Every method of T, answering a promise of what it returned. */
@@ -31,14 +35,6 @@ export function asyncOf<T extends object, K extends keyof T>(store: T, methods: 
 
 export const CONTACT_READS = ['byId', 'byExternal', 'events', 'clocks', 'clock', 'list', 'byIds', 'eventsOf', 'clocksOf', 'countRows'] as const;
 
-/**
- * What the live board reads (server/live/): its start-up pages of running clocks, today's ledger, and
- * the few fields an urgent row shows. Asynchronous, so the board runs the same over PostgreSQL.
- */
-export type LiveReads = Async<Pick<LiveStore, 'openClocks' | 'callsSince' | 'receivedSince' | 'handledSince' | 'details' | 'queues'>>;
-
-export const LIVE_READS = ['openClocks', 'callsSince', 'receivedSince', 'handledSince', 'details', 'queues'] as const;
-
 // ---- The front door's stores (issue 14 item 1): API tokens, people (users, sessions, displays,
 // failed sign-ins and locks) and the audit trail. Every public method of each SQLite store, so the
 // PostgreSQL classes (server/store/pg/tokens.ts, people.ts, audit.ts) stand in for them whole.
@@ -60,3 +56,31 @@ export type AuditStorePort = Async<Pick<AuditStore, (typeof AUDIT_STORE)[number]
 type Whole<T, L extends keyof T> = [Exclude<keyof T, L>] extends [never] ? true : false;
 const _whole: [Whole<TokenStore, (typeof TOKEN_STORE)[number]>, Whole<PeopleStore, (typeof PEOPLE_STORE)[number]>, Whole<AuditStore, (typeof AUDIT_STORE)[number]>] = [true, true, true];
 void _whole;
+
+// ------------------------------------------------------------------------------------------------
+// The live board's and its extras' stores (issue 14 item 1): each port the SQLite store through
+// asyncOf(store, NAMES) or its PostgreSQL twin in ./pg/. Reads first; then the small writes of
+// notices, saved boards and alert rules (calendar edits stay with the commands: they recompute clocks).
+
+/** The live board's reads: running clocks page by page, today's ledger, urgent rows' words and queues. */
+export const LIVE_READS = ['openClocks', 'callsSince', 'receivedSince', 'handledSince', 'details', 'queues'] as const;
+export type LiveReads = Async<Pick<LiveStore, (typeof LIVE_READS)[number]>>;
+
+/** Calendars, holidays and closures as stored (compiling them stays pure and shared). */
+export const CALENDAR_READS = ['all', 'byId', 'holidays', 'closures'] as const;
+export type CalendarReads = Async<Pick<CalendarStore, (typeof CALENDAR_READS)[number]>>;
+
+export const NOTICE_READS = ['notice', 'inForce', 'upcoming', 'message'] as const;
+export const NOTICE_WRITES = ['addNotice', 'withdraw', 'postMessage', 'endMessage'] as const;
+export type NoticeReads = Async<Pick<NoticeStore, (typeof NOTICE_READS)[number]>>;
+export type NoticePort = Async<Pick<NoticeStore, (typeof NOTICE_READS)[number] | (typeof NOTICE_WRITES)[number]>>;
+
+export const SAVED_BOARD_READS = ['all', 'byId', 'idByName', 'choice', 'choices', 'displayActive'] as const;
+export const SAVED_BOARD_WRITES = ['insert', 'update', 'remove', 'setChoice'] as const;
+export type SavedBoardReads = Async<Pick<SavedBoardStore, (typeof SAVED_BOARD_READS)[number]>>;
+export type SavedBoardPort = Async<Pick<SavedBoardStore, (typeof SAVED_BOARD_READS)[number] | (typeof SAVED_BOARD_WRITES)[number]>>;
+
+export const ALERT_READS = ['rules', 'rule', 'lastSend', 'sendsOf', 'dueBetween', 'flagsAfter', 'lastFlagId'] as const;
+export const ALERT_WRITES = ['insert', 'update', 'remove', 'recordSend'] as const;
+export type AlertReads = Async<Pick<AlertStore, (typeof ALERT_READS)[number]>>;
+export type AlertPort = Async<Pick<AlertStore, (typeof ALERT_READS)[number] | (typeof ALERT_WRITES)[number]>>;

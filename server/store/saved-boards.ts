@@ -27,7 +27,8 @@ export interface DisplayChoice {
   updatedAt: number;
 }
 
-interface BoardRow {
+/** A saved board's row as both databases give it (the filter as JSON text). */
+export interface BoardRow {
   id: number;
   name: string;
   team: string;
@@ -37,7 +38,21 @@ interface BoardRow {
   updated_at: number;
 }
 
-const toBoard = (r: BoardRow): SavedBoard => ({ id: r.id, name: r.name, team: r.team, filter: JSON.parse(r.filter) as BoardFilter, createdBy: r.created_by, createdAt: r.created_at, updatedAt: r.updated_at });
+export const toBoard = (r: BoardRow): SavedBoard => ({ id: r.id, name: r.name, team: r.team, filter: JSON.parse(r.filter) as BoardFilter, createdBy: r.created_by, createdAt: r.created_at, updatedAt: r.updated_at });
+
+/** A display's choice as both databases give it (the boards as JSON text). */
+export interface ChoiceRow {
+  display_id: number;
+  boards: string;
+  rotate_seconds: number;
+  updated_by: string;
+  updated_at: number;
+}
+
+export const toChoice = (r: ChoiceRow): DisplayChoice => ({ displayId: r.display_id, boards: JSON.parse(r.boards) as number[], rotateSeconds: r.rotate_seconds, updatedBy: r.updated_by, updatedAt: r.updated_at });
+
+/** What a display's choice becomes when saved board `id` is deleted: its boards without it (empty: the choice cleared), or null when it did not hold it. */
+export const choiceWithout = (c: DisplayChoice, id: number): number[] | null => (c.boards.includes(id) ? c.boards.filter((b) => b !== id) : null);
 
 export class SavedBoardStore {
   private readonly s;
@@ -50,8 +65,8 @@ export class SavedBoardStore {
       insert: sqlite.prepare('INSERT INTO saved_boards (name, team, filter, created_by, created_at, updated_at) VALUES (@name, @team, @filter, @by, @at, @at)'),
       update: sqlite.prepare('UPDATE saved_boards SET name = @name, team = @team, filter = @filter, updated_at = @at WHERE id = @id'),
       remove: sqlite.prepare('DELETE FROM saved_boards WHERE id = ?'),
-      choice: sqlite.prepare<[number], { display_id: number; boards: string; rotate_seconds: number; updated_by: string; updated_at: number }>('SELECT * FROM display_boards WHERE display_id = ?'),
-      choices: sqlite.prepare<[], { display_id: number; boards: string; rotate_seconds: number; updated_by: string; updated_at: number }>('SELECT * FROM display_boards ORDER BY display_id'),
+      choice: sqlite.prepare<[number], ChoiceRow>('SELECT * FROM display_boards WHERE display_id = ?'),
+      choices: sqlite.prepare<[], ChoiceRow>('SELECT * FROM display_boards ORDER BY display_id'),
       setChoice: sqlite.prepare(
         'INSERT INTO display_boards (display_id, boards, rotate_seconds, updated_by, updated_at) VALUES (@displayId, @boards, @rotateSeconds, @by, @at) ON CONFLICT (display_id) DO UPDATE SET boards = excluded.boards, rotate_seconds = excluded.rotate_seconds, updated_by = excluded.updated_by, updated_at = excluded.updated_at',
       ),
@@ -84,21 +99,19 @@ export class SavedBoardStore {
   /** Deletes a board and takes it out of every display's choice. */
   remove(id: number, by: string, at: number): boolean {
     for (const c of this.choices()) {
-      if (!c.boards.includes(id)) continue;
-      const left = c.boards.filter((b) => b !== id);
-      if (left.length === 0) this.s.clearChoice.run(c.displayId);
-      else this.setChoice(c.displayId, left, c.rotateSeconds, by, at);
+      const left = choiceWithout(c, id);
+      if (left !== null) this.setChoice(c.displayId, left, c.rotateSeconds, by, at);
     }
     return this.s.remove.run(id).changes === 1;
   }
 
   choice(displayId: number): DisplayChoice | undefined {
     const r = this.s.choice.get(displayId);
-    return r === undefined ? undefined : { displayId: r.display_id, boards: JSON.parse(r.boards) as number[], rotateSeconds: r.rotate_seconds, updatedBy: r.updated_by, updatedAt: r.updated_at };
+    return r === undefined ? undefined : toChoice(r);
   }
 
   choices(): DisplayChoice[] {
-    return this.s.choices.all().map((r) => ({ displayId: r.display_id, boards: JSON.parse(r.boards) as number[], rotateSeconds: r.rotate_seconds, updatedBy: r.updated_by, updatedAt: r.updated_at }));
+    return this.s.choices.all().map(toChoice);
   }
 
   setChoice(displayId: number, boards: readonly number[], rotateSeconds: number, by: string, at: number): void {

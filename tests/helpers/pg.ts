@@ -3,6 +3,8 @@
 // afterwards. Each test file gets its own database, so files running in parallel never share rows.
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
+import { openPostgres, type PgConnection } from '../../db/pg/connection.js';
 
 export const PG_ADMIN_URL = process.env.KEPT_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -36,6 +38,33 @@ export async function freshPgDatabase(prefix = 'kept_test'): Promise<TestPg> {
       } finally {
         await c.end();
       }
+    },
+  };
+}
+
+/**
+ * Two instances of Kept on one fresh database, for the `describe` that calls this: two pools (the
+ * first migrates), opened before its tests and closed, with the database dropped, after them.
+ */
+export function twoPgInstances(prefix: string): { readonly a: PgConnection; readonly b: PgConnection } {
+  let fresh: TestPg | undefined;
+  const pools: { a?: PgConnection; b?: PgConnection } = {};
+  beforeAll(async () => {
+    fresh = await freshPgDatabase(prefix);
+    pools.a = await openPostgres(fresh.url, { max: 4 });
+    pools.b = await openPostgres(fresh.url, { max: 4, migrate: false });
+  });
+  afterAll(async () => {
+    await pools.a?.close();
+    await pools.b?.close();
+    await fresh?.drop();
+  });
+  return {
+    get a() {
+      return pools.a!;
+    },
+    get b() {
+      return pools.b!;
     },
   };
 }

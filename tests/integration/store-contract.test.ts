@@ -30,7 +30,9 @@ import { ContactStore, queueOf, type ClockRow, type ContactFilter, type ContactR
 import { PgContactReads, PgContactWrites, type PgStatement } from '../../server/store/pg/contacts.js';
 import { asyncOf, CONTACT_READS, type ContactReads } from '../../server/store/ports.js';
 import { InlineRunner } from '../../server/writer/runner.js';
-import { freshPgDatabase, type TestPg } from '../helpers/pg.js';
+import { freshPgDatabase, twoPgInstances, type TestPg } from '../helpers/pg.js';
+import { explainPlan, planNodes, showPlan, type PlanNode } from '../helpers/pg-plan.js';
+import { inTransaction as pgTransaction } from '../../server/store/pg/transaction.js';
 import { fillPgYear } from '../../scripts/bench/pg-year.js';
 
 const MINUTE = 60_000;
@@ -124,20 +126,7 @@ beforeAll(async () => {
   const W = PgContactWrites;
 
   /** PostgreSQL: one transaction over a connection of the pool. */
-  const inTransaction = async <T>(work: (client: Parameters<typeof W.insertContact>[0]) => Promise<T>): Promise<T> => {
-    const client = await postgres.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const out = await work(client);
-      await client.query('COMMIT');
-      return out;
-    } catch (e) {
-      await client.query('ROLLBACK');
-      throw e;
-    } finally {
-      client.release();
-    }
-  };
+  const inTransaction = <T>(work: (client: Parameters<typeof W.insertContact>[0]) => Promise<T>): Promise<T> => pgTransaction(postgres.pool, work);
 
   // 1. Contacts: SQLite by the create-contact command (group-committed), PostgreSQL by the row writes
   //    with the engine's clocks, 100 contacts to a transaction.
@@ -431,32 +420,9 @@ describe.each(['sqlite', 'postgresql'] as const)('%s answers the contract', (nam
 // ------------------------------------------------------------------------------------------------
 // PostgreSQL's plans
 
-interface PlanNode {
-  'Node Type': string;
-  'Index Name'?: string;
-  'Relation Name'?: string;
-  'Index Cond'?: string;
-  'Scan Direction'?: string;
-  'Parent Relationship'?: string;
-  'Subplan Name'?: string;
-  Plans?: PlanNode[];
-}
-
-async function explain(st: PgStatement, db: PgConnection = postgres): Promise<PlanNode> {
-  const r = await db.pool.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (FORMAT JSON) ${st.sql}`, st.params);
-  return r.rows[0]!['QUERY PLAN'][0]!.Plan;
-}
-
-function nodes(n: PlanNode, inSubPlan = false, out: Array<{ node: PlanNode; inSubPlan: boolean }> = []): Array<{ node: PlanNode; inSubPlan: boolean }> {
-  out.push({ node: n, inSubPlan });
-  for (const c of n.Plans ?? []) nodes(c, inSubPlan || c['Parent Relationship'] === 'SubPlan', out);
-  return out;
-}
-
-const show = (n: PlanNode): string =>
-  nodes(n)
-    .map(({ node }) => `${node['Node Type']} ${node['Index Name'] ?? node['Relation Name'] ?? ''} ${node['Index Cond'] ?? ''}`)
-    .join('\n');
+const explain = (st: PgStatement, db: PgConnection = postgres): Promise<PlanNode> => explainPlan(db.pool, st);
+const nodes = planNodes;
+const show = showPlan;
 
 /**
  * What every plan must be, whatever the statistics: every table reached through an index (no Seq Scan),
@@ -610,38 +576,12 @@ describe('postgresql list plans, at a year\'s scale', () => {
  * timer store the transition once.
  */
 describe('postgresql row writes from two instances at once', () => {
-  let fresh: TestPg;
-  let a: PgConnection;
-  let b: PgConnection;
+  const two = twoPgInstances('kept_store_contract_two');
 
-  beforeAll(async () => {
-    fresh = await freshPgDatabase('kept_store_contract_two');
-    a = await openPostgres(fresh.url, { max: 4 });
-    b = await openPostgres(fresh.url, { max: 4, migrate: false });
-  });
-
-  afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await fresh?.drop();
-  });
-
-  async function transaction<T>(conn: PgConnection, work: (client: Parameters<typeof PgContactWrites.insertContact>[0]) => Promise<T>): Promise<T> {
-    const client = await conn.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const out = await work(client);
-      await client.query('COMMIT');
-      return out;
-    } catch (e) {
-      await client.query('ROLLBACK');
-      throw e;
-    } finally {
-      client.release();
-    }
-  }
+  const transaction = <T>(conn: PgConnection, work: (client: Parameters<typeof PgContactWrites.insertContact>[0]) => Promise<T>): Promise<T> => pgTransaction(conn.pool, work);
 
   it('serialise event appends on the contact row lock, and store a timer firing once', async () => {
+    const { a, b } = two;
     const engine = { calendars } as CommandContext;
     const w = [...written.values()].find((x) => x.row.channel === 'email' && x.clocks.some((c) => c.status === 'breached' || c.status === 'running'))!;
     await transaction(a, async (client) => {

@@ -84,3 +84,23 @@ function refusal(error: unknown, o: TransactionOptions): unknown {
   o.onFault?.(fault);
   return pgFaultError(fault);
 }
+
+/**
+ * One plain transaction: BEGIN, the work, COMMIT — or ROLLBACK when the work throws — and the
+ * connection always handed back. For the stores' few writes of more than one statement (a board
+ * message, a saved board's deletion) and the calendars' seed; the commands use inWriteTransaction.
+ */
+export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const out = await work(client);
+    await client.query('COMMIT');
+    return out;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}

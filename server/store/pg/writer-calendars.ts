@@ -8,6 +8,8 @@ import { BUNDLED_BANK_HOLIDAYS } from '../../domain/defaults.js';
 import { DIVISIONS, holidaysFromGovUk, type HolidayList } from '../../domain/holidays.js';
 import { AWAAB_CALENDAR_ID, AWAAB_DIVISION, awaabCalendar } from '../../domain/packs/awaab.js';
 import { HOUR } from '../../domain/time.js';
+import { holidayListOf } from '../calendars.js';
+import { inTransaction } from './transaction.js';
 
 type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
 
@@ -48,12 +50,8 @@ export async function loadPgCalendars(db: Queryable): Promise<{ calendars: Calen
     if (list === undefined) byDivision.set(h.division, (list = []));
     list.push({ date: h.date, title: h.title });
   }
-  // As CalendarStore.holidays: the years covered are those of the first and last holiday held.
-  const holidayList = (division: string): HolidayList | null => {
-    const rows = byDivision.get(division);
-    if (rows === undefined || rows.length === 0) return null;
-    return { division, holidays: rows, coveredFrom: `${rows[0]!.date.slice(0, 4)}-01-01`, coveredTo: `${rows[rows.length - 1]!.date.slice(0, 4)}-12-31` };
-  };
+  // As CalendarStore.holidays.
+  const holidayList = (division: string): HolidayList | null => holidayListOf(division, byDivision.get(division) ?? []);
   const set: Record<string, CalendarSet[string]> = { always: ALWAYS };
   for (const c of calendars) {
     set[c.id] = new CompiledCalendar({
@@ -77,9 +75,7 @@ export async function loadPgCalendars(db: Queryable): Promise<{ calendars: Calen
  * instances starting together seed once and neither fails.
  */
 export async function seedPgCalendars(pool: pg.Pool, now: number): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  await inTransaction(pool, async (client) => {
     await client.query(
       `INSERT INTO calendars (id, name, time_zone, weekly_hours, division, working_day_ms, updated_at)
        SELECT $1, $2, $3, $4, $5, $6, $7 WHERE NOT EXISTS (SELECT 1 FROM calendars) ON CONFLICT DO NOTHING`,
@@ -99,11 +95,5 @@ export async function seedPgCalendars(pool: pg.Pool, now: number): Promise<void>
       }
       await client.query('INSERT INTO holidays (division, date, title) SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING', [divisions, dates, titles]);
     }
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
