@@ -6,7 +6,9 @@
 import type { AuditStore } from './audit.js';
 import type { ContactStore } from './contacts.js';
 import type { LiveStore } from './live.js';
+import type { MailStore } from './mail.js';
 import type { PeopleStore } from './people.js';
+import type { TelephonyStore } from './telephony.js';
 import type { TokenStore } from './tokens.js';
 
 /** Every method of T, answering a promise of what it returned. */
@@ -60,3 +62,19 @@ export type AuditStorePort = Async<Pick<AuditStore, (typeof AUDIT_STORE)[number]
 type Whole<T, L extends keyof T> = [Exclude<keyof T, L>] extends [never] ? true : false;
 const _whole: [Whole<TokenStore, (typeof TOKEN_STORE)[number]>, Whole<PeopleStore, (typeof PEOPLE_STORE)[number]>, Whole<AuditStore, (typeof AUDIT_STORE)[number]>] = [true, true, true];
 void _whole;
+
+// ---- H5, telephony and mail on PostgreSQL (issue 14): every public method of TelephonyStore (held
+// call events, the call ledger, unknown queues, advisors' states) and of MailStore (automatic mail,
+// IMAP read positions), so server/store/pg/telephony.ts and mail.ts stand in for them whole.
+
+export const TELEPHONY_STORE = [
+  'held', 'heldTotal', 'hold', 'release', 'expire', 'record', 'ledger', 'offeredBetween', 'answeredBetween',
+  'noteUnknownQueue', 'unknownQueues', 'setAdvisorState', 'advisorStates',
+] as const;
+export type TelephonyStorePort = Async<Pick<TelephonyStore, (typeof TELEPHONY_STORE)[number]>>;
+
+export const MAIL_STORE = ['automatic', 'recentAutomatic', 'insertAutomatic', 'socialContactsOf', 'cursor', 'saveCursor'] as const;
+export type MailStorePort = Async<Pick<MailStore, (typeof MAIL_STORE)[number]>>;
+
+const _wholePhoneMail: [Whole<TelephonyStore, (typeof TELEPHONY_STORE)[number]>, Whole<MailStore, (typeof MAIL_STORE)[number]>] = [true, true];
+void _wholePhoneMail;
