@@ -402,6 +402,20 @@ describe('PostgreSQL with two instances at once', () => {
     expect(await telephonyA.ledger('race-call')).toMatchObject({ offeredAt: NOW, endedAt: NOW + 29_000 + 5000, agent: 'kate.bell' });
   });
 
+  it('the same calls written by both in opposite orders: every write goes in, none refused as a deadlock', async () => {
+    const calls = Array.from({ length: 12 }, (_, i) => `order-${String(i).padStart(2, '0')}`);
+    const facts = (list: string[], at: number) => list.map((callId) => ({ callId, queue: 'general', offeredAt: at, endedAt: at + 1000 }));
+    const rounds = Array.from({ length: 4 }, (_, r) =>
+      Promise.all([
+        one.telephonyFacts({ now: NOW, ledger: facts(calls, NOW + r), unknownQueues: calls.map((q) => ({ platform: 'order', queueKey: q })) }),
+        two.telephonyFacts({ now: NOW, ledger: facts([...calls].reverse(), NOW + 10 + r), unknownQueues: [...calls].reverse().map((q) => ({ platform: 'order', queueKey: q })) }),
+      ]),
+    );
+    await Promise.all(rounds);
+    for (const callId of calls) expect(await telephonyA.ledger(callId)).toMatchObject({ offeredAt: NOW, endedAt: NOW + 13 + 1000 });
+    expect((await telephonyA.unknownQueues()).filter((q) => q.platform === 'order').map((q) => q.calls)).toEqual(calls.map(() => 8));
+  });
+
   it('one automatic message recorded by both at once is recorded and audited once', async () => {
     const input: RecordAutomaticMailInput = { messageId: '<twice@example.org>', receivedAt: NOW, kind: 'auto-reply', marker: 'auto-submitted', subject: 'Away', contactId: null, reply: null, now: NOW, actor: 'mail:imap' };
     const [a, b] = await both((c) => c.recordAutomaticMail(input));

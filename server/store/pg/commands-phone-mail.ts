@@ -17,6 +17,15 @@ import type { PgWriteFault } from './writer-faults.js';
 /** The held events' bound, counted and filled by one transaction at a time ("KEPT" + 14, "held"). */
 export const HELD_LOCK = 0x4b_45_50_54_0e;
 
+/**
+ * The facts in the order of their rows' keys, each key's facts in the order given (a stable sort): the
+ * rows merged are the same, and two instances writing the same rows lock them in one order, so they
+ * wait for each other instead of deadlocking.
+ */
+export function inKeyOrder<T>(facts: readonly T[], key: (f: T) => string): T[] {
+  return facts.map((f) => ({ f, k: key(f) })).sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0)).map((x) => x.f);
+}
+
 export interface PhoneMailCommandsOptions {
   /** KEPT_WRITE_TIMEOUT_MS: a statement waiting longer is cancelled and the command answers 503. */
   timeoutMs?: number;
@@ -42,10 +51,10 @@ export class PgPhoneMailCommands {
         checkHeldRoom(await store.heldTotal(), c.hold.length, c.maxHeld);
         for (const h of c.hold) if (await store.hold(h.callId, h.eventKey, h.event, c.now)) held++;
       }
-      for (const callId of c.release ?? []) released += await store.release(callId);
-      for (const f of c.ledger ?? []) await store.record(f, c.now);
-      for (const q of c.unknownQueues ?? []) await store.noteUnknownQueue(q.platform, q.queueKey, c.now);
-      for (const a of c.advisorStates ?? []) await store.setAdvisorState(a);
+      for (const callId of inKeyOrder(c.release ?? [], (id) => id)) released += await store.release(callId);
+      for (const f of inKeyOrder(c.ledger ?? [], (f) => f.callId)) await store.record(f, c.now);
+      for (const q of inKeyOrder(c.unknownQueues ?? [], (q) => `${q.platform}\u0000${q.queueKey}`)) await store.noteUnknownQueue(q.platform, q.queueKey, c.now);
+      for (const a of inKeyOrder(c.advisorStates ?? [], (a) => `${a.platform}\u0000${a.advisor}`)) await store.setAdvisorState(a);
       return { held, released };
     });
   }
