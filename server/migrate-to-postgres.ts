@@ -7,8 +7,8 @@
 // pages of rows read from SQLite by rowid, sent as one JSON document per page, and turned back into
 // the PostgreSQL table's own row type by `json_populate_recordset` (SQLite's 0/1 booleans read as
 // PostgreSQL booleans, JSON kept in text stays text). What PostgreSQL alone has is filled in:
-// `clocks.ordinal` (a clock's place among its contact's, SQLite's rowid order — the engine's), and
-// the identity sequences are moved past the highest id copied.
+// `clocks.ordinal` (a clock's place among its contact's, SQLite's rowid order — the engine's) and
+// `automatic_mail.seq` (the rowid), and the identity sequences are moved past the highest id copied.
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { openDatabase } from '../db/connection.js';
@@ -63,6 +63,15 @@ function tablePairs(): Array<{ name: string; columns: string[]; identity: string
   return ordered.map(({ name, columns, identity }) => ({ name, columns, identity }));
 }
 
+/**
+ * The columns only PostgreSQL has, read from SQLite's rows: clocks.ordinal, the clock's place among
+ * its contact's in SQLite's row order (the engine's); automatic_mail.seq, the row's rowid (its page order).
+ */
+const PG_ONLY: Record<string, { column: string; value: string }> = {
+  clocks: { column: 'ordinal', value: '(SELECT COUNT(*) FROM clocks o WHERE o.contact_id = k.contact_id AND o.rowid < k.rowid)' },
+  automatic_mail: { column: 'seq', value: 'k.rowid' },
+};
+
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 export async function migrateToPostgres(o: {
@@ -108,10 +117,10 @@ export async function migrateToPostgres(o: {
     await client.query('BEGIN');
     for (const t of pairs) {
       const total = (sqlite.prepare(`SELECT COUNT(*) AS n FROM ${quote(t.name)}`).get() as { n: number }).n;
-      // clocks.ordinal: the clock's place among its contact's in SQLite's row order (the engine's).
-      const extra = t.name === 'clocks' ? ', (SELECT COUNT(*) FROM clocks o WHERE o.contact_id = k.contact_id AND o.rowid < k.rowid) AS ordinal' : '';
+      const only = PG_ONLY[t.name];
+      const extra = only === undefined ? '' : `, ${only.value} AS ${quote(only.column)}`;
       const page = sqlite.prepare(`SELECT k.rowid AS "__rowid", ${t.columns.map((c) => `k.${quote(c)}`).join(', ')}${extra} FROM ${quote(t.name)} k WHERE k.rowid > ? ORDER BY k.rowid LIMIT ?`);
-      const columns = t.name === 'clocks' ? [...t.columns, 'ordinal'] : t.columns;
+      const columns = only === undefined ? t.columns : [...t.columns, only.column];
       const list = columns.map(quote).join(', ');
       let copied = 0;
       let after = -Infinity;

@@ -404,6 +404,11 @@ export const automaticMail = pgTable('automatic_mail', {
   contactId: text('contact_id'),
   reply: text('reply'),
   recordedAt: ms('recorded_at').notNull(),
+  /**
+   * PostgreSQL only: the order the rows were recorded in (SQLite's rowid), which the automatic-mail
+   * page walks newest first (server/store/pg/mail.ts); copied from the rowid by migrate-to-postgres.
+   */
+  seq: bigint('seq', { mode: 'number' }).notNull().generatedByDefaultAsIdentity().unique('automatic_mail_seq'),
 });
 
 export const mailCursors = pgTable('mail_cursors', {

@@ -23,16 +23,21 @@ export interface TelephonyFactsOutput {
   released: number;
 }
 
+/** At most `max` events held at once (10 000 unless given): past it the hold answers 503, so the platform retries. */
+export function checkHeldRoom(heldNow: number, adding: number, maxHeld: number | undefined): void {
+  const max = maxHeld ?? 10_000;
+  if (heldNow + adding > max) {
+    throw new UnavailableError(`held telephony events: ${max} are already waiting for their calls to start (KEPT_PHONE_HELD_MAX); send the calls' start events`, 'held-full', 60);
+  }
+}
+
 export function telephonyFacts(ctx: CommandContext, c: TelephonyFactsInput): TelephonyFactsOutput {
   const store = ctx.telephony;
   let held = 0;
   let released = 0;
   if (c.hold !== undefined && c.hold.length > 0) {
     if (c.expireBefore !== undefined) store.expire(c.expireBefore);
-    const max = c.maxHeld ?? 10_000;
-    if (store.heldTotal() + c.hold.length > max) {
-      throw new UnavailableError(`held telephony events: ${max} are already waiting for their calls to start (KEPT_PHONE_HELD_MAX); send the calls' start events`, 'held-full', 60);
-    }
+    checkHeldRoom(store.heldTotal(), c.hold.length, c.maxHeld);
     for (const h of c.hold) if (store.hold(h.callId, h.eventKey, h.event, c.now)) held++;
   }
   for (const callId of c.release ?? []) released += store.release(callId);

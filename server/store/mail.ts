@@ -19,7 +19,7 @@ export interface MailCursor {
   lastUid: number;
 }
 
-type RawAutomatic = { message_id: string; received_at: number; kind: string; marker: string; subject: string | null; contact_id: string | null; reply: string | null; recorded_at: number };
+export type RawAutomatic = { message_id: string; received_at: number; kind: string; marker: string; subject: string | null; contact_id: string | null; reply: string | null; recorded_at: number };
 
 export class MailStore {
   private readonly s;
@@ -36,8 +36,10 @@ export class MailStore {
         "SELECT id FROM contacts WHERE channel = 'social' AND json_extract(source, '$.senderId') = ? ORDER BY received_at DESC LIMIT ?",
       ),
       cursor: sqlite.prepare<[string], { folder: string; uid_validity: string; last_uid: number }>('SELECT folder, uid_validity, last_uid FROM mail_cursors WHERE folder = ?'),
+      // Forward only (see saveCursor).
       saveCursor: sqlite.prepare(
-        'INSERT INTO mail_cursors (folder, uid_validity, last_uid, updated_at) VALUES (@folder, @uidValidity, @lastUid, @updatedAt) ON CONFLICT (folder) DO UPDATE SET uid_validity = excluded.uid_validity, last_uid = excluded.last_uid, updated_at = excluded.updated_at',
+        `INSERT INTO mail_cursors (folder, uid_validity, last_uid, updated_at) VALUES (@folder, @uidValidity, @lastUid, @updatedAt) ON CONFLICT (folder) DO UPDATE SET uid_validity = excluded.uid_validity, last_uid = excluded.last_uid, updated_at = excluded.updated_at
+         WHERE (length(excluded.uid_validity), excluded.uid_validity, excluded.last_uid) > (length(mail_cursors.uid_validity), mail_cursors.uid_validity, mail_cursors.last_uid)`,
       ),
     };
   }
@@ -67,9 +69,14 @@ export class MailStore {
     return r === undefined ? undefined : { folder: r.folder, uidValidity: r.uid_validity, lastUid: r.last_uid };
   }
 
+  /**
+   * Moves a folder's read position forward only: a later UIDVALIDITY (RFC 3501: a mailbox's new one is
+   * greater than the last; compared as numbers, by length then digits), or the same one with a higher
+   * UID. A reader behind another (two instances on one mailbox) never moves it back.
+   */
   saveCursor(c: MailCursor, now: number): void {
     this.s.saveCursor.run({ ...c, updatedAt: now });
   }
 }
 
-const fromRaw = (r: RawAutomatic): AutomaticMailRow => ({ messageId: r.message_id, receivedAt: r.received_at, kind: r.kind, marker: r.marker, subject: r.subject, contactId: r.contact_id, reply: r.reply, recordedAt: r.recorded_at });
+export const fromRaw = (r: RawAutomatic): AutomaticMailRow => ({ messageId: r.message_id, receivedAt: r.received_at, kind: r.kind, marker: r.marker, subject: r.subject, contactId: r.contact_id, reply: r.reply, recordedAt: r.recorded_at });

@@ -8,9 +8,11 @@ import type { AuditStore } from './audit.js';
 import type { CalendarStore } from './calendars.js';
 import type { ContactStore } from './contacts.js';
 import type { LiveStore } from './live.js';
+import type { MailStore } from './mail.js';
 import type { NoticeStore } from './notices.js';
 import type { PeopleStore } from './people.js';
 import type { SavedBoardStore } from './saved-boards.js';
+import type { TelephonyStore } from './telephony.js';
 import type { TokenStore } from './tokens.js';
 
 /** Every method of T, answering a promise of what it returned. */
@@ -84,3 +86,19 @@ export const ALERT_READS = ['rules', 'rule', 'lastSend', 'sendsOf', 'dueBetween'
 export const ALERT_WRITES = ['insert', 'update', 'remove', 'recordSend'] as const;
 export type AlertReads = Async<Pick<AlertStore, (typeof ALERT_READS)[number]>>;
 export type AlertPort = Async<Pick<AlertStore, (typeof ALERT_READS)[number] | (typeof ALERT_WRITES)[number]>>;
+
+// ---- H5, telephony and mail on PostgreSQL (issue 14): every public method of TelephonyStore (held
+// call events, the call ledger, unknown queues, advisors' states) and of MailStore (automatic mail,
+// IMAP read positions), so server/store/pg/telephony.ts and mail.ts stand in for them whole.
+
+export const TELEPHONY_STORE = [
+  'held', 'heldTotal', 'hold', 'release', 'expire', 'record', 'ledger', 'offeredBetween', 'answeredBetween',
+  'noteUnknownQueue', 'unknownQueues', 'setAdvisorState', 'advisorStates',
+] as const;
+export type TelephonyStorePort = Async<Pick<TelephonyStore, (typeof TELEPHONY_STORE)[number]>>;
+
+export const MAIL_STORE = ['automatic', 'recentAutomatic', 'insertAutomatic', 'socialContactsOf', 'cursor', 'saveCursor'] as const;
+export type MailStorePort = Async<Pick<MailStore, (typeof MAIL_STORE)[number]>>;
+
+const _wholePhoneMail: [Whole<TelephonyStore, (typeof TELEPHONY_STORE)[number]>, Whole<MailStore, (typeof MAIL_STORE)[number]>] = [true, true];
+void _wholePhoneMail;

@@ -52,7 +52,27 @@ export interface AdvisorStateRow {
   at: number;
 }
 
-const LEDGER_COLUMNS = 'call_id AS callId, queue, offered_at AS offeredAt, answered_at AS answeredAt, abandoned_at AS abandonedAt, ended_at AS endedAt, agent, talk_ms AS talkMs, wrap_ms AS wrapMs';
+export const LEDGER_COLUMNS = 'call_id AS callId, queue, offered_at AS offeredAt, answered_at AS answeredAt, abandoned_at AS abandonedAt, ended_at AS endedAt, agent, talk_ms AS talkMs, wrap_ms AS wrapMs';
+
+/**
+ * How a call event's facts merge into the stored ledger row (the earliest offer, the first answer, the
+ * latest end; a fact absent leaves the column as it is): the same upsert on SQLite and PostgreSQL, the
+ * stored columns named by their table (PostgreSQL refuses them bare beside `excluded`).
+ */
+export const LEDGER_MERGE = `
+  queue = coalesce(excluded.queue, call_ledger.queue),
+  offered_at = CASE WHEN call_ledger.offered_at IS NULL OR excluded.offered_at < call_ledger.offered_at THEN coalesce(excluded.offered_at, call_ledger.offered_at) ELSE call_ledger.offered_at END,
+  answered_at = CASE WHEN call_ledger.answered_at IS NULL OR excluded.answered_at < call_ledger.answered_at THEN coalesce(excluded.answered_at, call_ledger.answered_at) ELSE call_ledger.answered_at END,
+  abandoned_at = coalesce(call_ledger.abandoned_at, excluded.abandoned_at),
+  ended_at = CASE WHEN call_ledger.ended_at IS NULL OR excluded.ended_at > call_ledger.ended_at THEN coalesce(excluded.ended_at, call_ledger.ended_at) ELSE call_ledger.ended_at END,
+  agent = coalesce(excluded.agent, call_ledger.agent),
+  talk_ms = coalesce(excluded.talk_ms, call_ledger.talk_ms),
+  wrap_ms = coalesce(excluded.wrap_ms, call_ledger.wrap_ms),
+  updated_at = excluded.updated_at`;
+
+/** A ledger fact's columns in insert order, absent facts as NULL (both databases bind these). */
+export const ledgerValues = (f: LedgerFacts, now: number) =>
+  [f.callId, f.queue ?? null, f.offeredAt ?? null, f.answeredAt ?? null, f.abandonedAt ?? null, f.endedAt ?? null, f.agent ?? null, f.talkMs ?? null, f.wrapMs ?? null, now] as const;
 
 export class TelephonyStore {
   private readonly heldFor;
@@ -93,30 +113,9 @@ export class TelephonyStore {
     this.sqlite
       .prepare(
         `INSERT INTO call_ledger (call_id, queue, offered_at, answered_at, abandoned_at, ended_at, agent, talk_ms, wrap_ms, updated_at)
-         VALUES (@callId, @queue, @offeredAt, @answeredAt, @abandonedAt, @endedAt, @agent, @talkMs, @wrapMs, @now)
-         ON CONFLICT (call_id) DO UPDATE SET
-           queue = coalesce(excluded.queue, queue),
-           offered_at = CASE WHEN offered_at IS NULL OR excluded.offered_at < offered_at THEN coalesce(excluded.offered_at, offered_at) ELSE offered_at END,
-           answered_at = CASE WHEN answered_at IS NULL OR excluded.answered_at < answered_at THEN coalesce(excluded.answered_at, answered_at) ELSE answered_at END,
-           abandoned_at = coalesce(abandoned_at, excluded.abandoned_at),
-           ended_at = CASE WHEN ended_at IS NULL OR excluded.ended_at > ended_at THEN coalesce(excluded.ended_at, ended_at) ELSE ended_at END,
-           agent = coalesce(excluded.agent, agent),
-           talk_ms = coalesce(excluded.talk_ms, talk_ms),
-           wrap_ms = coalesce(excluded.wrap_ms, wrap_ms),
-           updated_at = excluded.updated_at`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (call_id) DO UPDATE SET ${LEDGER_MERGE}`,
       )
-      .run({
-        callId: f.callId,
-        queue: f.queue ?? null,
-        offeredAt: f.offeredAt ?? null,
-        answeredAt: f.answeredAt ?? null,
-        abandonedAt: f.abandonedAt ?? null,
-        endedAt: f.endedAt ?? null,
-        agent: f.agent ?? null,
-        talkMs: f.talkMs ?? null,
-        wrapMs: f.wrapMs ?? null,
-        now,
-      });
+      .run(...ledgerValues(f, now));
   }
 
   ledger(callId: string): LedgerRow | undefined {
@@ -125,13 +124,13 @@ export class TelephonyStore {
 
   /** Calls offered in [from, to), by call_ledger_offered_at. */
   offeredBetween(from: number, to: number): LedgerRow[] {
-    return this.sqlite.prepare<[number, number], LedgerRow>(`SELECT ${LEDGER_COLUMNS} FROM call_ledger WHERE offered_at >= ? AND offered_at < ? ORDER BY offered_at`).all(from, to);
+    return this.sqlite.prepare<[number, number], LedgerRow>(`SELECT ${LEDGER_COLUMNS} FROM call_ledger WHERE offered_at >= ? AND offered_at < ? ORDER BY offered_at, call_id`).all(from, to);
   }
 
   /** Calls answered in [from, to) (by call_ledger_answered_at): who answered when. */
   answeredBetween(from: number, to: number): Array<{ answeredAt: number; agent: string | null; queue: string | null }> {
     return this.sqlite
-      .prepare<[number, number], { answeredAt: number; agent: string | null; queue: string | null }>('SELECT answered_at AS answeredAt, agent, queue FROM call_ledger WHERE answered_at >= ? AND answered_at < ? ORDER BY answered_at')
+      .prepare<[number, number], { answeredAt: number; agent: string | null; queue: string | null }>('SELECT answered_at AS answeredAt, agent, queue FROM call_ledger WHERE answered_at >= ? AND answered_at < ? ORDER BY answered_at, call_id')
       .all(from, to);
   }
 
@@ -143,7 +142,7 @@ export class TelephonyStore {
 
   unknownQueues(limit = 500): UnknownQueueRow[] {
     return this.sqlite
-      .prepare<[number], UnknownQueueRow>('SELECT platform, queue_key AS queueKey, first_seen AS firstSeen, last_seen AS lastSeen, calls FROM unknown_queues ORDER BY last_seen DESC LIMIT ?')
+      .prepare<[number], UnknownQueueRow>('SELECT platform, queue_key AS queueKey, first_seen AS firstSeen, last_seen AS lastSeen, calls FROM unknown_queues ORDER BY last_seen DESC, platform, queue_key LIMIT ?')
       .all(limit);
   }
 
@@ -158,6 +157,6 @@ export class TelephonyStore {
   }
 
   advisorStates(limit = 2000): AdvisorStateRow[] {
-    return this.sqlite.prepare<[number], AdvisorStateRow>('SELECT platform, advisor, state, detail, at FROM advisor_states ORDER BY advisor LIMIT ?').all(limit);
+    return this.sqlite.prepare<[number], AdvisorStateRow>('SELECT platform, advisor, state, detail, at FROM advisor_states ORDER BY advisor, platform LIMIT ?').all(limit);
   }
 }

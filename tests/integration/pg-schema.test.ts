@@ -18,8 +18,8 @@ import { freshPgDatabase, type TestPg } from '../helpers/pg.js';
 
 /** Tables only PostgreSQL has (a change feed, leases, job slots: what many instances need and one file does not). */
 const PG_ONLY_TABLES: string[] = ['leases', 'feed', 'feed_readers', 'feed_horizon'];
-/** Columns only PostgreSQL has, by table: a clock's place in the engine's answer (SQLite's rowid order). */
-const PG_ONLY_COLUMNS: Record<string, string[]> = { clocks: ['ordinal'] };
+/** Columns only PostgreSQL has, by table: a clock's place in the engine's answer, an automatic mail's place in the page (SQLite's rowid order both). */
+const PG_ONLY_COLUMNS: Record<string, string[]> = { clocks: ['ordinal'], automatic_mail: ['seq'] };
 /**
  * SQLite integers that are small numbers (a 32-bit `integer` on PostgreSQL); every other integer — an
  * instant in ms, a duration in ms, an id, an IMAP UID — must be a `bigint`.
