@@ -7,6 +7,7 @@ import type { AuditStore } from './audit.js';
 import type { ContactStore } from './contacts.js';
 import type { LiveStore } from './live.js';
 import type { PeopleStore } from './people.js';
+import type { QueueStore } from './queue.js';
 import type { TokenStore } from './tokens.js';
 
 /** Every method of T, answering a promise of what it returned. */
@@ -60,3 +61,12 @@ export type AuditStorePort = Async<Pick<AuditStore, (typeof AUDIT_STORE)[number]
 type Whole<T, L extends keyof T> = [Exclude<keyof T, L>] extends [never] ? true : false;
 const _whole: [Whole<TokenStore, (typeof TOKEN_STORE)[number]>, Whole<PeopleStore, (typeof PEOPLE_STORE)[number]>, Whole<AuditStore, (typeof AUDIT_STORE)[number]>] = [true, true, true];
 void _whole;
+
+// ---- H7 (pg-queue): the people's queue store (issue 14): the unassigned work, the team's load,
+// safeguarding alerts and the reference sequences. Every public method of the SQLite QueueStore, so
+// PgQueueStore (server/store/pg/queue.ts) stands in for it whole.
+
+export const QUEUE_STORE = ['unassigned', 'openClockOwners', 'openAlerts', 'alertsOf', 'openAlertsOf', 'alert', 'raise', 'action', 'next'] as const;
+export type QueueStorePort = Async<Pick<QueueStore, (typeof QUEUE_STORE)[number]>>;
+const _wholeQueue: Whole<QueueStore, (typeof QUEUE_STORE)[number]> = true;
+void _wholeQueue;
