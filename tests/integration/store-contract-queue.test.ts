@@ -8,38 +8,34 @@
 // - alert-action and import-holidays: the same outputs, errors, clocks, holidays, audit entries; the
 //   feed hears the import's calendar row and each contact whose clocks moved, exactly once;
 // - two instances (two pools) actioning one alert at once: recorded once, as SQLite answers a repeat.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Connection } from '../../db/connection.js';
-import { openPostgres } from '../../db/pg/connection.js';
+import type { Connection } from '../../db/connection.js';
 import { prepareAddEvents } from '../../server/commands/add-events.js';
 import { prepareCreateContact, type ContactInput, type CreateContactInput } from '../../server/commands/create-contact.js';
 import type { ImportHolidaysInput } from '../../server/commands/import-holidays.js';
 import { FeedFollower, type FeedEntry } from '../../server/cluster/feed.js';
 import { BUNDLED_BANK_HOLIDAYS } from '../../server/domain/defaults.js';
 import { holidaysFromGovUk, type HolidayList } from '../../server/domain/holidays.js';
-import { CalendarStore } from '../../server/store/calendars.js';
 import { ContactStore, type ContactRow } from '../../server/store/contacts.js';
 import { PgCommands } from '../../server/store/pg/commands.js';
 import { pgAlertAction, pgImportHolidays } from '../../server/store/pg/commands-queue.js';
 import { PgContactReads } from '../../server/store/pg/contacts.js';
 import { PgGroupCommitWriter } from '../../server/store/pg/group-commit.js';
 import { PgQueueStore } from '../../server/store/pg/queue.js';
-import { seedPgCalendars } from '../../server/store/pg/writer-calendars.js';
 import { asyncOf, QUEUE_STORE, type QueueStorePort } from '../../server/store/ports.js';
 import { QueueStore } from '../../server/store/queue.js';
 import { InlineRunner } from '../../server/writer/runner.js';
 import { contactBody } from '../../scripts/bench/ingest-bodies.js';
-import { freshPgDatabase, type TestPg } from '../helpers/pg.js';
+import { answer, heardAtLeast, type Answer } from '../helpers/command-answers.js';
+import type { TestPg } from '../helpers/pg.js';
+import { openTwoDatabases, type TwoDatabases } from '../helpers/two-databases.js';
 
 const NOW = Date.parse('2026-03-10T11:00:00Z'); // a Tuesday, in opening hours
 const MAX_EVENTS = 120;
 const iso = (ms: number) => new Date(ms).toISOString();
 
-let dir: string;
+let both: TwoDatabases;
 let sqlite: Connection;
 let runner: InlineRunner;
 let db: TestPg;
@@ -66,33 +62,9 @@ function asLite(v: unknown): unknown {
 /** A SQLite answer as compared (Maps as their entries). */
 const plain = (v: unknown): unknown => JSON.parse(JSON.stringify(v, (_, x: unknown) => (x instanceof Map ? { map: [...x] } : x)) ?? 'null');
 
-type Answer = { ok: unknown } | { error: { status: unknown; code: unknown; message: string } };
-async function answer(p: Promise<unknown>): Promise<Answer> {
-  try {
-    return { ok: await p };
-  } catch (e) {
-    const k = e as { status?: unknown; code?: unknown; message?: string };
-    return { error: { status: k.status, code: k.code, message: k.message ?? String(e) } };
-  }
-}
-
-/** Every follower delivery so far, waiting until `n` have come (then a moment more, so extras would show). */
-async function heardAtLeast(n: number): Promise<FeedEntry[]> {
-  for (let i = 0; i < 100 && heard.length < n; i++) await new Promise((r) => setTimeout(r, 50));
-  await new Promise((r) => setTimeout(r, 400));
-  return [...heard];
-}
-
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'kept-contract-queue-'));
-  sqlite = openDatabase(join(dir, 'kept.db'));
-  new CalendarStore(sqlite.sqlite).seed(NOW);
-  runner = new InlineRunner(sqlite.sqlite, { maxEventsPerContact: MAX_EVENTS });
-  db = await freshPgDatabase('kept_contract_queue');
-  pool = (await openPostgres(db.url, { max: 4 })).pool;
-  pool2 = (await openPostgres(db.url, { max: 4, migrate: false })).pool;
-  await seedPgCalendars(pool, NOW);
-  writer = await PgGroupCommitWriter.open(pool);
+  both = await openTwoDatabases('kept_contract_queue', NOW, MAX_EVENTS);
+  ({ sqlite, runner, db, pool, pool2, writer } = both);
   commands = await PgCommands.open(pool, { maxEventsPerContact: MAX_EVENTS, feed: true });
   lite = asyncOf(new QueueStore(sqlite.sqlite), QUEUE_STORE);
   onPg = new PgQueueStore(pool);
@@ -109,7 +81,7 @@ beforeAll(async () => {
     toPgId.set(a.row.id, p.row.id);
   }
   // Some assigned, and alerts raised (two on one contact), on both by their commands.
-  const both = async (name: 'add-events' | 'contact-action', input: { contactId: string } & Record<string, unknown>) => {
+  const onBoth = async (name: 'add-events' | 'contact-action', input: { contactId: string } & Record<string, unknown>) => {
     const a = await runner.run(name, input as never);
     const pgInput = { ...input, contactId: toPgId.get(input.contactId)! };
     const p = await (name === 'add-events' ? commands.addEvents(pgInput as never) : commands.contactAction(pgInput as never));
@@ -117,22 +89,16 @@ beforeAll(async () => {
   };
   for (const i of [1, 4, 10]) {
     const c = created[i]!;
-    await both('add-events', { now: NOW, contactId: c.id, actor: 'token:test', events: prepareAddEvents(c, [{ type: 'assigned', assignee: 'ola.ade', at: iso(c.receivedAt + 60_000) }], NOW).events });
+    await onBoth('add-events', { now: NOW, contactId: c.id, actor: 'token:test', events: prepareAddEvents(c, [{ type: 'assigned', assignee: 'ola.ade', at: iso(c.receivedAt + 60_000) }], NOW).events });
   }
   for (const [i, note] of [[2, 'lives alone'], [7, 'carer away'], [2, 'second call'], [11, null]] as const) {
-    await both('contact-action', { now: NOW + i, contactId: created[i]!.id, actor: 'kate.bell@example.org', action: 'flagged', events: [], alert: { kind: 'safeguarding', note } });
+    await onBoth('contact-action', { now: NOW + i, contactId: created[i]!.id, actor: 'kate.bell@example.org', action: 'flagged', events: [], alert: { kind: 'safeguarding', note } });
   }
 });
 
 afterAll(async () => {
   await follower?.stop();
-  await writer?.close();
-  await runner?.close();
-  await pool?.end();
-  await pool2?.end();
-  await db?.drop();
-  sqlite?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await both?.close();
 });
 
 describe('QueueStorePort on SQLite and PostgreSQL', () => {
@@ -272,7 +238,7 @@ describe('alert-action and import-holidays on SQLite and PostgreSQL', () => {
       const o = okOf(i) as Imported;
       expected.push({ kind: 'calendar', id: 'customer-services,awaab-working-days' }, ...o.changes.map((c) => ({ kind: 'contact', id: c.contactId })));
     }
-    const got = await heardAtLeast(expected.length);
+    const got = await heardAtLeast(heard, expected.length);
     const idOf = (e: FeedEntry) => (e.kind === 'contact' ? e.payload.contactId : e.kind === 'calendar' ? e.payload.calendars.join() : '');
     expect(got.map((e) => ({ kind: e.kind, id: idOf(e) }))).toEqual(expected);
     expect(JSON.stringify(got)).not.toMatch(/@example\.com|\+44/);
