@@ -7,11 +7,14 @@
 //   (raise, action once and again, the sequences);
 // - alert-action and import-holidays: the same outputs, errors, clocks, holidays, audit entries; the
 //   feed hears the import's calendar row and each contact whose clocks moved, exactly once;
-// - two instances (two pools) actioning one alert at once: recorded once, as SQLite answers a repeat.
-import pg from 'pg';
+// - two instances (two pools) actioning one alert at once: recorded once, as SQLite answers a repeat;
+//   a holiday import while another instance adds events: every clock computed with the holidays it
+//   committed under (the import waits for the writes in flight; the other instance sees the stamp move).
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connection } from '../../db/connection.js';
 import { prepareAddEvents } from '../../server/commands/add-events.js';
+import { evaluateStored } from '../../server/commands/recompute.js';
 import { prepareCreateContact, type ContactInput, type CreateContactInput } from '../../server/commands/create-contact.js';
 import type { ImportHolidaysInput } from '../../server/commands/import-holidays.js';
 import { FeedFollower, type FeedEntry } from '../../server/cluster/feed.js';
@@ -23,6 +26,7 @@ import { pgAlertAction, pgImportHolidays } from '../../server/store/pg/commands-
 import { PgContactReads } from '../../server/store/pg/contacts.js';
 import { PgGroupCommitWriter } from '../../server/store/pg/group-commit.js';
 import { PgQueueStore } from '../../server/store/pg/queue.js';
+import { loadPgCalendars } from '../../server/store/pg/writer-calendars.js';
 import { asyncOf, QUEUE_STORE, type QueueStorePort } from '../../server/store/ports.js';
 import { QueueStore } from '../../server/store/queue.js';
 import { InlineRunner } from '../../server/writer/runner.js';
@@ -265,5 +269,41 @@ describe('two instances at once on PostgreSQL', () => {
       const stores = await Promise.all([store.action(again, NOW, 'a', 'a'), new PgQueueStore(pool2).action(again, NOW, 'b', 'b')]);
       expect(stores.sort()).toEqual([false, true]);
     }
+  });
+
+  it('a holiday import while another instance adds events: every clock is computed with the holidays it committed under', async () => {
+    // The second instance's commands hold the calendars as they are before the import.
+    const stale = await PgCommands.open(pool2, { maxEventsPerContact: MAX_EVENTS });
+    const before = await loadPgCalendars(pool);
+    const rows: ContactRow[] = [];
+    for (let i = 0; i < 30; i++) {
+      const input = prepareCreateContact({ channel: 'email', externalId: `race-${i}`, receivedAt: iso(NOW - 30 * 60_000 + i * 1000) } as unknown as ContactInput, { now: NOW, packFamily: 'livewest', maxEventsPerContact: MAX_EVENTS, actor: 'token:test' });
+      rows.push((await writer.createContact(input)).row);
+    }
+    const england = holidaysFromGovUk(BUNDLED_BANK_HOLIDAYS, 'england-and-wales');
+    const list: HolidayList = { ...england, holidays: [...england.holidays, { date: '2026-03-11', title: 'Race day' }].sort((x, y) => (x.date < y.date ? -1 : 1)) };
+    const assign = (r: ContactRow, i: number) => stale.addEvents({ now: NOW, contactId: r.id, actor: 'token:test', events: prepareAddEvents(r, [{ type: 'assigned', assignee: `a${i}`, at: iso(r.receivedAt + 1000) }], NOW).events });
+    const [imported] = await Promise.all([
+      pgImportHolidays(pool, {}, { now: NOW, lists: [list], actor: 'lead@example.org', replace: false }),
+      ...rows.slice(0, 15).map(assign),
+    ]);
+    // After the import: the instance whose calendars predate it sees the stamp move.
+    await Promise.all(rows.slice(15).map((r, i) => assign(r, i + 15)));
+    expect(imported.results[0]!.added).toBe(1);
+    const after = await loadPgCalendars(pool);
+    const reads = new PgContactReads(pool);
+    const ids = rows.map((r) => r.id);
+    const stored = await reads.byIds(ids);
+    const events = await reads.eventsOf(ids);
+    const clocks = await reads.clocksOf(ids);
+    let moved = 0;
+    for (const row of stored) {
+      expect(events.get(row.id)).toHaveLength(1);
+      const fresh = evaluateStored({ calendars: after.calendars }, row, events.get(row.id)!, NOW).clocks;
+      expect(clocks.get(row.id)!.map((k) => k.detail)).toEqual(fresh);
+      if (JSON.stringify(evaluateStored({ calendars: before.calendars }, row, events.get(row.id)!, NOW).clocks) !== JSON.stringify(fresh)) moved++;
+    }
+    // The holiday moves every one of these contacts' clocks: the check above is about something.
+    expect(moved).toBe(ids.length);
   });
 });
