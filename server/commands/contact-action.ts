@@ -57,9 +57,17 @@ export interface AlertActionInput {
   action: string;
 }
 
+/** The audit entry of an alert's action (recorded only when the action was): its name and detail. */
+export function alertActionAudit(c: AlertActionInput): { action: string; detail: Record<string, unknown> } {
+  return { action: 'alert.action', detail: { alertId: c.alertId } };
+}
+
 /** Records who did what about a safeguarding alert, once; the alert leaves the team leads' list. */
 export function alertAction(ctx: CommandContext, c: AlertActionInput): { recorded: boolean } {
   const recorded = ctx.queue.action(c.alertId, c.now, c.actor, c.action);
-  if (recorded) ctx.audit.record(c.now, c.actor, 'alert.action', { alertId: c.alertId });
+  if (recorded) {
+    const audit = alertActionAudit(c);
+    ctx.audit.record(c.now, c.actor, audit.action, audit.detail);
+  }
   return { recorded };
 }

@@ -4,10 +4,10 @@
 // `replace` is set, and then no division changes, so a truncated or wrong file cannot silently give
 // staff working days they do not have.
 import { UnprocessableError } from '../errors.js';
-import { compareHolidays, ukDateOf, type HolidayChanges, type HolidayImportResult, type HolidayList } from '../domain/holidays.js';
+import { compareHolidays, ukDateOf, type BankHoliday, type HolidayChanges, type HolidayImportResult, type HolidayList } from '../domain/holidays.js';
 import { editCalendars } from './calendar-edit.js';
 import { AWAAB_CALENDAR_ID, AWAAB_DIVISION } from '../domain/packs/awaab.js';
-import type { CommandContext, ContactChange } from './context.js';
+import type { CalendarChangeResult, CommandContext, ContactChange } from './context.js';
 
 export interface ImportHolidaysInput {
   now: number;
@@ -21,55 +21,93 @@ export interface ImportHolidaysOutput {
   changes: ContactChange[];
 }
 
-export function importHolidays(ctx: CommandContext, c: ImportHolidaysInput): ImportHolidaysOutput {
-  const { now, replace } = c;
-  const calendars = ctx.calendarStore.all();
-  const using = (division: string) => calendars.filter((cal) => cal.division === division).map((cal) => cal.id);
+/** One list compared with its division's stored holidays, and whether storing it changes anything. */
+export interface HolidayPlan {
+  list: HolidayList;
+  changes: HolidayChanges;
+  changed: boolean;
+}
+
+/** The calendars a division's holidays count in: those of the division (`using`) and, for recomputing, Awaab's statutory calendar too when the division is England's. */
+export function calendarsOfDivision(calendars: ReadonlyArray<{ id: string; division: string }>, division: string): { using: string[]; recomputed: string[] } {
+  const using = calendars.filter((cal) => cal.division === division).map((cal) => cal.id);
   // Awaab's Law's statutory working days (a built-in calendar) count England's bank holidays: its running clocks move too.
-  const recomputed = (division: string) => [...using(division), ...(division === AWAAB_DIVISION ? [AWAAB_CALENDAR_ID] : [])];
-  const { value: plans, byCalendar, changes } = editCalendars(ctx, now, () => {
-    // Compared inside the transaction: the stored list is the one being replaced, even if another
-    // import ran since the request arrived.
-    const plans = c.lists.map((list) => ({ list, changes: compareHolidays(ctx.calendarStore.holidays(list.division)?.holidays ?? [], list.holidays) }));
-    if (!replace) refuseFutureRemovals(plans, ukDateOf(now));
-    const changed = plans.filter(({ changes: ch }) => ch.added.length + ch.removed.length + ch.retitled.length > 0);
-    for (const { list } of changed) ctx.calendarStore.replaceHolidays(list);
-    return { value: plans.map((p) => ({ ...p, changed: changed.includes(p) })), changed: changed.flatMap(({ list }) => recomputed(list.division)) };
-  });
-  const results = plans.map(({ list, changes: ch, changed }): HolidayImportResult => {
-    const ids = using(list.division);
-    let recomputedContacts = 0;
-    let movedClocks = 0;
-    if (changed) {
-      for (const id of recomputed(list.division)) {
-        const r = byCalendar.get(id);
-        recomputedContacts += r?.recomputedContacts ?? 0;
-        movedClocks += r?.movedClocks ?? 0;
-      }
+  return { using, recomputed: [...using, ...(division === AWAAB_DIVISION ? [AWAAB_CALENDAR_ID] : [])] };
+}
+
+/**
+ * Each list compared with its division's stored holidays (`stored`, read inside the transaction: the
+ * list being replaced is the one stored now, even if another import ran since the request arrived);
+ * refused (422) when one would remove a holiday dated today or later and `replace` is not set.
+ */
+export function planHolidays(lists: readonly HolidayList[], stored: (division: string) => readonly BankHoliday[], replace: boolean, now: number): HolidayPlan[] {
+  const plans = lists.map((list) => ({ list, changes: compareHolidays(stored(list.division), list.holidays) }));
+  if (!replace) refuseFutureRemovals(plans, ukDateOf(now));
+  return plans.map((p) => ({ ...p, changed: p.changes.added.length + p.changes.removed.length + p.changes.retitled.length > 0 }));
+}
+
+/** The calendars whose running clocks the changed lists can move, in the lists' order. */
+export function changedCalendars(calendars: ReadonlyArray<{ id: string; division: string }>, plans: readonly HolidayPlan[]): string[] {
+  return plans.filter((p) => p.changed).flatMap((p) => calendarsOfDivision(calendars, p.list.division).recomputed);
+}
+
+/** One division's answer and its audit entry's detail, from the recompute of each calendar the edit changed. */
+export function holidayOutcome(
+  plan: HolidayPlan,
+  calendars: ReadonlyArray<{ id: string; division: string }>,
+  byCalendar: ReadonlyMap<string, CalendarChangeResult>,
+  replace: boolean,
+): { result: HolidayImportResult; audit: Record<string, unknown> } {
+  const { list, changes: ch, changed } = plan;
+  const { using: ids, recomputed } = calendarsOfDivision(calendars, list.division);
+  let recomputedContacts = 0;
+  let movedClocks = 0;
+  if (changed) {
+    for (const id of recomputed) {
+      const r = byCalendar.get(id);
+      recomputedContacts += r?.recomputedContacts ?? 0;
+      movedClocks += r?.movedClocks ?? 0;
     }
-    ctx.audit.record(now, c.actor, 'holidays.import', {
-      division: list.division,
-      added: ch.added.length,
-      removed: ch.removed.length,
-      retitled: ch.retitled.length,
-      // Removals are the edit that can hurt: the dates are kept so the audit says which.
-      removedDates: ch.removed.map((h) => h.date),
-      replace,
-      calendars: ids,
-      recomputedContacts,
-      movedClocks,
-    });
-    return {
-      division: list.division,
-      added: ch.added.length,
-      removed: ch.removed.length,
-      addedHolidays: ch.added,
-      removedHolidays: ch.removed,
-      retitledHolidays: ch.retitled,
-      calendars: ids,
-      recomputedContacts,
-      movedClocks,
-    };
+  }
+  const audit = {
+    division: list.division,
+    added: ch.added.length,
+    removed: ch.removed.length,
+    retitled: ch.retitled.length,
+    // Removals are the edit that can hurt: the dates are kept so the audit says which.
+    removedDates: ch.removed.map((h) => h.date),
+    replace,
+    calendars: ids,
+    recomputedContacts,
+    movedClocks,
+  };
+  const result = {
+    division: list.division,
+    added: ch.added.length,
+    removed: ch.removed.length,
+    addedHolidays: ch.added,
+    removedHolidays: ch.removed,
+    retitledHolidays: ch.retitled,
+    calendars: ids,
+    recomputedContacts,
+    movedClocks,
+  };
+  return { result, audit };
+}
+
+export const HOLIDAYS_IMPORT = 'holidays.import';
+
+export function importHolidays(ctx: CommandContext, c: ImportHolidaysInput): ImportHolidaysOutput {
+  const calendars = ctx.calendarStore.all();
+  const { value: plans, byCalendar, changes } = editCalendars(ctx, c.now, () => {
+    const plans = planHolidays(c.lists, (division) => ctx.calendarStore.holidays(division)?.holidays ?? [], c.replace, c.now);
+    for (const p of plans) if (p.changed) ctx.calendarStore.replaceHolidays(p.list);
+    return { value: plans, changed: changedCalendars(calendars, plans) };
+  });
+  const results = plans.map((plan) => {
+    const { result, audit } = holidayOutcome(plan, calendars, byCalendar, c.replace);
+    ctx.audit.record(c.now, c.actor, HOLIDAYS_IMPORT, audit);
+    return result;
   });
   return { results, changes };
 }

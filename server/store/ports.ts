@@ -11,6 +11,7 @@ import type { LiveStore } from './live.js';
 import type { MailStore } from './mail.js';
 import type { NoticeStore } from './notices.js';
 import type { PeopleStore } from './people.js';
+import type { QueueStore } from './queue.js';
 import type { SavedBoardStore } from './saved-boards.js';
 import type { TelephonyStore } from './telephony.js';
 import type { TokenStore } from './tokens.js';
@@ -102,3 +103,12 @@ export type MailStorePort = Async<Pick<MailStore, (typeof MAIL_STORE)[number]>>;
 
 const _wholePhoneMail: [Whole<TelephonyStore, (typeof TELEPHONY_STORE)[number]>, Whole<MailStore, (typeof MAIL_STORE)[number]>] = [true, true];
 void _wholePhoneMail;
+
+// ---- H7 (pg-queue): the people's queue store (issue 14): the unassigned work, the team's load,
+// safeguarding alerts and the reference sequences. Every public method of the SQLite QueueStore, so
+// PgQueueStore (server/store/pg/queue.ts) stands in for it whole.
+
+export const QUEUE_STORE = ['unassigned', 'openClockOwners', 'openAlerts', 'alertsOf', 'openAlertsOf', 'alert', 'raise', 'action', 'next'] as const;
+export type QueueStorePort = Async<Pick<QueueStore, (typeof QUEUE_STORE)[number]>>;
+const _wholeQueue: Whole<QueueStore, (typeof QUEUE_STORE)[number]> = true;
+void _wholeQueue;

@@ -34,12 +34,13 @@ export interface AdvisorLoad {
   breached: number;
 }
 
-type RawAlert = {
+/** An alerts row as stored (the same columns on SQLite and PostgreSQL). */
+export type RawAlert = {
   id: number; contact_id: string; kind: string; note: string | null; raised_at: number; raised_by: string;
   actioned_at: number | null; actioned_by: string | null; action: string | null;
 };
 
-const alertFromRaw = (r: RawAlert): AlertRow => ({
+export const alertFromRaw = (r: RawAlert): AlertRow => ({
   id: r.id,
   contactId: r.contact_id,
   kind: r.kind,
@@ -50,6 +51,26 @@ const alertFromRaw = (r: RawAlert): AlertRow => ({
   actionedBy: r.actioned_by,
   action: r.action,
 });
+
+/** Adds each id of `rows` not in `ids` yet, in order, until `ids` holds `limit`. */
+export function fillPage(ids: string[], limit: number, rows: Iterable<{ id: string }>): void {
+  const seen = new Set(ids);
+  for (const r of rows) {
+    if (ids.length >= limit) return;
+    if (!seen.has(r.id)) ids.push(r.id), seen.add(r.id);
+  }
+}
+
+/** Alerts rows grouped by contact, in the rows' order. */
+export function alertsByContact(rows: readonly RawAlert[]): Map<string, AlertRow[]> {
+  const out = new Map<string, AlertRow[]>();
+  for (const r of rows) {
+    const list = out.get(r.contact_id) ?? [];
+    list.push(alertFromRaw(r));
+    out.set(r.contact_id, list);
+  }
+  return out;
+}
 
 /**
  * The statements, each on a named index (INDEXED BY: a missing index is an error, never a scan) with
@@ -107,18 +128,9 @@ export class QueueStore {
     if (queues !== null && queues.length === 0) return [];
     const q = queues === null ? null : JSON.stringify(queues);
     const ids: string[] = [];
-    const seen = new Set<string>();
     // A contact has a few open clocks at most: ask for enough rows to fill the page after repeats.
-    for (const r of this.s.unassignedDue.all({ limit: limit * 4, queues: q })) {
-      if (ids.length === limit) break;
-      if (!seen.has(r.id)) ids.push(r.id), seen.add(r.id);
-    }
-    if (ids.length < limit) {
-      for (const r of this.s.unassignedPaused.all({ limit: limit * 4, queues: q })) {
-        if (ids.length === limit) break;
-        if (!seen.has(r.id)) ids.push(r.id), seen.add(r.id);
-      }
-    }
+    fillPage(ids, limit, this.s.unassignedDue.all({ limit: limit * 4, queues: q }));
+    if (ids.length < limit) fillPage(ids, limit, this.s.unassignedPaused.all({ limit: limit * 4, queues: q }));
     return ids;
   }
 
@@ -137,14 +149,8 @@ export class QueueStore {
 
   /** Open alerts of many contacts: one statement. */
   openAlertsOf(ids: readonly string[]): Map<string, AlertRow[]> {
-    const out = new Map<string, AlertRow[]>();
-    if (ids.length === 0) return out;
-    for (const r of this.s.openAlertsOf.all(JSON.stringify(ids))) {
-      const list = out.get(r.contact_id) ?? [];
-      list.push(alertFromRaw(r));
-      out.set(r.contact_id, list);
-    }
-    return out;
+    if (ids.length === 0) return new Map();
+    return alertsByContact(this.s.openAlertsOf.all(JSON.stringify(ids)));
   }
 
   alert(id: number): AlertRow | undefined {

@@ -9,28 +9,25 @@
 //   recompute from scratch; complaint references never issued twice; a closure added while creates
 //   flush leaves every clock computed with the calendar it committed under;
 // - a FeedFollower hears each change exactly once, the closure's calendar edit included.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Connection } from '../../db/connection.js';
-import { openPostgres } from '../../db/pg/connection.js';
+import type { Connection } from '../../db/connection.js';
 import { prepareAddEvents } from '../../server/commands/add-events.js';
 import { prepareCreateContact, type ContactInput, type CreateContactInput } from '../../server/commands/create-contact.js';
 import type { CommandName, CommandOutput } from '../../server/commands/index.js';
 import { evaluateStored } from '../../server/commands/recompute.js';
 import { FeedFollower, type FeedEntry } from '../../server/cluster/feed.js';
-import { CalendarStore } from '../../server/store/calendars.js';
 import { ContactStore, type ContactRow } from '../../server/store/contacts.js';
 import { PgCommands } from '../../server/store/pg/commands.js';
 import { PgContactReads } from '../../server/store/pg/contacts.js';
 import { PgGroupCommitWriter } from '../../server/store/pg/group-commit.js';
-import { loadPgCalendars, seedPgCalendars } from '../../server/store/pg/writer-calendars.js';
+import { loadPgCalendars } from '../../server/store/pg/writer-calendars.js';
 import { InlineRunner } from '../../server/writer/runner.js';
 import { contactBody } from '../../scripts/bench/ingest-bodies.js';
-import { freshPgDatabase, type TestPg } from '../helpers/pg.js';
+import { answer, heardAtLeast, type Answer } from '../helpers/command-answers.js';
+import type { TestPg } from '../helpers/pg.js';
+import { openTwoDatabases, type TwoDatabases } from '../helpers/two-databases.js';
 
 const NOW = Date.parse('2026-03-10T11:00:00Z'); // a Tuesday, in opening hours
 const HOUR = 3_600_000;
@@ -41,7 +38,7 @@ function command(body: Record<string, unknown>): CreateContactInput {
   return prepareCreateContact(body as unknown as ContactInput, { now: NOW, packFamily: 'livewest', maxEventsPerContact: MAX_EVENTS, actor: 'token:test' });
 }
 
-let dir: string;
+let both: TwoDatabases;
 let sqlite: Connection;
 let runner: InlineRunner;
 let db: TestPg;
@@ -55,15 +52,8 @@ let follower: FeedFollower;
 const heard: FeedEntry[] = [];
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'kept-pg-commands-'));
-  sqlite = openDatabase(join(dir, 'kept.db'));
-  new CalendarStore(sqlite.sqlite).seed(NOW);
-  runner = new InlineRunner(sqlite.sqlite, { maxEventsPerContact: MAX_EVENTS });
-  db = await freshPgDatabase('kept_pgcommands');
-  pool = (await openPostgres(db.url, { max: 4 })).pool;
-  pool2 = (await openPostgres(db.url, { max: 4 })).pool;
-  await seedPgCalendars(pool, NOW);
-  writer = await PgGroupCommitWriter.open(pool);
+  both = await openTwoDatabases('kept_pgcommands', NOW, MAX_EVENTS);
+  ({ sqlite, runner, db, pool, pool2, writer } = both);
   one = await PgCommands.open(pool, { maxEventsPerContact: MAX_EVENTS, feed: true });
   two = await PgCommands.open(pool2, { maxEventsPerContact: MAX_EVENTS, feed: true });
   follower = new FeedFollower({ connection: db.url, pruneEveryMs: 0, pollMs: 250, onChanges: (entries) => void heard.push(...entries) });
@@ -72,33 +62,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await follower?.stop();
-  await writer?.close();
-  await runner?.close();
-  await pool?.end();
-  await pool2?.end();
-  await db?.drop();
-  sqlite?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await both?.close();
 });
-
-/** A command's answer as compared: its output, or its error's status, code and message (never a bare 500). */
-type Answer = { ok: unknown } | { error: { status: unknown; code: unknown; message: string } };
-
-async function answer(p: Promise<unknown>): Promise<Answer> {
-  try {
-    return { ok: await p };
-  } catch (e) {
-    const k = e as { status?: unknown; code?: unknown; message?: string };
-    return { error: { status: k.status, code: k.code, message: k.message ?? String(e) } };
-  }
-}
-
-/** Every follower delivery so far, waiting until `n` have come (then a moment more, so extras would show). */
-async function heardAtLeast(n: number): Promise<FeedEntry[]> {
-  for (let i = 0; i < 100 && heard.length < n; i++) await new Promise((r) => setTimeout(r, 50));
-  await new Promise((r) => setTimeout(r, 400));
-  return [...heard];
-}
 
 describe('the same commands on SQLite and PostgreSQL', () => {
   it('give the same outputs, errors, contacts, events, clocks, audit entries and alerts; the feed hears each change once', async () => {
@@ -231,7 +196,7 @@ describe('the same commands on SQLite and PostgreSQL', () => {
       else if (o.change) expected.push({ kind: 'contact', id: o.change.contactId });
     }
     expected.push({ kind: 'statuses', id: toPgId.get(target!.contactId)! });
-    const got = await heardAtLeast(expected.length);
+    const got = await heardAtLeast(heard, expected.length);
     const idOf = (e: FeedEntry) => (e.kind === 'contact' ? e.payload.contactId : e.kind === 'calendar' ? e.payload.calendars.join() : e.kind === 'statuses' ? e.payload.statuses[0]!.contactId : '');
     expect(got.map((e) => ({ kind: e.kind, id: idOf(e) }))).toEqual(expected);
     // Each contact entry carries the clocks the command answered with.

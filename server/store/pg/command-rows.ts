@@ -1,8 +1,10 @@
-// The plain row writes of the commands beyond create (server/store/pg/commands.ts), each on a
-// connection the caller holds in a transaction: the audit entry, a year's reference sequence, a
-// safeguarding alert, a calendar's closures and its stamp. The same rows as the SQLite stores write
+// The plain row writes of the commands beyond create (server/store/pg/commands.ts, commands-queue.ts)
+// and of PgQueueStore, each on a connection (the caller's transaction, or the pool for one statement):
+// the audit entry, a year's reference sequence, a safeguarding alert raised and actioned, a calendar's
+// closures, a division's holidays and the calendar's stamp. The same rows as the SQLite stores write
 // (server/store/audit.ts, queue.ts, calendars.ts).
 import type { Closure } from '../../domain/calendar.js';
+import type { BankHoliday, HolidayList } from '../../domain/holidays.js';
 import type { Queryable } from './contacts.js';
 
 export async function recordAudit(db: Queryable, at: number, actor: string, action: string, detail: unknown): Promise<void> {
@@ -50,4 +52,29 @@ export async function deleteClosure(db: Queryable, calendarId: string, id: numbe
 /** The calendar's stamp moves (CALENDAR_STAMP): every writer computing with it sees the edit. */
 export async function touchCalendar(db: Queryable, calendarId: string, now: number): Promise<void> {
   await db.query('UPDATE calendars SET updated_at = $1 WHERE id = $2', [now, calendarId]);
+}
+
+/** Records the action taken on an open alert; false when it was already actioned (a second instance waits on the row, then finds it actioned). */
+export async function actionAlert(db: Queryable, id: number, at: number, by: string, action: string): Promise<boolean> {
+  const r = await db.query('UPDATE alerts SET actioned_at = $1, actioned_by = $2, action = $3 WHERE id = $4 AND actioned_at IS NULL', [at, by, action, id]);
+  return r.rowCount === 1;
+}
+
+/** The calendars' ids and divisions, in id order (as CalendarStore.all lists them). */
+export async function calendarDivisions(db: Queryable): Promise<Array<{ id: string; division: string }>> {
+  // COLLATE "C": SQLite's order (bytewise), whatever the database's collation.
+  return (await db.query<{ id: string; division: string }>('SELECT id, division FROM calendars ORDER BY id COLLATE "C"')).rows;
+}
+
+/** A division's stored holidays in date order. */
+export async function divisionHolidays(db: Queryable, division: string): Promise<BankHoliday[]> {
+  return (await db.query<BankHoliday>('SELECT date, title FROM holidays WHERE division = $1 ORDER BY date COLLATE "C"', [division])).rows;
+}
+
+/** Replaces a division's holidays with the list as given (the caller has decided it may). */
+export async function replaceHolidays(db: Queryable, list: HolidayList): Promise<void> {
+  await db.query('DELETE FROM holidays WHERE division = $1', [list.division]);
+  await db.query('INSERT INTO holidays (division, date, title) SELECT $1, * FROM unnest($2::text[], $3::text[])', [
+    list.division, list.holidays.map((h) => h.date), list.holidays.map((h) => h.title),
+  ]);
 }
