@@ -8,7 +8,7 @@
 //
 //   npx tsx scripts/bench/leader.ts [rounds=3] [hangMs=10000] [leaseMs=800] [renewMs=200]
 import pg from 'pg';
-import { CLUSTER_TEST_SQL, Member, type MemberLine } from '../lib/cluster.js';
+import { CLUSTER_TEST_SQL, insertRunningClocks, Member, type MemberLine } from '../lib/cluster.js';
 import { freshPgDatabase } from '../../tests/helpers/pg.js';
 
 const rounds = Number(process.argv[2] ?? 3);
@@ -26,12 +26,7 @@ try {
   const span = rounds * (hangMs + 6000) + 15_000;
   const from = Date.now() + 3000;
   const count = Math.ceil(span / EVERY_MS);
-  await db.query(
-    `INSERT INTO clocks (contact_id, standard, status, due_at, at_risk_at, detail)
-     SELECT 'b-' || lpad(i::text, 6, '0'), 'email-reply', 'running', $1::bigint + i * $2::bigint, $1::bigint + i * $2::bigint - 10, '{"status":"running"}'
-       FROM generate_series(0, $3::int - 1) AS i`,
-    [from, EVERY_MS, count],
-  );
+  await insertRunningClocks(db, { count, from, everyMs: EVERY_MS, atRiskMs: 10 });
   let next = 0;
   const spawn = () => {
     const m = new Member({ url: testPg.url, name: `m${++next}`, leaseMs, renewMs });

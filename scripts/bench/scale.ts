@@ -2,8 +2,10 @@
 // waiting for its durable acknowledgement, against the SQLite GroupCommitWriter with the same
 // contacts measured in the same run; then one and two writer processes sharing one PostgreSQL.
 // The phases alternate round by round, so a machine that gets busier or quieter meanwhile weighs
-// on all of them alike.
+// on all of them alike. Last, 100,000 breaches over one minute with three instances
+// (scripts/bench/breaches.ts). `--only writer` or `--only breaches` runs one part alone.
 //
+//   npm run bench:scale [-- --only writer|breaches]
 //   BENCH_CONTACTS    contacts per instance, phase and round (default 5000)
 //   BENCH_ROUNDS      rounds (default 2)
 //   BENCH_CONCURRENCY callers per instance (default 50)
@@ -23,6 +25,7 @@ import { freshPgDatabase } from '../../tests/helpers/pg.js';
 import { backendCpu, backendCpuUsed, processCpuMs } from './scale/cpu.js';
 import { commands, drive, percentile, type LoadResult } from './scale/load.js';
 import type { ChildReport } from './scale/writer-child.js';
+import { runBreaches } from './breaches.js';
 
 const COUNT = Number(process.env.BENCH_CONTACTS ?? 5_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -188,4 +191,8 @@ async function main(): Promise<void> {
   console.log(`Two processes / one process: ${ratioTwo.toFixed(2)}× (target ≥ ${TARGET_TWO}×: ${verdict(ratioTwo >= TARGET_TWO)}; round by round ${byRound}).`);
 }
 
-await main();
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+if (only !== undefined && only !== 'writer' && only !== 'breaches') throw new Error(`--only ${only}: writer or breaches`);
+if (only !== 'breaches') await main();
+if (only === undefined) console.log('');
+if (only !== 'writer') await runBreaches();

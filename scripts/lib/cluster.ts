@@ -1,11 +1,13 @@
 // Real instances' clock duty as child processes (tests/fixtures/cluster-member.mts), shared by
-// tests/integration/pg-lease.test.ts and scripts/bench/leader.ts: the database set-up they run on,
-// starting a member, reading its JSON lines, waiting for one.
+// tests/integration/pg-lease.test.ts, scripts/bench/leader.ts and scripts/bench/breaches.ts: the
+// database set-up they run on, the running clocks, starting a member, reading its JSON lines,
+// waiting for one.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
+import type { MsCounts } from './histogram.js';
 
 const root = join(import.meta.dirname, '..', '..');
 export const MEMBER_SCRIPT = join(root, 'tests', 'fixtures', 'cluster-member.mts');
@@ -48,6 +50,21 @@ END $$;
 CREATE TRIGGER clocks_record_transition AFTER UPDATE ON clocks FOR EACH ROW EXECUTE FUNCTION record_transition();
 `;
 
+/**
+ * `count` running email-reply clocks, contacts 'b-000000' on: the i-th due at from + ⌊i·everyMs⌋ (a
+ * fraction of a ms spreads several over one), at risk `atRiskMs` before it (null: no at-risk instant,
+ * a breach only). Then ANALYZE, so the planner knows the table as it knows a live one.
+ */
+export async function insertRunningClocks(db: pg.Client | pg.Pool, o: { count: number; from: number; everyMs: number; atRiskMs: number | null }): Promise<void> {
+  await db.query(
+    `INSERT INTO clocks (contact_id, standard, status, due_at, at_risk_at, detail)
+     SELECT 'b-' || lpad(i::text, 6, '0'), 'email-reply', 'running', due, due - $4::bigint, '{"status":"running"}'
+       FROM generate_series(0, $3::int - 1) AS i, LATERAL (SELECT $1::bigint + floor(i * $2::float8)::bigint AS due) AS d`,
+    [o.from, o.everyMs, o.count, o.atRiskMs],
+  );
+  await db.query('ANALYZE clocks');
+}
+
 export interface MemberLine {
   t: number;
   ev: string;
@@ -56,6 +73,13 @@ export interface MemberLine {
   reason?: string;
   n?: number;
   [k: string]: unknown;
+}
+
+/** What a member printed at its stop (the `summary` line): clocks fired, fired late and store times as ms counts. */
+export interface MemberSummary {
+  fired: number;
+  late: MsCounts;
+  store: MsCounts;
 }
 
 export interface MemberOptions {
@@ -104,6 +128,17 @@ export class Member {
     this.exited.then(() => {
       for (const w of this.#waiters) w();
     });
+  }
+
+  /** The last 4,000 characters it wrote to stderr, and any stdout line that was not JSON. */
+  get stderr(): string {
+    return this.#stderr;
+  }
+
+  /** Its `summary` line, once it stopped (undefined before, or if it was killed). */
+  summary(): MemberSummary | undefined {
+    const l = this.lines.find((x) => x.ev === 'summary');
+    return l === undefined ? undefined : { fired: Number(l.fired), late: l.late as MsCounts, store: l.store as MsCounts };
   }
 
   get alive(): boolean {
