@@ -16,7 +16,7 @@ import type { CommandInput, CommandName } from '../../server/commands/index.js';
 import { CalendarStore } from '../../server/store/calendars.js';
 import type { ContactRow } from '../../server/store/contacts.js';
 import { PG_COMMANDS_MISSING, PgRunner } from '../../server/store/pg/runner.js';
-import { seedPgCalendars } from '../../server/store/pg/writer-calendars.js';
+import { CALENDAR_STAMP, seedPgCalendars } from '../../server/store/pg/writer-calendars.js';
 import { InlineRunner, type CommandRunner } from '../../server/writer/runner.js';
 import { contactBody } from '../../scripts/bench/ingest-bodies.js';
 import { freshPgDatabase, type TestPg } from '../helpers/pg.js';
@@ -133,6 +133,17 @@ describe('PgRunner', () => {
     const ok = (await pgRunner.run('add-events', prepareAddEvents(row, [{ type: 'replied', at: iso(NOW + HOUR) }], NOW + HOUR))) as { added: number };
     expect(ok.added).toBe(1);
     expect(pgRunner.failure).toBeNull();
+  });
+
+  it("the calendars' stamp moves when an import swaps one holiday date for another (no calendar row touched, the count unchanged)", async () => {
+    const stamp = async () => (await pool.query<{ s: string }>(`SELECT ${CALENDAR_STAMP} AS s`)).rows[0]!.s;
+    const day = (await pool.query<{ division: string; date: string }>("SELECT division, date FROM holidays WHERE division = 'england-and-wales' ORDER BY date DESC LIMIT 1")).rows[0]!;
+    const before = await stamp();
+    await pool.query('UPDATE holidays SET date = $1 WHERE division = $2 AND date = $3', ['2099-12-31', day.division, day.date]);
+    const after = await stamp();
+    await pool.query('UPDATE holidays SET date = $1 WHERE division = $2 AND date = $3', [day.date, day.division, '2099-12-31']);
+    expect(after).not.toBe(before);
+    expect(await stamp()).toBe(before);
   });
 
   it('is a CommandRunner (what IngestService takes)', () => {

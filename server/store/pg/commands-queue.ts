@@ -11,38 +11,14 @@ import type pg from 'pg';
 import { alertActionAudit, type AlertActionInput } from '../../commands/contact-action.js';
 import { changedCalendars, holidayOutcome, HOLIDAYS_IMPORT, planHolidays, type ImportHolidaysInput, type ImportHolidaysOutput } from '../../commands/import-holidays.js';
 import type { CalendarChangeResult, ContactChange } from '../../commands/context.js';
-import { appendChanges, contactFeed, notifyFeed, type FeedChange } from '../../cluster/feed.js';
+import { contactFeed, type FeedChange } from '../../cluster/feed.js';
 import { actionAlert, calendarDivisions, divisionHolidays, recordAudit, replaceHolidays, touchCalendar } from './command-rows.js';
 import type { PgCommandsOptions } from './commands.js';
 import { recomputeRunning } from './recompute.js';
-import { inWriteTransaction, type CalendarLock, type TxClient } from './transaction.js';
+import { runWritten } from './transaction.js';
 import { loadPgCalendars } from './writer-calendars.js';
 
 export type PgQueueCommandsOptions = Pick<PgCommandsOptions, 'timeoutMs' | 'feed' | 'onCommit' | 'onFault'>;
-
-/** What a transaction wrote: the answer, the contacts whose clocks changed, the feed's rows. */
-interface Written<T> {
-  out: T;
-  changes: ContactChange[];
-  feed: FeedChange[];
-}
-
-/**
- * One transaction with the calendar lock as asked; with `feed`, the rows appended and the doorbell
- * rung inside it; after COMMIT the listeners hear the changes.
- */
-export async function runWritten<T>(pool: pg.Pool, o: PgQueueCommandsOptions, lock: CalendarLock, work: (tx: TxClient) => Promise<Written<T>>): Promise<T> {
-  const done = await inWriteTransaction(pool, { timeoutMs: o.timeoutMs ?? 5000, calendarLock: lock, ...(o.onFault ? { onFault: o.onFault } : {}) }, async (tx) => {
-    const w = await work(tx);
-    if (o.feed === true && w.feed.length > 0) {
-      await appendChanges(tx, w.feed);
-      await notifyFeed(tx);
-    }
-    return w;
-  });
-  if (done.changes.length > 0) o.onCommit?.(done.changes);
-  return done.out;
-}
 
 /** Records who did what about a safeguarding alert, once (two instances at once: the second answers false); audited when recorded. */
 export function pgAlertAction(pool: pg.Pool, o: PgQueueCommandsOptions, c: AlertActionInput): Promise<{ recorded: boolean }> {

@@ -21,7 +21,7 @@ import { actionAudit, complaintReference, withReference, type ContactActionInput
 import type { CalendarChangeResult, ContactChange } from '../../commands/context.js';
 import { closureRemoved, noClosure, type RemoveClosureInput, type RemoveClosureOutput } from '../../commands/remove-closure.js';
 import type { SetStatusesInput } from '../../commands/set-statuses.js';
-import { appendChanges, contactFeed, notifyFeed, type FeedChange } from '../../cluster/feed.js';
+import { contactFeed, type FeedChange } from '../../cluster/feed.js';
 import type { CalendarSet } from '../../domain/clocks.js';
 import { NotFoundError } from '../../errors.js';
 import type { EventRow } from '../contacts.js';
@@ -29,7 +29,7 @@ import { calendarExists, deleteClosure, insertClosure, nextInSequence, raiseAler
 import { insertEvent, setStatus } from './contacts.js';
 import { recomputeContact, recomputeRunning } from './recompute.js';
 import { contactFromPg, eventFromPg, type PgRawContact, type PgRawEvent } from './rows.js';
-import { inWriteTransaction, type CalendarLock, type TxClient } from './transaction.js';
+import { runWritten, type CalendarLock, type TxClient, type Written } from './transaction.js';
 import { CALENDAR_STAMP, loadPgCalendars, type CalendarStamp } from './writer-calendars.js';
 import type { PgWriteFault } from './writer-faults.js';
 
@@ -44,13 +44,6 @@ export interface PgCommandsOptions {
   onCommit?: (changes: ContactChange[]) => void;
   /** A fault refused a command (503). */
   onFault?: (fault: PgWriteFault) => void;
-}
-
-/** What a transaction wrote for the feed and the listeners. */
-interface Written<T> {
-  out: T;
-  changes: ContactChange[];
-  feed: FeedChange[];
 }
 
 /** The contact's row, locked, with the calendars' stamp read in the same statement. */
@@ -135,17 +128,9 @@ export class PgCommands {
    * With `feed`, the changes are appended and the doorbell rung inside it.
    */
   private async run<T>(lock: CalendarLock, work: (tx: TxClient) => Promise<Written<T>>): Promise<T> {
-    const done = await inWriteTransaction(this.pool, { timeoutMs: this.timeoutMs, calendarLock: lock, ...(this.options.onFault ? { onFault: this.options.onFault } : {}) }, async (tx) => {
-      const w = await work(tx);
-      if (this.options.feed === true && w.feed.length > 0) {
-        await appendChanges(tx, w.feed);
-        await notifyFeed(tx);
-      }
-      return w;
-    });
+    const out = await runWritten(this.pool, { ...this.options, timeoutMs: this.timeoutMs }, lock, work);
     this.commits++;
-    if (done.changes.length > 0) this.options.onCommit?.(done.changes);
-    return done.out;
+    return out;
   }
 
   private written<T>(out: T, changes: ContactChange[]): Written<T> {

@@ -8,6 +8,8 @@ import type { CommandInput, CommandName, CommandOutput } from '../../commands/in
 import { UnavailableError } from '../../errors.js';
 import type { CommandRunner } from '../../writer/runner.js';
 import { PgCommands } from './commands.js';
+import { PgPhoneMailCommands } from './commands-phone-mail.js';
+import { pgAlertAction, pgImportHolidays, type PgQueueCommandsOptions } from './commands-queue.js';
 import { PgGroupCommitWriter } from './group-commit.js';
 import { pgFault, type PgWriteFailure } from './writer-faults.js';
 
@@ -24,6 +26,9 @@ export interface PgRunnerOptions {
 interface Parts {
   writer: PgGroupCommitWriter;
   commands: PgCommands;
+  phoneMail: PgPhoneMailCommands;
+  pool: pg.Pool;
+  options: PgQueueCommandsOptions;
 }
 
 /** Each command's PostgreSQL form, by name. */
@@ -34,6 +39,11 @@ const FORMS: { [K in CommandName]?: (parts: Parts) => (input: CommandInput<K>) =
   'set-statuses': ({ commands }) => (input) => commands.setStatuses(input),
   'add-closure': ({ commands }) => (input) => commands.addClosure(input),
   'remove-closure': ({ commands }) => (input) => commands.removeClosure(input),
+  'import-holidays': ({ pool, options }) => (input) => pgImportHolidays(pool, options, input),
+  'alert-action': ({ pool, options }) => (input) => pgAlertAction(pool, options, input),
+  'telephony-facts': ({ phoneMail }) => (input) => phoneMail.telephonyFacts(input),
+  'record-automatic-mail': ({ phoneMail }) => (input) => phoneMail.recordAutomaticMail(input),
+  'save-mail-cursor': ({ phoneMail }) => (input) => phoneMail.saveMailCursor(input),
 };
 
 /** Every command name (a name added to Commands fails to compile until it is added here). */
@@ -55,8 +65,9 @@ export class PgRunner implements CommandRunner {
   private constructor(
     private readonly writer: PgGroupCommitWriter,
     private readonly commands: PgCommands,
+    rest: Omit<Parts, 'writer' | 'commands'>,
   ) {
-    this.parts = { writer, commands };
+    this.parts = { writer, commands, ...rest };
   }
 
   /** The writer and the commands over `pool` (openPostgres), with the calendars as stored now. */
@@ -64,7 +75,8 @@ export class PgRunner implements CommandRunner {
     const common = { timeoutMs: options.timeoutMs, feed: options.feed };
     const writer = await PgGroupCommitWriter.open(pool, common);
     const commands = await PgCommands.open(pool, { ...common, maxEventsPerContact: options.maxEventsPerContact });
-    return new PgRunner(writer, commands);
+    const phoneMail = new PgPhoneMailCommands(pool, { timeoutMs: options.timeoutMs });
+    return new PgRunner(writer, commands, { phoneMail, pool, options: common });
   }
 
   run<K extends CommandName>(name: K, input: CommandInput<K>): Promise<CommandOutput<K>> {

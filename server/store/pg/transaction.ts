@@ -3,6 +3,8 @@
 // calendar lock taken shared (a contact's write) or exclusively (a calendar edit), and every failure
 // answered as Kept answers it: a fault 503 with the reason (writer-faults.ts), never a bare 500.
 import type pg from 'pg';
+import { appendChanges, notifyFeed, type FeedChange } from '../../cluster/feed.js';
+import type { ContactChange } from '../../commands/context.js';
 import { KeptError, UnavailableError } from '../../errors.js';
 import { CALENDAR_EDIT_LOCK } from './writer-calendars.js';
 import { pgFault, pgFaultError, pgJobError, type PgWriteFault } from './writer-faults.js';
@@ -103,4 +105,36 @@ export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClie
   } finally {
     client.release();
   }
+}
+
+/** How a command's transaction runs: its bound, the feed, and who hears of its changes and faults. */
+export interface WrittenOptions {
+  timeoutMs?: number;
+  feed?: boolean;
+  onCommit?: (changes: ContactChange[]) => void;
+  onFault?: (fault: PgWriteFault) => void;
+}
+
+/** What a transaction wrote: the answer, the contacts whose clocks changed, the feed's rows. */
+export interface Written<T> {
+  out: T;
+  changes: ContactChange[];
+  feed: FeedChange[];
+}
+
+/**
+ * One transaction with the calendar lock as asked; with `feed`, the rows appended and the doorbell
+ * rung inside it; after COMMIT the listeners hear the changes.
+ */
+export async function runWritten<T>(pool: pg.Pool, o: WrittenOptions, lock: CalendarLock, work: (tx: TxClient) => Promise<Written<T>>): Promise<T> {
+  const done = await inWriteTransaction(pool, { timeoutMs: o.timeoutMs ?? 5000, calendarLock: lock, ...(o.onFault ? { onFault: o.onFault } : {}) }, async (tx) => {
+    const w = await work(tx);
+    if (o.feed === true && w.feed.length > 0) {
+      await appendChanges(tx, w.feed);
+      await notifyFeed(tx);
+    }
+    return w;
+  });
+  if (done.changes.length > 0) o.onCommit?.(done.changes);
+  return done.out;
 }

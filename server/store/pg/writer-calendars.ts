@@ -23,10 +23,13 @@ export const CALENDAR_EDIT_LOCK = 0x4b_45_50_54_0c; // "KEPT" + 12
 /**
  * What changes when a calendar, a closure or a division's holidays change (every edit touches the
  * calendars it changed: server/commands/calendar-edit.ts), as one text value: the writer's flush
- * compares it with the one its clocks were computed with. A few small tables.
+ * compares it with the one its clocks were computed with. A few small tables. The holidays count by
+ * their dates, not only their number: a division no stored calendar uses (England's, for Awaab's
+ * Law) touches no calendar row, and an import that swaps one date for another keeps the count.
  */
 export const CALENDAR_STAMP = `concat_ws('/', (SELECT COALESCE(string_agg(id || ':' || updated_at, ',' ORDER BY id), '') FROM calendars),
-  (SELECT COUNT(*) FROM closures), (SELECT COALESCE(MAX(id), 0) FROM closures), (SELECT COUNT(*) FROM holidays))`;
+  (SELECT COUNT(*) FROM closures), (SELECT COALESCE(MAX(id), 0) FROM closures),
+  (SELECT COUNT(*) || ':' || COALESCE(SUM(hashtext(division || ':' || date)), 0) FROM holidays))`;
 
 export type CalendarStamp = string;
 
