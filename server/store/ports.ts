@@ -7,6 +7,8 @@ import type { AuditStore } from './audit.js';
 import type { ContactStore } from './contacts.js';
 import type { LiveStore } from './live.js';
 import type { PeopleStore } from './people.js';
+import type { PrivacyStore } from './privacy.js';
+import type { PublishedReportStore, ReportStore } from './reports.js';
 import type { TokenStore } from './tokens.js';
 
 /** Every method of T, answering a promise of what it returned. */
@@ -60,3 +62,31 @@ export type AuditStorePort = Async<Pick<AuditStore, (typeof AUDIT_STORE)[number]
 type Whole<T, L extends keyof T> = [Exclude<keyof T, L>] extends [never] ? true : false;
 const _whole: [Whole<TokenStore, (typeof TOKEN_STORE)[number]>, Whole<PeopleStore, (typeof PEOPLE_STORE)[number]>, Whole<AuditStore, (typeof AUDIT_STORE)[number]>] = [true, true, true];
 void _whole;
+
+// ---- H6 (pg-privacy-reports): personal data and the weekly report's stores (issues 16 and 17 on
+// issue 14's PostgreSQL). The reads go through these ports (server/store/pg/privacy.ts, reports.ts);
+// every other public member is a step of a write command, which PostgreSQL runs as one transaction
+// (server/store/pg/privacy-commands.ts), or the SQL the plan tests explain.
+
+export const PRIVACY_READS = ['search', 'openHolds', 'holdsOf', 'hold', 'holdReasons', 'privacyOf', 'retentionBatch', 'hasAuditBefore'] as const;
+export type PrivacyReads = Async<Pick<PrivacyStore, (typeof PRIVACY_READS)[number]>>;
+/** PrivacyStore's members written by the commands (create-contact's keys, anonymise-contacts, privacy-hold, prune-audit). */
+type PrivacyCommandSteps =
+  | 'insertKeys' | 'placeHold' | 'releaseHold' | 'removeMessages' | 'anonymise' | 'events' | 'updateEventBody'
+  | 'clockDetails' | 'updateClockDetail' | 'scrubAlerts' | 'forgetSamples' | 'pruneAudit';
+
+export const REPORT_READS = [
+  'clockRows', 'counts', 'contactsOf', 'people', 'handledCount', 'qualityEvents', 'cameBack', 'complaintContacts', 'hazardClocks',
+  'holidaysBetween', 'closuresBetween', 'teams',
+] as const;
+export type ReportReads = Async<Pick<ReportStore, (typeof REPORT_READS)[number]>>;
+
+export const PUBLISHED_READS = ['published', 'lastPublishedWeek'] as const;
+export type PublishedReads = Async<Pick<PublishedReportStore, (typeof PUBLISHED_READS)[number]>>;
+
+const _wholeH6: [
+  Whole<PrivacyStore, (typeof PRIVACY_READS)[number] | PrivacyCommandSteps>,
+  Whole<ReportStore, (typeof REPORT_READS)[number] | 'statements'>,
+  Whole<PublishedReportStore, (typeof PUBLISHED_READS)[number] | 'statements' | 'add'>,
+] = [true, true, true];
+void _wholeH6;
