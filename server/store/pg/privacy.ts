@@ -41,7 +41,8 @@ export const PG_PRIVACY_SQL = {
     WHERE k.contact_id = ANY($1) AND k.open AND (c.category = 'complaint' OR c.initial_category = 'complaint' OR k.standard LIKE '%complaint%') ORDER BY 1`,
   openAlerts: 'SELECT DISTINCT contact_id AS id FROM alerts WHERE contact_id = ANY($1) AND actioned_at IS NULL ORDER BY 1',
   auditBefore: 'SELECT id FROM audit WHERE at < $1 LIMIT 1',
-  pruneAudit: 'DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE at < $1 ORDER BY at LIMIT $2)',
+  // Oldest first, ties in id order (SQLite's walk of audit_at, whose key ends in the rowid).
+  pruneAudit: 'DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE at < $1 ORDER BY at, id LIMIT $2)',
 } as const;
 
 export class PgPrivacyReads implements PrivacyReads {
