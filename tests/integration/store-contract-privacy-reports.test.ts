@@ -470,6 +470,10 @@ describe('two instances at once on PostgreSQL', () => {
     expect(outs.map((o) => o.changed).sort()).toEqual([0, person.length]);
     expect(outs.map((o) => o.already).sort()).toEqual([0, person.length]);
     expect(await s.search('name', name!)).toEqual([]);
+    // The planner's samples were taken again: the erased name is not among person_keys' common values.
+    const samples = await postgres.pool.query<{ vals: string | null }>("SELECT most_common_vals::text AS vals FROM pg_stats WHERE tablename = 'person_keys' AND attname = 'value'");
+    expect(samples.rows).toHaveLength(1);
+    expect(samples.rows[0]!.vals ?? '').not.toContain(name!);
     const erased = (await postgres.pool.query<{ n: number }>("SELECT count(*) AS n FROM audit WHERE action = 'privacy.erase' AND detail::json ->> 'request' = 'R9'")).rows[0]!.n;
     expect(erased).toBe(2);
 

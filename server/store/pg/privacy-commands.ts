@@ -49,7 +49,13 @@ export class PgPrivacyCommands {
   }
 
   /** Takes personal data out of a batch of contacts: as server/commands/anonymise-contacts.ts. */
-  anonymiseContacts(c: AnonymiseContactsInput): Promise<AnonymiseContactsOutput> {
+  async anonymiseContacts(c: AnonymiseContactsInput): Promise<AnonymiseContactsOutput> {
+    const out = await this.anonymiseIn(c);
+    if (out.changed > 0 && c.mode === 'erasure') await forgetSamples(this.pool);
+    return out;
+  }
+
+  private anonymiseIn(c: AnonymiseContactsInput): Promise<AnonymiseContactsOutput> {
     return this.run(async (tx) => {
       const locked = await tx.query<{ id: string; privacy: number; source: string | null }>(LOCK_CONTACTS, [c.contactIds]);
       const rows = new Map(locked.rows.map((r) => [r.id, r]));
@@ -134,6 +140,17 @@ export class PgPrivacyCommands {
   private run<T>(work: (tx: TxClient) => Promise<T>): Promise<T> {
     return inWriteTransaction(this.pool, { timeoutMs: this.timeoutMs, calendarLock: 'shared', ...(this.options.onFault ? { onFault: this.options.onFault } : {}) }, work);
   }
+}
+
+/**
+ * SQLite's forgetSamples on PostgreSQL: the planner's statistics of the tables holding personal data
+ * (pg_statistic's most common values) are sampled again after an erasure commits, so an erased email
+ * or name does not live on as a sample. After COMMIT and outside the transaction (ANALYZE blocks no
+ * reads or writes); the erasure stands whatever it answers. The retention schedule's batches leave it
+ * to autovacuum's own ANALYZE (a nightly walk of many batches would sample the tables over and over).
+ */
+async function forgetSamples(pool: pg.Pool): Promise<void> {
+  await pool.query('ANALYZE contacts, person_keys').catch(() => undefined);
 }
 
 async function hasOpenClock(tx: TxClient, contactId: string): Promise<boolean> {
