@@ -6,20 +6,9 @@
 // does; Kept's databases are created C.UTF-8 (code point order, as SQLite's), where it is exact.
 import type { KeyKind, PersonKey } from '../../privacy/keys.js';
 import type { PrivacyReads } from '../ports.js';
-import { SEARCH_LIMIT, type HoldReason, type HoldRow } from '../privacy.js';
+import { holdFromRaw as holdFromPg, holdReasonsOf, SEARCH_LIMIT, type HoldReason, type HoldRow, type RawHold } from '../privacy.js';
 import type { Queryable } from './contacts.js';
 import { bindNamed } from './reports.js';
-
-type RawHold = { id: number; contact_id: string; reason: string; placed_by: string; placed_at: number; released_at: number | null; released_by: string | null };
-const holdFromPg = (r: RawHold): HoldRow => ({
-  id: r.id,
-  contactId: r.contact_id,
-  reason: r.reason,
-  placedBy: r.placed_by,
-  placedAt: r.placed_at,
-  releasedAt: r.released_at,
-  releasedBy: r.released_by,
-});
 
 /** The statements by name, for EXPLAIN in the tests (each an index seek or range). */
 export const PG_PRIVACY_SQL = {
@@ -114,11 +103,7 @@ export async function holdReasons(db: Queryable, contactIds: readonly string[]):
   if (contactIds.length === 0) return [];
   const complaints = await db.query<{ id: string }>(PG_PRIVACY_SQL.openComplaints, [contactIds]);
   const alerts = await db.query<{ id: string }>(PG_PRIVACY_SQL.openAlerts, [contactIds]);
-  return [
-    ...(await openHolds(db, contactIds)).map((h): HoldReason => ({ contactId: h.contactId, kind: 'hold', detail: h.reason })),
-    ...complaints.rows.map((r): HoldReason => ({ contactId: r.id, kind: 'open-complaint', detail: 'a complaint still open (its clock is running)' })),
-    ...alerts.rows.map((r): HoldReason => ({ contactId: r.id, kind: 'open-safeguarding-alert', detail: 'a safeguarding alert not yet actioned' })),
-  ];
+  return holdReasonsOf(await openHolds(db, contactIds), complaints.rows, alerts.rows);
 }
 
 export async function placeHold(db: Queryable, contactId: string, reason: string, by: string, at: number): Promise<number> {
