@@ -228,13 +228,13 @@ describe('the report reads on SQLite and PostgreSQL', () => {
         const rows = await both((r) => r.clockRows(from, to, shape.late));
         clocks += rows.length;
         lateClocks += rows.filter((r) => shape.late.includes(r[1])).length;
-        await both((r) => r.counts(from, to, NOW, shape.phoneTargetMs, shape.late));
+        await both((r) => r.counts(from, to, NOW, shape.phoneTargetMs, shape.late), false);
         const contacts = await both((r) => r.contactsOf(from, to, shape.order, shape.late));
         await both((r) => r.people(from, to, [...contacts, 'no-such-contact']));
         await both((r) => r.handledCount(from, to));
-        const quality = await both((r) => r.qualityEvents(from, to));
+        const quality = await both((r) => r.qualityEvents(from, to), false);
         for (const q of quality.slice(0, 20)) if (q[2] !== null) await both((r) => r.cameBack(q[0], q[2]!, q[1], q[4] - 30 * DAY, q[4] + 30 * DAY));
-        complaints += (await both((r) => r.complaintContacts(from, to))).length;
+        complaints += (await both((r) => r.complaintContacts(from, to), false)).length;
         await both((r) => r.hazardClocks(from, to, HAZARD_STANDARDS), false);
         await both((r) => r.holidaysBetween('england-and-wales', '2026-01-01', '2026-12-31'), false);
         await both((r) => r.closuresBetween(from, to), false);

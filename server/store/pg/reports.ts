@@ -39,14 +39,15 @@ export const REPORT_SQL = {
   clocks: (where: string) => `SELECT k.contact_id, k.standard, k.standard_version, k.status, k.open::int, k.started_at, k.due_at, k.fulfilled_at, k.ended_at, k.counted_ms, c.channel,
       CASE WHEN k.standard = ANY(@extendable) THEN (SELECT x.detail::json ->> 'extendedUntil' FROM clocks x WHERE x.contact_id = k.contact_id AND x.standard = k.standard) END
     FROM clocks k ${CONTACT} WHERE ${where}`,
-  // Counted by standard, channel and outcome as of @asOf (figures.ts judge()), with the phone's sums.
+  // Counted by standard, channel and outcome as of @asOf (figures.ts judge()), with the phone's sums; in
+  // SQLite's order (its GROUP BY's). The quality rows and the complaints too are in SQLite's order.
   counts: (where: string) => `SELECT k.standard, c.channel,
       CASE WHEN k.status IN ('running', 'at-risk', 'breached') THEN (CASE WHEN k.due_at IS NOT NULL AND @asOf > k.due_at THEN 'breached' ELSE 'open' END) WHEN k.status = 'paused' THEN 'open' ELSE k.status END,
       COUNT(*), COUNT(*) FILTER (WHERE k.fulfilled_at IS NOT NULL AND k.fulfilled_at - k.started_at <= @target),
       COALESCE(SUM(CASE WHEN k.fulfilled_at IS NOT NULL THEN k.fulfilled_at - k.started_at ELSE 0 END), 0)::bigint,
       COUNT(*) FILTER (WHERE k.status = 'abandoned' AND k.ended_at - k.started_at <= @target),
       COUNT(*) FILTER (WHERE k.status IN ('running', 'at-risk', 'breached') AND @asOf - k.started_at > @target)
-    FROM clocks k ${CONTACT} WHERE ${where} GROUP BY 1, 2, 3`,
+    FROM clocks k ${CONTACT} WHERE ${where} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
   contactsOfStandard: `SELECT k.contact_id FROM clocks k
     WHERE k.standard = @standard AND k.received_at < @to AND k.received_at >= @lo AND k.started_at >= @from AND k.started_at < @to`,
   people: 'SELECT id, assignee, callback::int, queue FROM contacts WHERE received_at >= @from AND received_at < @to',
@@ -56,7 +57,7 @@ export const REPORT_SQL = {
   quality: `SELECT c.id, c.category, c.customer::json ->> 'reference', e.type, MIN(e.at)
     FROM contacts c JOIN events e ON e.contact_id = c.id AND e.type IN ('resolved', 'identity-verified')
     WHERE c.received_at >= @from AND c.received_at < @to
-    GROUP BY c.id, e.type`,
+    GROUP BY c.id, e.type ORDER BY c.id, e.type`,
   repeat: `SELECT 1 FROM contacts
     WHERE (customer::json ->> 'reference') = @reference AND received_at > @after AND received_at <= @until AND id <> @id AND category = @category LIMIT 1`,
   // Received in the period, or escalated or answered in it; each one's events as SQLite's json_group_array gives them.
@@ -66,7 +67,8 @@ export const REPORT_SQL = {
     WHERE c.category = 'complaint' AND c.id IN (
       SELECT d.id FROM contacts d WHERE d.received_at >= @from AND d.received_at < @to AND d.category = 'complaint'
       UNION
-      SELECT e.contact_id FROM events e WHERE e.type IN ('escalated', 'resolved') AND e.at >= @from AND e.at < @to)`,
+      SELECT e.contact_id FROM events e WHERE e.type IN ('escalated', 'resolved') AND e.at >= @from AND e.at < @to)
+    ORDER BY c.id`,
   holidays: 'SELECT date, title FROM holidays WHERE division = @division AND date >= @fromDate AND date <= @toDate ORDER BY date',
   closures: 'SELECT calendar_id, "from", "to", reason FROM closures WHERE "from" < @to AND "to" > @from ORDER BY "from", id',
   users: 'SELECT email, queues FROM users',
