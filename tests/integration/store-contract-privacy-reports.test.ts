@@ -225,12 +225,12 @@ describe('the report reads on SQLite and PostgreSQL', () => {
           expect(sort ? unordered(b) : b).toEqual(sort ? unordered(a) : a);
           return a;
         };
-        const rows = await both((r) => r.clockRows(from, to, shape.late));
+        const rows = await both((r) => r.clockRows(from, to, shape.late), false);
         clocks += rows.length;
         lateClocks += rows.filter((r) => shape.late.includes(r[1])).length;
         await both((r) => r.counts(from, to, NOW, shape.phoneTargetMs, shape.late), false);
         const contacts = await both((r) => r.contactsOf(from, to, shape.order, shape.late));
-        await both((r) => r.people(from, to, [...contacts, 'no-such-contact']));
+        await both(async (r) => [...(await r.people(from, to, [...contacts, 'no-such-contact']))], false);
         await both((r) => r.handledCount(from, to));
         const quality = await both((r) => r.qualityEvents(from, to), false);
         for (const q of quality.slice(0, 20)) if (q[2] !== null) await both((r) => r.cameBack(q[0], q[2]!, q[1], q[4] - 30 * DAY, q[4] + 30 * DAY));

@@ -50,7 +50,7 @@ export const REPORT_SQL = {
     FROM clocks k ${CONTACT} WHERE ${where} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
   contactsOfStandard: `SELECT k.contact_id FROM clocks k
     WHERE k.standard = @standard AND k.received_at < @to AND k.received_at >= @lo AND k.started_at >= @from AND k.started_at < @to`,
-  people: 'SELECT id, assignee, callback::int, queue FROM contacts WHERE received_at >= @from AND received_at < @to',
+  people: 'SELECT id, assignee, callback::int, queue FROM contacts WHERE received_at >= @from AND received_at < @to ORDER BY received_at, id',
   peopleByKey: 'SELECT id, assignee, callback::int, queue FROM contacts WHERE id = ANY(@ids)',
   handled: `SELECT COUNT(DISTINCT k.contact_id) FROM clocks k
     WHERE NOT k.open AND k.received_at >= @from AND k.received_at < @to AND k.fulfilled_at IS NOT NULL AND (k.standard = 'phone-answer' OR k.standard LIKE '%-reply')`,
@@ -87,12 +87,16 @@ export const REPORT_SQL = {
 
 const ENDED = `NOT k.open AND ${IN_PERIOD}`;
 const OPEN = `k.open AND ${IN_PERIOD}`;
+/** SQLite's order for each walk: its index's key (SQLite puts NULLs first). */
+const ENDED_ORDER = 'ORDER BY k.received_at, k.standard, k.standard_version, k.status, k.started_at, k.due_at NULLS FIRST, k.fulfilled_at NULLS FIRST, k.ended_at NULLS FIRST, k.counted_ms, k.contact_id';
+const OPEN_ORDER = 'ORDER BY k.received_at, k.contact_id, k.standard';
+const LATE_ORDER = 'ORDER BY array_position(@late, k.standard), k.received_at, k.contact_id';
 
 /** The period's statements as run, by the SQLite store's names (for EXPLAIN). */
 export const REPORT_STATEMENTS = {
-  endedClocks: REPORT_SQL.clocks(ENDED),
-  openClocks: REPORT_SQL.clocks(OPEN),
-  lateClocks: REPORT_SQL.clocks(LATE),
+  endedClocks: `${REPORT_SQL.clocks(ENDED)} ${ENDED_ORDER}`,
+  openClocks: `${REPORT_SQL.clocks(OPEN)} ${OPEN_ORDER}`,
+  lateClocks: `${REPORT_SQL.clocks(LATE)} ${LATE_ORDER}`,
   endedCounts: REPORT_SQL.counts(ENDED),
   openCounts: REPORT_SQL.counts(OPEN),
   lateCounts: REPORT_SQL.counts(LATE),
