@@ -510,3 +510,10 @@ describe('two instances at once on PostgreSQL', () => {
     expect(again.map((a) => a.revision).sort()).toEqual([2, 3]);
   });
 });
+
+describe('bindNamed', () => {
+  it("turns @names into PostgreSQL's $n in order of first use, one parameter per name, and refuses a name without a value", () => {
+    expect(bindNamed('SELECT 1 WHERE a >= @from AND b < @to AND c >= @from', { from: 5, to: 9, unused: 1 })).toEqual({ text: 'SELECT 1 WHERE a >= $1 AND b < $2 AND c >= $1', values: [5, 9] });
+    expect(() => bindNamed('SELECT @missing', {})).toThrow('no value for @missing');
+  });
+});
