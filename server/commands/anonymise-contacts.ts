@@ -72,17 +72,22 @@ export function anonymiseContacts(ctx: CommandContext, c: AnonymiseContactsInput
     changed++;
   }
   if (changed > 0) ctx.privacy.forgetSamples();
-  if (c.mode === 'erasure' && c.erasure !== undefined) {
-    ctx.audit.record(c.now, c.actor, 'privacy.erase', {
-      request: c.erasure.request,
-      batch: c.erasure.batch,
-      batches: c.erasure.batches,
-      contactIds: c.contactIds,
-      anonymised: changed,
-      alreadyAnonymised: already,
-      reason: c.erasure.reason,
-      approvedBy: c.erasure.approvedBy,
-    });
-  }
+  const audit = erasureAudit(c, changed, already);
+  if (audit !== null) ctx.audit.record(c.now, c.actor, 'privacy.erase', audit);
   return { changed, already, skipped };
+}
+
+/** An erasure's audit entry (`privacy.erase`), or null for the retention schedule's batches (not audited). */
+export function erasureAudit(c: AnonymiseContactsInput, changed: number, already: number): Record<string, unknown> | null {
+  if (c.mode !== 'erasure' || c.erasure === undefined) return null;
+  return {
+    request: c.erasure.request,
+    batch: c.erasure.batch,
+    batches: c.erasure.batches,
+    contactIds: c.contactIds,
+    anonymised: changed,
+    alreadyAnonymised: already,
+    reason: c.erasure.reason,
+    approvedBy: c.erasure.approvedBy,
+  };
 }

@@ -15,14 +15,20 @@ export interface PrivacyHoldOutput {
 
 export function privacyHold(ctx: CommandContext, c: PrivacyHoldInput): PrivacyHoldOutput {
   if (c.action === 'place') {
-    for (const id of c.contactIds) if (ctx.contacts.byId(id) === undefined) throw new NotFoundError(`no contact with id "${id}"`, 'contactIds');
+    for (const id of c.contactIds) if (ctx.contacts.byId(id) === undefined) throw noContact(id);
     const holdIds = c.contactIds.map((id) => ctx.privacy.placeHold(id, c.reason, c.actor, c.now));
-    ctx.audit.record(c.now, c.actor, 'privacy.hold', { holdIds, contactIds: c.contactIds, reason: c.reason });
+    ctx.audit.record(c.now, c.actor, 'privacy.hold', placedAudit(c, holdIds));
     return { holdIds, released: false };
   }
   const hold = ctx.privacy.hold(c.holdId);
-  if (hold === undefined) throw new NotFoundError(`no hold ${c.holdId}`, 'id');
+  if (hold === undefined) throw noHold(c.holdId);
   const released = ctx.privacy.releaseHold(c.holdId, c.actor, c.now);
-  if (released) ctx.audit.record(c.now, c.actor, 'privacy.release', { holdId: c.holdId, contactId: hold.contactId });
+  if (released) ctx.audit.record(c.now, c.actor, 'privacy.release', releasedAudit(c.holdId, hold.contactId));
   return { holdIds: [c.holdId], released };
 }
+
+export const noContact = (id: string) => new NotFoundError(`no contact with id "${id}"`, 'contactIds');
+export const noHold = (id: number) => new NotFoundError(`no hold ${id}`, 'id');
+/** The audit entries' details: holds placed (`privacy.hold`), one released (`privacy.release`). */
+export const placedAudit = (c: { contactIds: string[]; reason: string }, holdIds: number[]) => ({ holdIds, contactIds: c.contactIds, reason: c.reason });
+export const releasedAudit = (holdId: number, contactId: string) => ({ holdId, contactId });

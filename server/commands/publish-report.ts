@@ -4,6 +4,7 @@
 import { ConflictError, NotFoundError } from '../errors.js';
 import { reportChanges } from '../reports/diff.js';
 import type { ReportChange, WeeklyReport } from '../reports/types.js';
+import type { PublishedRow } from '../store/reports.js';
 import type { CommandContext } from './context.js';
 
 export interface PublishReportInput {
@@ -34,8 +35,17 @@ export interface PublishReportOutput {
 export const MAX_CHANGES = 500;
 
 export function publishReport(ctx: CommandContext, c: PublishReportInput): PublishReportOutput {
-  const store = ctx.published;
-  const previous = store.published(c.week);
+  const p = publication(ctx.published.published(c.week), c);
+  ctx.published.add(p.row);
+  ctx.audit.record(c.now, c.actor, p.audit.action, p.audit.detail);
+  return p.output;
+}
+
+/**
+ * The pure step: from the week's newest stored revision (or null), the row to insert, its audit entry
+ * and the answer; the refusals (409 already published, 404 not yet published) as errors.
+ */
+export function publication(previous: PublishedRow | null, c: PublishReportInput): { row: PublishedRow; audit: { action: string; detail: Record<string, unknown> }; output: PublishReportOutput } {
   if (c.mode === 'publish' && previous !== null) {
     throw new ConflictError(`${c.week} is already published (revision ${previous.revision}, ${new Date(previous.publishedAt).toISOString()}, by ${previous.publishedBy}): regenerate it to publish it again`, 'week');
   }
@@ -46,13 +56,12 @@ export function publishReport(ctx: CommandContext, c: PublishReportInput): Publi
   const all = previous === null ? [] : reportChanges(JSON.parse(previous.report) as WeeklyReport, report);
   const changes = all.slice(0, MAX_CHANGES);
   const text = JSON.stringify(report);
-  store.add({ week: c.week, revision, publishedAt: c.now, publishedBy: c.actor, reason: c.reason, report: text });
-  ctx.audit.record(c.now, c.actor, c.mode === 'publish' ? 'report.publish' : 'report.regenerate', {
-    week: c.week,
-    revision,
-    reason: c.reason,
-    builtAt: report.builtAt,
-    ...(c.mode === 'regenerate' ? { changeCount: all.length, changes } : {}),
-  });
-  return { week: c.week, revision, publishedAt: c.now, publishedBy: c.actor, reason: c.reason, report: text, changes, changeCount: all.length };
+  return {
+    row: { week: c.week, revision, publishedAt: c.now, publishedBy: c.actor, reason: c.reason, report: text },
+    audit: {
+      action: c.mode === 'publish' ? 'report.publish' : 'report.regenerate',
+      detail: { week: c.week, revision, reason: c.reason, builtAt: report.builtAt, ...(c.mode === 'regenerate' ? { changeCount: all.length, changes } : {}) },
+    },
+    output: { week: c.week, revision, publishedAt: c.now, publishedBy: c.actor, reason: c.reason, report: text, changes, changeCount: all.length },
+  };
 }

@@ -11,7 +11,9 @@ import type { LiveStore } from './live.js';
 import type { MailStore } from './mail.js';
 import type { NoticeStore } from './notices.js';
 import type { PeopleStore } from './people.js';
+import type { PrivacyStore } from './privacy.js';
 import type { QueueStore } from './queue.js';
+import type { PublishedReportStore, ReportStore } from './reports.js';
 import type { SavedBoardStore } from './saved-boards.js';
 import type { TelephonyStore } from './telephony.js';
 import type { TokenStore } from './tokens.js';
@@ -112,3 +114,31 @@ export const QUEUE_STORE = ['unassigned', 'openClockOwners', 'openAlerts', 'aler
 export type QueueStorePort = Async<Pick<QueueStore, (typeof QUEUE_STORE)[number]>>;
 const _wholeQueue: Whole<QueueStore, (typeof QUEUE_STORE)[number]> = true;
 void _wholeQueue;
+
+// ---- H6 (pg-privacy-reports): personal data and the weekly report's stores (issues 16 and 17 on
+// issue 14's PostgreSQL). The reads go through these ports (server/store/pg/privacy.ts, reports.ts);
+// every other public member is a step of a write command, which PostgreSQL runs as one transaction
+// (server/store/pg/privacy-commands.ts), or the SQL the plan tests explain.
+
+export const PRIVACY_READS = ['search', 'openHolds', 'holdsOf', 'hold', 'holdReasons', 'privacyOf', 'retentionBatch', 'hasAuditBefore'] as const;
+export type PrivacyReads = Async<Pick<PrivacyStore, (typeof PRIVACY_READS)[number]>>;
+/** PrivacyStore's members written by the commands (create-contact's keys, anonymise-contacts, privacy-hold, prune-audit). */
+type PrivacyCommandSteps =
+  | 'insertKeys' | 'placeHold' | 'releaseHold' | 'removeMessages' | 'anonymise' | 'events' | 'updateEventBody'
+  | 'clockDetails' | 'updateClockDetail' | 'scrubAlerts' | 'forgetSamples' | 'pruneAudit';
+
+export const REPORT_READS = [
+  'clockRows', 'counts', 'contactsOf', 'people', 'handledCount', 'qualityEvents', 'cameBack', 'complaintContacts', 'hazardClocks',
+  'holidaysBetween', 'closuresBetween', 'teams',
+] as const;
+export type ReportReads = Async<Pick<ReportStore, (typeof REPORT_READS)[number]>>;
+
+export const PUBLISHED_READS = ['published', 'lastPublishedWeek'] as const;
+export type PublishedReads = Async<Pick<PublishedReportStore, (typeof PUBLISHED_READS)[number]>>;
+
+const _wholeH6: [
+  Whole<PrivacyStore, (typeof PRIVACY_READS)[number] | PrivacyCommandSteps>,
+  Whole<ReportStore, (typeof REPORT_READS)[number] | 'statements'>,
+  Whole<PublishedReportStore, (typeof PUBLISHED_READS)[number] | 'statements' | 'add'>,
+] = [true, true, true];
+void _wholeH6;

@@ -15,8 +15,8 @@ export interface HoldRow {
   releasedBy: string | null;
 }
 
-type RawHold = { id: number; contact_id: string; reason: string; placed_by: string; placed_at: number; released_at: number | null; released_by: string | null };
-const holdFromRaw = (r: RawHold): HoldRow => ({
+export type RawHold = { id: number; contact_id: string; reason: string; placed_by: string; placed_at: number; released_at: number | null; released_by: string | null };
+export const holdFromRaw = (r: RawHold): HoldRow => ({
   id: r.id,
   contactId: r.contact_id,
   reason: r.reason,
@@ -144,11 +144,7 @@ export class PrivacyStore {
   holdReasons(contactIds: readonly string[]): HoldReason[] {
     if (contactIds.length === 0) return [];
     const ids = JSON.stringify(contactIds);
-    return [
-      ...this.openHolds(contactIds).map((h): HoldReason => ({ contactId: h.contactId, kind: 'hold', detail: h.reason })),
-      ...this.s.openComplaints.all(ids).map((r): HoldReason => ({ contactId: r.id, kind: 'open-complaint', detail: 'a complaint still open (its clock is running)' })),
-      ...this.s.openAlerts.all(ids).map((r): HoldReason => ({ contactId: r.id, kind: 'open-safeguarding-alert', detail: 'a safeguarding alert not yet actioned' })),
-    ];
+    return holdReasonsOf(this.openHolds(contactIds), this.s.openComplaints.all(ids), this.s.openAlerts.all(ids));
   }
 
   placeHold(contactId: string, reason: string, by: string, at: number): number {
@@ -216,6 +212,15 @@ export class PrivacyStore {
   pruneAudit(before: number, limit: number): number {
     return this.s.pruneAudit.run(before, limit).changes;
   }
+}
+
+/** The reasons, in their order: the holds, then the open complaints, then the unactioned safeguarding alerts. */
+export function holdReasonsOf(holds: readonly HoldRow[], complaints: ReadonlyArray<{ id: string }>, alerts: ReadonlyArray<{ id: string }>): HoldReason[] {
+  return [
+    ...holds.map((h): HoldReason => ({ contactId: h.contactId, kind: 'hold', detail: h.reason })),
+    ...complaints.map((r): HoldReason => ({ contactId: r.id, kind: 'open-complaint', detail: 'a complaint still open (its clock is running)' })),
+    ...alerts.map((r): HoldReason => ({ contactId: r.id, kind: 'open-safeguarding-alert', detail: 'a safeguarding alert not yet actioned' })),
+  ];
 }
 
 export type { Customer };

@@ -301,9 +301,7 @@ export class ReportStore {
   hazardClocks(from: number, to: number, standards: readonly string[]): { clocks: HazardClock[]; raised: number } {
     const clocks: HazardClock[] = [];
     for (const standard of standards) {
-      for (const r of this.hazardClocksOf.all({ from, to, standard }) as Array<[string, string, string, number, number, number | null, number | null, number, string, number]>) {
-        clocks.push({ contactId: r[0], standard: r[1], status: r[2], open: r[3] === 1, startedAt: r[4], dueAt: r[5], fulfilledAt: r[6], receivedAt: r[7], category: r[8], temporaryAccommodation: r[9] === 1 });
-      }
+      for (const r of this.hazardClocksOf.all({ from, to, standard }) as HazardRaw[]) clocks.push(hazardClockOf(r));
     }
     if (clocks.length === 0) return { clocks, raised: 0 };
     const ids = JSON.stringify([...new Set(clocks.map((c) => c.contactId))]);
@@ -320,18 +318,30 @@ export class ReportStore {
 
   /** Each person's first queue, by email (the report's team). */
   teams(): Map<string, string> {
-    const out = new Map<string, string>();
-    for (const [email, queues] of this.users.all() as Array<[string, string]>) {
-      let first: unknown;
-      try {
-        first = (JSON.parse(queues) as unknown[])[0];
-      } catch {
-        first = undefined;
-      }
-      if (typeof first === 'string') out.set(email, first);
-    }
-    return out;
+    return teamsOf(this.users.all() as Array<[string, string]>);
   }
+}
+
+/** A hazard clock's row as the store reads it: [contactId, standard, status, open, startedAt, dueAt, fulfilledAt, receivedAt, category, temporaryAccommodation]. */
+export type HazardRaw = [string, string, string, number, number, number | null, number | null, number, string, number];
+
+export function hazardClockOf(r: HazardRaw): HazardClock {
+  return { contactId: r[0], standard: r[1], status: r[2], open: r[3] === 1, startedAt: r[4], dueAt: r[5], fulfilledAt: r[6], receivedAt: r[7], category: r[8], temporaryAccommodation: r[9] === 1 };
+}
+
+/** Each person's first queue, by email, from [email, queues (JSON text)] rows. */
+export function teamsOf(rows: Iterable<[email: string, queues: string]>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [email, queues] of rows) {
+    let first: unknown;
+    try {
+      first = (JSON.parse(queues) as unknown[])[0];
+    } catch {
+      first = undefined;
+    }
+    if (typeof first === 'string') out.set(email, first);
+  }
+  return out;
 }
 
 /** Published weeks: each publication is a revision, inserted, never changed (the writer's command writes). */

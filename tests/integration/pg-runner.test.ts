@@ -107,6 +107,7 @@ describe('PgRunner', () => {
   it('a command with no PostgreSQL form yet answers 503 naming it, and stores nothing', async () => {
     expect(PG_COMMANDS_MISSING).toContain('add-notice');
     expect(PG_COMMANDS_MISSING).not.toContain('create-contact');
+    expect(PG_COMMANDS_MISSING).not.toContain('publish-report');
     const before = Number((await pool.query('SELECT count(*) AS n FROM notices')).rows[0].n);
     const a = (await answer(pgRunner.run('add-notice', { now: NOW, actor: 'lead@example.org', notice: { kind: 'other', title: 'Closed', message: 'Training', startsAt: NOW, endsAt: NOW + HOUR } }))) as { error: { status: number; code: string; message: string } };
     expect(a.error.status).toBe(503);

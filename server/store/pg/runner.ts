@@ -9,6 +9,7 @@ import { UnavailableError } from '../../errors.js';
 import type { CommandRunner } from '../../writer/runner.js';
 import { PgCommands } from './commands.js';
 import { PgPhoneMailCommands } from './commands-phone-mail.js';
+import { PgPrivacyCommands } from './privacy-commands.js';
 import { pgAlertAction, pgImportHolidays, type PgQueueCommandsOptions } from './commands-queue.js';
 import { PgGroupCommitWriter } from './group-commit.js';
 import { pgFault, type PgWriteFailure } from './writer-faults.js';
@@ -27,6 +28,7 @@ interface Parts {
   writer: PgGroupCommitWriter;
   commands: PgCommands;
   phoneMail: PgPhoneMailCommands;
+  privacy: PgPrivacyCommands;
   pool: pg.Pool;
   options: PgQueueCommandsOptions;
 }
@@ -44,6 +46,10 @@ const FORMS: { [K in CommandName]?: (parts: Parts) => (input: CommandInput<K>) =
   'telephony-facts': ({ phoneMail }) => (input) => phoneMail.telephonyFacts(input),
   'record-automatic-mail': ({ phoneMail }) => (input) => phoneMail.recordAutomaticMail(input),
   'save-mail-cursor': ({ phoneMail }) => (input) => phoneMail.saveMailCursor(input),
+  'anonymise-contacts': ({ privacy }) => (input) => privacy.anonymiseContacts(input),
+  'privacy-hold': ({ privacy }) => (input) => privacy.privacyHold(input),
+  'prune-audit': ({ privacy }) => (input) => privacy.pruneAudit(input),
+  'publish-report': ({ privacy }) => (input) => privacy.publishReport(input),
 };
 
 /** Every command name (a name added to Commands fails to compile until it is added here). */
@@ -76,7 +82,8 @@ export class PgRunner implements CommandRunner {
     const writer = await PgGroupCommitWriter.open(pool, common);
     const commands = await PgCommands.open(pool, { ...common, maxEventsPerContact: options.maxEventsPerContact });
     const phoneMail = new PgPhoneMailCommands(pool, { timeoutMs: options.timeoutMs });
-    return new PgRunner(writer, commands, { phoneMail, pool, options: common });
+    const privacy = new PgPrivacyCommands(pool, { timeoutMs: options.timeoutMs });
+    return new PgRunner(writer, commands, { phoneMail, privacy, pool, options: common });
   }
 
   run<K extends CommandName>(name: K, input: CommandInput<K>): Promise<CommandOutput<K>> {
