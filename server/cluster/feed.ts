@@ -476,24 +476,16 @@ export class FeedFollower {
         // point-in-time recovery, a restored backup) or is another database. Rows it writes from here
         // would sort below our position and never be read, and what we hold may no longer be true:
         // reload from the tables, and follow from the present.
-        this.gaps++;
-        this.gapAt = null;
-        this.startAtPresent(head.snap);
-        this.options.log?.warn({ reader: this.reader }, 'feed: the database is behind this instance (restored to an earlier point?); reloading state');
-        await this.options.onGap?.();
+        await this.gap(head.snap, null, 'the database is behind this instance (restored to an earlier point?)');
         continue;
       }
       const horizon: Key = { xid: BigInt(head.pruned_xid ?? '0'), id: Number(head.pruned_id ?? 0) };
       if (after(horizon, from) && (this.gapAt === null || after(horizon, this.gapAt))) {
         // Rows past our position were pruned unread: the state must be rebuilt from the tables. Every
-        // row below `high` is committed in them now, so carry on from there.
-        this.gaps++;
-        // The horizon may lie above the new bound (retention pruned committed rows an open
-        // transaction still holds back): that is the same gap, not a new one.
-        this.gapAt = horizon;
-        this.startAtPresent(head.snap);
-        this.options.log?.warn({ reader: this.reader }, 'feed: rows were pruned before this instance read them; reloading state');
-        await this.options.onGap?.();
+        // row below `high` is committed in them now, so carry on from there. The horizon may lie above
+        // the new bound (retention pruned committed rows an open transaction still holds back): that
+        // is the same gap, not a new one.
+        await this.gap(head.snap, horizon, 'rows were pruned before this instance read them');
         continue;
       }
       const entries: FeedEntry[] = [];
@@ -529,6 +521,15 @@ export class FeedFollower {
       }
       return;
     }
+  }
+
+  /** Changes were missed (`why`): the instance reloads its state from the tables, and the feed goes on from the present. */
+  private async gap(snap: string, gapAt: Key | null, why: string): Promise<void> {
+    this.gaps++;
+    this.gapAt = gapAt;
+    this.startAtPresent(snap);
+    this.options.log?.warn({ reader: this.reader }, `feed: ${why}; reloading state`);
+    await this.options.onGap?.();
   }
 
   private startAtPresent(snap: string): void {

@@ -19,6 +19,7 @@ import { PG_COMMANDS_MISSING, PgRunner } from '../../server/store/pg/runner.js';
 import { CALENDAR_STAMP, seedPgCalendars } from '../../server/store/pg/writer-calendars.js';
 import { InlineRunner, type CommandRunner } from '../../server/writer/runner.js';
 import { contactBody } from '../../scripts/bench/ingest-bodies.js';
+import { answer } from '../helpers/command-answers.js';
 import { freshPgDatabase, type TestPg } from '../helpers/pg.js';
 
 const NOW = Date.parse('2026-03-10T11:00:00Z'); // a Tuesday, in opening hours
@@ -54,16 +55,6 @@ afterAll(async () => {
   sqlite?.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** An answer as compared: the output, or the error's status, code and message. */
-async function answer(p: Promise<unknown>): Promise<unknown> {
-  try {
-    return { ok: await p };
-  } catch (e) {
-    const k = e as { status?: unknown; code?: unknown; message?: string };
-    return { error: { status: k.status, code: k.code, message: k.message } };
-  }
-}
 
 describe('PgRunner', () => {
   it('runs the commands that have a PostgreSQL form with the same answers as SQLite', async () => {
