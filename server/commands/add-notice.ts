@@ -8,8 +8,13 @@ export interface AddNoticeInput {
   notice: { kind: NoticeKind; title: string; message: string; startsAt: number; endsAt: number };
 }
 
+/** The audit entry's detail (both databases). */
+export function noticeAudit(id: number, n: AddNoticeInput['notice']): Record<string, unknown> {
+  return { id, kind: n.kind, title: n.title, startsAt: new Date(n.startsAt).toISOString(), endsAt: new Date(n.endsAt).toISOString() };
+}
+
 export function addNotice(ctx: CommandContext, c: AddNoticeInput): { id: number } {
   const id = ctx.notices.addNotice(c.notice, c.actor, c.now);
-  ctx.audit.record(c.now, c.actor, 'notice.add', { id, kind: c.notice.kind, title: c.notice.title, startsAt: new Date(c.notice.startsAt).toISOString(), endsAt: new Date(c.notice.endsAt).toISOString() });
+  ctx.audit.record(c.now, c.actor, 'notice.add', noticeAudit(id, c.notice));
   return { id };
 }

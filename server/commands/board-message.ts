@@ -10,6 +10,9 @@ export interface BoardMessageInput {
   until: number | null;
 }
 
+/** The audit entry's detail for a message put up (both databases). */
+export const messageAudit = (id: number, until: number | null) => ({ id, until: until === null ? null : new Date(until).toISOString() });
+
 export function boardMessage(ctx: CommandContext, c: BoardMessageInput): { id: number | null; ended: boolean } {
   if (c.text === null) {
     const ended = ctx.notices.endMessage(c.actor, c.now);
@@ -17,6 +20,6 @@ export function boardMessage(ctx: CommandContext, c: BoardMessageInput): { id: n
     return { id: null, ended };
   }
   const id = ctx.notices.postMessage(c.text, c.actor, c.now, c.until);
-  ctx.audit.record(c.now, c.actor, 'board-message.post', { id, until: c.until === null ? null : new Date(c.until).toISOString() });
+  ctx.audit.record(c.now, c.actor, 'board-message.post', messageAudit(id, c.until));
   return { id, ended: false };
 }

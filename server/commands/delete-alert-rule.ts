@@ -1,5 +1,5 @@
 // Command: delete an alert rule (kept, marked deleted, so its sends still name it); audited.
-import { NotFoundError } from '../errors.js';
+import { noAlertRule } from './save-alert-rule.js';
 import type { CommandContext } from './context.js';
 
 export interface DeleteAlertRuleInput {
@@ -9,7 +9,7 @@ export interface DeleteAlertRuleInput {
 }
 
 export function deleteAlertRule(ctx: CommandContext, c: DeleteAlertRuleInput): null {
-  if (!ctx.alertRules.remove(c.id, c.now)) throw new NotFoundError(`no alert rule ${c.id}`, 'id');
+  if (!ctx.alertRules.remove(c.id, c.now)) throw noAlertRule(c.id);
   ctx.audit.record(c.now, c.actor, 'alert-rule.delete', { id: c.id });
   return null;
 }

@@ -1,5 +1,5 @@
 // Command: delete a saved board, and take it out of every display's choice; audited.
-import { NotFoundError } from '../errors.js';
+import { noBoard } from './save-board.js';
 import type { CommandContext } from './context.js';
 
 export interface DeleteBoardInput {
@@ -9,7 +9,7 @@ export interface DeleteBoardInput {
 }
 
 export function deleteBoard(ctx: CommandContext, c: DeleteBoardInput): null {
-  if (!ctx.boards.remove(c.id, c.actor, c.now)) throw new NotFoundError(`no saved board ${c.id}`, 'id');
+  if (!ctx.boards.remove(c.id, c.actor, c.now)) throw noBoard(c.id);
   ctx.audit.record(c.now, c.actor, 'board.delete', { id: c.id });
   return null;
 }

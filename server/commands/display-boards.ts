@@ -2,6 +2,7 @@
 // boards) the whole centre's board; audited.
 import { NotFoundError } from '../errors.js';
 import type { CommandContext } from './context.js';
+import { noBoard } from './save-board.js';
 
 export interface DisplayBoardsInput {
   now: number;
@@ -11,10 +12,12 @@ export interface DisplayBoardsInput {
   rotateSeconds: number;
 }
 
+export const noDisplay = (id: number) => new NotFoundError(`no active display ${id}`, 'id');
+
 export function displayBoards(ctx: CommandContext, c: DisplayBoardsInput): null {
-  if (!ctx.boards.displayActive(c.displayId)) throw new NotFoundError(`no active display ${c.displayId}`, 'id');
+  if (!ctx.boards.displayActive(c.displayId)) throw noDisplay(c.displayId);
   c.boards.forEach((b, i) => {
-    if (ctx.boards.byId(b) === undefined) throw new NotFoundError(`no saved board ${b}`, `boards/${i}`);
+    if (ctx.boards.byId(b) === undefined) throw noBoard(b, `boards/${i}`);
   });
   ctx.boards.setChoice(c.displayId, c.boards, c.rotateSeconds, c.actor, c.now);
   ctx.audit.record(c.now, c.actor, 'display.boards', { id: c.displayId, boards: c.boards, rotateSeconds: c.rotateSeconds });

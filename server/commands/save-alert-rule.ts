@@ -15,9 +15,16 @@ export function saveAlertRule(ctx: CommandContext, c: SaveAlertRuleInput): { id:
   let id: number;
   if (c.id === undefined) id = ctx.alertRules.insert(c.rule, c.actor, c.now);
   else if (ctx.alertRules.update(c.id, c.rule, c.now)) id = c.id;
-  else throw new NotFoundError(`no alert rule ${c.id}`, 'id');
-  const r = c.rule;
-  ctx.audit.record(c.now, c.actor, c.id === undefined ? 'alert-rule.create' : 'alert-rule.update', {
+  else throw noAlertRule(c.id);
+  ctx.audit.record(c.now, c.actor, c.id === undefined ? 'alert-rule.create' : 'alert-rule.update', alertRuleAudit(id, c.rule));
+  return { id };
+}
+
+export const noAlertRule = (id: number) => new NotFoundError(`no alert rule ${id}`, 'id');
+
+/** The audit entry's detail: never the webhook addresses or the emails themselves (both databases). */
+export function alertRuleAudit(id: number, r: AlertRuleInput): Record<string, unknown> {
+  return {
     id,
     name: r.name,
     kind: r.kind,
@@ -27,6 +34,5 @@ export function saveAlertRule(ctx: CommandContext, c: SaveAlertRuleInput): { id:
     slack: r.slackUrl !== null,
     quietMinutes: r.quietMinutes,
     enabled: r.enabled,
-  });
-  return { id };
+  };
 }

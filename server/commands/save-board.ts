@@ -10,13 +10,17 @@ export interface SaveBoardInput {
   board: { name: string; team: string; filter: BoardFilter };
 }
 
+export const boardNameTaken = (name: string) => new ConflictError(`a saved board is already named "${name}"`, 'name');
+export const noBoard = (id: number, field = 'id') => new NotFoundError(`no saved board ${id}`, field);
+export const boardAuditAction = (c: SaveBoardInput) => (c.id === undefined ? 'board.create' : 'board.update');
+
 export function saveBoard(ctx: CommandContext, c: SaveBoardInput): { id: number } {
   const clash = ctx.boards.idByName(c.board.name);
-  if (clash !== undefined && clash !== c.id) throw new ConflictError(`a saved board is already named "${c.board.name}"`, 'name');
+  if (clash !== undefined && clash !== c.id) throw boardNameTaken(c.board.name);
   let id: number;
   if (c.id === undefined) id = ctx.boards.insert(c.board, c.actor, c.now);
   else if (ctx.boards.update(c.id, c.board, c.now)) id = c.id;
-  else throw new NotFoundError(`no saved board ${c.id}`, 'id');
-  ctx.audit.record(c.now, c.actor, c.id === undefined ? 'board.create' : 'board.update', { id, ...c.board });
+  else throw noBoard(c.id);
+  ctx.audit.record(c.now, c.actor, boardAuditAction(c), { id, ...c.board });
   return { id };
 }

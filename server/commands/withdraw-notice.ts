@@ -8,8 +8,10 @@ export interface WithdrawNoticeInput {
   id: number;
 }
 
+export const noNotice = (id: number) => new NotFoundError(`no notice ${id} standing`, 'id');
+
 export function withdrawNotice(ctx: CommandContext, c: WithdrawNoticeInput): null {
-  if (!ctx.notices.withdraw(c.id, c.now)) throw new NotFoundError(`no notice ${c.id} standing`, 'id');
+  if (!ctx.notices.withdraw(c.id, c.now)) throw noNotice(c.id);
   ctx.audit.record(c.now, c.actor, 'notice.withdraw', { id: c.id });
   return null;
 }

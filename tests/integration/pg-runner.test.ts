@@ -1,7 +1,7 @@
 // The write commands on PostgreSQL behind the writer's one interface (server/store/pg/runner.ts,
 // PgRunner): on a real SQLite file and a real PostgreSQL, the same commands through CommandRunner give
-// the same answers (InlineRunner on SQLite); a command with no PostgreSQL form yet answers 503 naming
-// itself and stores nothing; and /health's inputs — commits, and the failure while writes fail,
+// the same answers and leave the same rows and audit trail (InlineRunner on SQLite), every command
+// having its PostgreSQL form; and /health's inputs — commits, and the failure while writes fail,
 // cleared by the next write that commits — are kept as the SQLite writer keeps them.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,8 +14,9 @@ import { prepareAddEvents } from '../../server/commands/add-events.js';
 import { prepareCreateContact, type ContactInput, type CreateContactInput } from '../../server/commands/create-contact.js';
 import type { CommandInput, CommandName } from '../../server/commands/index.js';
 import { CalendarStore } from '../../server/store/calendars.js';
+import { PeopleStore } from '../../server/store/people.js';
 import type { ContactRow } from '../../server/store/contacts.js';
-import { PG_COMMANDS_MISSING, PgRunner } from '../../server/store/pg/runner.js';
+import { PgRunner } from '../../server/store/pg/runner.js';
 import { CALENDAR_STAMP, seedPgCalendars } from '../../server/store/pg/writer-calendars.js';
 import { InlineRunner, type CommandRunner } from '../../server/writer/runner.js';
 import { contactBody } from '../../scripts/bench/ingest-bodies.js';
@@ -95,17 +96,61 @@ describe('PgRunner', () => {
     expect(pgRunner.commits).toBeGreaterThanOrEqual(8);
   });
 
-  it('a command with no PostgreSQL form yet answers 503 naming it, and stores nothing', async () => {
-    expect(PG_COMMANDS_MISSING).toContain('add-notice');
-    expect(PG_COMMANDS_MISSING).not.toContain('create-contact');
-    expect(PG_COMMANDS_MISSING).not.toContain('publish-report');
-    const before = Number((await pool.query('SELECT count(*) AS n FROM notices')).rows[0].n);
-    const a = (await answer(pgRunner.run('add-notice', { now: NOW, actor: 'lead@example.org', notice: { kind: 'other', title: 'Closed', message: 'Training', startsAt: NOW, endsAt: NOW + HOUR } }))) as { error: { status: number; code: string; message: string } };
-    expect(a.error.status).toBe(503);
-    expect(a.error.code).toBe('not-on-postgresql');
-    expect(a.error.message).toMatch(/^add-notice: this write has no PostgreSQL form yet/);
-    expect(Number((await pool.query('SELECT count(*) AS n FROM notices')).rows[0].n)).toBe(before);
-    expect(pgRunner.failure).toBeNull(); // not a fault of the database
+  it("the board's extras (notices, the board message, saved boards, displays, alert rules and sends): the same answers, rows and audit trail", async () => {
+    const lead = 'lead@example.org';
+    // One display on each (the people's store makes it on SQLite; its row is all the command reads on PostgreSQL).
+    const liteDisplay = new PeopleStore(sqlite.sqlite).createDisplay('wall-1', 'admin@example.org', NOW).display.id;
+    const pgDisplay = (await pool.query<{ id: number }>("INSERT INTO displays (name, secret_hash, created_at, created_by) VALUES ('wall-1', 'x', $1, 'admin@example.org') RETURNING id", [NOW])).rows[0]!.id;
+    expect(pgDisplay).toBe(liteDisplay);
+    const rule = { name: 'Breaches', kind: 'breach' as const, threshold: null, standards: [], emails: ['lead@example.org'], teamsUrl: 'https://example.org/hook', slackUrl: null, quietMinutes: 10, enabled: true };
+    const steps: Array<[CommandName, unknown]> = [
+      ['add-notice', { now: NOW, actor: lead, notice: { kind: 'weather', title: 'Snow', message: 'Slower replies', startsAt: NOW, endsAt: NOW + HOUR } }],
+      ['withdraw-notice', { now: NOW + 1, actor: lead, id: 1 }],
+      ['withdraw-notice', { now: NOW + 2, actor: lead, id: 1 }], // gone: 404 on both
+      ['board-message', { now: NOW + 3, actor: lead, text: 'Team meeting at 3', until: NOW + HOUR }],
+      ['board-message', { now: NOW + 4, actor: lead, text: 'Meeting moved to 4', until: null }],
+      ['board-message', { now: NOW + 5, actor: lead, text: null, until: null }],
+      ['board-message', { now: NOW + 6, actor: lead, text: null, until: null }], // nothing standing
+      ['save-board', { now: NOW + 7, actor: lead, board: { name: 'Repairs', team: 'repairs', filter: { queues: ['repairs'], channels: [], categories: [] } } }],
+      ['save-board', { now: NOW + 8, actor: lead, board: { name: 'Repairs', team: 'other', filter: { queues: [], channels: ['email'], categories: [] } } }], // 409
+      ['save-board', { now: NOW + 9, actor: lead, board: { name: 'Complaints', team: 'cx', filter: { queues: [], channels: [], categories: ['complaint'] } } }],
+      ['save-board', { now: NOW + 10, actor: lead, id: 2, board: { name: 'Complaints', team: 'cx', filter: { queues: [], channels: ['phone'], categories: ['complaint'] } } }],
+      ['save-board', { now: NOW + 11, actor: lead, id: 99, board: { name: 'Ghost', team: 'x', filter: { queues: [], channels: [], categories: [] } } }], // 404
+      ['display-boards', { now: NOW + 12, actor: lead, displayId: liteDisplay, boards: [1, 2], rotateSeconds: 30 }],
+      ['display-boards', { now: NOW + 13, actor: lead, displayId: liteDisplay, boards: [1, 77], rotateSeconds: 30 }], // 404 naming boards/1
+      ['display-boards', { now: NOW + 14, actor: lead, displayId: 999, boards: [], rotateSeconds: 30 }], // 404
+      ['delete-board', { now: NOW + 15, actor: lead, id: 1 }], // taken out of the display's choice too
+      ['delete-board', { now: NOW + 16, actor: lead, id: 1 }], // 404
+      ['save-alert-rule', { now: NOW + 17, actor: 'admin@example.org', rule }],
+      ['save-alert-rule', { now: NOW + 18, actor: 'admin@example.org', id: 1, rule: { ...rule, quietMinutes: 30 } }],
+      ['save-alert-rule', { now: NOW + 19, actor: 'admin@example.org', id: 5, rule }], // 404
+      ['record-alert-send', { now: NOW + 20, ruleId: 1, keys: ['c1/email-reply'], subject: 'A promise broken', outcome: { email: 'sent', teams: 'failed: 500' } }],
+      ['delete-alert-rule', { now: NOW + 21, actor: 'admin@example.org', id: 1 }],
+      ['delete-alert-rule', { now: NOW + 22, actor: 'admin@example.org', id: 1 }], // 404
+    ];
+    for (const [name, input] of steps) {
+      const a = await answer(lite.run(name, input as CommandInput<typeof name>));
+      const p = await answer(pgRunner.run(name, input as CommandInput<typeof name>));
+      expect(p, `${name} ${JSON.stringify(input)}`).toEqual(a);
+    }
+    // What each database holds afterwards, read by the same columns.
+    const rows = async (sql: string) => ({
+      lite: sqlite.sqlite.prepare(sql).all(),
+      pg: (await pool.query(sql)).rows,
+    });
+    for (const sql of [
+      'SELECT id, kind, title, message, starts_at, ends_at, withdrawn_at, created_by FROM notices ORDER BY id',
+      'SELECT id, text, "by", "at", "until", ended_at, ended_by FROM board_messages ORDER BY id',
+      'SELECT id, name, team, filter, updated_at FROM saved_boards ORDER BY id',
+      'SELECT display_id, boards, rotate_seconds, updated_by, updated_at FROM display_boards ORDER BY display_id',
+      'SELECT id, name, quiet_minutes, deleted_at FROM alert_rules ORDER BY id',
+      'SELECT id, rule_id, at, keys, subject, outcome FROM alert_sends ORDER BY id',
+      "SELECT at, actor, action, detail FROM audit WHERE action NOT LIKE 'contact.%' ORDER BY at, id",
+    ]) {
+      const r = await rows(sql);
+      expect(r.pg, sql).toEqual(r.lite);
+    }
+    expect((await pool.query('SELECT boards FROM display_boards')).rows).toEqual([{ boards: '[2]' }]);
   });
 
   it('keeps the failure while writes fail (a contact locked elsewhere past the bound), and clears it at the next commit', async () => {

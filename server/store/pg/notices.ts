@@ -5,7 +5,7 @@ import type pg from 'pg';
 import type { BoardMessageRow, Notice, NoticeKind, NoticeRow } from '../notices.js';
 import { toNotice } from '../notices.js';
 import type { NoticePort } from '../ports.js';
-import { inTransaction } from './transaction.js';
+import { inTransaction, type TxClient } from './transaction.js';
 
 /**
  * Taken (`pg_advisory_xact_lock`) by every change of the board message until its transaction ends:
@@ -15,13 +15,14 @@ import { inTransaction } from './transaction.js';
 export const BOARD_MESSAGE_LOCK = 0x4b_45_50_54_0b;
 
 /** Ends the standing board message, holding the board message's lock. */
-async function endAll(client: pg.PoolClient, by: string, at: number): Promise<number> {
+async function endAll(client: TxClient, by: string, at: number): Promise<number> {
   await client.query('SELECT pg_advisory_xact_lock($1)', [BOARD_MESSAGE_LOCK]);
   return (await client.query('UPDATE board_messages SET ended_at = $1, ended_by = $2 WHERE ended_at IS NULL', [at, by])).rowCount ?? 0;
 }
 
 export class PgNoticeStore implements NoticePort {
-  constructor(private readonly db: pg.Pool) {}
+  /** A pool, or a connection inside a command's transaction (the writes then join it). */
+  constructor(private readonly db: pg.Pool | TxClient) {}
 
   async addNotice(n: { kind: NoticeKind; title: string; message: string; startsAt: number; endsAt: number }, by: string, at: number): Promise<number> {
     const r = await this.db.query<{ id: number }>(

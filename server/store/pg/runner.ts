@@ -1,13 +1,13 @@
 // The write commands on PostgreSQL behind the writer's one interface (CommandRunner,
 // server/writer/runner.ts), so IngestService hands them over as it hands SQLite's to the writer
 // thread: create-contact to the set-based group-commit writer (group-commit.ts), the others to their
-// transactions (commands.ts). A command with no PostgreSQL form yet answers 503 naming it (listed in
-// PG_COMMANDS_MISSING), never a wrong write.
+// transactions (commands*.ts, privacy-commands.ts). Every command has its PostgreSQL form: a command
+// added to server/commands/index.ts without one fails to compile here.
 import type pg from 'pg';
 import type { CommandInput, CommandName, CommandOutput } from '../../commands/index.js';
-import { UnavailableError } from '../../errors.js';
 import type { CommandRunner } from '../../writer/runner.js';
 import { PgCommands } from './commands.js';
+import { PgBoardCommands } from './commands-boards.js';
 import { PgPhoneMailCommands } from './commands-phone-mail.js';
 import { PgPrivacyCommands } from './privacy-commands.js';
 import { pgAlertAction, pgImportHolidays, type PgQueueCommandsOptions } from './commands-queue.js';
@@ -29,12 +29,13 @@ interface Parts {
   commands: PgCommands;
   phoneMail: PgPhoneMailCommands;
   privacy: PgPrivacyCommands;
+  boards: PgBoardCommands;
   pool: pg.Pool;
   options: PgQueueCommandsOptions;
 }
 
 /** Each command's PostgreSQL form, by name. */
-const FORMS: { [K in CommandName]?: (parts: Parts) => (input: CommandInput<K>) => Promise<CommandOutput<K>> } = {
+const FORMS: { [K in CommandName]: (parts: Parts) => (input: CommandInput<K>) => Promise<CommandOutput<K>> } = {
   'create-contact': ({ writer }) => (input) => writer.createContact(input),
   'add-events': ({ commands }) => (input) => commands.addEvents(input),
   'contact-action': ({ commands }) => (input) => commands.contactAction(input),
@@ -50,18 +51,16 @@ const FORMS: { [K in CommandName]?: (parts: Parts) => (input: CommandInput<K>) =
   'privacy-hold': ({ privacy }) => (input) => privacy.privacyHold(input),
   'prune-audit': ({ privacy }) => (input) => privacy.pruneAudit(input),
   'publish-report': ({ privacy }) => (input) => privacy.publishReport(input),
+  'add-notice': ({ boards }) => (input) => boards.addNotice(input),
+  'withdraw-notice': ({ boards }) => (input) => boards.withdrawNotice(input),
+  'board-message': ({ boards }) => (input) => boards.boardMessage(input),
+  'save-board': ({ boards }) => (input) => boards.saveBoard(input),
+  'delete-board': ({ boards }) => (input) => boards.deleteBoard(input),
+  'display-boards': ({ boards }) => (input) => boards.displayBoards(input),
+  'save-alert-rule': ({ boards }) => (input) => boards.saveAlertRule(input),
+  'delete-alert-rule': ({ boards }) => (input) => boards.deleteAlertRule(input),
+  'record-alert-send': ({ boards }) => (input) => boards.recordAlertSend(input),
 };
-
-/** Every command name (a name added to Commands fails to compile until it is added here). */
-const ALL: { [K in CommandName]: true } = {
-  'create-contact': true, 'add-events': true, 'add-closure': true, 'remove-closure': true, 'import-holidays': true, 'set-statuses': true,
-  'contact-action': true, 'alert-action': true, 'anonymise-contacts': true, 'privacy-hold': true, 'prune-audit': true, 'save-alert-rule': true,
-  'delete-alert-rule': true, 'record-alert-send': true, 'add-notice': true, 'withdraw-notice': true, 'board-message': true, 'save-board': true,
-  'delete-board': true, 'display-boards': true, 'publish-report': true, 'record-automatic-mail': true, 'save-mail-cursor': true, 'telephony-facts': true,
-};
-
-/** The commands that have no PostgreSQL form yet: run, each answers 503 naming itself. */
-export const PG_COMMANDS_MISSING: readonly CommandName[] = (Object.keys(ALL) as CommandName[]).filter((name) => FORMS[name] === undefined);
 
 export class PgRunner implements CommandRunner {
   readonly ready = Promise.resolve();
@@ -83,14 +82,12 @@ export class PgRunner implements CommandRunner {
     const commands = await PgCommands.open(pool, { ...common, maxEventsPerContact: options.maxEventsPerContact });
     const phoneMail = new PgPhoneMailCommands(pool, { timeoutMs: options.timeoutMs });
     const privacy = new PgPrivacyCommands(pool, { timeoutMs: options.timeoutMs });
-    return new PgRunner(writer, commands, { phoneMail, privacy, pool, options: common });
+    const boards = new PgBoardCommands(pool, { timeoutMs: options.timeoutMs });
+    return new PgRunner(writer, commands, { phoneMail, privacy, boards, pool, options: common });
   }
 
   run<K extends CommandName>(name: K, input: CommandInput<K>): Promise<CommandOutput<K>> {
-    const form = FORMS[name] as ((parts: Parts) => (input: CommandInput<K>) => Promise<CommandOutput<K>>) | undefined;
-    if (form === undefined) {
-      return Promise.reject(new UnavailableError(`${name}: this write has no PostgreSQL form yet in this version of Kept; nothing was stored`, 'not-on-postgresql', 60));
-    }
+    const form = FORMS[name] as (parts: Parts) => (input: CommandInput<K>) => Promise<CommandOutput<K>>;
     return form(this.parts)(input).then(
       (out) => {
         this.lastFailure = null;
@@ -126,6 +123,5 @@ export class PgRunner implements CommandRunner {
 function faultOf(error: unknown): Omit<PgWriteFailure, 'since' | 'at'> | null {
   const e = error as { status?: unknown; code?: unknown; message?: unknown; retryAfter?: unknown } | null;
   if (e === null || e.status !== 503 || typeof e.code !== 'string' || typeof e.message !== 'string') return null;
-  if (e.code === 'not-on-postgresql') return null;
   return { code: e.code as PgWriteFailure['code'], reason: e.message, retryAfter: typeof e.retryAfter === 'number' ? e.retryAfter : 1 };
 }

@@ -6,7 +6,7 @@ import type pg from 'pg';
 import type { SavedBoardPort } from '../ports.js';
 import { choiceWithout, toBoard, toChoice, type BoardFilter, type BoardRow, type ChoiceRow, type DisplayChoice, type SavedBoard } from '../saved-boards.js';
 import type { Queryable } from './contacts.js';
-import { inTransaction } from './transaction.js';
+import { inTransaction, type TxClient } from './transaction.js';
 
 const SET_CHOICE = `INSERT INTO display_boards (display_id, boards, rotate_seconds, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5)
   ON CONFLICT (display_id) DO UPDATE SET boards = excluded.boards, rotate_seconds = excluded.rotate_seconds, updated_by = excluded.updated_by, updated_at = excluded.updated_at`;
@@ -18,7 +18,8 @@ async function setChoiceOn(db: Queryable, displayId: number, boards: readonly nu
 }
 
 export class PgSavedBoardStore implements SavedBoardPort {
-  constructor(private readonly pool: pg.Pool) {}
+  /** A pool, or a connection inside a command's transaction (the writes then join it). */
+  constructor(private readonly pool: pg.Pool | TxClient) {}
 
   /** By team, then name, bytewise (`COLLATE "C"`, SQLite's BINARY) whatever the database's locale. */
   async all(): Promise<SavedBoard[]> {

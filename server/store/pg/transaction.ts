@@ -90,10 +90,12 @@ function refusal(error: unknown, o: TransactionOptions): unknown {
 /**
  * One plain transaction: BEGIN, the work, COMMIT — or ROLLBACK when the work throws — and the
  * connection always handed back. For the stores' few writes of more than one statement (a board
- * message, a saved board's deletion) and the calendars' seed; the commands use inWriteTransaction.
+ * message, a saved board's deletion) and the calendars' seed. Handed a connection already inside a
+ * transaction (a command's, inWriteTransaction's), the work simply runs in it.
  */
-export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
+export async function inTransaction<T>(db: pg.Pool | TxClient, work: (client: TxClient) => Promise<T>): Promise<T> {
+  if (!isPool(db)) return work(db);
+  const client = await db.connect();
   try {
     await client.query('BEGIN');
     const out = await work(client);
@@ -105,6 +107,10 @@ export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClie
   } finally {
     client.release();
   }
+}
+
+function isPool(db: pg.Pool | TxClient): db is pg.Pool {
+  return typeof (db as Partial<pg.Pool>).connect === 'function' && typeof (db as Partial<pg.Pool>).totalCount === 'number';
 }
 
 /** How a command's transaction runs: its bound, the feed, and who hears of its changes and faults. */
