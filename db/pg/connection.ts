@@ -15,6 +15,11 @@ export interface PgConnection {
   close(): Promise<void>;
 }
 
+/** A pool (it hands out connections), as against one connection or a client already in a transaction. */
+export function isPool<T extends object>(db: T): db is T & pg.Pool {
+  return typeof (db as Partial<pg.Pool>).connect === 'function' && typeof (db as Partial<pg.Pool>).totalCount === 'number';
+}
+
 export const PG_MIGRATIONS_FOLDER = join(import.meta.dirname, 'migrations');
 
 /**

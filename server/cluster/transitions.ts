@@ -5,7 +5,7 @@
 // each at the instant it really happened, read from the clocks' own due instants, not from the time
 // it was noticed. A store that failed (the database away for a moment) is made good the same way at
 // the next renewal.
-import type pg from 'pg';
+import { isPool } from '../../db/pg/connection.js';
 import { fencedSetStatuses, type Fence, type FencedResult, type Lease, type Queryable, type StatusChange } from './lease.js';
 
 export interface TransitionsLog {
@@ -212,8 +212,4 @@ export class LeaderTransitions {
 function mine(stored: readonly StatusChange[], asked: readonly StatusChange[]): StatusChange[] {
   const keys = new Set(asked.map((s) => `${s.contactId}/${s.standard}`));
   return stored.filter((s) => keys.has(`${s.contactId}/${s.standard}`));
-}
-
-function isPool(db: Queryable): db is Queryable & Pick<pg.Pool, 'connect'> {
-  return typeof (db as Partial<pg.Pool>).connect === 'function' && typeof (db as Partial<pg.Pool>).totalCount === 'number';
 }

@@ -3,6 +3,7 @@
 // calendar lock taken shared (a contact's write) or exclusively (a calendar edit), and every failure
 // answered as Kept answers it: a fault 503 with the reason (writer-faults.ts), never a bare 500.
 import type pg from 'pg';
+import { isPool } from '../../../db/pg/connection.js';
 import { appendChanges, notifyFeed, type FeedChange } from '../../cluster/feed.js';
 import type { ContactChange } from '../../commands/context.js';
 import { KeptError, UnavailableError } from '../../errors.js';
@@ -109,9 +110,6 @@ export async function inTransaction<T>(db: pg.Pool | TxClient, work: (client: Tx
   }
 }
 
-function isPool(db: pg.Pool | TxClient): db is pg.Pool {
-  return typeof (db as Partial<pg.Pool>).connect === 'function' && typeof (db as Partial<pg.Pool>).totalCount === 'number';
-}
 
 /** How a command's transaction runs: its bound, the feed, and who hears of its changes and faults. */
 export interface WrittenOptions {
