@@ -13,14 +13,11 @@ import { prepareCreateContact, type ContactInput } from '../commands/create-cont
 import type { ContactActionInput, ContactActionOutput } from '../commands/contact-action.js';
 import type { PublishReportInput, PublishReportOutput } from '../commands/publish-report.js';
 import type { CommandInput, CommandName, CommandOutput } from '../commands/index.js';
-import { AuditStore } from '../store/audit.js';
 import { CalendarStore } from '../store/calendars.js';
-import { ContactStore, type ContactRow } from '../store/contacts.js';
-import { MailStore } from '../store/mail.js';
+import type { ContactRow } from '../store/contacts.js';
 import type { RecordAutomaticMailInput } from '../commands/mail.js';
-import { QueueStore } from '../store/queue.js';
-import { TelephonyStore } from '../store/telephony.js';
-import { TokenStore } from '../store/tokens.js';
+import type { AuditStorePort, MailStorePort, QueueStorePort, TelephonyStorePort, TokenStorePort } from '../store/ports.js';
+import { sqliteStores, type CalendarPort, type ContactPort, type Stores } from '../store/stores.js';
 import { InlineRunner, type CommandRunner } from '../writer/runner.js';
 import { ThreadRunner } from '../writer/thread.js';
 import { contactView, type ContactView } from './present.js';
@@ -47,17 +44,41 @@ export interface IngestOptions {
   onWriterStopped?: (detail: string) => void;
 }
 
+/**
+ * A service over stores and a writer made elsewhere (PostgreSQL: server/ingest/postgres.ts), with the
+ * calendars as stored when it opened.
+ */
+export interface IngestParts {
+  stores: Stores;
+  writer: CommandRunner;
+  calendars: CalendarSet;
+  /**
+   * The timers' statuses stored some other way than by this service's writer (PostgreSQL: only the
+   * leader stores them, server/cluster/transitions.ts).
+   */
+  recordStatuses?: (statuses: CommandInput<'set-statuses'>['statuses'], now: number) => Promise<unknown>;
+  /**
+   * Listeners hear changes from the change feed only (PostgreSQL: every instance's writes, this one's
+   * included, in the feed's one order), not from this service's own writes as they commit.
+   */
+  changesFromFeed?: boolean;
+}
+
 export class IngestService {
-  readonly contacts: ContactStore;
-  readonly calendarStore: CalendarStore;
-  readonly tokens: TokenStore;
-  readonly audit: AuditStore;
+  /** Every store the event loop reads, through its asynchronous port (server/store/stores.ts). */
+  readonly stores: Stores;
+  /** The SQLite connection (null on PostgreSQL): the reader threads and a few SQLite-only tools open its file. */
+  readonly connection: Connection | null;
+  readonly contacts: ContactPort;
+  readonly calendarStore: CalendarPort;
+  readonly tokens: TokenStorePort;
+  readonly audit: AuditStorePort;
   /** The people's reads: unassigned work, load, safeguarding alerts (issue 10). */
-  readonly queue: QueueStore;
+  readonly queue: QueueStorePort;
   /** Automatic mail and IMAP read positions (issue 12). */
-  readonly mail: MailStore;
+  readonly mail: MailStorePort;
   /** Telephony's reads: held events, the call ledger, unknown queues, advisors' states (issue 13). */
-  readonly telephony: TelephonyStore;
+  readonly telephony: TelephonyStorePort;
   /** Runs the write commands (server/commands/): on the writer thread, or inline. */
   readonly writer: CommandRunner;
   private calendarSet: CalendarSet;
@@ -71,33 +92,45 @@ export class IngestService {
   /** Events one contact may hold (KEPT_MAX_EVENTS_PER_CONTACT): every write recomputes from all of them. */
   readonly maxEventsPerContact: number;
 
-  constructor(
-    readonly connection: Connection,
-    options: IngestOptions = {},
-  ) {
+  private readonly statusesVia: IngestParts['recordStatuses'];
+  private readonly changesFromFeed: boolean;
+
+  constructor(source: Connection | IngestParts, options: IngestOptions = {}) {
     this.now = options.now ?? Date.now;
     this.maxEventsPerContact = options.maxEventsPerContact ?? 1000;
     this.packFamily = options.packFamily ?? 'livewest';
-    this.contacts = new ContactStore(connection.sqlite);
-    this.calendarStore = new CalendarStore(connection.sqlite);
-    this.tokens = new TokenStore(connection.sqlite);
-    this.audit = new AuditStore(connection.sqlite);
-    this.queue = new QueueStore(connection.sqlite);
-    this.mail = new MailStore(connection.sqlite);
-    this.telephony = new TelephonyStore(connection.sqlite);
+    const parts = 'stores' in source ? source : null;
+    const connection = parts === null ? (source as Connection) : null;
+    this.connection = connection;
+    this.stores = parts?.stores ?? sqliteStores(connection!.sqlite, this.now);
+    this.contacts = this.stores.contacts;
+    this.calendarStore = this.stores.calendars;
+    this.tokens = this.stores.tokens;
+    this.audit = this.stores.audit;
+    this.queue = this.stores.queue;
+    this.mail = this.stores.mail;
+    this.telephony = this.stores.telephony;
+    this.statusesVia = parts?.recordStatuses;
+    this.changesFromFeed = parts?.changesFromFeed === true;
+    if (parts !== null) {
+      this.calendarSet = parts.calendars;
+      this.writer = parts.writer;
+      return;
+    }
     // Seeded here, before the writer thread opens the file, so both see the same calendars.
-    this.calendarStore.seed(this.now());
-    this.calendarSet = loadCalendars(this.calendarStore);
+    const calendarStore = new CalendarStore(connection!.sqlite);
+    calendarStore.seed(this.now());
+    this.calendarSet = loadCalendars(calendarStore);
     if (options.writerThread === true) {
-      if (connection.sqlite.memory) throw new Error('the writer thread needs a database file (an in-memory database is private to its connection)');
+      if (connection!.sqlite.memory) throw new Error('the writer thread needs a database file (an in-memory database is private to its connection)');
       this.writer = new ThreadRunner({
-        file: connection.sqlite.name,
+        file: connection!.sqlite.name,
         maxEventsPerContact: this.maxEventsPerContact,
         timeoutMs: options.writeTimeoutMs ?? 5000,
         ...(options.onWriterStopped ? { onStopped: options.onWriterStopped } : {}),
       });
     } else {
-      this.writer = new InlineRunner(connection.sqlite, { maxEventsPerContact: this.maxEventsPerContact });
+      this.writer = new InlineRunner(connection!.sqlite, { maxEventsPerContact: this.maxEventsPerContact });
     }
   }
 
@@ -131,7 +164,11 @@ export class IngestService {
   }
 
   private publish(changes: ContactChange[]): void {
-    if (changes.length === 0) return;
+    if (changes.length === 0 || this.changesFromFeed) return;
+    this.tell(changes);
+  }
+
+  private tell(changes: ContactChange[]): void {
     for (const l of this.listeners) l(changes);
   }
 
@@ -161,7 +198,7 @@ export class IngestService {
   async createContact(input: ContactInput): Promise<{ created: boolean; contact: ContactView }> {
     const command = prepareCreateContact(input, { now: this.now(), packFamily: this.packFamily, maxEventsPerContact: this.maxEventsPerContact, actor: this.actor });
     const outcome = await this.run('create-contact', command);
-    if (!outcome.created) return { created: false, contact: this.view(outcome.row.id)! };
+    if (!outcome.created) return { created: false, contact: (await this.view(outcome.row.id))! };
     this.publish([outcome.change]);
     // An integration's flag (customer.safeguarding) raises the team leads' alert (issue 10).
     if (input.customer?.safeguarding === true) {
@@ -173,11 +210,11 @@ export class IngestService {
 
   /** Appends events (any order; idempotent on externalId) and recomputes the clocks. */
   async addEvents(contactId: string, rawEvents: Array<Record<string, unknown>>): Promise<{ added: number; contact: ContactView }> {
-    const current = this.contacts.byId(contactId);
+    const current = await this.contacts.byId(contactId);
     if (current === undefined) throw new NotFoundError(`no contact with id "${contactId}"`);
     const outcome = await this.run('add-events', { ...prepareAddEvents(current, rawEvents, this.now()), actor: this.actor });
     if (outcome.change !== null) this.publish([outcome.change]);
-    return { added: outcome.added, contact: this.view(contactId)! };
+    return { added: outcome.added, contact: (await this.view(contactId))! };
   }
 
   /**
@@ -185,13 +222,13 @@ export class IngestService {
    * complaint reference issued and an alert raised in the same transaction, then the board told.
    */
   async contactAction(input: Omit<ContactActionInput, 'now' | 'events'> & { events: Array<Record<string, unknown>> }): Promise<Omit<ContactActionOutput, 'change'> & { contact: ContactView }> {
-    const current = this.contacts.byId(input.contactId);
+    const current = await this.contacts.byId(input.contactId);
     if (current === undefined) throw new NotFoundError(`no contact with id "${input.contactId}"`);
     const now = this.now();
     const { events } = prepareAddEvents(current, input.events, now);
     const { change, ...out } = await this.run('contact-action', { ...input, now, events });
     if (change !== null) this.publish([change]);
-    return { ...out, contact: this.view(input.contactId)! };
+    return { ...out, contact: (await this.view(input.contactId))! };
   }
 
   /** Keeps an automatic message (bounce, out-of-office, receipt): idempotent on its Message-ID. */
@@ -216,22 +253,22 @@ export class IngestService {
 
   /** Events for a contact found by its source key (adapters: a call id, a Message-ID). */
   async addEventsByExternal(channel: string, externalId: string, events: Array<Record<string, unknown>>): Promise<{ added: number; contact: ContactView }> {
-    const row = this.contacts.byExternal(channel, externalId);
+    const row = await this.contacts.byExternal(channel, externalId);
     if (row === undefined) throw new NotFoundError(`no ${channel} contact with externalId "${externalId}"`);
     return this.addEvents(row.id, events);
   }
 
-  view(id: string, now = this.now()): ContactView | undefined {
-    const row = this.contacts.byId(id);
+  async view(id: string, now = this.now()): Promise<ContactView | undefined> {
+    const row = await this.contacts.byId(id);
     if (row === undefined) return undefined;
-    return contactView(row, this.contacts.events(id), this.contacts.clocks(id).map((c) => c.detail), this.calendarSet, now);
+    const [events, clocks] = await Promise.all([this.contacts.events(id), this.contacts.clocks(id)]);
+    return contactView(row, events, clocks.map((c) => c.detail), this.calendarSet, now);
   }
 
   /** A page of contacts' views: their events and clocks read in one statement each (ContactStore.eventsOf/clocksOf). */
-  views(rows: readonly ContactRow[], now = this.now()): ContactView[] {
+  async views(rows: readonly ContactRow[], now = this.now()): Promise<ContactView[]> {
     const ids = rows.map((r) => r.id);
-    const events = this.contacts.eventsOf(ids);
-    const clocks = this.contacts.clocksOf(ids);
+    const [events, clocks] = await Promise.all([this.contacts.eventsOf(ids), this.contacts.clocksOf(ids)]);
     return rows.map((r) => contactView(r, events.get(r.id) ?? [], (clocks.get(r.id) ?? []).map((c) => c.detail), this.calendarSet, now));
   }
 
@@ -241,27 +278,44 @@ export class IngestService {
   }
 
   /** The live scheduler's firings, stored with the instant each really happened. */
-  recordStatuses(statuses: CommandInput<'set-statuses'>['statuses'], now: number): Promise<null> {
+  recordStatuses(statuses: CommandInput<'set-statuses'>['statuses'], now: number): Promise<unknown> {
+    if (this.statusesVia !== undefined) return this.statusesVia(statuses, now);
     return this.run('set-statuses', { now, statuses });
   }
 
-  /** After a calendar edit committed: this thread's calendars read again, then the changes published. */
-  private calendarsChanged(changes: ContactChange[]): void {
-    this.root.calendarSet = loadCalendars(this.calendarStore);
+  /**
+   * Reads the calendars again (after an edit committed here, or, on PostgreSQL, announced by another
+   * instance on the feed). The set is swapped whole once read: reads meanwhile present with the old one.
+   */
+  async reloadCalendars(): Promise<void> {
+    this.root.calendarSet = await this.calendarStore.compiled();
+  }
+
+  /** After a calendar edit committed: the calendars read again, then the changes published. */
+  private async calendarsChanged(changes: ContactChange[]): Promise<void> {
+    await this.reloadCalendars();
     this.publish(changes);
   }
 
+  /**
+   * Changes another instance committed (PostgreSQL: the change feed, server/ingest/postgres.ts),
+   * told to this instance's listeners as its own are.
+   */
+  publishFromFeed(changes: ContactChange[]): void {
+    if (changes.length > 0) this.tell(changes);
+  }
+
   async addClosure(calendarId: string, closure: Closure, actor: string): Promise<CalendarChangeResult & { id: number }> {
-    if (this.calendarStore.byId(calendarId) === undefined) throw new NotFoundError(`no calendar "${calendarId}"`);
+    if ((await this.calendarStore.byId(calendarId)) === undefined) throw new NotFoundError(`no calendar "${calendarId}"`);
     const { changes, ...result } = await this.run('add-closure', { now: this.now(), calendarId, closure, actor });
-    this.calendarsChanged(changes);
+    await this.calendarsChanged(changes);
     return result;
   }
 
   async removeClosure(calendarId: string, closureId: number, actor: string): Promise<CalendarChangeResult> {
-    if (!this.calendarStore.closures(calendarId).some((c) => c.id === closureId)) throw new NotFoundError(`no closure ${closureId} on calendar "${calendarId}"`);
+    if (!(await this.calendarStore.closures(calendarId)).some((c) => c.id === closureId)) throw new NotFoundError(`no closure ${closureId} on calendar "${calendarId}"`);
     const { changes, ...result } = await this.run('remove-closure', { now: this.now(), calendarId, closureId, actor });
-    this.calendarsChanged(changes);
+    await this.calendarsChanged(changes);
     return result;
   }
 
@@ -272,7 +326,7 @@ export class IngestService {
    */
   async importHolidays(lists: readonly HolidayList[], actor: string, options: { replace?: boolean } = {}): Promise<HolidayImportResult[]> {
     const { results, changes } = await this.run('import-holidays', { now: this.now(), lists: [...lists], actor, replace: options.replace === true });
-    this.calendarsChanged(changes);
+    await this.calendarsChanged(changes);
     return results;
   }
 }

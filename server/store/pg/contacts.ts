@@ -118,6 +118,29 @@ export class PgContactReads implements ContactReads {
     return r.rows.map(clockFromPg);
   }
 
+  /** One event by its source key on a contact (adapters: a call's leg, a reply's Message-ID). */
+  async eventByExternal(contactId: string, externalId: string): Promise<EventRow | undefined> {
+    const r = await this.db.query<PgRawEvent>('SELECT * FROM events WHERE contact_id = $1 AND external_id = $2', [contactId, externalId]);
+    return r.rows[0] === undefined ? undefined : eventFromPg(r.rows[0]);
+  }
+
+  /**
+   * A social sender's messages received by `receivedBy` whose reply clock is still open, newest first
+   * (ContactStore.socialMessagesAwaitingReply): the sender's contacts by contacts_social_sender (the
+   * index's own expression), each tested on the clocks' primary key.
+   */
+  async socialMessagesAwaitingReply(senderId: string, receivedBy: number): Promise<string[]> {
+    const r = await this.db.query<{ id: string }>(
+      `SELECT c.id FROM contacts c
+        WHERE c.channel = 'social' AND (c.source::json ->> 'senderId') = $1 AND c.received_at <= $2
+          AND (c.source::json ->> 'kind') = 'message'
+          AND EXISTS (SELECT 1 FROM clocks k WHERE k.contact_id = c.id AND k.open AND k.standard LIKE '%-reply')
+        ORDER BY c.received_at DESC, c.id DESC`,
+      [senderId, receivedBy],
+    );
+    return r.rows.map((x) => x.id);
+  }
+
   /** One clock by its primary key (the explain route). */
   async clock(contactId: string, standard: string): Promise<ClockRow | undefined> {
     const r = await this.db.query<PgRawClock>(`SELECT ${CLOCK_COLUMNS} FROM clocks WHERE contact_id = $1 AND standard = $2`, [contactId, standard]);
