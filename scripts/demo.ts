@@ -62,8 +62,8 @@ const config = loadConfig({ ...process.env, KEPT_DB: dbFile, ...(values.port ? {
 const connection = openDatabase(config.dbFile);
 const service = new IngestService(connection, { packFamily: config.packFamily, maxEventsPerContact: config.maxEventsPerContact, writerThread: true, writeTimeoutMs: config.writeTimeoutMs });
 const now = Date.now();
-service.tokens.revoke('demo', now);
-const token = service.tokens.create('demo', now);
+await service.tokens.revoke('demo', now);
+const token = await service.tokens.create('demo', now);
 const app = await buildApp({ config, service, logger: true });
 await app.listen({ port: config.port, host: config.host });
 const base = `http://${config.host}:${config.port}`;
@@ -81,10 +81,10 @@ const accounts: string[] = [];
 for (const p of DEMO_PEOPLE) {
   const password = oneTimePassword();
   const hash = await hashPassword(password);
-  const existing = app.people.byEmail(p.email);
-  if (existing === undefined) app.people.create({ ...p, passwordHash: hash }, now);
-  else app.people.setPassword(existing.id, hash, true, now);
-  service.audit.record(now, 'demo', existing === undefined ? 'user.create' : 'user.reset', { email: p.email, role: p.role });
+  const existing = await app.people.byEmail(p.email);
+  if (existing === undefined) await app.people.create({ ...p, passwordHash: hash }, now);
+  else await app.people.setPassword(existing.id, hash, true, now);
+  await service.audit.record(now, 'demo', existing === undefined ? 'user.create' : 'user.reset', { email: p.email, role: p.role });
   accounts.push(`  ${p.role.padEnd(10)} ${p.email.padEnd(30)} ${password}   (${p.name})`);
 }
 

@@ -30,7 +30,7 @@ function time(label: string, at: (i: number) => number): void {
   let breaches = 0;
   for (let i = 0; i < 21; i++) {
     const t0 = performance.now();
-    breaches = alerts.observe(at(i)).breaches.length;
+    breaches = (await alerts.observe(at(i))).breaches.length;
     ms.push(performance.now() - t0);
   }
   ms.sort((a, b) => a - b);

@@ -7,7 +7,8 @@ import { evaluateContact } from '../../server/domain/clocks.js';
 import type { Channel, Contact, Route } from '../../server/domain/model.js';
 import { packInForce } from '../../server/domain/standards.js';
 import { IngestService } from '../../server/ingest/service.js';
-import type { ContactRow } from '../../server/store/contacts.js';
+import { ContactStore, type ContactRow } from '../../server/store/contacts.js';
+import { TokenStore } from '../../server/store/tokens.js';
 
 export interface SeedContact {
   channel: Channel;
@@ -22,8 +23,8 @@ export function buildDatabase(file: string, n: number, spec: (i: number) => Seed
   const connection = openDatabase(file);
   try {
     const service = new IngestService(connection);
-    const token = service.tokens.create('bench', now);
-    const store = service.contacts;
+    const token = new TokenStore(connection.sqlite).create('bench', now);
+    const store = new ContactStore(connection.sqlite);
     const calendars = service.calendars;
     const BATCH = 20_000;
     for (let from = 0; from < n; from += BATCH) {

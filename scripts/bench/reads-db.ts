@@ -284,7 +284,7 @@ export async function buildYear(file: string, o: YearOptions, progress: (done: n
     connection.sqlite.pragma('wal_checkpoint(TRUNCATE)');
     const one = (sql: string) => (connection.sqlite.prepare(sql).get() as { n: number }).n;
     const rows = {
-      ...service.contacts.countRows(),
+      ...(await service.contacts.countRows()),
       openClocks: one('SELECT COUNT(*) AS n FROM clocks WHERE open = 1'),
       openContacts: one('SELECT COUNT(DISTINCT contact_id) AS n FROM clocks WHERE open = 1'),
     };

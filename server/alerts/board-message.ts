@@ -3,7 +3,8 @@
 // connects, and taken down by itself at its `until`.
 import type { IngestService } from '../ingest/service.js';
 import type { BoardMessage, BoardMessageMessage } from '../live/protocol.js';
-import { NoticeStore, type BoardMessageRow } from '../store/notices.js';
+import type { BoardMessageRow } from '../store/notices.js';
+import type { NoticeReads } from '../store/ports.js';
 
 /** What the board socket's hub offers for frames outside the numbered deltas. */
 export interface MessageSink {
@@ -14,7 +15,7 @@ export interface MessageSink {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export class BoardMessages {
-  private readonly store: NoticeStore;
+  private readonly store: NoticeReads;
   private expiry: NodeJS.Timeout | null = null;
   /** The standing row, read at start and after each change: a thousand boards reconnecting read no table. */
   private row: BoardMessageRow | undefined;
@@ -23,9 +24,13 @@ export class BoardMessages {
     private readonly service: IngestService,
     private readonly sink: MessageSink | null,
   ) {
-    this.store = new NoticeStore(service.connection.sqlite);
-    this.row = this.store.message();
+    this.store = service.stores.notices;
     sink?.greet(() => this.frame());
+  }
+
+  /** Reads the message standing now (before the app listens) and arms its end. */
+  async load(): Promise<void> {
+    this.row = await this.store.message();
     this.arm();
   }
 
@@ -45,18 +50,18 @@ export class BoardMessages {
 
   async post(text: string, until: number | null, actor: string): Promise<BoardMessage> {
     await this.service.writer.run('board-message', { now: this.service.now(), actor, text, until });
-    this.push();
+    await this.push();
     return this.current()!;
   }
 
   async end(actor: string): Promise<boolean> {
     const { ended } = await this.service.writer.run('board-message', { now: this.service.now(), actor, text: null, until: null });
-    this.push();
+    await this.push();
     return ended;
   }
 
-  private push(): void {
-    this.row = this.store.message();
+  private async push(): Promise<void> {
+    this.row = await this.store.message();
     this.sink?.post(this.frame());
     this.arm();
   }
@@ -69,7 +74,7 @@ export class BoardMessages {
     if (r?.until == null) return;
     const wait = r.until - this.service.now();
     if (wait <= 0) return;
-    this.expiry = setTimeout(() => this.push(), Math.min(wait + 50, 2 ** 31 - 1));
+    this.expiry = setTimeout(() => void this.push().catch(() => {}), Math.min(wait + 50, 2 ** 31 - 1));
     this.expiry.unref();
   }
 

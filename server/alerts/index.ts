@@ -6,7 +6,6 @@ import { alertRoutes } from '../http/routes/alerts.js';
 import { noticeRoutes, publicNotice, type PublicNotice } from '../http/routes/notices.js';
 import type { IngestService } from '../ingest/service.js';
 import type { LiveService } from '../live/live.js';
-import { NoticeStore } from '../store/notices.js';
 import { BoardMessages, type MessageSink } from './board-message.js';
 import { AlertService } from './service.js';
 
@@ -17,7 +16,7 @@ declare module 'fastify' {
     /** The team lead's message on every board. */
     boardMessages: BoardMessages;
     /** The public notice in force at `now`, or null (the public status and the contact form). */
-    publicNotice: (now: number) => PublicNotice | null;
+    publicNotice: (now: number) => Promise<PublicNotice | null>;
   }
 }
 
@@ -25,13 +24,16 @@ declare module 'fastify' {
 export function registerBoardExtras(app: FastifyInstance, service: IngestService, live: LiveService, hub: MessageSink): void {
   const alerts = new AlertService({ service, live, config: app.config, log: app.log });
   const messages = new BoardMessages(service, hub);
-  const notices = new NoticeStore(service.connection.sqlite);
+  const notices = service.stores.notices;
   app.decorate('alerts', alerts);
   app.decorate('boardMessages', messages);
-  app.decorate('publicNotice', (now: number) => publicNotice(notices.inForce(now)));
+  app.decorate('publicNotice', async (now: number) => publicNotice(await notices.inForce(now)));
   alertRoutes(app, service, alerts);
   noticeRoutes(app, service, messages);
-  app.addHook('onReady', async () => alerts.start());
+  app.addHook('onReady', async () => {
+    await messages.load();
+    await alerts.start();
+  });
   app.addHook('onClose', async () => {
     alerts.stop();
     messages.stop();

@@ -13,8 +13,8 @@ import type { ContactChange, IngestService } from '../ingest/service.js';
 import { impliedChannels, type LiveService } from '../live/live.js';
 import { packTargets } from '../live/site.js';
 import { createMailer, type Mailer } from '../notify/mail.js';
-import { AlertStore, type AlertRule } from '../store/alerts.js';
-import { LiveStore } from '../store/live.js';
+import type { AlertRule } from '../store/alerts.js';
+import type { AlertReads, LiveReads } from '../store/ports.js';
 import { MIN_CALLS_FOR_LEVEL, newState, step, type EventSeen, type Observation, type RuleState } from './rules.js';
 import { postWebhook, slackPayload, teamsPayload, type AlertMessage } from './webhooks.js';
 
@@ -36,13 +36,13 @@ export interface AlertSent {
 const HALF_HOUR = 30 * 60_000;
 
 export class AlertService {
-  private readonly store: AlertStore;
-  private readonly liveStore: LiveStore;
+  private readonly store: AlertReads;
+  private readonly liveStore: LiveReads;
   private readonly mailer: Mailer | null;
   private readonly states = new Map<string, RuleState>();
   private readonly startedAt: number;
   private lastLook: number;
-  private lastFlagId: number;
+  private lastFlagId = 0;
   /** Breached clocks heard in contact changes since the last look. */
   private heard: EventSeen[] = [];
   private timer: NodeJS.Timeout | null = null;
@@ -52,17 +52,16 @@ export class AlertService {
   private readonly zone: string;
 
   constructor(private readonly o: AlertServiceOptions) {
-    const sqlite = o.service.connection.sqlite;
-    this.store = new AlertStore(sqlite);
-    this.liveStore = new LiveStore(sqlite, impliedChannels());
+    this.store = o.service.stores.alerts;
+    this.liveStore = o.service.stores.live(impliedChannels());
     this.mailer = createMailer(o.config);
     this.startedAt = o.service.now();
     this.lastLook = this.startedAt;
-    this.lastFlagId = this.store.lastFlagId();
     this.zone = o.service.calendars[o.config.boardCalendar]?.timeZone ?? 'Europe/London';
   }
 
-  start(): void {
+  async start(): Promise<void> {
+    this.lastFlagId = await this.store.lastFlagId();
     this.unsubscribe = this.o.service.onChange((changes) => this.onChanges(changes));
     this.timer = setInterval(() => void this.evaluateSafely(), this.o.config.alertCheckSeconds * 1000);
     this.timer.unref();
@@ -106,12 +105,12 @@ export class AlertService {
   }
 
   /** What the rules look at now. */
-  observe(now: number): Observation {
+  async observe(now: number): Promise<Observation> {
     const status = this.o.live.publicStatus(now);
     const targetMs = packTargets(packInForce(this.o.service.packFamily, now)).phoneTargetMs ?? 300_000;
-    const stats = phoneStats(this.liveStore.callsSince(now - HALF_HOUR), now, targetMs);
-    const breaches = [...this.heard, ...this.store.dueBetween(this.lastLook, now).map((d) => this.breachSeen(d.contactId, d.standard, d.dueAt, d.channel, d.category))];
-    const flags = this.store.flagsAfter(this.lastFlagId).map((f) => ({ key: `flag:${f.id}`, line: `Safeguarding flag raised ${this.time(f.raisedAt)} (contact ${f.contactId})` }));
+    const stats = phoneStats(await this.liveStore.callsSince(now - HALF_HOUR), now, targetMs);
+    const breaches = [...this.heard, ...(await this.store.dueBetween(this.lastLook, now)).map((d) => this.breachSeen(d.contactId, d.standard, d.dueAt, d.channel, d.category))];
+    const flags = (await this.store.flagsAfter(this.lastFlagId)).map((f) => ({ key: `flag:${f.id}`, line: `Safeguarding flag raised ${this.time(f.raisedAt)} (contact ${f.contactId})` }));
     return {
       now,
       callsWaiting: status.callsWaiting,
@@ -146,7 +145,7 @@ export class AlertService {
     const now = this.o.service.now();
     let o: Observation;
     try {
-      o = this.observe(now);
+      o = await this.observe(now);
     } catch (e) {
       this.o.log.warn({ err: { message: (e as Error).message } }, 'alerts: could not read the live state');
       return [];
@@ -156,7 +155,7 @@ export class AlertService {
     const last = o.flags.at(-1);
     if (last !== undefined) this.lastFlagId = Number(last.key.slice('flag:'.length));
     const sent: AlertSent[] = [];
-    const rules = this.store.rules();
+    const rules = await this.store.rules();
     // A rule's state lives as long as the rule as it stands: an edit starts afresh (its quiet period and
     // the events already sent still hold, read back from its sends), a deleted rule's state goes.
     const version = (r: AlertRule) => `${r.id}@${r.updatedAt}`;
@@ -166,7 +165,7 @@ export class AlertService {
       let state = this.states.get(version(rule));
       if (state === undefined) {
         // Across a restart or an edit: the quiet period and the events already sent hold (the latest sends' keys).
-        state = newState(this.store.lastSend(rule.id), this.store.sendsOf(rule.id, 200).flatMap((s) => s.keys));
+        state = newState(await this.store.lastSend(rule.id), (await this.store.sendsOf(rule.id, 200)).flatMap((s) => s.keys));
         this.states.set(version(rule), state);
       }
       const decision = step(rule, state, o);

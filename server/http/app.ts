@@ -20,9 +20,8 @@ import type { IngestService } from '../ingest/service.js';
 import { LiveHub } from '../live/hub.js';
 import { MailboxReader } from '../ingest/imap.js';
 import { LiveService, type LiveOptions, type LoadResult } from '../live/live.js';
-import { PeopleStore } from '../store/people.js';
-import { asyncOf } from '../store/ports.js';
-import { openReads, type ReaderPool, type Reads } from '../readers/index.js';
+import type { PeopleStorePort } from '../store/ports.js';
+import { openReads, type ReaderPool, type ReadService, type Reads } from '../readers/index.js';
 import { CSRF_COOKIE, CSRF_HEADER, publicScope, registerAccess, type RouteAccess } from './access.js';
 import { registerErrorHandler } from './errors.js';
 import { registerJsonParser } from './json-body.js';
@@ -30,7 +29,7 @@ import { loggerOptions } from './logging.js';
 import { adminRoutes } from './routes/admin.js';
 import { calendarRoutes } from './routes/calendars.js';
 import { contactRoutes } from './routes/contacts.js';
-import { healthRoutes } from './routes/health.js';
+import { healthRoutes, type ClusterHealth } from './routes/health.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { liveRoutes } from './routes/live.js';
 import { sessionRoutes } from './routes/session.js';
@@ -52,7 +51,7 @@ declare module 'fastify' {
     mailReader?: MailboxReader;
     config: Config;
     /** People (users, sessions) and wall-screen displays. */
-    people: PeopleStore;
+    people: PeopleStorePort;
     /** One person's data: search, export, erasure, holds (issue 17). */
     privacy: PrivacyService;
     /** The retention schedule's daily job (issue 17). */
@@ -75,6 +74,13 @@ export interface AppOptions {
   liveLoading?: Pick<LiveOptions, 'loadPageRows' | 'yieldToLoop'>;
   /** Tests only: reader threads that can be told to crash (ReaderPool.crashForTest). */
   readerTestHooks?: boolean;
+  /**
+   * The API's reads when the service is not on SQLite (PostgreSQL: server/readers/ports.ts over the
+   * pool); on SQLite they are opened here, on reader threads.
+   */
+  reads?: Reads;
+  /** On PostgreSQL: the feed and the lease as this instance sees them, for /health. */
+  cluster?: () => ClusterHealth | undefined;
 }
 
 /** The Content-Security-Policy for the board, the public form and everything else Kept serves. */
@@ -96,7 +102,7 @@ export const DOCS_CSP = Object.fromEntries(
   Object.entries({ ...CSP_DIRECTIVES, styleSrc: ["'self'", "'unsafe-inline'"], scriptSrcAttr: ["'none'"] }).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), v]),
 );
 
-export async function buildApp({ config, service, logger = false, liveLoading = {}, readerTestHooks = false }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, service, logger = false, liveLoading = {}, readerTestHooks = false, reads, cluster }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logger === false ? false : loggerOptions(config.logLevel, logger === true ? undefined : logger),
     bodyLimit: config.bodyLimit,
@@ -142,12 +148,12 @@ export async function buildApp({ config, service, logger = false, liveLoading = 
       return typeof value === 'string' ? value : undefined;
     },
   });
-  const people = new PeopleStore(service.connection.sqlite);
+  const people = service.stores.people;
   app.decorate('people', people);
   const table = registerAccess(app, {
-    tokens: asyncOf(service.tokens, ['verify']),
+    tokens: service.tokens,
     failedAuthPerMinute: config.failedAuthPerMinute,
-    people: asyncOf(people, ['session', 'display']),
+    people,
     sessionLifetimes: { idleMs: config.sessionIdleMs, absoluteMs: config.sessionMaxMs },
     allowedOrigins: () => allowedOrigins(app, config),
     now: service.now,
@@ -218,12 +224,15 @@ export async function buildApp({ config, service, logger = false, liveLoading = 
   app.addHook('onClose', async () => retention.stop());
 
   // Reads on their own threads (issue 9), opened on the file the main connection has migrated.
-  const readers = openReads(service.connection.sqlite, () => service.calendars, { threads: config.readerThreads, testHooks: readerTestHooks, onStopped: (detail) => app.log.error(`${detail}; restarting it`) });
+  const readers: ReadService =
+    service.connection !== null
+      ? openReads(service.connection.sqlite, () => service.calendars, { threads: config.readerThreads, testHooks: readerTestHooks, onStopped: (detail) => app.log.error(`${detail}; restarting it`) })
+      : { reads: reads ?? missingReads(), pool: null, close: async () => {} };
   app.decorate('reads', readers.reads);
   app.decorate('readerPool', readers.pool);
   app.addHook('onClose', async () => readers.close());
 
-  healthRoutes(app, service, live, () => app.mailReader?.state);
+  healthRoutes(app, service, live, () => app.mailReader?.state, cluster);
   sessionRoutes(app, { people, audit: service.audit, now: service.now });
   adminRoutes(app, { people, tokens: service.tokens, audit: service.audit, now: service.now });
   contactRoutes(app, service);
@@ -268,4 +277,8 @@ function allowedOrigins(app: FastifyInstance, config: Config): string[] {
   const host = config.host;
   const hosts = ['127.0.0.1', 'localhost', '::1', '0.0.0.0', '::'].includes(host) ? ['127.0.0.1', 'localhost', '[::1]'] : [host.includes(':') ? `[${host}]` : host];
   return hosts.map((h) => `http://${h}:${port}`);
+}
+
+function missingReads(): never {
+  throw new Error('buildApp: a service off SQLite needs its reads (AppOptions.reads)');
 }

@@ -8,8 +8,8 @@ import type { Clock } from '../domain/model.js';
 import { PACKS, packInForce, type StandardsPack } from '../domain/standards.js';
 import type { ContactChange, IngestService } from '../ingest/service.js';
 import type { ContactRow } from '../store/contacts.js';
-import { LiveStore, type OpenClockCursor, type OpenClockRow, type UrgentDetail } from '../store/live.js';
-import { asyncOf, LIVE_READS, type LiveReads } from '../store/ports.js';
+import type { OpenClockCursor, OpenClockRow, UrgentDetail } from '../store/live.js';
+import type { LiveReads } from '../store/ports.js';
 import { boardFigures, busyNotice, isFirstResponse, localDay, phoneQueue, type BoardSite, type RunningClock } from './board.js';
 import type { BoardFigures, BrokenPromise, BusyNotice, DeltaMessage, SnapshotMessage, UrgentClock } from './protocol.js';
 import { phoneQueuesNow, type QueueName } from './phone-queues.js';
@@ -130,7 +130,7 @@ export class LiveService {
   ) {
     this.timers = options.timers ?? realTimers;
     this.scheduler = new ClockScheduler((f) => this.onFire(f), this.timers);
-    this.store = options.reads ?? asyncOf(new LiveStore(service.connection.sqlite, impliedChannels()), LIVE_READS);
+    this.store = options.reads ?? service.stores.live(impliedChannels());
     this.today = new TodayLedger(this.store);
     this.calendarId = options.calendar ?? 'customer-services';
     if (service.calendars[this.calendarId] === undefined) {
@@ -145,7 +145,8 @@ export class LiveService {
       throw e;
     }
     this.facts = {
-      title: service.calendarStore.byId(this.calendarId)?.name ?? 'Contact centre',
+      // The calendar's name, read when the board starts (start()).
+      title: 'Contact centre',
       phoneTargetMs: targets.phoneTargetMs,
       busyCallsWaiting: options.busyCallsWaiting,
       busyOldestWaitSeconds: options.busyOldestWaitSeconds,
@@ -176,6 +177,7 @@ export class LiveService {
   async start(sink: LiveSink): Promise<LoadResult> {
     this.sink = sink;
     const started = performance.now();
+    this.facts.title = (await this.service.calendarStore.byId(this.calendarId))?.name ?? this.facts.title;
     this.changedWhileLoading = new Set();
     this.unsubscribe = this.service.onChange((changes) => this.onContactChanges(changes));
     this.scheduler.hold();

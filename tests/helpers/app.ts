@@ -10,6 +10,7 @@ import { openDatabase, type Connection } from '../../db/connection.js';
 import { loadConfig, type Config } from '../../server/config.js';
 import { buildApp } from '../../server/http/app.js';
 import { IngestService } from '../../server/ingest/service.js';
+import { ContactStore } from '../../server/store/contacts.js';
 import type { Role } from '../../server/http/access.js';
 import { hashPassword, oneTimePassword } from '../../server/people/passwords.js';
 
@@ -112,7 +113,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
     ...(options.now ? { now: options.now } : {}),
   });
   // A restart on the same database (options.dir) keeps the first start's token: a new name each time.
-  const token = service.tokens.create(options.dir === undefined ? 'test' : `test-${++restarts}`, Date.now());
+  const token = await service.tokens.create(options.dir === undefined ? 'test' : `test-${++restarts}`, Date.now());
   recordSecret(token);
   const logFile = join(testLogDir(), `app-${process.pid}-${++logs}.log`);
   const log = createWriteStream(logFile);
@@ -134,7 +135,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
       const email = o.email ?? `${role}-${process.pid}-${++people}@staff.example.org`;
       const first = oneTimePassword();
       recordSecret(first);
-      const user = app.people.create({ email, name: o.name ?? `${role} ${people}`, role, queues: o.queues ?? [], passwordHash: await hashPassword(first) }, Date.now());
+      const user = await app.people.create({ email, name: o.name ?? `${role} ${people}`, role, queues: o.queues ?? [], passwordHash: await hashPassword(first) }, Date.now());
       const signin = await app.inject({ method: 'POST', url: '/api/v1/session', payload: { email, password: first } });
       if (signin.statusCode !== 200) throw new Error(`sign-in failed: ${signin.statusCode} ${signin.body}`);
       recordSecret(signin.cookies.find((c) => c.name === 'kept_session')!.value);
@@ -153,13 +154,14 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
       return { id: user.id, email, password, cookie, csrfToken, headers: { cookie, 'x-csrf-token': csrfToken } };
     },
     openDisplay: async (name = 'Wall') => {
-      const { display, secret } = app.people.createDisplay(name, 'test', Date.now());
+      const { display, secret } = await app.people.createDisplay(name, 'test', Date.now());
       recordSecret(secret);
       const r = await app.inject({ method: 'GET', url: `/display?key=${secret}` });
       if (r.statusCode !== 303) throw new Error(`display link failed: ${r.statusCode} ${r.body}`);
       return { cookie: cookiesFrom(r.headers['set-cookie']), secret, id: display.id };
     },
-    counts: () => service.contacts.countRows(),
+    // Synchronous (tests compare before and after a refused write): the SQLite store itself.
+    counts: () => new ContactStore(connection.sqlite).countRows(),
     close: async () => {
       await app.close();
       await service.close();

@@ -54,7 +54,7 @@ describe('alerts across a restart', () => {
 
     const second = await startTestApp(env());
     try {
-      const late = second.service.contacts.byExternal('email', 'r-late')!;
+      const late = (await second.service.contacts.byExternal('email', 'r-late'))!;
       await second.service.addEvents(late.id, [{ type: 'assigned', at: new Date().toISOString(), assignee: 'advisor@example.org' }]);
       expect(await second.app.alerts.evaluateNow()).toEqual([]);
       expect(posts).toHaveLength(2);

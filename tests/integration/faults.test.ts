@@ -381,7 +381,7 @@ describe('faults: the server keeps reading, and answers writes honestly', () => 
       const next = await t.app.inject({ method: 'POST', url: '/api/v1/contacts', headers: t.auth, payload: contact(2) });
       expect(next.statusCode).toBe(201);
       expect((await t.app.inject({ method: 'GET', url: '/api/v1/health' })).json()).toEqual({ status: 'ok' });
-      expect(t.service.contacts.byExternal('email', 'stopped-2')?.id).toBe((next.json() as { id: string }).id);
+      expect((await t.service.contacts.byExternal('email', 'stopped-2'))?.id).toBe((next.json() as { id: string }).id);
     } finally {
       await t.close();
     }

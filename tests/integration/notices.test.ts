@@ -60,7 +60,7 @@ describe('the team lead message on every board', () => {
       await expect.poll(() => c.frames.findLast((f) => f.type === 'message')).toEqual({ type: 'message', message: null });
       c.ws.close();
     }
-    const audit = t.service.audit.page({ action: 'board-message.post' });
+    const audit = await t.service.audit.page({ action: 'board-message.post' });
     expect(audit.items.map((e) => e.actor)).toEqual([lead.email]);
   });
 
@@ -155,6 +155,6 @@ describe('saved boards and the wall display', () => {
     // No boards: the display shows the whole centre again.
     expect((await choose({ boards: [] })).json()).toEqual({ displayId: display.id, boards: [], seconds: null });
     expect((await seen()).rotation).toBeNull();
-    expect(t.service.audit.page({ action: 'display.boards' }).items).toHaveLength(2);
+    expect((await t.service.audit.page({ action: 'display.boards' })).items).toHaveLength(2);
   });
 });

@@ -9,7 +9,7 @@ import { checkWebhookUrl, maskUrl } from '../../alerts/webhooks.js';
 import { PACKS } from '../../domain/standards.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import type { IngestService } from '../../ingest/service.js';
-import { ALERT_KINDS, AlertStore, type AlertRule, type AlertRuleInput } from '../../store/alerts.js';
+import { ALERT_KINDS, type AlertRule, type AlertRuleInput } from '../../store/alerts.js';
 import { actorOf } from '../access.js';
 
 const LEADS = { access: { roles: ['team-lead', 'manager'] as const } };
@@ -36,11 +36,11 @@ type RuleBodyT = Static<typeof RuleBody>;
 
 export function alertRoutes(instance: FastifyInstance, service: IngestService, alerts: AlertService): void {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
-  const store = new AlertStore(service.connection.sqlite);
+  const store = service.stores.alerts;
   const policy = app.config.alertWebhooks;
   const Id = Type.Object({ id: Type.Integer({ minimum: 1 }) });
 
-  const view = (r: AlertRule) => ({
+  const view = async (r: AlertRule) => ({
     id: r.id,
     name: r.name,
     kind: r.kind,
@@ -54,7 +54,7 @@ export function alertRoutes(instance: FastifyInstance, service: IngestService, a
     createdBy: r.createdBy,
     createdAt: iso(r.createdAt),
     updatedAt: iso(r.updatedAt),
-    lastSends: store.sendsOf(r.id, 5).map((s) => ({ at: iso(s.at), subject: s.subject, events: s.keys.length, outcome: s.outcome })),
+    lastSends: (await store.sendsOf(r.id, 5)).map((s) => ({ at: iso(s.at), subject: s.subject, events: s.keys.length, outcome: s.outcome })),
   });
 
   /** The body as a rule: every field checked and named; on an update, an absent webhook keeps the stored one. */
@@ -81,23 +81,23 @@ export function alertRoutes(instance: FastifyInstance, service: IngestService, a
     if (emails.length === 0 && teamsUrl === null && slackUrl === null) throw new ValidationError('emails', 'name at least one way to send the alert: emails, teamsUrl or slackUrl', 'no-channel');
     return { name: b.name.trim(), kind: b.kind, threshold: thresholdKind ? b.threshold! : null, standards, emails: [...new Set(emails)], teamsUrl, slackUrl, quietMinutes: b.quietMinutes ?? before?.quietMinutes ?? 30, enabled: b.enabled ?? before?.enabled ?? true };
   };
-  const mustFind = (id: number) => {
-    const r = store.rule(id);
+  const mustFind = async (id: number) => {
+    const r = await store.rule(id);
     if (r === undefined) throw new NotFoundError(`no alert rule ${id}`, 'id');
     return r;
   };
 
-  app.get('/api/v1/alert-rules', { config: LEADS, schema: { tags: ['alerts'], summary: 'Alert rules (webhook addresses masked) with their latest sends' } }, async () => ({ items: store.rules().map(view) }));
+  app.get('/api/v1/alert-rules', { config: LEADS, schema: { tags: ['alerts'], summary: 'Alert rules (webhook addresses masked) with their latest sends' } }, async () => ({ items: await Promise.all((await store.rules()).map(view)) }));
 
   app.post('/api/v1/alert-rules', { config: LEADS, schema: { tags: ['alerts'], summary: 'Create an alert rule', body: RuleBody } }, async (request, reply) => {
     const { id } = await service.writer.run('save-alert-rule', { now: service.now(), actor: actorOf(request), rule: rule(request.body) });
-    return reply.status(201).send(view(mustFind(id)));
+    return reply.status(201).send(await view(await mustFind(id)));
   });
 
   app.put('/api/v1/alert-rules/:id', { config: LEADS, schema: { tags: ['alerts'], summary: 'Replace an alert rule (an absent webhook keeps the stored one; null removes it)', params: Id, body: RuleBody } }, async (request) => {
-    const before = mustFind(request.params.id);
+    const before = await mustFind(request.params.id);
     await service.writer.run('save-alert-rule', { now: service.now(), actor: actorOf(request), id: before.id, rule: rule(request.body, before) });
-    return view(mustFind(before.id));
+    return view(await mustFind(before.id));
   });
 
   app.delete('/api/v1/alert-rules/:id', { config: LEADS, schema: { tags: ['alerts'], summary: 'Delete an alert rule', params: Id } }, async (request, reply) => {
@@ -109,12 +109,12 @@ export function alertRoutes(instance: FastifyInstance, service: IngestService, a
     '/api/v1/alert-rules/:id/sends',
     { config: LEADS, schema: { tags: ['alerts'], summary: "An alert rule's sends, newest first (each channel's outcome)", params: Id, querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) }) } },
     async (request) => ({
-      items: store.sendsOf(mustFind(request.params.id).id, request.query.limit ?? 50).map((s) => ({ at: iso(s.at), subject: s.subject, keys: s.keys, outcome: s.outcome })),
+      items: (await store.sendsOf((await mustFind(request.params.id)).id, request.query.limit ?? 50)).map((s) => ({ at: iso(s.at), subject: s.subject, keys: s.keys, outcome: s.outcome })),
     }),
   );
 
   app.post('/api/v1/alert-rules/:id/test', { config: LEADS, schema: { tags: ['alerts'], summary: 'Send a test message on every channel of a rule now (outside its quiet period; recorded as a send)', params: Id } }, async (request) => {
-    const r = mustFind(request.params.id);
+    const r = await mustFind(request.params.id);
     const sent = await alerts.send(r, { title: `Kept alert — ${r.name}: a test`, lines: [`A test sent by ${actorOf(request)}: this rule's alerts arrive here.`], link: null }, ['test'], service.now());
     return { outcome: sent.outcome };
   });

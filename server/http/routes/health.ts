@@ -1,11 +1,13 @@
 // Health: anyone may ask whether Kept is up and can write; only a token holder is told the details
-// (database path, commits, running clocks, the shared mailbox's folders when read over IMAP). While writes fail (the writer's last failure: database
+// (database path, commits, running clocks, the shared mailbox's folders when read over IMAP; on
+// PostgreSQL, the change feed's lag and the notification queue's use, and who stores the timers').
+// On PostgreSQL a feed that has lost its connection is a reason too: this instance's boards are not live. While writes fail (the writer's last failure: database
 // locked, disk full, read-only, writer stopped) it answers 503 with the reason; the next commit that
 // writes clears it. While the running clocks load at start it answers 200 `starting`: reads and writes
 // are served, the live board not yet (503 `starting` with Retry-After).
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import type { FolderState } from '../../ingest/imap.js';
 import type { IngestService } from '../../ingest/service.js';
 import { tokenFrom } from '../access.js';
@@ -18,6 +20,25 @@ const Health = Type.Object({
   database: Type.Optional(Type.String({ description: 'With a token only: the database file.' })),
   commits: Type.Optional(Type.Number({ description: 'With a token only: write transactions committed since start.' })),
   runningClocks: Type.Optional(Type.Number({ description: 'With a token only: running clocks loaded so far (starting) or held (ok).' })),
+  cluster: Type.Optional(
+    Type.Object(
+      {
+        instance: Type.String({ description: 'This instance (KEPT_INSTANCE_ID, else host:pid).' }),
+        leader: Type.Boolean({ description: "This instance stores the timers' transitions now." }),
+        feed: Type.Object({
+          connected: Type.Boolean(),
+          lagMs: Type.Number({ description: 'How far behind the change feed this instance may be.' }),
+          behind: Type.Number({ description: 'Committed rows waiting behind an open transaction.' }),
+          notificationQueueUsage: Type.Union([Type.Number(), Type.Null()], { description: "pg_notification_queue_usage(), 0–1: near 1 every write's NOTIFY fails." }),
+          delivered: Type.Number(),
+          reconnects: Type.Number(),
+          gaps: Type.Number({ description: 'Times the feed was missed and the board reloaded from the tables.' }),
+          lastError: Type.Union([Type.String(), Type.Null()]),
+        }),
+      },
+      { description: 'With a token only, on PostgreSQL (KEPT_DATABASE_URL).' },
+    ),
+  ),
   mailbox: Type.Optional(
     Type.Array(
       Type.Object({
@@ -36,16 +57,19 @@ const Health = Type.Object({
   ),
 });
 
+export type ClusterHealth = Static<typeof Health>['cluster'] & object;
+
 export function healthRoutes(
   instance: FastifyInstance,
   service: IngestService,
   live: { readonly armed: boolean; readonly loadedClocks: number; readonly runningClocks: number },
   /** The shared mailbox's folders, when it is read over IMAP (asked at each request: the reader is made later). */
   mailbox: () => readonly FolderState[] | undefined = () => undefined,
+  /** On PostgreSQL: the feed and the lease as this instance sees them. */
+  cluster: () => ClusterHealth | undefined = () => undefined,
 ): void {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const started = Date.now();
-  const ping = service.connection.sqlite.prepare('SELECT 1');
   app.get(
     '/api/v1/health',
     {
@@ -59,14 +83,16 @@ export function healthRoutes(
     async (request, reply) => {
       let reason: string | undefined;
       try {
-        ping.get();
+        await service.stores.ping();
       } catch (e) {
         reason = databaseFault((e as { code?: unknown }).code)?.reason ?? 'the database does not answer';
       }
       const failure = service.writer.failure;
       if (reason === undefined && failure !== null) reason = failure.reason;
+      const clusterNow = cluster();
+      if (reason === undefined && clusterNow !== undefined && !clusterNow.feed.connected) reason = `the change feed is not connected${clusterNow.feed.lastError === null ? '' : `: ${clusterNow.feed.lastError}`}`;
       const token = tokenFrom(request);
-      const trusted = token !== undefined && service.tokens.verify(token) !== undefined;
+      const trusted = token !== undefined && (await service.tokens.verify(token)) !== undefined;
       const folders = trusted ? mailbox() : undefined;
       const status = reason !== undefined ? ('degraded' as const) : live.armed ? ('ok' as const) : ('starting' as const);
       const body = {
@@ -75,9 +101,10 @@ export function healthRoutes(
         ...(trusted
           ? {
               uptimeSeconds: Math.round((Date.now() - started) / 1000),
-              database: service.connection.sqlite.name,
+              database: service.stores.name,
               commits: service.writer.commits,
               runningClocks: live.armed ? live.runningClocks : live.loadedClocks,
+              ...(clusterNow !== undefined ? { cluster: clusterNow } : {}),
               ...(folders !== undefined ? { mailbox: folders.map((f) => ({ ...f, outcomes: { ...f.outcomes } })) } : {}),
             }
           : {}),

@@ -139,7 +139,7 @@ export function liveRoutes(instance: FastifyInstance, service: IngestService, li
       whenArmed(live);
       void reply.header('cache-control', 'public, max-age=15');
       const now = service.now();
-      return { ...live.publicStatus(now), notice: app.publicNotice(now) };
+      return { ...live.publicStatus(now), notice: await app.publicNotice(now) };
     },
   );
 }

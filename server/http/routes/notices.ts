@@ -9,8 +9,8 @@ import type { BoardMessages } from '../../alerts/board-message.js';
 import { InstantError, parseInstant } from '../../domain/time.js';
 import { ValidationError } from '../../errors.js';
 import type { IngestService } from '../../ingest/service.js';
-import { NOTICE_KINDS, NoticeStore, type Notice } from '../../store/notices.js';
-import { SavedBoardStore, type SavedBoard } from '../../store/saved-boards.js';
+import { NOTICE_KINDS, type Notice } from '../../store/notices.js';
+import type { SavedBoard } from '../../store/saved-boards.js';
 import { actorOf } from '../access.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -40,8 +40,8 @@ function instant(v: string, field: string): number {
 
 export function noticeRoutes(instance: FastifyInstance, service: IngestService, messages: BoardMessages): void {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
-  const notices = new NoticeStore(service.connection.sqlite);
-  const boards = new SavedBoardStore(service.connection.sqlite);
+  const notices = service.stores.notices;
+  const boards = service.stores.savedBoards;
 
   // ---- the team lead's message on every board ----
   app.get('/api/v1/board/message', { config: { access: { roles: ['team-lead', 'manager'], display: true } }, schema: { tags: ['boards'], summary: 'The message standing on every board, or null' } }, async () => ({
@@ -76,7 +76,7 @@ export function noticeRoutes(instance: FastifyInstance, service: IngestService, 
   const noticeView = (n: Notice) => ({ ...n, startsAt: iso(n.startsAt), endsAt: iso(n.endsAt), createdAt: iso(n.createdAt), withdrawnAt: n.withdrawnAt === null ? null : iso(n.withdrawnAt) });
 
   app.get('/api/v1/notices', { config: { access: { roles: ['admin', 'team-lead', 'manager'] } }, schema: { tags: ['boards'], summary: 'Public notices in force or still to come' } }, async () => ({
-    items: notices.upcoming(service.now()).map(noticeView),
+    items: (await notices.upcoming(service.now())).map(noticeView),
   }));
 
   app.post(
@@ -108,7 +108,7 @@ export function noticeRoutes(instance: FastifyInstance, service: IngestService, 
       if (b.title.trim() === '') throw new ValidationError('title', 'must not be blank', 'required');
       if (b.message.trim() === '') throw new ValidationError('message', 'must not be blank', 'required');
       const { id } = await service.writer.run('add-notice', { now, actor: actorOf(request), notice: { kind: b.kind, title: b.title.trim(), message: b.message.trim(), startsAt, endsAt } });
-      return reply.status(201).send(noticeView(notices.notice(id)!));
+      return reply.status(201).send(noticeView((await notices.notice(id))!));
     },
   );
 
@@ -147,19 +147,19 @@ export function noticeRoutes(instance: FastifyInstance, service: IngestService, 
     '/api/v1/boards',
     { config: { access: { roles: ['team-lead', 'manager', 'admin'], display: true } }, schema: { tags: ['boards'], summary: "Saved boards; for a wall display, also its rotation (the boards it shows, in order, and the seconds each)" } },
     async (request) => {
-      const choice = request.display === undefined ? undefined : boards.choice(request.display.id);
-      return { items: boards.all().map(boardView), rotation: choice === undefined ? null : { boards: choice.boards, seconds: choice.rotateSeconds } };
+      const choice = request.display === undefined ? undefined : await boards.choice(request.display.id);
+      return { items: (await boards.all()).map(boardView), rotation: choice === undefined ? null : { boards: choice.boards, seconds: choice.rotateSeconds } };
     },
   );
 
   app.post('/api/v1/boards', { config: { access: Boards }, schema: { tags: ['boards'], summary: "Save a board: a team's named filter (queues, channels, categories; an empty list does not filter)", body: BoardBody } }, async (request, reply) => {
     const { id } = await service.writer.run('save-board', { now: service.now(), actor: actorOf(request), board: board(request.body) });
-    return reply.status(201).send(boardView(boards.byId(id)!));
+    return reply.status(201).send(boardView((await boards.byId(id))!));
   });
 
   app.put('/api/v1/boards/:id', { config: { access: Boards }, schema: { tags: ['boards'], summary: 'Replace a saved board', params: Id, body: BoardBody } }, async (request) => {
     const { id } = await service.writer.run('save-board', { now: service.now(), actor: actorOf(request), id: request.params.id, board: board(request.body) });
-    return boardView(boards.byId(id)!);
+    return boardView((await boards.byId(id))!);
   });
 
   app.delete('/api/v1/boards/:id', { config: { access: Boards }, schema: { tags: ['boards'], summary: "Delete a saved board (and take it out of every display's rotation)", params: Id } }, async (request, reply) => {
@@ -168,7 +168,7 @@ export function noticeRoutes(instance: FastifyInstance, service: IngestService, 
   });
 
   app.get('/api/v1/display-boards', { config: { access: { roles: ['admin'] } }, schema: { tags: ['boards'], summary: 'What each wall display shows (displays not listed show the whole centre)' } }, async () => ({
-    items: boards.choices().map((c) => ({ displayId: c.displayId, boards: c.boards, seconds: c.rotateSeconds, updatedBy: c.updatedBy, updatedAt: iso(c.updatedAt) })),
+    items: (await boards.choices()).map((c) => ({ displayId: c.displayId, boards: c.boards, seconds: c.rotateSeconds, updatedBy: c.updatedBy, updatedAt: iso(c.updatedAt) })),
   }));
 
   app.put(
@@ -185,7 +185,7 @@ export function noticeRoutes(instance: FastifyInstance, service: IngestService, 
     async (request) => {
       const list = [...new Set(request.body.boards)];
       await service.writer.run('display-boards', { now: service.now(), actor: actorOf(request), displayId: request.params.id, boards: list, rotateSeconds: request.body.seconds ?? 60 });
-      const c = boards.choice(request.params.id);
+      const c = await boards.choice(request.params.id);
       return { displayId: request.params.id, boards: c?.boards ?? [], seconds: c?.rotateSeconds ?? null };
     },
   );
