@@ -25,7 +25,7 @@ const live = new LiveService(service, { busyCallsWaiting: 10, busyOldestWaitSeco
 await live.start({ clientCount: 0, broadcast() {}, skip() {} });
 const alerts = new AlertService({ service, live, config: loadConfig({ KEPT_DB: file }), log: { warn: console.warn, info() {} } as never });
 
-function time(label: string, at: (i: number) => number): void {
+async function time(label: string, at: (i: number) => number): Promise<void> {
   const ms: number[] = [];
   let breaches = 0;
   for (let i = 0; i < 21; i++) {
@@ -37,8 +37,8 @@ function time(label: string, at: (i: number) => number): void {
   console.log(`${label}: median ${ms[10]!.toFixed(2)} ms, max ${ms[20]!.toFixed(2)} ms (21 looks; ${breaches} clocks fell due in the last span)`);
 }
 // observe() judges from the service's start: the span since the last look is (NOW, at].
-time('a look 15 s after the last', () => NOW + 15_000);
-time('a look a day after the last (catching up)', () => NOW + 86_400_000);
+await time('a look 15 s after the last', () => NOW + 15_000);
+await time('a look a day after the last (catching up)', () => NOW + 86_400_000);
 console.log(`running clocks held by the live service: ${live.runningClocks}`);
 
 live.stop();
