@@ -23,7 +23,10 @@ const Message = (description: string, placeholders: string) =>
 export const EnvSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'The port to listen on.' }),
   HOST: Text('127.0.0.1', 'The address to listen on (0.0.0.0 for every interface).'),
-  KEPT_DB: Text('./data/kept.db', 'The SQLite database file.'),
+  KEPT_DB: Text('./data/kept.db', 'The SQLite database file (when KEPT_DATABASE_URL is not set).'),
+  KEPT_DATABASE_URL: Type.String({ default: '', maxLength: 2000, description: 'postgres://user:password@host:5432/db: run on PostgreSQL, as one of several instances (docs/scale-out.md). Unset: the SQLite file KEPT_DB.' }),
+  KEPT_INSTANCE_ID: Type.String({ default: '', maxLength: 200, pattern: '^[A-Za-z0-9._:@-]*$', description: "On PostgreSQL: this instance's name in the timers' lease and the change feed (default host:pid)." }),
+  KEPT_PG_POOL: Whole(10, 'On PostgreSQL: connections in the pool.', 1),
   KEPT_PACK: Type.Union(
     PACK_FAMILIES.map((f) => Type.Literal(f)),
     { default: 'livewest', description: 'The standards pack family.' },
@@ -139,6 +142,11 @@ export interface Config {
   homes: number | null;
   /** Longest a write waits for a lock held by another process (then 503 "database locked"). */
   writeTimeoutMs: number;
+  /** KEPT_DATABASE_URL: PostgreSQL's connection string, or '' for the SQLite file. Never logged. */
+  databaseUrl: string;
+  /** KEPT_INSTANCE_ID, or '' for host:pid. */
+  instanceId: string;
+  pgPoolSize: number;
   /** KEPT_READER_THREADS: reads on this many threads (0: on the main connection). */
   readerThreads: number;
   failedAuthPerMinute: number;
@@ -235,12 +243,18 @@ function retentionCron(value: string): string | null {
 
 /** Reads and checks the environment. Throws ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  // Said plainly, and before the generic refusal: whoever sets it expects PostgreSQL, not SQLite.
-  // The value (a connection string, perhaps with a password) is never repeated.
-  if (env.KEPT_DATABASE_URL !== undefined && env.KEPT_DATABASE_URL !== '') {
-    throw new ConfigError(
-      'KEPT_DATABASE_URL: this version of Kept cannot run the server on PostgreSQL yet (issue 14 is in progress; docs/scale-out.md says which parts are built, and `sla migrate-to-postgres` copies a database across ahead of time); unset it to run on the SQLite file KEPT_DB',
-    );
+  // Checked by hand, before the schema: the value (a connection string, perhaps with a password) is
+  // never repeated in the message, as a schema's error might.
+  const url = env.KEPT_DATABASE_URL;
+  if (url !== undefined && url !== '') {
+    let ok = false;
+    try {
+      const u = new URL(url);
+      ok = (u.protocol === 'postgres:' || u.protocol === 'postgresql:') && u.hostname !== '' && u.pathname.length > 1;
+    } catch {
+      ok = false;
+    }
+    if (!ok || url.length > 2000) throw new ConfigError('KEPT_DATABASE_URL: must be postgres://user:password@host:port/database (the value is not repeated here)');
   }
   const known = new Set(Object.keys(EnvSchema.properties));
   const unknown = Object.keys(env).filter((k) => k.startsWith('KEPT_') && !known.has(k) && !TOOLING.has(k));
@@ -291,6 +305,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxEventsPerContact: e.KEPT_MAX_EVENTS_PER_CONTACT,
     homes: e.KEPT_HOMES > 0 ? e.KEPT_HOMES : null,
     writeTimeoutMs: e.KEPT_WRITE_TIMEOUT_MS,
+    databaseUrl: e.KEPT_DATABASE_URL,
+    instanceId: e.KEPT_INSTANCE_ID,
+    pgPoolSize: e.KEPT_PG_POOL,
     readerThreads: e.KEPT_READER_THREADS,
     failedAuthPerMinute: e.KEPT_FAILED_AUTH_PER_MINUTE,
     sessionIdleMs: e.KEPT_SESSION_IDLE_MINUTES * 60_000,

@@ -21,8 +21,8 @@ declare module 'fastify' {
 }
 
 /** `hub`: the board socket's hub (server/live/hub.ts), for frames outside the numbered deltas. */
-export function registerBoardExtras(app: FastifyInstance, service: IngestService, live: LiveService, hub: MessageSink): void {
-  const alerts = new AlertService({ service, live, config: app.config, log: app.log });
+export function registerBoardExtras(app: FastifyInstance, service: IngestService, live: LiveService, hub: MessageSink, sends?: () => boolean): void {
+  const alerts = new AlertService({ service, live, config: app.config, log: app.log, ...(sends !== undefined ? { sends } : {}) });
   const messages = new BoardMessages(service, hub);
   const notices = service.stores.notices;
   app.decorate('alerts', alerts);

@@ -23,6 +23,11 @@ export interface AlertServiceOptions {
   live: LiveService;
   config: Config;
   log: FastifyBaseLogger;
+  /**
+   * Whether this instance sends the alerts now (PostgreSQL: the timers' leader only, so N instances
+   * send once). Absent: always.
+   */
+  sends?: () => boolean;
 }
 
 /** One alert sent (or tried): what evaluateNow answers, for the tests and the log. */
@@ -143,6 +148,12 @@ export class AlertService {
   private async evaluate(): Promise<AlertSent[]> {
     if (!this.o.live.armed) return [];
     const now = this.o.service.now();
+    if (this.o.sends?.() === false) {
+      // Another instance sends: what was heard is its to send (a leader elected later starts from here).
+      this.heard = [];
+      this.lastLook = now;
+      return [];
+    }
     let o: Observation;
     try {
       o = await this.observe(now);

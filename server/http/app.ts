@@ -81,6 +81,8 @@ export interface AppOptions {
   reads?: Reads;
   /** On PostgreSQL: the feed and the lease as this instance sees them, for /health. */
   cluster?: () => ClusterHealth | undefined;
+  /** On PostgreSQL: whether this instance sends the alerts now (the timers' leader), so N instances send once. */
+  sendsAlerts?: () => boolean;
 }
 
 /** The Content-Security-Policy for the board, the public form and everything else Kept serves. */
@@ -102,7 +104,7 @@ export const DOCS_CSP = Object.fromEntries(
   Object.entries({ ...CSP_DIRECTIVES, styleSrc: ["'self'", "'unsafe-inline'"], scriptSrcAttr: ["'none'"] }).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), v]),
 );
 
-export async function buildApp({ config, service, logger = false, liveLoading = {}, readerTestHooks = false, reads, cluster }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, service, logger = false, liveLoading = {}, readerTestHooks = false, reads, cluster, sendsAlerts }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logger === false ? false : loggerOptions(config.logLevel, logger === true ? undefined : logger),
     bodyLimit: config.bodyLimit,
@@ -245,7 +247,7 @@ export async function buildApp({ config, service, logger = false, liveLoading = 
   app.decorate('reports', reports);
   reportRoutes(app, reports);
   await ingestRoutes(app, service, config);
-  registerBoardExtras(app, service, live, hub);
+  registerBoardExtras(app, service, live, hub, sendsAlerts);
   // The shared mailbox over IMAP (issue 12): followed once the app is ready, let go on close.
   if (config.imap.host !== '') {
     const reader = new MailboxReader(service, config, app.log);

@@ -177,10 +177,20 @@ export class LiveService {
   async start(sink: LiveSink): Promise<LoadResult> {
     this.sink = sink;
     const started = performance.now();
-    this.facts.title = (await this.service.calendarStore.byId(this.calendarId))?.name ?? this.facts.title;
     this.changedWhileLoading = new Set();
     this.unsubscribe = this.service.onChange((changes) => this.onContactChanges(changes));
     this.scheduler.hold();
+    this.facts.title = (await this.service.calendarStore.byId(this.calendarId))?.name ?? this.facts.title;
+    if (!(await this.loadAll())) return { clocks: this.clocks.size, ms: performance.now() - started };
+    this.today.cover(localDay(this.calendar, this.timers.now()));
+    await this.today.ready;
+    this.isArmed = true;
+    this.scheduler.resume();
+    return { clocks: this.clocks.size, ms: performance.now() - started };
+  }
+
+  /** Every running clock read in pages (changedWhileLoading set by the caller); false if stopped meanwhile. */
+  private async loadAll(): Promise<boolean> {
     const pageRows = this.options.loadPageRows ?? 5000;
     const yieldToLoop = this.options.yieldToLoop ?? nextTurn;
     let after: OpenClockCursor | null = null;
@@ -194,16 +204,39 @@ export class LiveService {
         const last = rows[rows.length - 1]!;
         after = { receivedAt: last[1], contactId: last[2], standard: last[3] };
         await yieldToLoop();
-        if (this.stopped) return { clocks: this.clocks.size, ms: performance.now() - started };
+        if (this.stopped) return false;
       }
     } finally {
       this.changedWhileLoading = null;
     }
-    this.today.cover(localDay(this.calendar, this.timers.now()));
-    await this.today.ready;
-    this.isArmed = true;
-    this.scheduler.resume();
-    return { clocks: this.clocks.size, ms: performance.now() - started };
+    return true;
+  }
+
+  /**
+   * Reads every running clock again, as at start, when changes may have been missed (PostgreSQL: the
+   * change feed was pruned past this instance, or the database was restored to an earlier point).
+   * The board keeps serving the clocks it holds meanwhile; a change heard during the read wins; then
+   * every board gets the difference as one delta, and today's figures are read again.
+   */
+  async reload(): Promise<void> {
+    if (this.stopped) return;
+    const before = new Set(this.clocks.keys());
+    const held = [...this.byContact.keys()];
+    this.changedWhileLoading = new Set();
+    this.scheduler.hold();
+    try {
+      const kept = new Map(this.clocks);
+      for (const id of held) this.dropContact(id);
+      if (!(await this.loadAll())) return;
+      // Contacts changed during the read were re-put by their change; their old clocks went with dropContact.
+      for (const k of before) if (!this.clocks.has(k) || this.clocks.get(k) !== kept.get(k)) this.pendingKeys.add(k);
+      for (const k of this.clocks.keys()) if (!before.has(k)) this.pendingKeys.add(k);
+      this.today.cover(localDay(this.calendar, this.timers.now()));
+      this.boardStale = true;
+      this.schedule('contact');
+    } finally {
+      this.scheduler.resume();
+    }
   }
 
   private loadRow(r: OpenClockRow): void {
