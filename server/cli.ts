@@ -45,7 +45,8 @@ Commands:
       --sample N             contacts whose clocks are compared (default 200)
   help       Show this text.
 
-The token, user and holidays commands use the database at KEPT_DB (default ./data/kept.db).
+The token and user commands use PostgreSQL when KEPT_DATABASE_URL is set, else the database at
+KEPT_DB (default ./data/kept.db); the holidays command uses KEPT_DB.
 Kept reads calendars when it starts: restart a running Kept after "holidays import", or import
 through the API instead (POST /api/v1/holidays/import).
 `;
@@ -138,45 +139,39 @@ async function evaluateCommand(args: string[]): Promise<void> {
 
 async function tokenCommand(args: string[]): Promise<void> {
   const [verb, name] = args;
-  const { openDatabase } = await import('../db/connection.js');
-  const { TokenStore } = await import('./store/tokens.js');
-  const { AuditStore } = await import('./store/audit.js');
-  const { loadConfig } = await import('./config.js');
-  const connection = openDatabase(loadConfig().dbFile);
+  const { tokens, audit, close } = await openCliStores();
   try {
-    const tokens = new TokenStore(connection.sqlite);
-    const audit = new AuditStore(connection.sqlite);
     const now = Date.now();
     switch (verb) {
       case 'create': {
         if (name === undefined) throw new UsageError('token create NAME: give the integration a name, e.g. telephony');
         let token: string;
         try {
-          token = tokens.create(name, now);
+          token = await tokens.create(name, now);
         } catch (e) {
           throw new UsageError((e as Error).message);
         }
-        audit.record(now, 'cli', 'token.create', { name });
+        await audit.record(now, 'cli', 'token.create', { name });
         process.stdout.write(`${token}\n`);
         process.stderr.write(`Token "${name}" created. Copy it now: it is not shown again.\n`);
         break;
       }
       case 'list':
-        for (const t of tokens.list()) {
+        for (const t of await tokens.list()) {
           process.stdout.write(`${t.name}\tcreated ${new Date(t.createdAt).toISOString()}\t${t.revokedAt === null ? 'active' : `revoked ${new Date(t.revokedAt).toISOString()}`}\n`);
         }
         break;
       case 'revoke':
         if (name === undefined) throw new UsageError('token revoke NAME: which token?');
-        if (!tokens.revoke(name, now)) throw new UsageError(`no active token named "${name}"`);
-        audit.record(now, 'cli', 'token.revoke', { name });
+        if (!(await tokens.revoke(name, now))) throw new UsageError(`no active token named "${name}"`);
+        await audit.record(now, 'cli', 'token.revoke', { name });
         process.stderr.write(`Token "${name}" revoked.\n`);
         break;
       default:
         throw new UsageError(`token: expected create NAME, list or revoke NAME\n\n${USAGE}`);
     }
   } finally {
-    connection.close();
+    await close();
   }
 }
 
@@ -189,19 +184,14 @@ async function userCommand(args: string[]): Promise<void> {
   });
   const [verb, email, ...extra] = positionals;
   if (extra.length > 0) throw new UsageError(`user ${verb ?? ''}: one EMAIL only (also given: ${extra.join(' ')})`);
-  const { openDatabase } = await import('../db/connection.js');
-  const { PeopleStore, PeopleError } = await import('./store/people.js');
-  const { AuditStore } = await import('./store/audit.js');
+  const { PeopleError } = await import('./store/people.js');
   const { hashPassword, oneTimePassword } = await import('./people/passwords.js');
-  const { loadConfig } = await import('./config.js');
-  const connection = openDatabase(loadConfig().dbFile);
+  const { people, audit, close } = await openCliStores();
   try {
-    const people = new PeopleStore(connection.sqlite);
-    const audit = new AuditStore(connection.sqlite);
     const now = Date.now();
-    const find = () => {
+    const find = async () => {
       if (email === undefined) throw new UsageError(`user ${verb}: which EMAIL?`);
-      const u = people.byEmail(email);
+      const u = await people.byEmail(email);
       if (u === undefined) throw new UsageError(`no user ${email}`);
       return u;
     };
@@ -214,41 +204,41 @@ async function userCommand(args: string[]): Promise<void> {
         const hash = await hashPassword(password);
         let user;
         try {
-          user = people.create({ email, name: values.name, role: values.role, queues: (values.queues ?? '').split(','), passwordHash: hash }, now);
+          user = await people.create({ email, name: values.name, role: values.role, queues: (values.queues ?? '').split(','), passwordHash: hash }, now);
         } catch (e) {
           if (e instanceof PeopleError) throw new UsageError(e.message);
           throw e;
         }
-        audit.record(now, 'cli', 'user.create', { email: user.email, role: user.role, queues: user.queues });
+        await audit.record(now, 'cli', 'user.create', { email: user.email, role: user.role, queues: user.queues });
         process.stderr.write(`User ${user.email} (${user.role}) created. Their one-time password follows: give it to them; they change it at first sign-in.\n`);
         process.stdout.write(`${password}\n`);
         break;
       }
       case 'list':
-        for (const u of people.list()) {
+        for (const u of await people.list()) {
           const state = u.disabled ? 'disabled' : u.lockedUntil !== null && u.lockedUntil > now ? `locked until ${new Date(u.lockedUntil).toISOString()}` : u.mustChangePassword ? 'one-time password' : 'active';
           process.stdout.write(`${u.email}\t${u.role}\t${u.name}\t${u.queues.join(',') || '-'}\t${state}\n`);
         }
         break;
       case 'disable': {
-        const u = find();
-        people.disable(u.id, now);
-        audit.record(now, 'cli', 'user.disable', { email: u.email });
+        const u = await find();
+        await people.disable(u.id, now);
+        await audit.record(now, 'cli', 'user.disable', { email: u.email });
         process.stderr.write(`User ${u.email} disabled; their sessions have ended.\n`);
         break;
       }
       case 'enable': {
-        const u = find();
-        people.enable(u.id, now);
-        audit.record(now, 'cli', 'user.enable', { email: u.email });
+        const u = await find();
+        await people.enable(u.id, now);
+        await audit.record(now, 'cli', 'user.enable', { email: u.email });
         process.stderr.write(`User ${u.email} enabled.\n`);
         break;
       }
       case 'reset': {
-        const u = find();
+        const u = await find();
         const password = oneTimePassword();
-        people.setPassword(u.id, await hashPassword(password), true, now);
-        audit.record(now, 'cli', 'user.reset', { email: u.email });
+        await people.setPassword(u.id, await hashPassword(password), true, now);
+        await audit.record(now, 'cli', 'user.reset', { email: u.email });
         process.stderr.write(`User ${u.email}: a new one-time password follows; their sessions have ended.\n`);
         process.stdout.write(`${password}\n`);
         break;
@@ -257,8 +247,29 @@ async function userCommand(args: string[]): Promise<void> {
         throw new UsageError(`user: expected create, list, disable, enable or reset\n\n${USAGE}`);
     }
   } finally {
-    connection.close();
+    await close();
   }
+}
+
+/**
+ * The token and user commands' stores: PostgreSQL when KEPT_DATABASE_URL is set (the database every
+ * instance shares), else the SQLite file KEPT_DB.
+ */
+async function openCliStores() {
+  const { loadConfig } = await import('./config.js');
+  const config = loadConfig();
+  if (config.databaseUrl !== '') {
+    const { openPostgres } = await import('../db/pg/connection.js');
+    const { pgStores, pgName } = await import('./store/stores.js');
+    const pg = await openPostgres(config.databaseUrl, { max: 2 });
+    const stores = pgStores(pg.pool, pgName(config.databaseUrl));
+    return { tokens: stores.tokens, people: stores.people, audit: stores.audit, close: () => pg.close() };
+  }
+  const { openDatabase } = await import('../db/connection.js');
+  const { sqliteStores } = await import('./store/stores.js');
+  const connection = openDatabase(config.dbFile);
+  const stores = sqliteStores(connection.sqlite);
+  return { tokens: stores.tokens, people: stores.people, audit: stores.audit, close: async () => connection.close() };
 }
 
 /** One division's outcome, for people: a summary line, then + added, - removed, ~ retitled. */
