@@ -301,10 +301,14 @@ describe('configuration is checked at boot', () => {
     expect(() => loadConfig({ KEPT_BODY_LIMIT: 'lots' })).toThrow(/KEPT_BODY_LIMIT/);
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT/);
     expect(() => loadConfig({ KEPT_PAKC: 'livewest' })).toThrow(/KEPT_PAKC: not a Kept setting/);
-    // PostgreSQL is not selectable yet: refused by name, the connection string (and its password) never echoed.
-    const pg = () => loadConfig({ KEPT_DATABASE_URL: 'postgres://kept:s3cret-pw@db.example.org/kept' });
-    expect(pg).toThrow(/^KEPT_DATABASE_URL: this version of Kept cannot run the server on PostgreSQL yet .* unset it to run on the SQLite file KEPT_DB$/);
-    expect(pg).not.toThrow(/s3cret-pw|db\.example\.org/);
+    // PostgreSQL: a connection string is taken as it is; a wrong one is refused by name, its value
+    // (and a password in it) never echoed.
+    expect(loadConfig({ KEPT_DATABASE_URL: 'postgres://kept:s3cret-pw@db.example.org:5432/kept' }).databaseUrl).toBe('postgres://kept:s3cret-pw@db.example.org:5432/kept');
+    for (const bad of ['mysql://kept:s3cret-pw@db.example.org/kept', 'postgres://kept:s3cret-pw@db.example.org', 'kept:s3cret-pw@db.example.org/kept']) {
+      const pg = () => loadConfig({ KEPT_DATABASE_URL: bad });
+      expect(pg).toThrow(/^KEPT_DATABASE_URL: must be postgres:\/\/user:password@host:port\/database \(the value is not repeated here\)$/);
+      expect(pg).not.toThrow(/s3cret-pw|db\.example\.org/);
+    }
     expect(() => loadConfig({ KEPT_PUBLIC_URL: 'kept.example.org' })).toThrow(/KEPT_PUBLIC_URL/);
     expect(loadConfig({ KEPT_PACK: 'housing-ombudsman', KEPT_PUBLIC_URL: 'https://kept.example.org/' })).toMatchObject({ packFamily: 'housing-ombudsman', publicUrl: 'https://kept.example.org' });
   });
