@@ -7,6 +7,8 @@ import { inlineReads, type Reads } from './reads.js';
 
 export type { ContactParts, QueueParts, QueueRequest, Reads, ViewParts } from './reads.js';
 export { ReaderPool } from './pool.js';
+/** On PostgreSQL (no reader threads): the same reads over the asynchronous ports (./ports.ts). */
+export { pgReads, pgSnapshot, portReads, type ReadPorts, type WithSnapshot } from './ports.js';
 
 export interface ReadService {
   reads: Reads;

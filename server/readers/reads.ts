@@ -48,6 +48,31 @@ export interface ListText {
   last: { receivedAt: number; id: string } | null;
 }
 
+// What the `views` reads send, from the rows read: shared with the same reads over the asynchronous
+// ports (./ports.ts, PostgreSQL), so both databases give the same JSON text by construction.
+
+/** A list's rows (one more than the page, to know whether more follow) cut to the page, with the last item's key. */
+export function cutPage(rows: ContactRow[], pageSize: number): { page: ContactRow[]; more: boolean; last: ListText['last'] } {
+  const page = rows.slice(0, pageSize);
+  const last = page[page.length - 1];
+  return { page, more: rows.length > pageSize, last: last === undefined ? null : { receivedAt: last.receivedAt, id: last.id } };
+}
+
+/** A page of contacts' views as JSON text. */
+export function viewsText(parts: ViewParts, calendars: CalendarSet, now: number): string {
+  return JSON.stringify(parts.rows.map((r) => contactView(r, parts.events.get(r.id) ?? [], (parts.clocks.get(r.id) ?? []).map((c) => c.detail), calendars, now)));
+}
+
+/** One contact's view as JSON text. */
+export function contactText(row: ContactRow, events: EventRow[], clocks: ClockRow[], calendars: CalendarSet, now: number): string {
+  return JSON.stringify(contactView(row, events, clocks.map((c) => c.detail), calendars, now));
+}
+
+/** My queue's items as JSON text: each contact's clocks and open alerts (no events). */
+export function queueText(rows: readonly ContactRow[], clocks: ReadonlyMap<string, readonly ClockRow[]>, alerts: ReadonlyMap<string, readonly AlertRow[]>, calendars: CalendarSet, now: number): string {
+  return JSON.stringify(queueItems(rows, clocks, alerts, calendars, now));
+}
+
 export const CONTACT_PAGE_READS = ['page', 'parts', 'explainable'] as const;
 export const VIEW_READS = ['list', 'contact', 'queue'] as const;
 export const QUEUE_READS = ['unassigned', 'openClockOwners', 'openAlerts', 'alertsOf', 'openAlertsOf', 'alert', 'page', 'contactPage', 'alertsWithContacts'] as const;
@@ -72,14 +97,10 @@ export function readTable(sqlite: Sqlite, calendars: () => CalendarSet) {
   };
   const queueParts = (rows: ContactRow[]): QueueParts => ({ ...partsOf(rows), alerts: queue.openAlertsOf(rows.map((r) => r.id)) });
 
-  const present = (parts: ViewParts, now: number) => {
-    const set = calendars();
-    return parts.rows.map((r) => contactView(r, parts.events.get(r.id) ?? [], (parts.clocks.get(r.id) ?? []).map((c) => c.detail), set, now));
-  };
   // My queue's items need each contact's clocks and open alerts, not its events.
   const queueJson = (rows: ContactRow[], now: number) => {
     const ids = rows.map((r) => r.id);
-    return JSON.stringify(queueItems(rows, contacts.clocksOf(ids), queue.openAlertsOf(ids), calendars(), now));
+    return queueText(rows, contacts.clocksOf(ids), queue.openAlertsOf(ids), calendars(), now);
   };
 
   const contactReads = Object.fromEntries(CONTACT_READS.map((m) => [m, (contacts[m] as (...a: unknown[]) => unknown).bind(contacts)])) as Pick<ContactStore, (typeof CONTACT_READS)[number]>;
@@ -106,16 +127,14 @@ export function readTable(sqlite: Sqlite, calendars: () => CalendarSet) {
     views: {
       /** GET /api/v1/contacts: `f.limit` rows read (one more than the page, to know whether more follow), `pageSize` presented. */
       list: snapshot((f: ContactFilter, pageSize: number): ListText => {
-        const rows = contacts.list(f);
-        const page = rows.slice(0, pageSize);
-        const last = page[page.length - 1];
-        return { items: JSON.stringify(present(partsOf(page), f.now)), more: rows.length > pageSize, last: last === undefined ? null : { receivedAt: last.receivedAt, id: last.id } };
+        const { page, more, last } = cutPage(contacts.list(f), pageSize);
+        return { items: viewsText(partsOf(page), calendars(), f.now), more, last };
       }),
       /** GET /api/v1/contacts/:id: the contact's view as JSON text, or undefined. */
       contact: snapshot((id: string, now: number): string | undefined => {
         const row = contacts.byId(id);
         if (row === undefined) return undefined;
-        return JSON.stringify(contactView(row, contacts.events(id), contacts.clocks(id).map((c) => c.detail), calendars(), now));
+        return contactText(row, contacts.events(id), contacts.clocks(id), calendars(), now);
       }),
       /** GET /api/v1/queue: the assignee's items and the unassigned ones, each in due order, as JSON arrays. */
       queue: snapshot((q: QueueRequest): { items: string | null; unassigned: string } => {
