@@ -280,7 +280,7 @@ describe('calendars', () => {
     // Asked of every thread (several at once reach each), each answer the main thread's own view.
     const counted = async () => {
       const texts = await Promise.all(Array.from({ length: 8 }, () => s.app.reads.views.contact(id, later)));
-      for (const text of texts) expect(text).toBe(JSON.stringify(s.service.view(id, later)));
+      for (const text of texts) expect(text).toBe(JSON.stringify(await s.service.view(id, later)));
       return (JSON.parse(texts[0]!) as { clocks: Array<{ countedMs: number; status: string }> }).clocks[0]!;
     };
     const before = await counted();
