@@ -47,7 +47,7 @@ export interface Instances {
    * promise settles once it has exited; for SIGSTOP and SIGCONT at once (the process is still there).
    */
   kill(i: number, signal?: NodeJS.Signals): Promise<void>;
-  /** Ends every instance still running (SIGTERM, SIGKILL after 5 s) and removes the SQLite files. Idempotent. */
+  /** Ends every instance still running (SIGTERM, SIGKILL after 5 s) and removes their files. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -119,25 +119,27 @@ async function waitReady(instance: Instance, armed: boolean, ms: number): Promis
  * not ready in time, every one started is ended and a StartError carries that instance's output.
  */
 export async function startInstances(n: number, options: InstancesOptions = {}): Promise<Instances> {
-  const dir = options.url === undefined ? mkdtempSync(join(tmpdir(), 'kept-instances-')) : null;
+  // A folder of files per run even on PostgreSQL: KEPT_DB then points there too, so nothing an
+  // instance may still open by that setting is ever the checkout's own ./data/kept.db.
+  const dir = mkdtempSync(join(tmpdir(), 'kept-instances-'));
   const instances: Instance[] = [];
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
     await Promise.all(instances.map((k) => end(k.child)));
-    if (dir !== null) rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
   };
   try {
     for (let i = 0; i < n; i++) {
       const port = await freePort();
-      const dbFile = dir === null ? null : join(dir, `kept-${i + 1}.db`);
+      const file = join(dir, `kept-${i + 1}.db`);
       const own = typeof options.env === 'function' ? options.env(i) : (options.env ?? {});
       const env: NodeJS.ProcessEnv = { ...process.env, ...baseEnv(port) };
       // The runner's own choice of database never leaks in: the URL given, or this instance's file.
       delete env.KEPT_DATABASE_URL;
       if (options.url !== undefined) env.KEPT_DATABASE_URL = options.url;
-      if (dbFile !== null) env.KEPT_DB = dbFile;
+      env.KEPT_DB = file;
       for (const [name, value] of Object.entries(own)) {
         if (value === undefined) delete env[name];
         else env[name] = value;
@@ -146,7 +148,7 @@ export async function startInstances(n: number, options: InstancesOptions = {}):
       let out = '';
       child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
       child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
-      instances.push({ url: `http://127.0.0.1:${port}`, child, dbFile, output: () => out });
+      instances.push({ url: `http://127.0.0.1:${port}`, child, dbFile: options.url === undefined ? file : null, output: () => out });
     }
     // Started together (as a deployment's instances are), waited for together.
     await Promise.all(instances.map((k) => waitReady(k, options.armed ?? false, options.readyMs ?? 60_000)));
