@@ -9,4 +9,4 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist/app');
 rmSync(out, { recursive: true, force: true });
 execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
-for (const path of ['db/migrations', 'server/http/forms/contact-form.css']) cpSync(join(root, path), join(out, path), { recursive: true });
+for (const path of ['db/migrations', 'db/pg/migrations', 'server/http/forms/contact-form.css']) cpSync(join(root, path), join(out, path), { recursive: true });
