@@ -386,6 +386,7 @@ async function main(argv: string[]): Promise<void> {
   } catch (e) {
     // KeptError: a refusal that names its field and rule (a bad holiday file, an import that would remove holidays).
     if (e instanceof UsageError || e instanceof CalendarError || e instanceof KeptError) fail(e.message);
+    if (e instanceof Error && e.name === 'ConfigError') fail(`configuration refused: ${e.message}`);
     if (e instanceof TypeError && 'code' in e && String((e as { code: unknown }).code).startsWith('ERR_PARSE_ARGS')) fail(e.message);
     throw e;
   }

@@ -210,7 +210,9 @@ export interface ImapConfig {
 }
 
 /** A configuration Kept cannot start with: names the variable. */
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
 
 interface AjvIssue {
   instancePath: string;
