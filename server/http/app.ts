@@ -204,7 +204,7 @@ export async function buildApp({ config, service, logger = false, liveLoading = 
     defaultPhoneQueue: config.phone.defaultQueue,
     ...liveLoading,
   });
-  const hub = new LiveHub((seqNow) => live.snapshot(seqNow));
+  const hub = new LiveHub((seqNow) => live.snapshot(seqNow), service.stores.kind === 'postgres' ? { seqStart: 2 ** 52 + Math.floor(Math.random() * 2 ** 51) } : {});
   // The running clocks load in pages with the event loop let in between: the app can listen and
   // answer (/health says `starting`) while a large backlog loads; the board answers 503 until armed.
   const armed = live.start(hub);

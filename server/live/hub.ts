@@ -5,6 +5,14 @@ import type { WebSocket } from 'ws';
 import type { DeltaMessage, HeartbeatMessage, SnapshotMessage } from './protocol.js';
 
 export interface HubOptions {
+  /**
+   * Where this hub's numbering starts (default: the start-up instant in ms). Several instances behind
+   * one load balancer (PostgreSQL) each start at a random point of a 2^52-wide range instead, so one
+   * instance's numbers mean nothing to another: a board that moves with its `since` gets a snapshot,
+   * never the other instance's deltas after a number that happens to be in both ranges (or a false
+   * "nothing missed" when the numbers are equal). A replay across instances needs one numbering for all.
+   */
+  seqStart?: number;
   /** Deltas kept for clients that reconnect with `since`. */
   replayLimit?: number;
   /** Bytes queued on one socket beyond which the client is dropped. */
@@ -61,6 +69,7 @@ export class LiveHub {
     private readonly snapshot: SnapshotSource,
     options: HubOptions = {},
   ) {
+    if (options.seqStart !== undefined) this.seq = options.seqStart;
     this.replayLimit = options.replayLimit ?? 2000;
     this.maxBuffered = options.maxBufferedBytes ?? 4 * 1024 * 1024;
     this.snapshotReuseMs = options.snapshotReuseMs ?? 250;

@@ -84,6 +84,17 @@ describe('three Kept instances on one PostgreSQL', () => {
     for (const u of kept.urls) expect((await fetch(`${u}/api/v1/contacts/${id}`, { headers: auth() })).status).toBe(200);
   });
 
+  it("a board moved to another instance with its `since` gets a snapshot there, never the other's deltas", async () => {
+    const [b0] = await Promise.all([openBoard(kept.urls[0]!)]);
+    const { id } = await postCall(kept.urls[0]!, 'cluster-moved', Date.now() - 1000);
+    await expect.poll(() => heard(b0!).has(id), { timeout: 10_000 }).toBe(true);
+    const last = b0!.messages.findLast((m) => m.type === 'delta' || m.type === 'snapshot') as { seq: number };
+    const moved: Board = { socket: new WebSocket(`${kept.urls[1]!.replace('http', 'ws')}${LIVE_PATH}?since=${last.seq}`, { headers: auth() }), messages: [] };
+    boards.push(moved);
+    moved.socket.on('message', (data) => moved.messages.push(JSON.parse(String(data)) as ServerMessage));
+    await expect.poll(() => moved.messages.find((m) => m.type === 'snapshot' || m.type === 'delta')?.type, { timeout: 10_000 }).toBe('snapshot');
+  });
+
   it('/health shows each instance its feed connected, and exactly one leader', async () => {
     await expect
       .poll(async () => (await Promise.all(kept.urls.map(health))).filter((h) => h.cluster?.leader === true).length, { timeout: 10_000 })
