@@ -816,15 +816,15 @@ export async function ingestEmail(service: IngestService, config: Config, input:
 
   // A replay of a stored message: the stored contact, whatever the receipt time is now. A different
   // message under a stored Message-ID is refused (409), never taken for a replay.
-  const stored = service.contacts.byExternal('email', messageId);
+  const stored = await service.contacts.byExternal('email', messageId);
   if (stored !== undefined) {
     const was = stored.source?.digest;
     if (typeof was === 'string' && was !== digest) {
       throw new ConflictError(`Message-ID: ${messageId} is already stored for a different message (its sender, date, subject or text differ); a sender that reuses Message-IDs must be fixed, the stored contact is ${stored.id}`);
     }
-    return { kind: 'replayed', contact: service.view(stored.id)! };
+    return { kind: 'replayed', contact: (await service.view(stored.id))! };
   }
-  const kept = service.mail.automatic(messageId);
+  const kept = await service.mail.automatic(messageId);
   if (kept !== null && kept !== undefined) {
     return { kind: 'automatic', automatic: kept.kind as AutomaticKind, reason: automaticReason(kept.kind as AutomaticKind, kept.marker), messageId, ...(kept.contactId !== null ? { contactId: kept.contactId } : {}), ...(kept.reply !== null ? { undeliveredReply: kept.reply } : {}) };
   }
@@ -845,7 +845,7 @@ export async function ingestEmail(service: IngestService, config: Config, input:
   let customer: Mailbox | undefined = from;
   let via: string | undefined;
   if (from !== undefined && atOrg(from.address)) {
-    if (!toMailbox || namesStored(service, mail)) return reply(service, mail, messageId, from, when.at);
+    if (!toMailbox || (await namesStored(service, mail))) return reply(service, mail, messageId, from, when.at);
     const forwarded = forward ? forwardedSender(mail) : undefined;
     const replyTo = mail.replyTo.find((r) => !atOrg(r.address));
     if (forwarded !== undefined) {
@@ -909,15 +909,18 @@ export async function ingestEmail(service: IngestService, config: Config, input:
     return { kind: r.created ? 'created' : 'replayed', contact: r.contact };
   } catch (e) {
     // The same message posted twice at once: the other post stored it first.
-    const again = service.contacts.byExternal('email', messageId);
-    if (again !== undefined) return { kind: 'replayed', contact: service.view(again.id)! };
+    const again = await service.contacts.byExternal('email', messageId);
+    if (again !== undefined) return { kind: 'replayed', contact: (await service.view(again.id))! };
     throw e;
   }
 }
 
-/** Whether the message's In-Reply-To or References name a stored message. */
-function namesStored(service: IngestService, mail: MailFacts): boolean {
-  return [...messageIds(mail.inReplyTo), ...messageIds(mail.references)].some((id) => id.length <= 1000 && service.contacts.byExternal('email', id) !== undefined);
+/** Whether the message's In-Reply-To or References name a stored message (read in turn: the first found ends it). */
+async function namesStored(service: IngestService, mail: MailFacts): Promise<boolean> {
+  for (const id of [...messageIds(mail.inReplyTo), ...messageIds(mail.references)]) {
+    if (id.length <= 1000 && (await service.contacts.byExternal('email', id)) !== undefined) return true;
+  }
+  return false;
 }
 
 const automaticReason = (kind: AutomaticKind, marker: string) => `${KIND_WORDS[kind]} (${marker}): kept, and neither opens nor meets a customer's clock`;
@@ -939,14 +942,15 @@ async function keepAutomatic(service: IngestService, mail: MailFacts, messageId:
   // The stored contacts it names, in that order (a reply may have answered several).
   const rows: ContactRow[] = [];
   for (const id of new Set(named)) {
-    const row = service.contacts.byExternal('email', id);
+    const row = await service.contacts.byExternal('email', id);
     if (row !== undefined && !rows.some((r) => r.id === row.id)) rows.push(row);
   }
   // A bounce of the centre's reply: every contact that reply answered (its `replied` event is keyed
   // by the reply's Message-ID) gets `undelivered`; the reply's own In-Reply-To and References, as
   // the bounce returns them, name them all, as they named them when the reply was recorded.
   const returned = auto.kind === 'bounce' ? original?.messageId : undefined;
-  const undelivered = returned === undefined ? [] : rows.filter((row) => service.contacts.eventByExternal(row.id, returned)?.type === 'replied');
+  const replied = returned === undefined ? [] : await Promise.all(rows.map(async (row) => (await service.contacts.eventByExternal(row.id, returned))?.type === 'replied'));
+  const undelivered = rows.filter((_, k) => replied[k] === true);
   const reply = undelivered.length > 0 ? returned : undefined;
   const contact = undelivered[0] ?? rows[0];
   const reason = automaticReason(auto.kind, auto.marker);
@@ -980,10 +984,11 @@ async function keepAutomatic(service: IngestService, mail: MailFacts, messageId:
 async function reply(service: IngestService, mail: MailFacts, messageId: string, from: Mailbox, at: number): Promise<EmailOutcome> {
   // In-Reply-To first, then References newest first (the last one is the message answered).
   const named = [...new Set([...messageIds(mail.inReplyTo), ...messageIds(mail.references).reverse()])].filter((id) => id.length <= 1000);
-  const rows = named.flatMap((id) => {
-    const row = service.contacts.byExternal('email', id);
-    return row === undefined ? [] : [row];
-  });
+  const rows: ContactRow[] = [];
+  for (const id of named) {
+    const row = await service.contacts.byExternal('email', id);
+    if (row !== undefined) rows.push(row);
+  }
   const primary = rows[0];
   if (primary === undefined) {
     const shown = named.slice(0, 10).join(', ') + (named.length > 10 ? ` and ${named.length - 10} more` : '');
@@ -994,10 +999,10 @@ async function reply(service: IngestService, mail: MailFacts, messageId: string,
     );
   }
   const event = { type: 'replied', at: formatInstant(at), externalId: messageId };
-  const duplicate = service.contacts.eventByExternal(primary.id, messageId) !== undefined;
+  const duplicate = (await service.contacts.eventByExternal(primary.id, messageId)) !== undefined;
   let result: { contact: ContactView };
   try {
-    result = duplicate ? { contact: service.view(primary.id)! } : await service.addEvents(primary.id, [event]);
+    result = duplicate ? { contact: (await service.view(primary.id))! } : await service.addEvents(primary.id, [event]);
   } catch (e) {
     // The event's fields came from the message's headers: name those.
     if (e instanceof ContactError && e.field === 'event.at') throw new ContactError('Date', e.rule);
@@ -1005,8 +1010,8 @@ async function reply(service: IngestService, mail: MailFacts, messageId: string,
   }
   const alsoAnswered: string[] = [];
   for (const row of rows.slice(1)) {
-    if (row.id === primary.id || row.receivedAt > at || service.contacts.eventByExternal(row.id, messageId) !== undefined) continue;
-    if (!service.contacts.clocks(row.id).some((k) => k.open && k.standard.endsWith('-reply'))) continue;
+    if (row.id === primary.id || row.receivedAt > at || (await service.contacts.eventByExternal(row.id, messageId)) !== undefined) continue;
+    if (!(await service.contacts.clocks(row.id)).some((k) => k.open && k.standard.endsWith('-reply'))) continue;
     await service.addEvents(row.id, [event]);
     alsoAnswered.push(row.id);
   }

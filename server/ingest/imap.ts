@@ -214,7 +214,8 @@ class FolderReader {
     const mailbox = client.mailbox;
     if (mailbox === false) return;
     const uidValidity = String(mailbox.uidValidity);
-    const cursor = this.service.mail.cursor(this.key);
+    const cursor = await this.service.mail.cursor(this.key);
+    if (this.stopped || this.client !== client) return; // stopped, or the connection replaced, while the position was read
     let lastUid = cursor !== undefined && cursor.uidValidity === uidValidity ? cursor.lastUid : 0;
     if (cursor !== undefined && cursor.uidValidity !== uidValidity) {
       this.log.warn({ folder: this.folder }, 'mailbox: the folder was renumbered (new UIDVALIDITY): read again from its start; Message-IDs keep what was read from being stored twice');

@@ -512,13 +512,16 @@ export async function ingestSocial(service: IngestService, config: Config, doc: 
     if (a.kind === 'open') continue;
     if (a.kind === 'undelivered') {
       try {
-        const rows = service.mail.socialContactsOf(a.recipientId, 50).filter((id) => service.contacts.eventByExternal(id, a.externalId)?.type === 'replied');
+        // The customer's recent social contacts, each asked at once whether this message was its reply.
+        const recent = await service.mail.socialContactsOf(a.recipientId, 50);
+        const replied = await Promise.all(recent.map(async (id) => (await service.contacts.eventByExternal(id, a.externalId))?.type === 'replied'));
+        const rows = recent.filter((_, k) => replied[k] === true);
         if (rows.length === 0) {
           ignoreKind('whatsapp.statuses.failed');
           continue;
         }
         for (const id of rows) {
-          const row = service.contacts.byId(id)!;
+          const row = (await service.contacts.byId(id))!;
           await service.addEvents(id, [{ type: 'undelivered', reference: a.externalId, reason: a.reason, at: formatInstant(Math.max(a.at, row.receivedAt)), externalId: `failed:${a.externalId}`.slice(0, MAX_ID_CHARS) }]);
           touched[i]!.push(id);
         }
@@ -530,7 +533,7 @@ export async function ingestSocial(service: IngestService, config: Config, doc: 
     }
     if (a.kind === 'withdraw') {
       try {
-        const row = service.contacts.byExternal('social', a.externalId);
+        const row = await service.contacts.byExternal('social', a.externalId);
         if (row === undefined) {
           ignoreKind('deleted-message-not-held');
           continue;
@@ -549,12 +552,12 @@ export async function ingestSocial(service: IngestService, config: Config, doc: 
     try {
       let targets: string[];
       if (a.kind === 'comment-reply') {
-        const parent = service.contacts.byExternal('social', a.parentId);
+        const parent = await service.contacts.byExternal('social', a.parentId);
         targets = parent === undefined ? [] : [parent.id];
       } else {
         // Every message from that customer still awaiting a reply, up to this one: a reply answers the
         // conversation so far. (A resend of a reply already recorded finds none: counted as ignored.)
-        targets = service.contacts.socialMessagesAwaitingReply(a.recipientId, a.at);
+        targets = await service.contacts.socialMessagesAwaitingReply(a.recipientId, a.at);
       }
       if (targets.length === 0) {
         ignoreKind(a.kind === 'comment-reply' ? 'reply-to-a-comment-not-held' : 'reply-to-no-waiting-message');

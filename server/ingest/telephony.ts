@@ -177,8 +177,10 @@ export async function applyCallEvents(service: IngestService, posted: CallEvent[
   const events = [...posted];
   const ats = [...postedAts];
   if (options.hold !== undefined) {
-    for (const callId of startsHere) {
-      const held = service.telephony.held(callId);
+    const starts = [...startsHere];
+    const heldOf = await Promise.all(starts.map((callId) => service.telephony.held(callId)));
+    for (const [k, callId] of starts.entries()) {
+      const held = heldOf[k]!;
       if (held.length === 0) continue;
       released.push(callId);
       for (const h of held) {
@@ -194,14 +196,16 @@ export async function applyCallEvents(service: IngestService, posted: CallEvent[
   events.forEach((e, i) => {
     if (e.event === 'queued' && !queuedInBatch.has(e.callId)) queuedInBatch.set(e.callId, ats[i]!);
   });
+  // The stored contact of every call the batch names (a voicemail opens one of its own, so is not
+  // looked up), read together before anything is written; the contacts step 2 opens join the map.
   const callContact = new Map<string, { id: string; receivedAt: number } | null>();
-  const stored = (callId: string) => {
-    if (!callContact.has(callId)) {
-      const row = service.contacts.byExternal('phone', callId);
-      callContact.set(callId, row === undefined ? null : { id: row.id, receivedAt: row.receivedAt });
-    }
-    return callContact.get(callId) ?? undefined;
-  };
+  const calls = [...new Set(events.filter((e) => e.event !== 'voicemail-left').map((e) => e.callId))];
+  const rows = await Promise.all(calls.map((callId) => service.contacts.byExternal('phone', callId)));
+  calls.forEach((callId, k) => {
+    const row = rows[k];
+    callContact.set(callId, row === undefined ? null : { id: row.id, receivedAt: row.receivedAt });
+  });
+  const stored = (callId: string) => callContact.get(callId) ?? undefined;
   const toHold: number[] = [];
   const skip = new Set<number>(); // held, or an `ended` (the ledger only)
   events.forEach((e, i) => {
@@ -279,10 +283,14 @@ export async function applyCallEvents(service: IngestService, posted: CallEvent[
     const raw: Array<Record<string, unknown>> = [];
     const origin: number[] = []; // raw[k] came from events[origin[k]]
     const seen = new Set<string>();
-    for (const i of indexes) {
+    const keys = indexes.map((i) => eventKey(events[i]!, ats[i]!));
+    const distinct = [...new Set(keys)];
+    const found = await Promise.all(distinct.map((key) => service.contacts.eventByExternal(contactId, key)));
+    const storedKeys = new Set(distinct.filter((_, k) => found[k] !== undefined));
+    for (const [n, i] of indexes.entries()) {
       const e = events[i]!;
-      const key = eventKey(e, ats[i]!);
-      const duplicate = seen.has(key) || service.contacts.eventByExternal(contactId, key) !== undefined;
+      const key = keys[n]!;
+      const duplicate = seen.has(key) || storedKeys.has(key);
       seen.add(key);
       results[i] = { callId, event: e.event, contactId, outcome: duplicate ? 'duplicate' : 'added' };
       raw.push({ type: e.event, at: e.at, externalId: key });
@@ -334,7 +342,8 @@ export async function applyCallEvents(service: IngestService, posted: CallEvent[
   const order = [...firstMention.entries()].sort((a, b) => a[1] - b[1]).map(([id]) => id);
   return {
     created,
-    contacts: order.map((id) => service.view(id)!),
+    // Every contact touched, in that order, in one read each of rows, events and clocks (byIds keeps the order).
+    contacts: await service.views(await service.contacts.byIds(order)),
     results: results.slice(0, posted.length) as CallEventResult[],
     held,
   };
@@ -342,9 +351,9 @@ export async function applyCallEvents(service: IngestService, posted: CallEvent[
 
 /** Applies and releases what is still held for a call Kept now holds; returns its contact id, if anything was applied. */
 export async function drainHeld(service: IngestService, callId: string, options: CallOptions): Promise<string | undefined> {
-  const row = service.contacts.byExternal('phone', callId);
+  const row = await service.contacts.byExternal('phone', callId);
   if (row === undefined) return undefined;
-  const held = service.telephony.held(callId);
+  const held = await service.telephony.held(callId);
   if (held.length === 0) return undefined;
   try {
     await applyCallEvents(service, held.map((h) => h.event as CallEvent), false, { queues: options.queues, ...(options.platform !== undefined ? { platform: options.platform } : {}) });

@@ -27,8 +27,8 @@ const ACTIVITY: Record<string, AdvisorState> = {
 
 export const activityState = (name: string): AdvisorState => ACTIVITY[name.trim().toLowerCase()] ?? 'away';
 
-/** What the adapter reads of what Kept already knows of a call (its ledger row). */
-export type LedgerLookup = (callId: string) => LedgerRow | undefined;
+/** What the adapter reads of what Kept already knows of a call (its ledger row): at most once a request. */
+export type LedgerLookup = (callId: string) => Promise<LedgerRow | undefined>;
 
 function caller(p: TwilioParams): CallEvent['caller'] {
   const number = p.From?.trim() || p.Caller?.trim();
@@ -69,7 +69,7 @@ const str = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v.trim()
  *
  * `queue`: the webhook URL's `?queue=` (the integrator names the line), else Twilio's TaskQueue or Queue sid.
  */
-export function translateTwilio(p: TwilioParams, now: number, queue: string | undefined, ledger: LedgerLookup): Translation {
+export async function translateTwilio(p: TwilioParams, now: number, queue: string | undefined, ledger: LedgerLookup): Promise<Translation> {
   const out = emptyTranslation();
   const platform = 'twilio';
   if (p.EventType !== undefined) {
@@ -113,12 +113,12 @@ export function translateTwilio(p: TwilioParams, now: number, queue: string | un
         out.events.push({ ...base, callId, event: 'abandoned', at });
         return out;
       case 'task.wrapup': {
-        const answered = ledger(callId)?.answeredAt;
+        const answered = (await ledger(callId))?.answeredAt;
         out.events.push({ ...base, callId, event: 'ended', at, ...(answered != null ? { talkSeconds: Math.max(0, (Date.parse(at) - answered) / 1000) } : {}), ...(str(p.WorkerName) ? { agent: str(p.WorkerName)! } : {}) });
         return out;
       }
       case 'task.completed': {
-        const row = ledger(callId);
+        const row = await ledger(callId);
         const ended = row?.endedAt;
         out.events.push({ ...base, callId, event: 'ended', at, ...(ended != null && row?.wrapMs == null ? { wrapSeconds: Math.max(0, (Date.parse(at) - ended) / 1000) } : {}) });
         return out;
@@ -134,7 +134,7 @@ export function translateTwilio(p: TwilioParams, now: number, queue: string | un
   const q = queue ?? str(p.QueueSid);
   const queueTime = Number(p.QueueTime ?? '0');
   if (p.QueueResult !== undefined) {
-    const known = ledger(callId)?.offeredAt;
+    const known = (await ledger(callId))?.offeredAt;
     const queuedMs = known ?? now - (Number.isFinite(queueTime) ? queueTime : 0) * 1000;
     const queued: CallEvent = { platform, callId, event: 'queued', at: isoFromMs(queuedMs, 'QueueTime'), ...(caller(p) ? { caller: caller(p)! } : {}), ...(q !== undefined ? { platformQueue: q } : {}) };
     switch (p.QueueResult) {
@@ -177,7 +177,7 @@ export function translateTwilio(p: TwilioParams, now: number, queue: string | un
     case 'completed': {
       // A call that ends with no answer and no abandon Kept has heard of was abandoned in the queue
       // (an answer heard later is earlier in time, so the clock still meets on the sorted log).
-      const row = ledger(callId);
+      const row = await ledger(callId);
       if (row?.offeredAt != null && row.answeredAt == null && row.abandonedAt == null) out.events.push({ platform, callId, event: 'abandoned', at, eventId: `${callId}:status:completed:abandoned` });
       out.events.push({ platform, callId, event: 'ended', at, eventId: `${callId}:status:completed${sequence}` });
       return out;

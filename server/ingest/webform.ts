@@ -164,35 +164,35 @@ export async function submitWebform(service: IngestService, fields: FormFields, 
   if (s.submissionId !== undefined) {
     // Arrival is the server's time: a replay of the same id is judged against the stored arrival.
     const id = s.submissionId;
-    const create = () => {
-      const row = service.contacts.byExternal('webform', id);
+    const create = async () => {
+      const row = await service.contacts.byExternal('webform', id);
       return service.createContact(contactFromForm(s, id, new Date(row?.receivedAt ?? service.now()).toISOString()));
     };
     try {
       return { bot: false, ...(await create()) };
     } catch (e) {
-      if (e instanceof ConflictError && service.contacts.byExternal('webform', id) !== undefined) return { bot: false, ...(await create()) };
+      if (e instanceof ConflictError && (await service.contacts.byExternal('webform', id)) !== undefined) return { bot: false, ...(await create()) };
       throw e;
     }
   }
 
   const now = service.now();
   const bucket = Math.floor(now / RESUBMIT_WINDOW_MS);
-  const stored = () => {
+  const stored = async () => {
     for (const b of [bucket, bucket - 1]) {
-      const row = service.contacts.byExternal('webform', contentKey(s, `window:${b}`));
-      if (row !== undefined) return { bot: false as const, created: false, contact: service.view(row.id)! };
+      const row = await service.contacts.byExternal('webform', contentKey(s, `window:${b}`));
+      if (row !== undefined) return { bot: false as const, created: false, contact: (await service.view(row.id))! };
     }
     return undefined;
   };
-  const earlier = stored();
+  const earlier = await stored();
   if (earlier !== undefined) return earlier;
   try {
     return { bot: false, ...(await service.createContact(contactFromForm(s, contentKey(s, `window:${bucket}`), new Date(now).toISOString()))) };
   } catch (e) {
     // Two clicks at once: the second finds the first's contact (same key, a later arrival instant).
     if (e instanceof ConflictError) {
-      const again = stored();
+      const again = await stored();
       if (again !== undefined) return again;
     }
     throw e;

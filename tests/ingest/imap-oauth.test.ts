@@ -80,7 +80,7 @@ it('reads the mailbox signed in with a fetched token, no password configured', a
     KEPT_IMAP_OAUTH_CLIENT_SECRET: CLIENT_SECRET,
   });
   const end = Date.now() + 15_000;
-  while (t.service.contacts.byExternal('email', id) === undefined) {
+  while ((await t.service.contacts.byExternal('email', id)) === undefined) {
     if (Date.now() > end) throw new Error(`never read: ${JSON.stringify(t.app.mailReader?.state)}`);
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -94,24 +94,24 @@ describe('the automatic corpus', () => {
   });
   for (const [file, kind] of Object.entries(AUTOMATIC)) {
     it(`${file}: ${kind}, kept, no contact`, async () => {
-      const before = t.counts();
+      const before = await t.counts();
       const r = await post(readFileSync(join(DIR, 'automatic', file)));
       expect(r.status, JSON.stringify(r.json)).toBe(202);
       expect(r.json.automatic).toBe(kind);
-      expect(t.counts().contacts).toBe(before.contacts);
-      expect(t.service.mail.automatic(r.json.messageId)?.kind).toBe(kind);
+      expect((await t.counts()).contacts).toBe(before.contacts);
+      expect((await t.service.mail.automatic(r.json.messageId))?.kind).toBe(kind);
     });
   }
 });
 
 describe('classic Mac line ends (a CR alone)', () => {
   it('a bounce saved so, with the receiving server\'s Delivered-To in CR LF on top, is still a bounce (it opened a contact with no sender)', async () => {
-    const before = t.counts();
+    const before = await t.counts();
     const raw = Buffer.concat([Buffer.from('Delivered-To: customer.services@livewest.example\r\n'), readFileSync(join(DIR, 'automatic', 'sisimai-mac-lhost-postfix-01.eml'))]);
     const r = await post(raw);
     expect(r.status, JSON.stringify(r.json)).toBe(202);
     expect(r.json.automatic).toBe('bounce');
-    expect(t.counts().contacts).toBe(before.contacts);
+    expect((await t.counts()).contacts).toBe(before.contacts);
   });
   const run = (chunks: string[]) => {
     const ends = new LineEnds();
@@ -221,7 +221,7 @@ describe('both ways', () => {
     const r = await post(oof);
     expect(r.status).toBe(202);
     expect(r.json).toMatchObject({ automatic: 'auto-reply', contactId: c.id });
-    const after = t.service.view(c.id)!;
+    const after = (await t.service.view(c.id))!;
     expect(clock(after).status).not.toBe('met');
     expect(after.events.map((e) => e.type)).toEqual(['automatic-mail']);
   });
@@ -269,7 +269,7 @@ describe('both ways', () => {
     const r = await post(dsn);
     expect(r.status, JSON.stringify(r.json)).toBe(202);
     expect(r.json).toMatchObject({ automatic: 'bounce', contactId: c.id, undeliveredReply: replyId });
-    const after = t.service.view(c.id)!;
+    const after = (await t.service.view(c.id))!;
     expect(clock(after).status).not.toBe('met');
     expect(after.events.map((e) => e.type)).toEqual(['replied', 'undelivered']);
   });
@@ -317,8 +317,8 @@ describe('both ways', () => {
     const reply = mail({ From: 'customer.services@livewest.example', To: 'dee@tenant.example', Subject: 'Re: Damp', Date: 'Mon, 2 Mar 2026 10:00:00 +0000', 'Message-ID': replyId, 'In-Reply-To': second.id, References: `${first.id} ${second.id}` });
     const replied = await post(reply);
     expect(replied.json.id).toBe(c2.id);
-    expect(clock(t.service.view(c1.id)!).status).toBe('met');
-    expect(clock(t.service.view(c2.id)!).status).toBe('met');
+    expect(clock((await t.service.view(c1.id))!).status).toBe('met');
+    expect(clock((await t.service.view(c2.id))!).status).toBe('met');
     const dsn = dsnOf(replyId, second.id, [first.id, second.id]);
     const r = await post(dsn);
     expect(r.status, JSON.stringify(r.json)).toBe(202);
@@ -327,7 +327,7 @@ describe('both ways', () => {
     const again = await post(dsn);
     expect(again.json).toMatchObject({ automatic: 'bounce', contactId: c2.id, undeliveredReply: replyId });
     for (const id of [c1.id, c2.id]) {
-      const after = t.service.view(id)!;
+      const after = (await t.service.view(id))!;
       expect(clock(after).status, id).not.toBe('met');
       expect(after.events.map((e) => e.type)).toEqual(['replied', 'undelivered']);
     }
@@ -342,7 +342,7 @@ describe('both ways', () => {
     expect(r.status, JSON.stringify(r.json)).toBe(202);
     expect(r.json).toMatchObject({ automatic: 'delay', contactId: c.id });
     expect(r.json.undeliveredReply).toBeUndefined();
-    const after = t.service.view(c.id)!;
+    const after = (await t.service.view(c.id))!;
     expect(clock(after).status).toBe('met');
     expect(after.events.map((e) => e.type)).toEqual(['replied', 'automatic-mail']);
   });
@@ -366,7 +366,7 @@ describe('both ways', () => {
     const r = await post(sns);
     expect(r.status, JSON.stringify(r.json)).toBe(202);
     expect(r.json).toMatchObject({ automatic: 'bounce', contactId: c.id, undeliveredReply: replyId });
-    expect(clock(t.service.view(c.id)!).status).not.toBe('met');
+    expect(clock((await t.service.view(c.id))!).status).not.toBe('met');
   });
 
   it('a website notification from the organisation opens a contact for its Reply-To; a forward for the forwarded sender', async () => {

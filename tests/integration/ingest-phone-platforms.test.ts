@@ -28,9 +28,9 @@ afterAll(async () => {
   await t.close();
 });
 
-const contact = (externalId: string) => {
-  const row = t.service.contacts.byExternal('phone', externalId);
-  return row === undefined ? undefined : (t.service.view(row.id) as unknown as Json);
+const contact = async (externalId: string) => {
+  const row = await t.service.contacts.byExternal('phone', externalId);
+  return row === undefined ? undefined : ((await t.service.view(row.id)) as unknown as Json);
 };
 const clock = (c: Json | undefined, standard: string) => (c?.clocks as Json[] | undefined)?.find((k) => k.standard === standard);
 
@@ -50,63 +50,63 @@ describe('Twilio', () => {
   };
 
   it('a bad or missing signature is refused and stores nothing; a signature over another URL is bad too', async () => {
-    const before = t.counts();
+    const before = await t.counts();
     const ringing = fixture('twilio/voice-status-ringing.json');
     expect((await post(ringing, { signature: null })).status).toBe(401);
     expect((await post(ringing, { signature: twilio.getExpectedTwilioSignature('another-token', `${PUBLIC_URL}${path()}`, ringing) })).status).toBe(403);
     expect((await post(ringing, { signature: twilio.getExpectedTwilioSignature(AUTH_TOKEN, `${PUBLIC_URL}${path('rents')}`, ringing) })).status).toBe(403);
     expect((await post({ ...ringing, From: '+441632960099' }, { signature: twilio.getExpectedTwilioSignature(AUTH_TOKEN, `${PUBLIC_URL}${path()}`, ringing) })).status).toBe(403);
-    expect(t.counts()).toEqual(before);
+    expect(await t.counts()).toEqual(before);
   });
 
   it('a status callback (ringing) opens the call; the <Enqueue> action (bridged) answers it QueueTime after; completed ends it; again changes nothing', async () => {
     const ringing = await post(fixture('twilio/voice-status-ringing.json'), { url: path('rents') });
     expect(ringing.status).toBe(201);
-    const c = contact('CA5d1e6c4b2f0e4a7c9b8e1f2a3b4c5d6e')!;
+    const c = (await contact('CA5d1e6c4b2f0e4a7c9b8e1f2a3b4c5d6e'))!;
     expect(c).toMatchObject({ channel: 'phone', route: 'customer-services', receivedAt: '2026-03-02T10:00:00.000Z', customer: { phone: '+441632960001', name: 'ANN TENANT' }, source: { queue: 'rents', platform: 'twilio', platformQueue: 'rents' } });
     const bridged = await post(fixture('twilio/enqueue-action-bridged.json'), { url: path('rents'), json: false });
     expect(bridged.status).toBe(200);
     expect(bridged.type).toContain('text/xml');
     expect(bridged.body).toContain('<Response/>');
-    expect(clock(contact('CA5d1e6c4b2f0e4a7c9b8e1f2a3b4c5d6e'), 'phone-answer')).toMatchObject({ status: 'met', fulfilledAt: '2026-03-02T10:01:35.000Z' });
+    expect(clock(await contact('CA5d1e6c4b2f0e4a7c9b8e1f2a3b4c5d6e'), 'phone-answer')).toMatchObject({ status: 'met', fulfilledAt: '2026-03-02T10:01:35.000Z' });
     expect((await post(fixture('twilio/voice-status-completed.json'))).status).toBe(200);
-    const before = t.counts();
+    const before = await t.counts();
     for (const f of ['voice-status-ringing', 'enqueue-action-bridged', 'voice-status-completed']) expect((await post(fixture(`twilio/${f}.json`), { url: f === 'voice-status-completed' ? path() : path('rents') })).status).toBe(200);
-    expect(t.counts()).toEqual(before);
-    expect(t.service.telephony.ledger('CA5d1e6c4b2f0e4a7c9b8e1f2a3b4c5d6e')).toMatchObject({ queue: 'rents', offeredAt: Date.parse('2026-03-02T10:00:00Z'), answeredAt: Date.parse('2026-03-02T10:01:35Z') });
+    expect(await t.counts()).toEqual(before);
+    expect(await t.service.telephony.ledger('CA5d1e6c4b2f0e4a7c9b8e1f2a3b4c5d6e')).toMatchObject({ queue: 'rents', offeredAt: Date.parse('2026-03-02T10:00:00Z'), answeredAt: Date.parse('2026-03-02T10:01:35Z') });
   });
 
   it('an outbound call is recognised and ignored', async () => {
-    const before = t.counts();
+    const before = await t.counts();
     const r = await post(fixture('twilio/voice-status-outbound.json'));
     expect(r.status).toBe(200);
     expect(r.json().ignored).toEqual([{ what: 'outbound-api call completed', reason: 'outbound' }]);
-    expect(t.counts()).toEqual(before);
+    expect(await t.counts()).toEqual(before);
   });
 
   it('TaskRouter, out of order: the answer arrives first (held), then the task; wrap-up and completion give talk and wrap-up time; a worker event gives the advisor state', async () => {
     const accepted = await post(fixture('twilio/taskrouter-reservation-accepted.json'));
     expect(accepted.status).toBe(202);
     expect(accepted.json().results).toEqual([{ callId: 'CA00000000000000000000000000000c01', event: 'answered', outcome: 'held' }]);
-    expect(contact('CA00000000000000000000000000000c01')).toBeUndefined();
+    expect(await contact('CA00000000000000000000000000000c01')).toBeUndefined();
     const created = await post(fixture('twilio/taskrouter-task-created.json'));
     expect(created.status).toBe(201);
-    const c = contact('CA00000000000000000000000000000c01')!;
+    const c = (await contact('CA00000000000000000000000000000c01'))!;
     expect(c).toMatchObject({ category: 'repair', assignee: 'sam.jones', customer: { name: 'Bea Resident', phone: '+441632960003' }, source: { queue: 'repairs', platformQueue: 'Repairs' } });
     expect(clock(c, 'phone-answer')).toMatchObject({ status: 'met', startedAt: '2026-03-02T10:00:00.000Z', fulfilledAt: '2026-03-02T10:02:30.000Z' });
-    expect(t.service.telephony.held('CA00000000000000000000000000000c01')).toEqual([]);
+    expect(await t.service.telephony.held('CA00000000000000000000000000000c01')).toEqual([]);
     await post(fixture('twilio/taskrouter-task-wrapup.json'));
     await post(fixture('twilio/taskrouter-task-completed.json'));
-    expect(t.service.telephony.ledger('CA00000000000000000000000000000c01')).toMatchObject({ talkMs: 300_000, wrapMs: 60_000 });
+    expect(await t.service.telephony.ledger('CA00000000000000000000000000000c01')).toMatchObject({ talkMs: 300_000, wrapMs: 60_000 });
     const worker = await post(fixture('twilio/taskrouter-worker-activity-update.json'));
     expect(worker.json().advisors).toBe(1);
-    expect(t.service.telephony.advisorStates()).toContainEqual(expect.objectContaining({ platform: 'twilio', advisor: 'sam.jones', state: 'available', detail: 'Available' }));
+    expect(await t.service.telephony.advisorStates()).toContainEqual(expect.objectContaining({ platform: 'twilio', advisor: 'sam.jones', state: 'available', detail: 'Available' }));
   });
 
   it('an <Enqueue> hangup is an abandoned call, queued QueueTime before', async () => {
     const r = await post(fixture('twilio/enqueue-action-hangup.json'));
     expect(r.status).toBe(201);
-    const c = contact('CA00000000000000000000000000000a02')!;
+    const c = (await contact('CA00000000000000000000000000000a02'))!;
     expect(clock(c, 'phone-answer')!.status).toBe('abandoned');
     expect(c.source).toMatchObject({ queue: 'rents' });
   });
@@ -127,17 +127,17 @@ describe('Amazon Connect', () => {
     for (const f of ['disconnected-answered', 'connected-to-agent', 'queued']) {
       for (let i = 0; i < 2; i++) expect((await post(fixture(`amazon-connect/${f}.json`))).status).toBeLessThan(300);
     }
-    const c = contact(C1)!;
+    const c = (await contact(C1))!;
     expect(c).toMatchObject({ route: 'customer-services', category: 'repair', receivedAt: '2026-03-02T10:00:00.000Z', assignee: 'bbbb1111-2222-3333-4444-555566667777', source: { queue: 'repairs', platform: 'amazon-connect' } });
     expect(clock(c, 'phone-answer')).toMatchObject({ status: 'met', fulfilledAt: '2026-03-02T10:02:10.000Z' });
     expect((c.events as Json[]).filter((e) => e.type === 'answered')).toHaveLength(1);
-    expect(t.service.telephony.ledger(C1)).toMatchObject({ talkMs: 390_000, wrapMs: 60_000 });
+    expect(await t.service.telephony.ledger(C1)).toMatchObject({ talkMs: 390_000, wrapMs: 60_000 });
   });
 
   it('a disconnect in queue with no agent is an abandon (Connect has no abandon event)', async () => {
     const r = await post(fixture('amazon-connect/disconnected-abandoned.json'));
     expect(r.status).toBe(201);
-    const c = contact('22222222-2222-2222-2222-222222222222')!;
+    const c = (await contact('22222222-2222-2222-2222-222222222222'))!;
     expect(c.receivedAt).toBe('2026-03-02T10:00:10.000Z');
     expect(clock(c, 'phone-answer')!.status).toBe('abandoned');
   });
@@ -146,8 +146,8 @@ describe('Amazon Connect', () => {
     // The callback's connection arrives before anything else: held until the original call starts.
     expect((await post(fixture('amazon-connect/callback-connected.json'))).status).toBe(202);
     await post([fixture('amazon-connect/callback-original-queued.json'), fixture('amazon-connect/callback-original-disconnected.json'), fixture('amazon-connect/callback-queued.json')]);
-    const c = contact('33333333-3333-3333-3333-333333333333')!;
-    expect(contact('44444444-4444-4444-4444-444444444444')).toBeUndefined();
+    const c = (await contact('33333333-3333-3333-3333-333333333333'))!;
+    expect(await contact('44444444-4444-4444-4444-444444444444')).toBeUndefined();
     expect(c.callback).toBe(true);
     expect(clock(c, 'phone-answer')).toMatchObject({ status: 'met', fulfilledAt: '2026-03-02T11:04:00.000Z' });
     expect((c.events as Json[]).map((e) => e.type)).toEqual(expect.arrayContaining(['callback-requested', 'callback-connected']));
@@ -155,12 +155,12 @@ describe('Amazon Connect', () => {
   });
 
   it('outbound calls and transfers are recognised and ignored', async () => {
-    const before = t.counts();
+    const before = await t.counts();
     const out = await post(fixture('amazon-connect/outbound-disconnected.json'));
     expect(out.json.ignored[0].reason).toBe('outbound');
     const transfer = await post(fixture('amazon-connect/transfer-queued.json'));
     expect(transfer.json.ignored[0].reason).toBe('transfer');
-    expect(t.counts()).toEqual(before);
+    expect(await t.counts()).toEqual(before);
   });
 
   it('a timestamp without an offset is 400 naming the field', async () => {
@@ -185,21 +185,21 @@ describe('Genesys Cloud', () => {
     expect((await post(fixture('genesys-cloud/acd-start.json'))).status).toBe(201);
     expect((await post(fixture('genesys-cloud/acd-start.json'))).status).toBe(200);
     await post([fixture('genesys-cloud/user-end.json'), fixture('genesys-cloud/acw.json')]);
-    const c = contact(CONV)!;
+    const c = (await contact(CONV))!;
     expect(c).toMatchObject({ receivedAt: '2026-03-02T10:00:00.000Z', category: 'repair', customer: { phone: '+441632960004' }, source: { queue: 'repairs', platform: 'genesys-cloud' } });
     expect(clock(c, 'phone-answer')).toMatchObject({ status: 'met', fulfilledAt: '2026-03-02T10:01:30.000Z' });
     expect((c.events as Json[]).filter((e) => e.type === 'answered')).toHaveLength(1);
-    expect(t.service.telephony.ledger(CONV)).toMatchObject({ talkMs: 360_000, wrapMs: 45_000 });
+    expect(await t.service.telephony.ledger(CONV)).toMatchObject({ talkMs: 360_000, wrapMs: 45_000 });
   });
 
   it('an abandon; an outbound conversation ignored; a routing status is an advisor state', async () => {
     await post([fixture('genesys-cloud/acd-end-abandon.json'), fixture('genesys-cloud/acd-start-abandoned-call.json')]);
-    expect(clock(contact('1d2e3f40-5a6b-4c7d-8e9f-a0b1c2d3e4f5'), 'phone-answer')!.status).toBe('abandoned');
+    expect(clock(await contact('1d2e3f40-5a6b-4c7d-8e9f-a0b1c2d3e4f5'), 'phone-answer')!.status).toBe('abandoned');
     const out = await post(fixture('genesys-cloud/outbound-acd-start.json'));
     expect(out.json.ignored[0].reason).toBe('outbound');
     const status = await post(fixture('genesys-cloud/user-routing-status.json'));
     expect(status.json.advisors).toBe(1);
-    expect(t.service.telephony.advisorStates()).toContainEqual(expect.objectContaining({ platform: 'genesys-cloud', state: 'available', detail: 'IDLE' }));
+    expect(await t.service.telephony.advisorStates()).toContainEqual(expect.objectContaining({ platform: 'genesys-cloud', state: 'available', detail: 'IDLE' }));
   });
 });
 
@@ -239,13 +239,13 @@ describe('the phone reads', () => {
     other.detail.contactId = '88888888-8888-8888-8888-888888888888';
     other.detail.queueInfo.queueArn = 'arn:aws:connect:eu-west-2:111122223333:instance/12345678-1234-1234-1234-123456789012/queue/dddd-unmapped';
     await t.app.inject({ method: 'POST', url: '/api/v1/ingest/amazon-connect', payload: other, headers: t.auth });
-    expect(contact('88888888-8888-8888-8888-888888888888')!.source).toMatchObject({ queue: 'customer-services' });
+    expect((await contact('88888888-8888-8888-8888-888888888888'))!.source).toMatchObject({ queue: 'customer-services' });
     const admin = await t.signIn('admin');
     const r = await t.app.inject({ method: 'GET', url: '/api/v1/admin/phone-queues', headers: admin.headers });
     expect(r.statusCode).toBe(200);
     expect(r.json().unmapped).toContainEqual(expect.objectContaining({ platform: 'amazon-connect', queueKey: other.detail.queueInfo.queueArn, calls: 1 }));
     expect(r.json().queues.map((q: Json) => q.id)).toEqual(['customer-services', 'out-of-hours', 'repairs', 'rents']);
-    expect(r.json().held).toBe(t.service.telephony.heldTotal());
+    expect(r.json().held).toBe(await t.service.telephony.heldTotal());
     expect((await t.app.inject({ method: 'GET', url: '/api/v1/admin/phone-queues', headers: t.auth })).statusCode).toBe(403);
   });
 });

@@ -178,48 +178,48 @@ describe('replays', () => {
   it('the same log again answers 200 and stores nothing new', async () => {
     const first = await post(log);
     expect(first.status).toBe(201);
-    const before = t.counts();
+    const before = await t.counts();
     const again = await post(log);
     expect(again.status).toBe(200);
     expect(again.json.results.map((x: Json) => x.outcome)).toEqual(['replayed', 'duplicate', 'duplicate', 'replayed']);
-    expect(t.counts()).toEqual(before);
+    expect(await t.counts()).toEqual(before);
     // One event at a time, and the same instant written another way, is still a replay.
     expect((await post(log[0]!)).status).toBe(200);
     const sameInstant = await post({ callId: 'CA-3001', event: 'callback-connected', at: '2026-03-02T12:03:00.000+00:00' });
     expect(sameInstant.json.results[0].outcome).toBe('duplicate');
-    expect(t.counts()).toEqual(before);
+    expect(await t.counts()).toEqual(before);
     expect(again.json.contacts.map((c: Json) => c.id)).toEqual(first.json.contacts.map((c: Json) => c.id));
   });
 
   it('a replayed event id is a no-op; the same id with other content is 409', async () => {
     await post({ callId: 'CA-3002', event: 'queued', at: '2026-03-02T12:00:00Z' });
     await post({ callId: 'CA-3002', event: 'answered', at: '2026-03-02T12:02:00Z', eventId: 'e-77', agent: 'kim' });
-    const before = t.counts();
+    const before = await t.counts();
     expect((await post({ callId: 'CA-3002', event: 'answered', at: '2026-03-02T12:02:00Z', eventId: 'e-77', agent: 'kim' })).status).toBe(200);
-    expect(t.counts()).toEqual(before);
+    expect(await t.counts()).toEqual(before);
     expect((await post({ callId: 'CA-3002', event: 'answered', at: '2026-03-02T12:02:30Z', eventId: 'e-77', agent: 'kim' })).status).toBe(409);
     // A queued for a known call with another caller is a conflict, not a second contact.
     expect((await post({ callId: 'CA-3002', event: 'queued', at: '2026-03-02T12:00:00Z', caller: { name: 'Someone Else' } })).status).toBe(409);
-    expect(t.counts()).toEqual(before);
+    expect(await t.counts()).toEqual(before);
   });
 });
 
 describe('bad input stores nothing', () => {
   it('an event for a call not yet queued is held (202, no contact) and applied when the queued arrives', async () => {
-    const before = t.counts();
+    const before = await t.counts();
     const r = await post({ callId: 'CA-HELD', event: 'answered', at: '2026-03-02T10:02:00Z', eventId: 'h-1', agent: 'sam' });
     expect(r.status).toBe(202);
     expect(r.json.results).toEqual([{ callId: 'CA-HELD', event: 'answered', outcome: 'held' }]);
-    expect(t.counts()).toEqual(before);
+    expect(await t.counts()).toEqual(before);
     // Twice: still one held row.
     expect((await post({ callId: 'CA-HELD', event: 'answered', at: '2026-03-02T10:02:00Z', eventId: 'h-1', agent: 'sam' })).status).toBe(202);
-    expect(t.service.telephony.held('CA-HELD')).toHaveLength(1);
+    expect(await t.service.telephony.held('CA-HELD')).toHaveLength(1);
     const q = await post({ callId: 'CA-HELD', event: 'queued', at: '2026-03-02T10:00:00Z' });
     expect(q.status).toBe(201);
     const c = q.json.contacts[0];
     expect(clock(c, 'phone-answer')).toMatchObject({ status: 'met', fulfilledAt: '2026-03-02T10:02:00.000Z' });
     expect(c.assignee).toBe('sam');
-    expect(t.service.telephony.held('CA-HELD')).toEqual([]);
+    expect(await t.service.telephony.held('CA-HELD')).toEqual([]);
   });
 
   it('an event held just after its call opened (two requests crossing) is applied by the look after commit', async () => {
@@ -228,8 +228,8 @@ describe('bad input stores nothing', () => {
     await t.service.telephonyFacts({ hold: [{ callId: 'CA-CROSS', eventKey: 'x-1', event: { callId: 'CA-CROSS', event: 'answered', at: '2026-03-02T10:01:00Z', eventId: 'x-1' } }] });
     const id = await drainHeld(t.service, 'CA-CROSS', { queues: new QueueSet(t.config.phone.queues, t.config.phone.defaultQueue) });
     expect(id).toBeDefined();
-    expect(clock(t.service.view(id!) as unknown as Json, 'phone-answer')).toMatchObject({ status: 'met', fulfilledAt: '2026-03-02T10:01:00.000Z' });
-    expect(t.service.telephony.held('CA-CROSS')).toEqual([]);
+    expect(clock((await t.service.view(id!)) as unknown as Json, 'phone-answer')).toMatchObject({ status: 'met', fulfilledAt: '2026-03-02T10:01:00.000Z' });
+    expect(await t.service.telephony.held('CA-CROSS')).toEqual([]);
   });
 
   it('in an array, a held event does not hold back the rest', async () => {
@@ -250,12 +250,12 @@ describe('bad input stores nothing', () => {
     expect(r.status).toBe(201);
     expect(r.json.contacts[0]).toMatchObject({ route: 'customer-services', source: { queue: 'customer-services' } });
     expect(r.json.results[2]).toMatchObject({ event: 'ended', outcome: 'recorded' });
-    expect(t.service.telephony.ledger('CA-AHT')).toMatchObject({ queue: 'customer-services', talkMs: 300_000, wrapMs: 45_000, agent: 'kim' });
-    expect(t.service.telephony.unknownQueues().map((q) => [q.platform, q.queueKey])).toContainEqual(['kept', 'sales']);
+    expect(await t.service.telephony.ledger('CA-AHT')).toMatchObject({ queue: 'customer-services', talkMs: 300_000, wrapMs: 45_000, agent: 'kim' });
+    expect((await t.service.telephony.unknownQueues()).map((q) => [q.platform, q.queueKey])).toContainEqual(['kept', 'sales']);
   });
 
   it('a timestamp without an offset, an unknown event, an unknown field, a bad queue: 400 naming the field', async () => {
-    const before = t.counts();
+    const before = await t.counts();
     const cases: Array<[Json | Json[], string]> = [
       [{ callId: 'CA-4002', event: 'queued', at: '2026-03-02T10:00:00' }, 'at'],
       [{ callId: 'CA-4002', event: 'queued', at: 'yesterday' }, 'at'],
@@ -283,23 +283,23 @@ describe('bad input stores nothing', () => {
       const r = await post(body);
       expect([r.status, r.json.field], JSON.stringify(body)).toEqual([400, field]);
     }
-    expect(t.counts()).toEqual(before);
+    expect(await t.counts()).toEqual(before);
   });
 
   it('an event before its stored call was queued is 400 on at', async () => {
     await post({ callId: 'CA-4003', event: 'queued', at: '2026-03-02T10:00:00Z' });
-    const before = t.counts();
+    const before = await t.counts();
     const r = await post({ callId: 'CA-4003', event: 'answered', at: '2026-03-02T09:00:00Z' });
     expect([r.status, r.json.field]).toEqual([400, 'at']);
-    expect(t.counts()).toEqual(before);
+    expect(await t.counts()).toEqual(before);
   });
 
   it('no token is 401', async () => {
-    const before = t.counts();
+    const before = await t.counts();
     const r = await post({ callId: 'CA-4004', event: 'queued', at: '2026-03-02T10:00:00Z' }, {});
     expect(r.status).toBe(401);
     expect((await post({ callId: 'CA-4004', event: 'queued', at: '2026-03-02T10:00:00Z' }, { authorization: 'Bearer wrong' })).status).toBe(401);
-    expect(t.counts()).toEqual(before);
+    expect(await t.counts()).toEqual(before);
   });
 });
 

@@ -103,12 +103,12 @@ describe('idempotency', () => {
     const sub = { formType: 'general', message: 'My boiler is making a noise.', submissionId: 'cms-2001' };
     const first = await api(sub);
     expect(first.status).toBe(201);
-    const before = t.counts();
+    const before = await t.counts();
     now += 30_000; // resent 30 s later without submittedAt: still the same submission
     const again = await api(sub);
     expect([again.status, again.json().id, again.json().receivedAt]).toEqual([200, first.json().id, first.json().receivedAt]);
     expect((await api({ ...sub, message: 'Something else' })).status).toBe(409);
-    expect(t.counts()).toEqual(before);
+    expect(await t.counts()).toEqual(before);
   });
 
   it('a double-click without any id is one contact; the same words another day are a new one', async () => {
@@ -116,13 +116,13 @@ describe('idempotency', () => {
     const sub = { formType: 'general', name: 'Di Tenant', message: 'Can I have a parking permit?' };
     const first = await api(sub);
     expect(first.status).toBe(201);
-    const before = t.counts();
+    const before = await t.counts();
     now += 2_000;
     const second = await api(new URLSearchParams(sub).toString());
     expect([second.status, second.json().id]).toEqual([200, first.json().id]);
     now += 9 * 60_000; // a reload-and-resend a few minutes later (into the next 10-minute window)
     expect((await api(sub)).json().id).toBe(first.json().id);
-    expect(t.counts()).toEqual(before);
+    expect(await t.counts()).toEqual(before);
     now += 24 * 3600_000;
     const nextDay = await api(sub);
     expect(nextDay.status).toBe(201);
@@ -132,22 +132,22 @@ describe('idempotency', () => {
   it('with submittedAt and no id, an exact replay is 200', async () => {
     const sub = { formType: 'feedback', message: 'Great job on the garden.', submittedAt: '2026-03-02T12:00:00Z' };
     const first = await api(sub);
-    const before = t.counts();
+    const before = await t.counts();
     const again = await api(sub);
     expect([again.status, again.json().id]).toEqual([200, first.json().id]);
-    expect(t.counts()).toEqual(before);
+    expect(await t.counts()).toEqual(before);
   });
 });
 
 describe('bots and bad input store nothing', () => {
   it('a filled honeypot on the public form is answered as accepted and stores nothing', async () => {
-    const before = t.counts();
+    const before = await t.counts();
     const bot = { formType: 'general', name: 'Cheap Pills', email: 'bot@spam.example', message: 'Buy now', kept_trap_leave_empty: 'http://spam.example' };
     const browser = await form(bot);
     expect([browser.status, browser.headers.location]).toEqual([303, '/forms/contact?sent=1']);
     const script = await inject('POST', FORM, bot);
     expect([script.status, script.json()]).toEqual([200, { received: true }]);
-    expect(t.counts()).toEqual(before);
+    expect(await t.counts()).toEqual(before);
   });
 
   it('the token API has no honeypot: a real form\'s `website` field is just a field (issue 13)', async () => {
@@ -156,7 +156,7 @@ describe('bots and bad input store nothing', () => {
   });
 
   it('missing message, bad formType, a timestamp without offset and other mistakes are 400 naming the field', async () => {
-    const before = t.counts();
+    const before = await t.counts();
     const cases: Array<[Json, string]> = [
       [{ formType: 'general', name: 'No Message' }, 'message'],
       [{ formType: 'general', message: '   ' }, 'message'],
@@ -177,18 +177,18 @@ describe('bots and bad input store nothing', () => {
     // The same mistakes urlencoded.
     const missing = await api(new URLSearchParams({ formType: 'complaint', name: 'No Message' }).toString());
     expect([missing.status, missing.json().field]).toEqual([400, 'message']);
-    expect(t.counts()).toEqual(before);
+    expect(await t.counts()).toEqual(before);
   });
 
   it('the /api route needs a token; the public form does not', async () => {
-    const before = t.counts();
+    const before = await t.counts();
     const r = await inject('POST', API, { message: 'Hello' });
     expect(r.status).toBe(401);
     expect((await inject('POST', API, { message: 'Hello' }, { authorization: 'Bearer nope' })).status).toBe(401);
-    expect(t.counts()).toEqual(before);
+    expect(await t.counts()).toEqual(before);
     const ok = await form({ message: 'Hello from the website' });
     expect(ok.status).toBe(303);
-    expect(t.counts().contacts).toBe(before.contacts + 1);
+    expect((await t.counts()).contacts).toBe(before.contacts + 1);
   });
 });
 
@@ -229,7 +229,7 @@ describe('a browser', () => {
   });
 
   it('a mistake re-renders the form with the error linked to its field and the visitor\'s answers kept (escaped)', async () => {
-    const before = t.counts();
+    const before = await t.counts();
     const r = await form({ formType: 'complaint', name: 'Dan <b>O\'Neil</b>', email: 'dan@example.com', message: '' });
     expect(r.status).toBe(400);
     expect(r.headers['content-type']).toMatch(/^text\/html/);
@@ -240,7 +240,7 @@ describe('a browser', () => {
     expect(r.body).toContain('value="Dan &#60;b&#62;O&#39;Neil&#60;/b&#62;"');
     expect(r.body).not.toContain('<b>O');
     expect(r.body).toMatch(/value="complaint" checked/);
-    expect(t.counts()).toEqual(before);
+    expect(await t.counts()).toEqual(before);
   });
 
   it('the /api route answers a browser (urlencoded, Accept text/html) with the redirect or the form', async () => {

@@ -83,7 +83,7 @@ export async function emailRoutes(app: FastifyInstance, service: IngestService, 
     async (request) => {
       const before = request.query.before ?? Number.MAX_SAFE_INTEGER;
       const n = request.query.limit ?? 100;
-      const rows = service.mail.recentAutomatic(before, n + 1);
+      const rows = await service.mail.recentAutomatic(before, n + 1);
       const page = rows.slice(0, n);
       return {
         items: page.map((r) => ({ messageId: r.messageId, receivedAt: new Date(r.receivedAt).toISOString(), kind: r.kind, marker: r.marker, subject: r.subject, contactId: r.contactId, reply: r.reply })),

@@ -84,7 +84,7 @@ export async function phonePlatformRoutes(instance: FastifyInstance, service: In
         throw new ForbiddenError('X-Twilio-Signature: does not match KEPT_TWILIO_AUTH_TOKEN over KEPT_PUBLIC_URL and this path', 'X-Twilio-Signature');
       }
       const flat: TwilioParams = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, Array.isArray(v) ? String(v[0]) : v === undefined ? undefined : String(v)]));
-      const t = translateTwilio(flat, service.now(), (request.query as { queue?: string }).queue, (id) => service.telephony.ledger(id));
+      const t = await translateTwilio(flat, service.now(), (request.query as { queue?: string }).queue, (id) => service.telephony.ledger(id));
       const r = await apply(request, 'twilio', t);
       if ((request.headers.accept ?? '').includes('application/json')) return reply.status(r.status).send(r.body);
       const twiml = flat.QueuePosition !== undefined && flat.QueueResult === undefined ? TWIML_WAIT : TWIML;

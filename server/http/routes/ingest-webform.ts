@@ -75,7 +75,7 @@ export async function webformRoutes(app: FastifyInstance, service: IngestService
       if (isPublic || r.bot) return reply.status(200).send({ received: true });
       return reply.status(r.created ? 201 : 200).send(r.contact);
     } catch (e) {
-      if (browser && e instanceof ContactError) return sendPage(reply, 400, formPage({ values: posted, error: e, notice: reply.server.publicNotice(service.now()) }));
+      if (browser && e instanceof ContactError) return sendPage(reply, 400, formPage({ values: posted, error: e, notice: await reply.server.publicNotice(service.now()) }));
       throw e;
     }
   };
@@ -137,7 +137,7 @@ export async function webformRoutes(app: FastifyInstance, service: IngestService
     form.get(
       FORM_PATH,
       { config: { access: 'public' }, schema: { hide: true, querystring: Type.Object({ sent: Type.Optional(Type.String({ maxLength: 10 })) }) } },
-      async (request, reply) => sendPage(reply, 200, formPage({ sent: request.query.sent === '1', notice: scope.publicNotice(service.now()) })),
+      async (request, reply) => sendPage(reply, 200, formPage({ sent: request.query.sent === '1', notice: await scope.publicNotice(service.now()) })),
     );
     // No body schema: a browser's mistakes are answered with the form and the error linked to its
     // field (submitWebform names it), which a schema's JSON 400 could not do.

@@ -61,7 +61,7 @@ const StaffingReply = Type.Object({
 
 export async function phoneRoutes(instance: FastifyInstance, service: IngestService, config: Config): Promise<void> {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
-  const zone = () => service.calendarStore.byId(config.boardCalendar)?.timeZone ?? 'Europe/London';
+  const zone = async () => (await service.calendarStore.byId(config.boardCalendar))?.timeZone ?? 'Europe/London';
 
   app.get(
     '/api/v1/staffing',
@@ -77,7 +77,7 @@ export async function phoneRoutes(instance: FastifyInstance, service: IngestServ
       },
     },
     async (request) => {
-      const tz = zone();
+      const tz = await zone();
       const now = service.now();
       const date = request.query.date ?? new Date(now + zoneOffset(tz, now)).toISOString().slice(0, 10);
       const { from, to } = dayBounds(date, tz);
@@ -85,7 +85,8 @@ export async function phoneRoutes(instance: FastifyInstance, service: IngestServ
       const phone = pack.standards.find((s) => s.id === 'phone-answer');
       const targetMs = phone?.target.measure === 'elapsed' && phone.target.ms !== undefined ? phone.target.ms : 5 * 60_000;
       const goal = config.phone.serviceLevel / 100;
-      const figures = staffingFigures(service.telephony.offeredBetween(from, to), service.telephony.answeredBetween(from, to), config.phone.queues, { from, to, targetMs, goal, now });
+      const [offered, answered] = await Promise.all([service.telephony.offeredBetween(from, to), service.telephony.answeredBetween(from, to)]);
+      const figures = staffingFigures(offered, answered, config.phone.queues, { from, to, targetMs, goal, now });
       return { date, timeZone: tz, target: { seconds: Math.round(targetMs / 1000), goal }, queues: figures };
     },
   );
@@ -110,12 +111,11 @@ export async function phoneRoutes(instance: FastifyInstance, service: IngestServ
       },
     },
     async () => {
-      const rows = service.telephony.advisorStates();
+      const [rows, tz] = await Promise.all([service.telephony.advisorStates(), zone()]);
       const counts = Object.fromEntries(ADVISOR_STATES.map((s) => [s, rows.filter((r) => r.state === s).length]));
-      const tz = zone();
       const now = service.now();
       const { from, to } = dayBounds(new Date(now + zoneOffset(tz, now)).toISOString().slice(0, 10), tz);
-      const queues = advisorsByQueue(rows, service.telephony.answeredBetween(from, to), config.phone.queues);
+      const queues = advisorsByQueue(rows, await service.telephony.answeredBetween(from, to), config.phone.queues);
       return { counts, queues, advisors: rows.map((r) => ({ platform: r.platform, advisor: r.advisor, state: r.state, detail: r.detail, since: new Date(r.at).toISOString() })) };
     },
   );
@@ -140,11 +140,14 @@ export async function phoneRoutes(instance: FastifyInstance, service: IngestServ
         },
       },
     },
-    async () => ({
-      defaultQueue: config.phone.defaultQueue,
-      held: service.telephony.heldTotal(),
-      queues: config.phone.queues,
-      unmapped: service.telephony.unknownQueues().map((u) => ({ ...u, firstSeen: new Date(u.firstSeen).toISOString(), lastSeen: new Date(u.lastSeen).toISOString() })),
-    }),
+    async () => {
+      const [held, unmapped] = await Promise.all([service.telephony.heldTotal(), service.telephony.unknownQueues()]);
+      return {
+        defaultQueue: config.phone.defaultQueue,
+        held,
+        queues: config.phone.queues,
+        unmapped: unmapped.map((u) => ({ ...u, firstSeen: new Date(u.firstSeen).toISOString(), lastSeen: new Date(u.lastSeen).toISOString() })),
+      };
+    },
   );
 }
