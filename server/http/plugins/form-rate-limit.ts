@@ -47,9 +47,9 @@ export function formPostRateLimit(perMinute: number, addresses = FORM_RATE_LIMIT
  * other error, and every error for a script, goes on to the app's handler (JSON
  * `{statusCode, error, message}`): rethrowing hands it to the parent's handler.
  */
-export function formErrorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+export async function formErrorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   if (error instanceof TooManyRequestsError && wantsPagesFromForm(request)) {
-    return sendPage(reply, 429, formPage({ values: postedFields(request.body), error: RATE_LIMITED_MESSAGE, notice: request.server.publicNotice(Date.now()) }));
+    return sendPage(reply, 429, formPage({ values: postedFields(request.body), error: RATE_LIMITED_MESSAGE, notice: await request.server.publicNotice(Date.now()) }));
   }
   throw error;
 }
