@@ -63,7 +63,15 @@ export function queueLiveRoutes(instance: FastifyInstance, service: IngestServic
     },
     (socket, request) => {
       const user = request.user!;
-      const queues = new Set(app.people.byEmail(user.email)?.queues ?? []);
+      // The advisor's queues, read as the socket opens; the handlers attach at once (no frame is lost),
+      // and a change heard in the few ms before the read answers is judged on the assignee alone.
+      const queues = new Set<string>();
+      app.people.byEmail(user.email).then(
+        (u) => {
+          for (const q of u?.queues ?? []) queues.add(q);
+        },
+        () => socket.close(1011, 'could not read your queues'),
+      );
       const wants =
         user.role === 'team-lead'
           ? () => true
