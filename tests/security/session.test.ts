@@ -230,9 +230,22 @@ describe('the audit trail', () => {
     const reset = await t.app.inject({ method: 'POST', url: `/api/v1/users/${created.json().user.id}/reset`, headers: admin.headers });
     recordSecret(reset.json().oneTimePassword);
     expect(reset.json().oneTimePassword).not.toBe(created.json().oneTimePassword);
+    // The admin's answers name the person, never the stored hash or the failure count (every route
+    // answering a user: created, reset, disabled, enabled, queues set, the list).
+    const id = created.json().user.id as number;
+    const answers = [
+      created.json().user,
+      reset.json().user,
+      (await t.app.inject({ method: 'POST', url: `/api/v1/users/${id}/disable`, headers: admin.headers })).json(),
+      (await t.app.inject({ method: 'POST', url: `/api/v1/users/${id}/enable`, headers: admin.headers })).json(),
+      (await t.app.inject({ method: 'PUT', url: `/api/v1/users/${id}/queues`, headers: admin.headers, payload: { queues: ['repairs', 'rents'] } })).json(),
+      ...(await t.app.inject({ method: 'GET', url: '/api/v1/users', headers: admin.headers })).json().items,
+    ] as Array<Record<string, unknown>>;
+    expect(answers.find((u) => u.id === id && Array.isArray(u.queues) && u.queues.length === 2)).toMatchObject({ email: 'new.advisor@staff.example.org', disabled: false });
+    for (const u of answers) expect(Object.keys(u).sort()).toEqual(['createdAt', 'disabled', 'email', 'id', 'lockedUntil', 'mustChangePassword', 'name', 'queues', 'role']);
     const q = (query: string) => t.app.inject({ method: 'GET', url: `/api/v1/audit?${query}`, headers: { cookie: admin.cookie } });
     const mine = (await q(`actor=${encodeURIComponent(admin.email)}`)).json();
-    expect(mine.items.map((i: { action: string }) => i.action)).toEqual(['user.reset', 'user.create', 'user.password-changed', 'session.signin']);
+    expect(mine.items.map((i: { action: string }) => i.action)).toEqual(['user.queues', 'user.enable', 'user.disable', 'user.reset', 'user.create', 'user.password-changed', 'session.signin']);
     const page1 = (await q('action=session.signin&limit=2')).json();
     expect(page1.items).toHaveLength(2);
     const page2 = (await q(`action=session.signin&limit=2&cursor=${page1.next}`)).json();
