@@ -108,14 +108,15 @@ describe('three Kept instances on one PostgreSQL', () => {
     const leaders = (await Promise.all(kept.urls.map(health))).map((h) => h.cluster?.leader === true);
     const leader = leaders.indexOf(true);
     const other = leaders.findIndex((l, i) => !l && i !== leader);
-    // A call whose 5-minute answer promise breaks 3 s from now (its at-risk instant has passed already).
+    // A call whose 5-minute answer promise breaks 3 s from now (its at-risk instant has passed already):
+    // breached the millisecond after its due instant (server/live/scheduler.ts).
     const dueAt = Date.now() + 3000;
     const { id, clocks } = await postCall(kept.urls[other]!, 'cluster-breach', dueAt - 5 * 60_000);
     expect(Date.parse(clocks.find((c) => c.standard === 'phone-answer')!.dueAt)).toBe(dueAt);
     await kept.kill(leader, 'SIGKILL');
     await expect
       .poll(async () => (await admin.query<{ status: string; at: string }>("SELECT status, status_changed_at AS at FROM clocks WHERE contact_id = $1 AND standard = 'phone-answer'", [id])).rows[0], { timeout: 15_000 })
-      .toEqual({ status: 'breached', at: String(dueAt) });
+      .toEqual({ status: 'breached', at: String(dueAt + 1) });
     // A survivor leads now.
     const survivors = kept.urls.filter((_, i) => i !== leader);
     await expect.poll(async () => (await Promise.all(survivors.map(health))).filter((h) => h.cluster?.leader === true).length, { timeout: 10_000 }).toBe(1);
