@@ -3,6 +3,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { KeptError, PayloadTooLargeError, REASONS, UnsupportedMediaTypeError, ValidationError } from '../errors.js';
 import { databaseFault, faultError } from '../store/faults.js';
+import { pgFault, pgFaultError } from '../store/pg/writer-faults.js';
 
 /** `/events/0/at` → `events[0].at` */
 function fieldOf(instancePath: string, missing?: string): string {
@@ -49,6 +50,9 @@ export function toKeptError(error: FastifyError & { validation?: AjvError[]; val
   if (error.validation) return validationError(error.validation, error.validationContext ?? 'body');
   const sqlite = databaseFault(error.code);
   if (sqlite !== undefined) return faultError(sqlite);
+  // PostgreSQL (KEPT_DATABASE_URL): a read or write that met the database down, full or busy.
+  const pg = pgFault(error);
+  if (pg !== undefined) return pgFaultError(pg);
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new PayloadTooLargeError(`body: is larger than the limit of ${request.routeOptions.bodyLimit ?? 'the server'} bytes`);

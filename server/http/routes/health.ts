@@ -12,6 +12,7 @@ import type { FolderState } from '../../ingest/imap.js';
 import type { IngestService } from '../../ingest/service.js';
 import { tokenFrom } from '../access.js';
 import { databaseFault } from '../errors.js';
+import { pgFault } from '../../store/pg/writer-faults.js';
 
 const Health = Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('starting'), Type.Literal('degraded')], { description: 'starting: the running clocks are loading (the board answers 503 until they are armed).' }),
@@ -85,7 +86,7 @@ export function healthRoutes(
       try {
         await service.stores.ping();
       } catch (e) {
-        reason = databaseFault((e as { code?: unknown }).code)?.reason ?? 'the database does not answer';
+        reason = databaseFault((e as { code?: unknown }).code)?.reason ?? pgFault(e)?.reason ?? 'the database does not answer';
       }
       const failure = service.writer.failure;
       if (reason === undefined && failure !== null) reason = failure.reason;
