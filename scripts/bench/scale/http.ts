@@ -443,12 +443,12 @@ build), log level warn; the load and the timing run in the benchmark's own proce
    PostgreSQL, SQLite, …). After each round its contacts are counted in the database (SQLite file, contacts
    table) against the round's 2xx. "Kept CPU" is the Kept processes' user + system time over the rounds
    (\`/proc/<pid>/stat\`, every thread); "PostgreSQL CPU" that of the backends serving the database.
-2. A fresh database and two fresh instances, A and B. 1,000 WebSocket boards (\`ws\`, ${LIVE_PATH}, an API
-   token) open on B, each waiting for its snapshot; then contacts are posted to A one every 100 ms (open loop,
-   after 5 unmeasured) for 20 s. B learns of them only through the change feed (LISTEN/NOTIFY doorbell, the
+2. A fresh database and two fresh instances, A and B. ${int(BOARDS)} WebSocket boards (\`ws\`, ${LIVE_PATH}, an API
+   token) open on B, each waiting for its snapshot; then contacts are posted to A one every ${Math.round(1000 / BOARD_RATE)} ms (open loop,
+   after 5 unmeasured) for ${BOARD_SECONDS} s. B learns of them only through the change feed (LISTEN/NOTIFY doorbell, the
    rows read from the feed table). Latency per (contact, board) = the board's first delta whose \`contacts\`
    names the contact − A's 201 reaching the benchmark (both timed here with \`performance.now()\`; the
-   figure includes this process handling the other 999 boards' copies first).
+   figure includes this process handling the other boards' copies first).
 
 ${block}
 `;
