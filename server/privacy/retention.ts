@@ -5,7 +5,7 @@
 // (counts only) and each run that changed anything leaves one audit entry.
 import cron, { type ScheduledTask } from 'node-cron';
 import type { IngestService } from '../ingest/service.js';
-import { PrivacyStore } from '../store/privacy.js';
+import type { PrivacyReads } from '../store/ports.js';
 import { ANONYMISED, MESSAGES, type PrivacyLevel } from './anonymise.js';
 
 export interface RetentionSchedule {
@@ -50,7 +50,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class RetentionJob {
-  private readonly store: PrivacyStore;
+  private readonly store: PrivacyReads;
   private task: ScheduledTask | null = null;
   private running: Promise<RetentionRun> | null = null;
   private stopped = false;
@@ -61,7 +61,7 @@ export class RetentionJob {
     readonly schedule: RetentionSchedule,
     private readonly log: Log,
   ) {
-    this.store = new PrivacyStore(ingest.connection.sqlite);
+    this.store = ingest.stores.privacy;
   }
 
   /** The last run (this process's), or null. */
@@ -120,7 +120,7 @@ export class RetentionJob {
       for (const stage of [0, 1]) run.anonymised += await this.pass(stage, anonymiseBefore, ANONYMISED, run);
       // …then the messages of contacts closed before the shorter one (when it is shorter).
       if (messagesBefore > anonymiseBefore) run.messagesRemoved += await this.pass(0, messagesBefore, MESSAGES, run);
-      while (this.store.hasAuditBefore(auditBefore)) {
+      while (await this.store.hasAuditBefore(auditBefore)) {
         if (this.stopped) break;
         const { deleted } = await this.ingest.writer.run('prune-audit', { before: auditBefore, limit: s.batch });
         run.auditDeleted += deleted;
@@ -133,7 +133,7 @@ export class RetentionJob {
     }
     run.finishedAt = iso(this.ingest.now());
     if (run.anonymised + run.messagesRemoved + run.auditDeleted > 0 || run.error !== null) {
-      this.ingest.audit.record(this.ingest.now(), 'retention', 'privacy.retention', run);
+      await this.ingest.audit.record(this.ingest.now(), 'retention', 'privacy.retention', run);
     }
     this.log.info(`retention (${trigger}): ${run.anonymised} contacts anonymised, ${run.messagesRemoved} had their messages removed, ${run.auditDeleted} audit entries deleted, ${run.skipped} skipped (held or reopened)`);
     return run;
@@ -145,7 +145,7 @@ export class RetentionJob {
     let changed = 0;
     for (;;) {
       if (this.stopped) break;
-      const batch = this.store.retentionBatch(stage, cutoff, after, this.schedule.batch);
+      const batch = await this.store.retentionBatch(stage, cutoff, after, this.schedule.batch);
       if (batch.length === 0) break;
       after = batch[batch.length - 1]!;
       const out = await this.ingest.writer.run('anonymise-contacts', { now: this.ingest.now(), contactIds: batch.map((b) => b.id), level, mode: 'retention', actor: 'retention' });

@@ -1,11 +1,14 @@
 // One person's data (issue 17): found by a normalised key, exported whole (subject access), erased
-// on request. Reads on the server's connection; writes are commands on the writer
-// (anonymise-contacts, privacy-hold). The routes audit every search, export and erasure.
+// on request. Reads through the stores' ports (server/store/stores.ts: SQLite or PostgreSQL); writes
+// are commands on the writer (anonymise-contacts, privacy-hold). The routes audit every search, export
+// and erasure.
 import { randomUUID } from 'node:crypto';
 import { heldError } from '../commands/anonymise-contacts.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import type { IngestService } from '../ingest/service.js';
-import { PrivacyStore, type HoldReason, type HoldRow } from '../store/privacy.js';
+import type { PrivacyReads } from '../store/ports.js';
+import type { HoldReason, HoldRow } from '../store/privacy.js';
+import type { AlertRow } from '../store/queue.js';
 import { KEY_KINDS, normalise, type KeyKind } from './keys.js';
 import { presentExport, type SubjectAccessExport } from './present.js';
 
@@ -40,30 +43,37 @@ export const ERASURE_BATCH = 100;
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export class PrivacyService {
-  readonly store: PrivacyStore;
+  readonly store: PrivacyReads;
 
   constructor(private readonly ingest: IngestService) {
-    this.store = new PrivacyStore(ingest.connection.sqlite);
+    this.store = ingest.stores.privacy;
   }
 
   /** Normalises the value; a name matches whole names and words by their beginning. */
-  search(q: PersonQuery): PersonContact[] {
+  async search(q: PersonQuery): Promise<PersonContact[]> {
     if (!KEY_KINDS.includes(q.kind)) throw new ValidationError('kind', `must be one of ${KEY_KINDS.join(', ')}`);
     const value = normalise(q.kind, q.value);
     if (value === null) throw new ValidationError('value', q.kind === 'phone' ? 'is not a phone number (at least 6 digits)' : 'must not be empty');
     if (q.kind === 'name' && value.length < 2) throw new ValidationError('value', 'a name needs at least 2 letters');
-    const ids = this.store.search(q.kind, value, q.kind === 'name');
+    const ids = await this.store.search(q.kind, value, q.kind === 'name');
     return this.describe(ids);
   }
 
   /** The contacts named, as the search lists them (newest first). */
-  describe(ids: readonly string[]): PersonContact[] {
-    const rows = this.ingest.contacts.byIds(ids).sort((a, b) => b.receivedAt - a.receivedAt || (a.id < b.id ? 1 : -1));
-    const clocks = this.ingest.contacts.clocksOf(rows.map((r) => r.id));
+  async describe(ids: readonly string[]): Promise<PersonContact[]> {
+    const rows = (await this.ingest.contacts.byIds(ids)).sort((a, b) => b.receivedAt - a.receivedAt || (a.id < b.id ? 1 : -1));
+    const found = rows.map((r) => r.id);
+    // Four reads of the same contacts, none waiting on another (PostgreSQL: side by side on the pool).
+    const [clocks, openHolds, reasons, privacy] = await Promise.all([
+      this.ingest.contacts.clocksOf(found),
+      this.store.openHolds(found),
+      this.store.holdReasons(found),
+      this.store.privacyOfEach(found),
+    ]);
     const holds = new Map<string, HoldRow[]>();
-    for (const h of this.store.openHolds(rows.map((r) => r.id))) holds.set(h.contactId, [...(holds.get(h.contactId) ?? []), h]);
+    for (const h of openHolds) holds.set(h.contactId, [...(holds.get(h.contactId) ?? []), h]);
     const blocked = new Map<string, HoldReason[]>();
-    for (const b of this.store.holdReasons(rows.map((r) => r.id))) blocked.set(b.contactId, [...(blocked.get(b.contactId) ?? []), b]);
+    for (const b of reasons) blocked.set(b.contactId, [...(blocked.get(b.contactId) ?? []), b]);
     return rows.map((r) => ({
       id: r.id,
       channel: r.channel,
@@ -75,37 +85,52 @@ export class PrivacyService {
       phone: r.customer?.phone ?? null,
       reference: r.customer?.reference ?? null,
       subject: r.subject,
-      privacy: this.store.privacyOf(r.id) ?? 0,
+      privacy: privacy.get(r.id) ?? 0,
       open: (clocks.get(r.id) ?? []).some((k) => k.open),
       holds: (holds.get(r.id) ?? []).map((h) => ({ id: h.id, reason: h.reason, placedBy: h.placedBy, placedAt: iso(h.placedAt) })),
       erasureBlockedBy: blocked.get(r.id) ?? [],
     }));
   }
 
-  private known(contactIds: readonly string[]): string[] {
+  private async known(contactIds: readonly string[]): Promise<string[]> {
     const ids = [...new Set(contactIds)];
     if (ids.length === 0) throw new ValidationError('contactIds', 'must name at least one contact');
     if (ids.length > MAX_CONTACTS) throw new ValidationError('contactIds', `at most ${MAX_CONTACTS} contacts at once`);
-    const found = new Set(this.ingest.contacts.byIds(ids).map((r) => r.id));
+    const found = new Set((await this.ingest.contacts.byIds(ids)).map((r) => r.id));
     const missing = ids.filter((id) => !found.has(id));
     if (missing.length > 0) throw new NotFoundError(`no contact with id "${missing[0]}"`, 'contactIds');
     return ids;
   }
 
   /** Everything Kept holds on these contacts: the subject access export (present.ts draws it as HTML). */
-  exportContacts(contactIds: readonly string[], by: string): SubjectAccessExport {
-    const ids = this.known(contactIds);
+  async exportContacts(contactIds: readonly string[], by: string): Promise<SubjectAccessExport> {
+    const ids = await this.known(contactIds);
     const now = this.ingest.now();
-    const rows = this.ingest.contacts.byIds(ids);
-    const views = this.ingest.views(rows, now);
+    const rows = await this.ingest.contacts.byIds(ids);
+    const [views, alerts, holds, privacy] = await Promise.all([
+      this.ingest.views(rows, now),
+      this.alertsOf(ids),
+      this.store.holdsOf(ids),
+      this.store.privacyOfEach(ids),
+    ]);
     return presentExport({
       generatedAt: now,
       generatedBy: by,
       views,
-      alerts: new Map(ids.map((id) => [id, this.ingest.queue.alertsOf(id)])),
-      holds: this.store.holdsOf(ids),
-      privacy: new Map(ids.map((id) => [id, this.store.privacyOf(id) ?? 0])),
+      alerts,
+      holds,
+      privacy: new Map(ids.map((id) => [id, privacy.get(id) ?? 0])),
     });
+  }
+
+  /**
+   * Every alert of each contact: the queue's port reads one contact at a time, so one after another
+   * (an export names up to MAX_CONTACTS; on PostgreSQL they would otherwise take the whole pool).
+   */
+  private async alertsOf(ids: readonly string[]): Promise<Map<string, AlertRow[]>> {
+    const out = new Map<string, AlertRow[]>();
+    for (const id of ids) out.set(id, await this.ingest.queue.alertsOf(id));
+    return out;
   }
 
   /**
@@ -113,8 +138,8 @@ export class PrivacyService {
    * written in batches, each its own transaction (and its own audit entry, one request id).
    */
   async erase(input: { contactIds: readonly string[]; reason: string; approvedBy: string; actor: string }): Promise<{ request: string; anonymised: number; alreadyAnonymised: number }> {
-    const ids = this.known(input.contactIds);
-    const holds = this.store.holdReasons(ids);
+    const ids = await this.known(input.contactIds);
+    const holds = await this.store.holdReasons(ids);
     if (holds.length > 0) {
       // The command checks again in its transaction; refusing here writes nothing at all.
       throw heldError(holds);
@@ -136,32 +161,12 @@ export class PrivacyService {
       anonymised += out.changed;
       already += out.already;
     }
-    this.settleFiles();
+    await this.store.settleFiles();
     return { request, anonymised, alreadyAnonymised: already };
   }
 
-  /**
-   * After personal data is taken out: the write-ahead log's old frames (which still hold the pages as
-   * they were) are checkpointed into the database and the log truncated, when no reader is in the
-   * way (never waiting: busy_timeout 0 for the call). Freed space was zeroed as it was freed
-   * (secure_delete, db/connection.ts).
-   */
-  settleFiles(): void {
-    const sqlite = this.ingest.connection.sqlite;
-    if (sqlite.memory) return;
-    const previous = sqlite.pragma('busy_timeout', { simple: true }) as number;
-    try {
-      sqlite.pragma('busy_timeout = 0');
-      sqlite.pragma('wal_checkpoint(TRUNCATE)');
-    } catch {
-      // busy: the log is overwritten in the normal course
-    } finally {
-      sqlite.pragma(`busy_timeout = ${previous}`);
-    }
-  }
-
-  placeHold(contactIds: readonly string[], reason: string, actor: string): Promise<{ holdIds: number[] }> {
-    const ids = this.known(contactIds);
+  async placeHold(contactIds: readonly string[], reason: string, actor: string): Promise<{ holdIds: number[] }> {
+    const ids = await this.known(contactIds);
     return this.ingest.writer.run('privacy-hold', { now: this.ingest.now(), action: 'place', contactIds: ids, reason, actor });
   }
 

@@ -5,8 +5,9 @@
 import { phoneStats, type PhoneStats } from '../domain/metrics.js';
 import { formatInstant } from '../domain/time.js';
 import { ValidationError } from '../errors.js';
-import type { ClockRow, ReportStore } from '../store/reports.js';
+import type { ClockRow } from '../store/reports.js';
 import { judge } from './figures.js';
+import type { ReportSource } from './source.js';
 import type { ComplaintFigure, FigureContact, FigureContacts, FigureFilter, FigureOutcome, IsoWeek, PhoneFigure, WeeklyReport } from './types.js';
 
 export type { ComplaintFigure, FigureContact, FigureContacts, FigureFilter, FigureOutcome, PhoneFigure } from './types.js';
@@ -109,22 +110,24 @@ function phoneCounters(c: { status: string; fulfilledAt: number | null; endedAt:
  * The contacts behind one figure of `week`, judged as of `asOf`, in the order (startedAt, contactId,
  * standard), `limit` at a time after `cursor`.
  */
-export function figureContacts(
-  store: ReportStore,
+export async function figureContacts(
+  store: ReportSource,
   week: IsoWeek,
   settings: ReportSettings,
   filter: FigureFilter,
   asOf: number,
   page: { limit: number; cursor?: string },
-): FigureContacts {
+): Promise<FigureContacts> {
   const zone = settings.zone ?? REPORT_ZONE;
   const bounds = isoWeekBounds(week, zone);
   const { shape } = settings;
   const after = page.cursor === undefined ? null : decodeCursor(page.cursor);
-  const rows = store.clockRows(bounds.from, bounds.to, shape.late);
+  const rows = await store.clockRows(bounds.from, bounds.to, shape.late);
   // Every row's assignee is shown; the week's people in one keyed walk (late clocks' contacts by key).
-  const people = store.people(bounds.from, bounds.to, shape.late.length === 0 ? [] : rows.map((r) => r[0]));
-  const teams = filter.team !== undefined ? store.teams() : null;
+  const [people, teams] = await Promise.all([
+    store.people(bounds.from, bounds.to, shape.late.length === 0 ? [] : rows.map((r) => r[0])),
+    filter.team !== undefined ? store.teams() : null,
+  ]);
   const outcomes = filter.outcomes === undefined ? null : new Set<string>(filter.outcomes);
   const complaint = filter.complaint === undefined ? null : COMPLAINT_FIGURES[filter.complaint];
   const complaintOutcomes = complaint?.outcomes == null ? null : new Set<string>(complaint.outcomes);

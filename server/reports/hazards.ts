@@ -2,7 +2,7 @@
 // the awaab-* clocks that started in the period, each with its contact's category, receipt and the
 // events that tell a make-safe from a temporary-accommodation offer. docs/standards.md defines them.
 import { formatInstant } from '../domain/time.js';
-import type { ReportStore } from '../store/reports.js';
+import type { ReportSource } from './source.js';
 import { judge } from './figures.js';
 import type { HazardCategoryFigures, HazardFigures, OpenHazard } from './types.js';
 
@@ -103,7 +103,7 @@ export function hazardFigures(clocks: Iterable<HazardClock>, asOf: number, raise
 }
 
 /** The hazard figures of [from, to) from the store, as of `asOf`. */
-export function hazardsOf(store: ReportStore, from: number, to: number, asOf: number): HazardFigures {
-  const { clocks, raised } = store.hazardClocks(from, to, HAZARD_STANDARDS);
+export async function hazardsOf(store: ReportSource, from: number, to: number, asOf: number): Promise<HazardFigures> {
+  const { clocks, raised } = await store.hazardClocks(from, to, HAZARD_STANDARDS);
   return hazardFigures(clocks, asOf, raised);
 }

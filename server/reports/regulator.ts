@@ -9,8 +9,9 @@ import type { CalendarSet } from '../domain/clocks.js';
 import { ContactError, type Clock, type Contact, type ContactEvent } from '../domain/model.js';
 import { packInForce, PACKS, type StandardsPack } from '../domain/standards.js';
 import { formatInstant } from '../domain/time.js';
-import type { ComplaintContactRow, ReportStore } from '../store/reports.js';
+import type { ComplaintContactRow } from '../store/reports.js';
 import { hazardsOf } from './hazards.js';
+import type { ReportSource } from './source.js';
 import type { RegulatorView } from './types.js';
 import { localDateRange, REPORT_ZONE } from './week.js';
 
@@ -162,12 +163,13 @@ export function tsmFigures(outcomes: readonly CodeOutcome[], from: number, to: n
 }
 
 /** The regulator's view of the local dates [from, to] (both inclusive). */
-export function regulatorView(store: ReportStore, calendars: CalendarSet, fromDate: unknown, toDate: unknown, opts: { homes: number | null; asOf?: number; zone?: string }): RegulatorView {
+export async function regulatorView(store: ReportSource, calendars: CalendarSet, fromDate: unknown, toDate: unknown, opts: { homes: number | null; asOf?: number; zone?: string }): Promise<RegulatorView> {
   const zone = opts.zone ?? REPORT_ZONE;
   const range = localDateRange(fromDate, toDate, zone);
   const asOf = opts.asOf ?? Date.now();
+  const [complaints, hazards] = await Promise.all([store.complaintContacts(range.from, range.to), hazardsOf(store, range.from, range.to, asOf)]);
   const outcomes: CodeOutcome[] = [];
-  for (const row of store.complaintContacts(range.from, range.to)) {
+  for (const row of complaints) {
     const o = codeOutcome(row, calendars, asOf);
     if (o !== null) outcomes.push(o);
   }
@@ -180,6 +182,6 @@ export function regulatorView(store: ReportStore, calendars: CalendarSet, fromDa
     homes: opts.homes,
     ...figures,
     extensionsBeyondCode: extensionsDropped,
-    hazards: hazardsOf(store, range.from, range.to, asOf),
+    hazards,
   };
 }

@@ -13,7 +13,7 @@ import type { SlotClaimer } from '../cluster/slots.js';
 import { ConflictError } from '../errors.js';
 import { createMailer } from '../notify/mail.js';
 import { sendWeeklyReport, type ReportMailer } from '../notify/report-mail.js';
-import type { AuditStore } from '../store/audit.js';
+import type { AuditStorePort } from '../store/ports.js';
 import type { IsoWeek, PublishedWeek, ReportServiceApi } from './types.js';
 import { isoWeekBounds, isoWeekOf, previousIsoWeek, REPORT_ZONE } from './week.js';
 
@@ -33,7 +33,7 @@ export interface ScheduleLog {
 
 export interface ScheduleDeps {
   reports: Pick<ReportServiceApi, 'published' | 'publishWeek' | 'csv'>;
-  audit: Pick<AuditStore, 'record'>;
+  audit: Pick<AuditStorePort, 'record'>;
   log: ScheduleLog;
   now: () => number;
   /** The managers' mail; absent or without a mailer/recipients: no mail (and the log says why). */
@@ -129,14 +129,14 @@ export class ReportSchedule {
     const at = now();
     const runAt = lastScheduledRun(at, this.#zone);
     const week = weekReportedAt(runAt, this.#zone);
-    if (this.#deps.reports.published(week) !== null) return null;
+    if ((await this.#deps.reports.published(week)) !== null) return null;
     // The same slot as the Monday run's: if an instance claimed it (it ran, or is running now), this
     // start leaves the week to it. Claimed before the warning and the audit, so only one instance says so.
     const lost = await this.#claim(runAt, week, 'catch-up');
     if (lost !== null) return lost;
     const missedAt = new Date(runAt).toISOString();
     log.warn(`weekly report ${week}: the run due ${missedAt} (Monday 07:00 ${this.#zone}) did not happen (Kept was down); catching up now`);
-    audit.record(at, SCHEDULE_ACTOR, 'report.catch-up', { week, missedAt });
+    await audit.record(at, SCHEDULE_ACTOR, 'report.catch-up', { week, missedAt });
     return this.#publish(week, 'catch-up');
   }
 
@@ -151,7 +151,7 @@ export class ReportSchedule {
         throw e;
       }
       // Published meanwhile (a manager pressed Publish first): nothing to do.
-      const existing = reports.published(week);
+      const existing = await reports.published(week);
       log.info(`weekly report ${week}: already published (revision ${existing?.revision ?? '?'}); the ${why} run leaves it as it is`);
       return { week, outcome: 'already-published', revision: existing?.revision ?? 1 };
     }
@@ -189,17 +189,20 @@ export class ReportSchedule {
  * audit (`report.mailed` / `report.mail-failed`, by whoever published). Never throws.
  */
 export async function mailPublication(
-  deps: { mail?: ReportMailer; log: ScheduleLog; audit: Pick<AuditStore, 'record'>; now: () => number; csv: (report: PublishedWeek['report']) => string },
+  deps: { mail?: ReportMailer; log: ScheduleLog; audit: Pick<AuditStorePort, 'record'>; now: () => number; csv: (report: PublishedWeek['report']) => string },
   published: PublishedWeek,
 ): Promise<{ sent: boolean; reason: string | null }> {
   const { week, revision } = published;
   const mailed = deps.mail === undefined ? { sent: false, reason: 'no mail configured', recipients: 0 } : await sendWeeklyReport(deps.mail, published.report, deps.csv(published.report));
+  // The audit entry is the record of the mail, not the mail: one the database refuses is logged.
+  const record = (action: string, detail: Record<string, unknown>) =>
+    deps.audit.record(deps.now(), published.publishedBy, action, detail).catch((e: unknown) => deps.log.error(`weekly report ${week}: ${action} not audited: ${(e as Error).message}`));
   if (mailed.sent) {
     deps.log.info(`weekly report ${week}: revision ${revision} mailed to ${mailed.recipients} recipient(s)`);
-    deps.audit.record(deps.now(), published.publishedBy, 'report.mailed', { week, revision, recipients: mailed.recipients });
+    await record('report.mailed', { week, revision, recipients: mailed.recipients });
   } else if (mailed.recipients > 0) {
     deps.log.error(`weekly report ${week}: the mail was not sent: ${mailed.reason}`);
-    deps.audit.record(deps.now(), published.publishedBy, 'report.mail-failed', { week, revision, reason: mailed.reason });
+    await record('report.mail-failed', { week, revision, reason: mailed.reason });
   } else {
     deps.log.info(`weekly report ${week}: not mailed: ${mailed.reason}`);
   }
@@ -212,7 +215,7 @@ export async function mailPublication(
  * KEPT_PUBLIC_URL) and its report service; stopped when the app closes (the hook is added here, so
  * call this before the app is ready). Start it once the app listens: `schedule.start()`.
  */
-export function scheduleReports(app: FastifyInstance, deps: { audit: Pick<AuditStore, 'record'>; now: () => number; slots?: SlotClaimer; instance?: string }): ReportSchedule {
+export function scheduleReports(app: FastifyInstance, deps: { audit: Pick<AuditStorePort, 'record'>; now: () => number; slots?: SlotClaimer; instance?: string }): ReportSchedule {
   const mailer = createMailer(app.config);
   const mailDeps: ReportMailer = { mailer, recipients: app.config.reportRecipients, publicUrl: app.config.publicUrl };
   const log: ScheduleLog = { info: (m) => app.log.info(m), warn: (m) => app.log.warn(m), error: (m) => app.log.error(m) };

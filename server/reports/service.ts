@@ -1,11 +1,11 @@
-// The weekly report's service (issue 16): builds weeks, trends and the regulator's view on the read
-// connection, and publishes through the writer (server/commands/publish-report.ts). The routes
+// The weekly report's service (issue 16): builds weeks, trends and the regulator's view from the
+// stores' ports (server/store/stores.ts: SQLite or PostgreSQL), and publishes through the writer
+// (server/commands/publish-report.ts). The routes
 // (server/http/routes/reports.ts) and the Monday job (server/reports/schedule.ts) use it as `app.reports`.
-import type { Sqlite } from '../../db/connection.js';
 import type { PublishReportOutput } from '../commands/publish-report.js';
 import type { IngestService } from '../ingest/service.js';
 import { BUILT_IN_QUEUES } from '../ingest/queues.js';
-import { PublishedReportStore, ReportStore } from '../store/reports.js';
+import type { PublishedReads, ReportReads } from '../store/ports.js';
 import { cellOf, figureContacts, type FigureContacts, type FigureFilter } from './contacts.js';
 import { weeklyCsv } from './csv.js';
 import { regulatorView } from './regulator.js';
@@ -31,19 +31,16 @@ export interface ReportServiceOptions {
 export const MAX_TREND_WEEKS = 104;
 
 export class ReportService implements ReportServiceApi {
-  readonly store: ReportStore;
-  readonly publishedStore: PublishedReportStore;
-  private readonly sqlite: Sqlite;
+  readonly store: ReportReads;
+  readonly publishedStore: PublishedReads;
   onPublished: ((published: PublishedWeek) => void | Promise<void>) | undefined;
 
   constructor(
     private readonly ingest: IngestService,
     private readonly options: ReportServiceOptions,
   ) {
-    this.sqlite = ingest.connection.sqlite;
-    const shape = packShape(ingest.packFamily);
-    this.store = new ReportStore(this.sqlite, shape.extendable, shape.implied);
-    this.publishedStore = new PublishedReportStore(this.sqlite);
+    this.store = ingest.stores.reports(packShape(ingest.packFamily));
+    this.publishedStore = ingest.stores.published;
     this.onPublished = options.onPublished;
   }
 
@@ -52,58 +49,58 @@ export class ReportService implements ReportServiceApi {
   }
 
   /** The pack and the working calendars (for their bank holidays), read fresh: a calendar edit shows at once. */
-  private settings(): ReportSettings {
+  private async settings(): Promise<ReportSettings> {
     return {
       shape: packShape(this.ingest.packFamily),
       zone: this.zone,
-      calendars: this.ingest.calendarStore.all().map((c) => ({ id: c.id, division: c.division })),
+      calendars: (await this.ingest.calendarStore.all()).map((c) => ({ id: c.id, division: c.division })),
       queues: this.options.queues ?? BUILT_IN_QUEUES,
     };
   }
 
   /** A fresh build (a draft), whether or not the week is published. */
-  build(week: IsoWeek, opts: BuildOptions = {}): WeeklyReport {
-    return buildWeekly(this.store, week, this.settings(), { asOf: this.ingest.now(), ...opts });
+  async build(week: IsoWeek, opts: BuildOptions = {}): Promise<WeeklyReport> {
+    return buildWeekly(this.store, week, await this.settings(), { asOf: this.ingest.now(), ...opts });
   }
 
-  weekly(week: IsoWeek, opts: BuildOptions = {}): WeeklyReport {
+  async weekly(week: IsoWeek, opts: BuildOptions = {}): Promise<WeeklyReport> {
     isoWeekBounds(week, this.zone);
-    return this.published(week)?.report ?? this.build(week, opts);
+    return (await this.published(week))?.report ?? this.build(week, opts);
   }
 
   /**
    * The contacts behind one figure of the week: judged as of the published report's `builtAt` when the
    * week is published (the figures on the page), else as of now (a draft is built as of now).
    */
-  contacts(week: IsoWeek, filter: FigureFilter, page: { limit: number; cursor?: string }): FigureContacts {
+  async contacts(week: IsoWeek, filter: FigureFilter, page: { limit: number; cursor?: string }): Promise<FigureContacts> {
     isoWeekBounds(week, this.zone);
-    const published = this.published(week);
+    const [published, settings] = await Promise.all([this.published(week), this.settings()]);
     const asOf = published === null ? this.ingest.now() : Date.parse(published.report.builtAt);
-    const out = figureContacts(this.store, week, this.settings(), filter, asOf, page);
+    const out = await figureContacts(this.store, week, settings, filter, asOf, page);
     return published === null ? out : { ...out, published: cellOf(published.report, filter) };
   }
 
-  trend(to: IsoWeek, weeks = 12): WeeklyTrend {
-    return weeklyTrend(this.store, to, weeks, this.settings(), { asOf: this.ingest.now() });
+  async trend(to: IsoWeek, weeks = 12): Promise<WeeklyTrend> {
+    return weeklyTrend(this.store, to, weeks, await this.settings(), { asOf: this.ingest.now() });
   }
 
-  regulator(from: string, to: string): RegulatorView {
+  regulator(from: string, to: string): Promise<RegulatorView> {
     return regulatorView(this.store, this.ingest.calendars, from, to, { homes: this.options.homes, asOf: this.ingest.now(), zone: this.zone });
   }
 
-  published(week: IsoWeek): PublishedWeek | null {
-    const row = this.publishedStore.published(week);
+  async published(week: IsoWeek): Promise<PublishedWeek | null> {
+    const row = await this.publishedStore.published(week);
     if (row === null) return null;
     return { week: row.week, revision: row.revision, publishedAt: row.publishedAt, publishedBy: row.publishedBy, reason: row.reason, report: JSON.parse(row.report) as WeeklyReport };
   }
 
-  lastPublishedWeek(): IsoWeek | null {
+  lastPublishedWeek(): Promise<IsoWeek | null> {
     return this.publishedStore.lastPublishedWeek();
   }
 
   private async store_(week: IsoWeek, actor: string, mode: 'publish' | 'regenerate', reason: string | null, asOf: number | undefined): Promise<PublishReportOutput> {
     isoWeekBounds(week, this.zone);
-    const report = this.build(week, asOf === undefined ? {} : { asOf });
+    const report = await this.build(week, asOf === undefined ? {} : { asOf });
     return this.ingest.publishReport({ week, actor, mode, reason, report: JSON.stringify(report) });
   }
 

@@ -441,24 +441,24 @@ export interface BuildOptions {
  * - server/reports/week.ts: `isoWeekBounds(week: IsoWeek, zone?: string): WeekBounds` (throws
  *   ValidationError on a bad week, field `week`), `isoWeekOf(instant: number, zone?: string): IsoWeek`,
  *   `previousIsoWeek(week: IsoWeek): IsoWeek`, `shiftIsoWeek(week, n)`.
- * - server/reports/weekly.ts: `buildWeekly(store: ReportStore, week: IsoWeek, settings: ReportSettings, opts?: BuildOptions): WeeklyReport`,
- *   `weeklyTrend(store, to: IsoWeek, weeks: number, settings, opts?): WeeklyTrend` (ReportStore: server/store/reports.ts).
- * - server/reports/regulator.ts: `regulatorView(store, calendars, from: string, to: string, opts: { homes: number | null; asOf?: number }): RegulatorView`.
+ * - server/reports/weekly.ts: `buildWeekly(store: ReportSource, week: IsoWeek, settings: ReportSettings, opts?: BuildOptions): Promise<WeeklyReport>`,
+ *   `weeklyTrend(store, to: IsoWeek, weeks: number, settings, opts?): Promise<WeeklyTrend>` (ReportSource: server/reports/source.ts).
+ * - server/reports/regulator.ts: `regulatorView(store, calendars, from: string, to: string, opts: { homes: number | null; asOf?: number }): Promise<RegulatorView>`.
  * - server/reports/csv.ts: `weeklyCsv(report: WeeklyReport): string` (RFC 4180, csv-stringify).
  * - server/reports/service.ts: `class ReportService` (the routes and the schedule use it):
  */
 export interface ReportServiceApi {
   /** The week as published if it was, else built now (draft). */
-  weekly(week: IsoWeek, opts?: BuildOptions): WeeklyReport;
-  trend(to: IsoWeek, weeks?: number): WeeklyTrend;
-  regulator(from: string, to: string): RegulatorView;
+  weekly(week: IsoWeek, opts?: BuildOptions): Promise<WeeklyReport>;
+  trend(to: IsoWeek, weeks?: number): Promise<WeeklyTrend>;
+  regulator(from: string, to: string): Promise<RegulatorView>;
   /** Builds and stores the week; ConflictError (409) if it is already published (regenerate instead). Audited. */
   publishWeek(week: IsoWeek, actor: string, opts?: { reason?: string; asOf?: number }): Promise<PublishedWeek>;
   /** Builds again and stores a new revision, recording what changed and who asked. Audited. */
   regenerateWeek(week: IsoWeek, actor: string, reason: string, opts?: { asOf?: number }): Promise<{ published: PublishedWeek; changes: ReportChange[] }>;
   /** The latest stored revision, or null. */
-  published(week: IsoWeek): PublishedWeek | null;
+  published(week: IsoWeek): Promise<PublishedWeek | null>;
   /** The newest published week, or null (the catch-up on start). */
-  lastPublishedWeek(): IsoWeek | null;
+  lastPublishedWeek(): Promise<IsoWeek | null>;
   csv(report: WeeklyReport): string;
 }

@@ -1,11 +1,13 @@
 // The weekly SLA report (issue 16): one ISO week's figures from the clocks that started in it, each
 // judged by the standard version it started under (the version stored on the clock) and, while still
-// running, as of the report's instant. Reads through server/store/reports.ts; figures in figures.ts.
+// running, as of the report's instant. Reads through the report store's port (source.ts); figures in
+// figures.ts. Reads that do not wait on one another are asked together (PostgreSQL: side by side).
 import { DAY, formatInstant, MINUTE, offsetSpans, zoneOffset } from '../domain/time.js';
 import { PACKS, type StandardDef, type StandardsPack } from '../domain/standards.js';
-import type { ClockRow, CountRow, PersonRow, ReportStore } from '../store/reports.js';
+import type { ClockRow, CountRow, PersonRow } from '../store/reports.js';
 import { addCount, complaintFigures, complianceOf, emptyTally, halfHourRows, peopleRows, phoneFigures, standardRows, worstBreaches, type Judged, type ReportClock, type ReportQueue } from './figures.js';
 import { hazardsOf } from './hazards.js';
+import type { ReportSource } from './source.js';
 import type { BuildOptions, ChangeOnPrevious, ClosureInWeek, DayOff, IsoWeek, Publication, QualityFigures, TrendPoint, WeekBounds, WeeklyReport, WeeklyTrend } from './types.js';
 import { isoWeekBounds, localDayNumber, REPORT_ZONE, shiftIsoWeek } from './week.js';
 
@@ -89,8 +91,11 @@ const toClock = (r: ClockRow, people?: Map<string, PersonRow>): ReportClock => {
  * in SQLite (ReportStore.counts: no clock row reaches JS). tests/integration/report.test.ts checks them
  * against figures worked out by hand.
  */
-export function headlineOf(store: ReportStore, bounds: WeekBounds, asOf: number, shape: PackShape): TrendPoint {
-  const rows: CountRow[] = store.counts(bounds.from, bounds.to, asOf, shape.phoneTargetMs, shape.late);
+export async function headlineOf(store: ReportSource, bounds: WeekBounds, asOf: number, shape: PackShape): Promise<TrendPoint> {
+  const [rows, complaintContacts]: [CountRow[], Set<string>] = await Promise.all([
+    store.counts(bounds.from, bounds.to, asOf, shape.phoneTargetMs, shape.late),
+    store.contactsOf(bounds.from, bounds.to, new Set([...shape.acknowledge, ...shape.resolve]), shape.late),
+  ]);
   const groups = new Map<string, { standard: string; channel: string; t: ReturnType<typeof emptyTally> }>();
   const tallyOf = (ids: ReadonlySet<string>) => {
     const t = emptyTally();
@@ -126,7 +131,7 @@ export function headlineOf(store: ReportStore, bounds: WeekBounds, asOf: number,
       abandonRate: offered > 0 ? abandons / offered : null,
     },
     complaints: {
-      received: store.contactsOf(bounds.from, bounds.to, new Set([...shape.acknowledge, ...shape.resolve]), shape.late).size,
+      received: complaintContacts.size,
       acknowledgeRate: complianceOf(tallyOf(shape.acknowledge)),
       resolveRate: complianceOf(tallyOf(shape.resolve)),
     },
@@ -162,17 +167,26 @@ export function changeOn(current: TrendPoint, previous: TrendPoint): ChangeOnPre
   };
 }
 
+/** FCR's look-ups of a later contact asked together (quality figures). */
+const CAME_BACK_AT_ONCE = 8;
+
 /** FCR (7 days, same customer reference and category) and ID&V over the week's contacts; null where the events do not exist. */
-function qualityFigures(store: ReportStore, bounds: WeekBounds): QualityFigures {
-  let resolved = 0, firstTime = 0, verified = 0;
-  for (const [id, category, reference, type, at] of store.qualityEvents(bounds.from, bounds.to)) {
+async function qualityFigures(store: ReportSource, bounds: WeekBounds): Promise<QualityFigures> {
+  const [events, handled] = await Promise.all([store.qualityEvents(bounds.from, bounds.to), store.handledCount(bounds.from, bounds.to)]);
+  let verified = 0;
+  const asked: Array<[id: string, reference: string, category: string, at: number]> = [];
+  for (const [id, category, reference, type, at] of events) {
     if (type === 'identity-verified') verified++;
-    else if (type === 'resolved' && typeof reference === 'string' && reference !== '') {
-      resolved++;
-      if (!store.cameBack(id, reference, category, at, at + 7 * DAY)) firstTime++;
-    }
+    else if (type === 'resolved' && typeof reference === 'string' && reference !== '') asked.push([id, reference, category, at]);
   }
-  const handled = store.handledCount(bounds.from, bounds.to);
+  // One look-up per resolved contact, CAME_BACK_AT_ONCE at a time: PostgreSQL answers them side by
+  // side without a week's worth taking every connection of the pool (SQLite answers each at once).
+  let firstTime = 0;
+  for (let i = 0; i < asked.length; i += CAME_BACK_AT_ONCE) {
+    const back = await Promise.all(asked.slice(i, i + CAME_BACK_AT_ONCE).map(([id, reference, category, at]) => store.cameBack(id, reference, category, at, at + 7 * DAY)));
+    for (const b of back) if (!b) firstTime++;
+  }
+  const resolved = asked.length;
   return {
     resolved,
     resolvedFirstTime: firstTime,
@@ -183,32 +197,45 @@ function qualityFigures(store: ReportStore, bounds: WeekBounds): QualityFigures 
   };
 }
 
-function daysOff(store: ReportStore, bounds: WeekBounds, settings: ReportSettings): { bankHolidays: DayOff[]; closures: ClosureInWeek[] } {
+async function daysOff(store: ReportSource, bounds: WeekBounds, settings: ReportSettings): Promise<{ bankHolidays: DayOff[]; closures: ClosureInWeek[] }> {
   const zone = settings.zone ?? REPORT_ZONE;
   const first = localDayNumber(bounds.from, zone);
   const date = (n: number) => new Date(n * DAY).toISOString().slice(0, 10);
+  const [holidays, closed] = await Promise.all([
+    Promise.all(settings.calendars.map(async (cal) => ({ cal, days: await store.holidaysBetween(cal.division, date(first), date(first + 6)) }))),
+    store.closuresBetween(bounds.from, bounds.to),
+  ]);
   const bankHolidays: DayOff[] = [];
-  for (const cal of settings.calendars) {
-    for (const [d, title] of store.holidaysBetween(cal.division, date(first), date(first + 6))) bankHolidays.push({ date: d, title, calendar: cal.id });
+  for (const { cal, days } of holidays) {
+    for (const [d, title] of days) bankHolidays.push({ date: d, title, calendar: cal.id });
   }
-  const closures = store.closuresBetween(bounds.from, bounds.to).map(([calendar, from, to, reason]) => ({ calendar, from: formatInstant(from), to: formatInstant(to), reason }));
+  const closures = closed.map(([calendar, from, to, reason]) => ({ calendar, from: formatInstant(from), to: formatInstant(to), reason }));
   return { bankHolidays, closures };
 }
 
 const DRAFT: Publication = { state: 'draft', publishedAt: null, publishedBy: null, revision: 0 };
 
 /** The week's report as of `opts.asOf` (default now): a draft until published (server/reports/service.ts). */
-export function buildWeekly(store: ReportStore, week: IsoWeek, settings: ReportSettings, opts: BuildOptions = {}): WeeklyReport {
+export async function buildWeekly(store: ReportSource, week: IsoWeek, settings: ReportSettings, opts: BuildOptions = {}): Promise<WeeklyReport> {
   const zone = opts.zone ?? settings.zone ?? REPORT_ZONE;
   const asOf = opts.asOf ?? Date.now();
   const bounds = isoWeekBounds(week, zone);
   const { shape } = settings;
-  const rows = store.clockRows(bounds.from, bounds.to, shape.late);
-  // Late clocks' contacts arrived before the week: looked up by key (the others come from the week's range).
-  const people = store.people(bounds.from, bounds.to, shape.late.length === 0 ? [] : rows.map((r) => r[0]));
+  const rows = await store.clockRows(bounds.from, bounds.to, shape.late);
+  const prev = opts.withChange !== false ? isoWeekBounds(shiftIsoWeek(week, -1), zone) : null;
+  // Every other read at once: none waits on another's answer.
+  const [people, teams, previous, hazards, quality, off] = await Promise.all([
+    // Late clocks' contacts arrived before the week: looked up by key (the others come from the week's range).
+    store.people(bounds.from, bounds.to, shape.late.length === 0 ? [] : rows.map((r) => r[0])),
+    store.teams(),
+    // Last week's headline, counted in the database.
+    prev === null ? null : headlineOf(store, prev, asOf, shape),
+    hazardsOf(store, bounds.from, bounds.to, asOf),
+    qualityFigures(store, bounds),
+    daysOff(store, bounds, settings),
+  ]);
   const clocks = rows.map((r) => toClock(r, people));
   const calls = clocks.filter((c) => shape.phone.has(c.standard));
-  const teams = store.teams();
   // The week's offsets (one span, or two the week the clocks change): no time-zone lookup per call.
   const spans = offsetSpans(zone, bounds.from, bounds.to);
   const offsetAt = (t: number) => spans.find((s) => t >= s.from && t < s.to)?.offset ?? zoneOffset(zone, t);
@@ -217,9 +244,8 @@ export function buildWeekly(store: ReportStore, week: IsoWeek, settings: ReportS
   const phone = phoneFigures(calls, asOf, shape.phoneTargetMs, settings.queues ?? []);
   const complaints = complaintFigures(clocks, asOf, shape.acknowledge, shape.resolve);
   let change: ChangeOnPrevious | null = null;
-  if (opts.withChange !== false) {
-    const prev = isoWeekBounds(shiftIsoWeek(week, -1), zone);
-    // This week's headline from the figures just made; last week's counted in SQLite.
+  if (previous !== null) {
+    // This week's headline from the figures just made; last week's counted in the database.
     const current: TrendPoint = {
       week: bounds.week,
       from: formatInstant(bounds.from),
@@ -227,7 +253,7 @@ export function buildWeekly(store: ReportStore, week: IsoWeek, settings: ReportS
       phone: { offered: phone.offered, serviceLevel: phone.serviceLevel, averageSpeedOfAnswerMs: phone.averageSpeedOfAnswerMs, abandonRate: phone.abandonRate },
       complaints: { received: complaints.received, acknowledgeRate: complaints.acknowledgeRate, resolveRate: complaints.resolveRate },
     };
-    change = changeOn(current, headlineOf(store, prev, asOf, shape));
+    change = changeOn(current, previous);
   }
   return {
     week: bounds.week,
@@ -241,26 +267,27 @@ export function buildWeekly(store: ReportStore, week: IsoWeek, settings: ReportS
     phone,
     halfHours: halfHourRows(calls, asOf, localMinute, shape.phoneTargetMs),
     complaints,
-    hazards: hazardsOf(store, bounds.from, bounds.to, asOf),
-    quality: qualityFigures(store, bounds),
+    hazards,
+    quality,
     advisors: peopleRows(clocks, asOf, (a) => a ?? 'unassigned'),
     teams: peopleRows(clocks, asOf, (a) => (a === null ? 'unassigned' : (teams.get(a) ?? 'no team'))),
     worstBreaches: worstBreaches(clocks, asOf, 20),
-    ...daysOff(store, bounds, settings),
+    ...off,
     change,
     publication: DRAFT,
   };
 }
 
 /** The headline figures of `weeks` weeks up to and including `to`, oldest first. */
-export function weeklyTrend(store: ReportStore, to: IsoWeek, weeks: number, settings: ReportSettings, opts: BuildOptions = {}): WeeklyTrend {
+export async function weeklyTrend(store: ReportSource, to: IsoWeek, weeks: number, settings: ReportSettings, opts: BuildOptions = {}): Promise<WeeklyTrend> {
   const zone = opts.zone ?? settings.zone ?? REPORT_ZONE;
   const asOf = opts.asOf ?? Date.now();
   isoWeekBounds(to, zone, 'to');
   const points: TrendPoint[] = [];
+  // Week by week, oldest first (up to MAX_TREND_WEEKS: asked together they would take the whole pool).
   for (let i = weeks - 1; i >= 0; i--) {
     const bounds = isoWeekBounds(shiftIsoWeek(to, -i), zone);
-    points.push(headlineOf(store, bounds, asOf, settings.shape));
+    points.push(await headlineOf(store, bounds, asOf, settings.shape));
   }
   return { to, builtAt: formatInstant(asOf), weeks: points };
 }

@@ -120,7 +120,9 @@ void _wholeQueue;
 // every other public member is a step of a write command, which PostgreSQL runs as one transaction
 // (server/store/pg/privacy-commands.ts), or the SQL the plan tests explain.
 
-export const PRIVACY_READS = ['search', 'openHolds', 'holdsOf', 'hold', 'holdReasons', 'privacyOf', 'retentionBatch', 'hasAuditBefore'] as const;
+// settleFiles is no read: the file's upkeep after an erasure (SQLite's checkpoint), asked for by the
+// service on the event loop's connection as the reads are.
+export const PRIVACY_READS = ['search', 'openHolds', 'holdsOf', 'hold', 'holdReasons', 'privacyOf', 'privacyOfEach', 'retentionBatch', 'hasAuditBefore', 'settleFiles'] as const;
 export type PrivacyReads = Async<Pick<PrivacyStore, (typeof PRIVACY_READS)[number]>>;
 /** PrivacyStore's members written by the commands (create-contact's keys, anonymise-contacts, privacy-hold, prune-audit). */
 type PrivacyCommandSteps =

@@ -83,6 +83,7 @@ export class PrivacyStore {
       releaseHold: sqlite.prepare('UPDATE privacy_holds SET released_at = ?, released_by = ? WHERE id = ? AND released_at IS NULL'),
       hold: sqlite.prepare<[number], RawHold>('SELECT * FROM privacy_holds WHERE id = ?'),
       privacyOf: sqlite.prepare<[string], { privacy: number }>('SELECT privacy FROM contacts WHERE id = ?'),
+      privacyOfEach: sqlite.prepare<[string], { id: string; privacy: number }>('SELECT id, privacy FROM contacts WHERE id IN (SELECT value FROM json_each(?))'),
       removeMessages: sqlite.prepare('UPDATE contacts SET subject = NULL, summary = NULL, source = @source, privacy = 1 WHERE id = @id'),
       // external_id and content_hash go too: a replay of the old message after this is a new contact.
       anonymise: sqlite.prepare(
@@ -159,6 +160,12 @@ export class PrivacyStore {
     return this.s.privacyOf.get(contactId)?.privacy;
   }
 
+  /** The privacy stage of each contact named (one statement for a page of them); an unknown id is left out. */
+  privacyOfEach(contactIds: readonly string[]): Map<string, number> {
+    if (contactIds.length === 0) return new Map();
+    return new Map(this.s.privacyOfEach.all(JSON.stringify(contactIds)).map((r) => [r.id, r.privacy]));
+  }
+
   removeMessages(contactId: string, source: Record<string, unknown> | null): void {
     this.s.removeMessages.run({ id: contactId, source: source === null ? null : JSON.stringify(source) });
   }
@@ -206,6 +213,26 @@ export class PrivacyStore {
   /** Whether any audit entry is older than `before` (a read, so a run with nothing to prune writes nothing). */
   hasAuditBefore(before: number): boolean {
     return this.s.auditBefore.get(before) !== undefined;
+  }
+
+  /**
+   * After personal data is taken out: the write-ahead log's old frames (which still hold the pages as
+   * they were) are checkpointed into the database and the log truncated, when no reader is in the
+   * way (never waiting: busy_timeout 0 for the call). Freed space was zeroed as it was freed
+   * (secure_delete, db/connection.ts).
+   */
+  settleFiles(): void {
+    const sqlite = this.sqlite;
+    if (sqlite.memory) return;
+    const previous = sqlite.pragma('busy_timeout', { simple: true }) as number;
+    try {
+      sqlite.pragma('busy_timeout = 0');
+      sqlite.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // busy: the log is overwritten in the normal course
+    } finally {
+      sqlite.pragma(`busy_timeout = ${previous}`);
+    }
   }
 
   /** Deletes up to `limit` audit entries older than `before`, oldest first; answers how many. */

@@ -156,7 +156,7 @@ describe('the live board', () => {
     const select = row.getByTestId('assign');
     await select.focus();
     await select.selectOption('sam.jones@staff.example.org');
-    await expect.poll(async () => t.service.contacts.byId(call.id)?.assignee, { timeout: 3000 }).toBe('sam.jones@staff.example.org');
+    await expect.poll(async () => (await t.service.contacts.byId(call.id))?.assignee, { timeout: 3000 }).toBe('sam.jones@staff.example.org');
     await expect.poll(async () => (await row.getByTestId('assign').inputValue()), { timeout: 3000 }).toBe('sam.jones@staff.example.org');
     await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
   });

@@ -15,6 +15,7 @@ import { ReportSchedule, SCHEDULE_ACTOR, WEEKLY_REPORT_JOB, type RunOutcome, typ
 import type { IsoWeek, PublishedWeek, WeeklyReport } from '../../server/reports/types.js';
 import { scheduleReports } from '../../server/reports/schedule.js';
 import { AuditStore } from '../../server/store/audit.js';
+import { asyncOf, AUDIT_STORE } from '../../server/store/ports.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { CLUSTER_TEST_SQL } from '../../scripts/lib/cluster.js';
 import { freshPgDatabase, type TestPg } from '../helpers/pg.js';
@@ -117,7 +118,7 @@ class Publisher {
 
   for(instance: string): ScheduleDeps['reports'] {
     return {
-      published: (week) => this.#done.get(week) ?? null,
+      published: async (week) => this.#done.get(week) ?? null,
       publishWeek: async (week, actor, opts) => {
         await this.gate;
         await this.db.query('INSERT INTO publications (week, instance) VALUES ($1, $2)', [week, instance]);
@@ -141,7 +142,7 @@ describe('the Monday report on three instances', () => {
 
   function instances(publisher: Publisher, audit: AuditStore, claims: (name: string) => SlotClaimer | undefined, names = ['k1', 'k2', 'k3']): ReportSchedule[] {
     return names.map((name) => {
-      const s = new ReportSchedule({ reports: publisher.for(name), audit, log: quiet, now: () => clock.now, slots: claims(name), instance: name });
+      const s = new ReportSchedule({ reports: publisher.for(name), audit: asyncOf(audit, AUDIT_STORE), log: quiet, now: () => clock.now, slots: claims(name), instance: name });
       schedules.push(s);
       return s;
     });
@@ -226,7 +227,7 @@ describe('two real Kept processes’ apps on one SQLite file', () => {
     try {
       for (let i = 0; i < 2; i++) {
         apps.push(
-          await startTestApp({}, { dir: shared, now, beforeReady: (app, service) => mine.push(scheduleReports(app, { audit: service.audit, now, slots: new SqliteSlots(service.connection.sqlite, now), instance: `app-${i}` })) }),
+          await startTestApp({}, { dir: shared, now, beforeReady: (app, service) => mine.push(scheduleReports(app, { audit: service.audit, now, slots: new SqliteSlots(service.connection!.sqlite, now), instance: `app-${i}` })) }),
         );
       }
       const outcomes = await Promise.all(mine.map((s) => s.start()));

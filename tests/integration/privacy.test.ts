@@ -103,8 +103,8 @@ describe('retention schedule', () => {
     expect(hold.statusCode).toBe(201);
     // Audit entries either side of the 7-year limit.
     const auditBefore = monthsBefore(now, 84);
-    t.service.audit.record(auditBefore - DAY, 'someone', 'test.old', {});
-    t.service.audit.record(auditBefore + DAY, 'someone', 'test.kept', {});
+    await t.service.audit.record(auditBefore - DAY, 'someone', 'test.old', {});
+    await t.service.audit.record(auditBefore + DAY, 'someone', 'test.kept', {});
 
     const weekEnd = weekStart + 7 * DAY;
     const figuresBefore = weekFigures(sqlite, weekStart, weekEnd, now);
@@ -199,7 +199,7 @@ describe('one person: search, export, erasure', () => {
       { channel: 'phone', externalId: 'bob-call', receivedAt: iso(at), customer: { name: bob.name, phone: bob.phone }, events: [{ type: 'answered', at: iso(at + MINUTE) }] },
       { channel: 'email', externalId: '<bob-1@mail.example.org>', receivedAt: iso(at + HOUR), customer: bob, subject: 'Bob subject', summary: 'Bob wrote', events: [{ type: 'replied', at: iso(at + 2 * HOUR) }] },
     ] as ContactInput[]) bobIds.push((await t.service.createContact(c)).contact.id);
-    const alert = t.service.queue.alertsOf(annIds[5]!)[0]!;
+    const alert = (await t.service.queue.alertsOf(annIds[5]!))[0]!;
     await t.service.alertAction(alert.id, 'lead@staff.example.org', `Called ${ann.name} back`);
   });
   afterAll(async () => {
@@ -285,7 +285,7 @@ describe('one person: search, export, erasure', () => {
     expect(await found('name', 'ann')).toEqual([]);
     expect(await found('phone', ann.phone)).toEqual([]);
     expect(await found('name', 'example')).toEqual([...bobIds].sort());
-    expect(t.service.contacts.byId(bobIds[1]!)!.customer).toEqual(bob);
+    expect((await t.service.contacts.byId(bobIds[1]!))!.customer).toEqual(bob);
     const audit = t.connection.sqlite.prepare("SELECT actor, detail FROM audit WHERE action = 'privacy.erase'").get() as { actor: string; detail: string };
     expect(audit.actor).toBe(admin.email);
     expect(JSON.parse(audit.detail)).toMatchObject({ anonymised: annIds.length, reason: 'Erasure request of 2 Dec 2026 (ref ER-1)', approvedBy: 'dpo@staff.example.org' });

@@ -112,7 +112,7 @@ describe('the weekly report job across downtime', () => {
     expect(outcome).toEqual({ week: '2026-W10', outcome: 'published', revision: 1, mailed: true, mailReason: null });
 
     // The audit trail says so: the catch-up (what was missed), the publication, the mail.
-    const audit = second.t.service.audit.page({ actor: SCHEDULE_ACTOR, limit: 20 }).items;
+    const audit = (await second.t.service.audit.page({ actor: SCHEDULE_ACTOR, limit: 20 })).items;
     expect(audit.find((a) => a.action === 'report.catch-up' && (a.detail as { week: string }).week === '2026-W10')).toMatchObject({
       at: clock.now,
       detail: { week: '2026-W10', missedAt: '2026-03-09T07:00:00.000Z' },
@@ -124,7 +124,7 @@ describe('the weekly report job across downtime', () => {
     expect(warn.level).toBe(40);
 
     // The report is stored as published, by the schedule.
-    const published = second.t.app.reports.published('2026-W10')!;
+    const published = (await second.t.app.reports.published('2026-W10'))!;
     expect(published).toMatchObject({ week: '2026-W10', revision: 1, publishedBy: SCHEDULE_ACTOR });
     const report: WeeklyReport = published.report;
     const email = report.standards.find((s) => s.standard === 'email-reply' && s.channel === 'email')!;
@@ -170,23 +170,23 @@ describe('the weekly report job across downtime', () => {
     await vi.waitFor(() => expect(received.length).toBe(mailsBefore + 2));
     const again = await simpleParser(received.at(-1)!.raw);
     expect(again.subject).toBe('Kept weekly report 2026-W10: 2 to 8 March 2026 (regenerated, revision 2)');
-    expect(again.attachments[0]!.content.toString('utf8')).toBe(second.t.app.reports.csv(second.t.app.reports.published('2026-W10')!.report));
-    await vi.waitFor(() => expect(second.t.service.audit.page({ actor: 'olu.manager@staff.example.org', action: 'report.mailed', limit: 5 }).items).toHaveLength(1));
+    expect(again.attachments[0]!.content.toString('utf8')).toBe(second.t.app.reports.csv((await second.t.app.reports.published('2026-W10'))!.report));
+    await vi.waitFor(async () => expect((await second.t.service.audit.page({ actor: 'olu.manager@staff.example.org', action: 'report.mailed', limit: 5 })).items).toHaveLength(1));
     await second.t.close();
 
     // Started again the same morning: nothing missed, nothing logged, nothing audited, nothing mailed.
     clock.now = Date.parse('2026-03-09T10:00:00Z');
     const third = await startKept();
     await expect(third.schedule.start()).resolves.toBeNull();
-    expect(third.t.service.audit.page({ action: 'report.catch-up', limit: 10 }).items.map((a) => (a.detail as { week: string }).week)).toEqual(['2026-W10', '2026-W08']);
+    expect((await third.t.service.audit.page({ action: 'report.catch-up', limit: 10 })).items.map((a) => (a.detail as { week: string }).week)).toEqual(['2026-W10', '2026-W08']);
     expect(received.length).toBe(mailsBefore + 2);
     // A week on, Kept up: node-cron fires at Monday 16 March 07:00 and W11 is published and mailed, not as a catch-up.
     clock.now = Date.parse('2026-03-16T07:00:00Z');
     await expect(third.schedule.runNow()).resolves.toEqual({ week: '2026-W11', outcome: 'published', revision: 1, mailed: true, mailReason: null });
-    expect(third.t.app.reports.published('2026-W11')).toMatchObject({ publishedBy: SCHEDULE_ACTOR });
+    expect(await third.t.app.reports.published('2026-W11')).toMatchObject({ publishedBy: SCHEDULE_ACTOR });
     expect(received.length).toBe(mailsBefore + 3);
     expect((await simpleParser(received.at(-1)!.raw)).subject).toBe('Kept weekly report 2026-W11: 9 to 15 March 2026');
-    expect(third.t.service.audit.page({ action: 'report.catch-up', limit: 10 }).items).toHaveLength(2);
+    expect((await third.t.service.audit.page({ action: 'report.catch-up', limit: 10 })).items).toHaveLength(2);
     await third.t.close();
     // Stopped on close: the task is gone.
     expect(third.schedule.nextRun()).toBeNull();
@@ -213,10 +213,10 @@ describe('the weekly report job across downtime', () => {
     try {
       const outcome = await schedule!.start();
       expect(outcome).toMatchObject({ week: '2026-W11', outcome: 'published', mailed: false });
-      const failed = t.service.audit.page({ action: 'report.mail-failed', limit: 5 }).items;
+      const failed = (await t.service.audit.page({ action: 'report.mail-failed', limit: 5 })).items;
       expect(failed).toHaveLength(1);
       expect(JSON.stringify(failed[0]!.detail)).not.toContain('@example.org');
-      expect(t.app.reports.published('2026-W11')).not.toBeNull();
+      expect(await t.app.reports.published('2026-W11')).not.toBeNull();
       await vi.waitFor(() => expect(logLines(t).some((l) => l.msg.includes('2026-W11: the mail was not sent'))).toBe(true));
       expect(readFileSync(t.logFile, 'utf8')).not.toContain('ops.manager@example.org');
     } finally {

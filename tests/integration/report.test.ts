@@ -31,7 +31,7 @@ const ack = (iso: string, stage?: 2) => ({ type: 'acknowledged', reference: 'CMP
 
 beforeAll(async () => {
   t = await startTestApp({ KEPT_HOMES: '2000' }, { now: () => NOW });
-  t.app.people.create({ email: ANN, name: 'Ann', role: 'advisor', queues: ['customer-services'], passwordHash: 'not-a-password-hash' }, NOW);
+  await t.app.people.create({ email: ANN, name: 'Ann', role: 'advisor', queues: ['customer-services'], passwordHash: 'not-a-password-hash' }, NOW);
   manager = await t.signIn('manager');
   // A closure before the week it falls in is written: its clocks are computed with it.
   await t.service.addClosure('customer-services', { from: at('2026-04-01T12:00:00Z'), to: at('2026-04-01T16:00:00Z'), reason: 'Training' }, 'test');
@@ -414,10 +414,10 @@ describe('publishing and regenerating', () => {
     expect(changes.some((c) => c.path.startsWith('builtAt') || c.path.startsWith('publication'))).toBe(false);
     expect((await weekly('2026-W10')).publication).toMatchObject({ state: 'regenerated', revision: 2 });
 
-    const audit = t.service.audit.page({ action: 'report.regenerate' }).items;
+    const audit = (await t.service.audit.page({ action: 'report.regenerate' })).items;
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ actor: manager.email, detail: { week: '2026-W10', revision: 2, reason: 'late reply to E3 recorded', changeCount: changes.length } });
-    expect(t.service.audit.page({ action: 'report.publish' }).items.map((e) => [e.actor, (e.detail as { week: string }).week])).toEqual([[manager.email, '2026-W10']]);
+    expect((await t.service.audit.page({ action: 'report.publish' })).items.map((e) => [e.actor, (e.detail as { week: string }).week])).toEqual([[manager.email, '2026-W10']]);
   });
 
   it('an integration may read but not publish', async () => {

@@ -76,7 +76,8 @@ function concrete(url: string): string {
 
 const tokenAllowed = (a: Access) => a === 'token' || (typeof a === 'object' && a.token === true);
 
-const rowsOf = () => ({ ...t.counts(), audit: (t.connection.sqlite.prepare('SELECT count(*) AS n FROM audit').get() as { n: number }).n });
+// Awaited: the helper's counts are read through the contacts' port (a promise spread would be `{}`).
+const rowsOf = async () => ({ ...(await t.counts()), audit: (t.connection.sqlite.prepare('SELECT count(*) AS n FROM audit').get() as { n: number }).n });
 
 beforeAll(async () => {
   t = await startTestApp({ KEPT_FAILED_AUTH_PER_MINUTE: '1000000', KEPT_SOCIAL_APP_SECRET: 'app-secret-for-access-tests' });
@@ -84,8 +85,8 @@ beforeAll(async () => {
   port = Number(new URL(address).port);
   const created = await t.service.createContact({ channel: 'email', receivedAt: '2026-03-02T10:00:00Z', customer: { name: 'Ann Tenant', email: 'ann@example.com' }, summary: 'Leaking tap' });
   contactId = created.contact.id;
-  revoked = t.service.tokens.create('revoked', Date.now());
-  t.service.tokens.revoke('revoked', Date.now());
+  revoked = await t.service.tokens.create('revoked', Date.now());
+  await t.service.tokens.revoke('revoked', Date.now());
 });
 afterAll(async () => {
   await t.close();
@@ -137,7 +138,7 @@ describe('the route table', () => {
 
 describe('every protected route, every spelling', () => {
   it('answers 401 (or no route) without a valid credential, and stores nothing', async () => {
-    const before = rowsOf();
+    const before = await rowsOf();
     const protectedRoutes = t.app.routeAccess.filter((r) => r.access !== 'public' && r.method !== 'HEAD');
     expect(protectedRoutes.length).toBeGreaterThanOrEqual(25);
     const credentials: Array<[string, Record<string, string>]> = [
@@ -163,7 +164,7 @@ describe('every protected route, every spelling', () => {
     }
     expect(answers).toEqual([]);
     expect(tried).toBeGreaterThan(500);
-    expect(rowsOf()).toEqual(before);
+    expect(await rowsOf()).toEqual(before);
   });
 
   it('the same routes answer with the token (the table is live, not a list of dead paths)', async () => {

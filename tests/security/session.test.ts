@@ -60,7 +60,7 @@ describe('POST /api/v1/session', () => {
     const cookie = cookiesFrom(ok.headers['set-cookie']);
     recordSecret(ok.cookies.find((c) => c.name === 'kept_session')!.value);
     expect((await t.app.inject({ method: 'GET', url: '/api/v1/session', headers: { cookie } })).statusCode).toBe(200);
-    t.app.people.disable(user.id, clock);
+    await t.app.people.disable(user.id, clock);
     expect((await t.app.inject({ method: 'GET', url: '/api/v1/session', headers: { cookie } })).statusCode).toBe(401);
     expect((await signIn(user.email, password)).statusCode).toBe(401);
   });
@@ -129,15 +129,15 @@ describe('CSRF', () => {
     // A cross-site page has the session cookie (SameSite=Lax aside) but not the CSRF secret cookie.
     const noSecret = await t.app.inject({ method: 'POST', url, headers: { cookie: lead.cookie.split('; ').filter((c) => !c.startsWith('kept_csrf=')).join('; '), 'x-csrf-token': lead.csrfToken }, payload: event });
     expect(noSecret.json()).toMatchObject({ code: 'csrf' });
-    expect(t.counts().events).toBe(0);
+    expect((await t.counts()).events).toBe(0);
     const ok = await t.app.inject({ method: 'POST', url, headers: lead.headers, payload: event });
     expect(ok.statusCode).toBe(200);
     const byToken = await t.app.inject({ method: 'POST', url, headers: t.auth, payload: { ...event, at: new Date(clock - 30_000).toISOString() } });
     expect(byToken.statusCode).toBe(200);
     // The person's change is in the audit trail under their email, the integration's under its token's name.
-    const audit = t.service.audit.page({ actor: lead.email, action: 'contact.events' });
+    const audit = (await t.service.audit.page({ actor: lead.email, action: 'contact.events' }));
     expect(audit.items.map((i) => i.detail)).toEqual([{ contactId: contact, events: ['assigned'] }]);
-    expect(t.service.audit.page({ actor: 'test', action: 'contact.events' }).items.map((i) => i.detail)).toEqual([{ contactId: contact, events: ['assigned'] }]);
+    expect((await t.service.audit.page({ actor: 'test', action: 'contact.events' })).items.map((i) => i.detail)).toEqual([{ contactId: contact, events: ['assigned'] }]);
   });
 
   it('records who opened each contact (the token, or the public form) in the same transaction, with no customer details', async () => {
@@ -145,7 +145,7 @@ describe('CSRF', () => {
     expect(byApi.statusCode).toBe(201);
     const form = await t.app.inject({ method: 'POST', url: '/forms/contact', headers: { host: 'localhost', origin: 'http://localhost', 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' }, payload: 'name=Cy+Tenant&email=cy.audit%40example.com&message=Damp+in+the+bedroom' });
     expect(form.statusCode).toBe(303);
-    const created = t.service.audit.page({ action: 'contact.create' }).items;
+    const created = (await t.service.audit.page({ action: 'contact.create' })).items;
     expect(created.find((i) => i.actor === 'test')?.detail).toEqual({ contactId: byApi.json().id, channel: 'email', route: 'customer-services', category: 'general', events: [] });
     expect(created.find((i) => i.actor === 'public-form')?.detail).toMatchObject({ channel: 'webform' });
     const all = JSON.stringify(created);
@@ -170,9 +170,9 @@ describe('throttling and the lock', () => {
     expect(locked.statusCode).toBe(429);
     expect(Number(locked.headers['retry-after'])).toBeGreaterThan(60);
     expect(locked.json().message).not.toMatch(/adv\.lock/);
-    expect(t.app.people.byEmail(user.email)!.lockedUntil).toBeGreaterThan(clock);
-    expect(t.service.audit.page({ actor: user.email, action: 'user.locked' }).items).toHaveLength(1);
-    expect(t.service.audit.page({ actor: user.email, action: 'session.signin-failed' }).items).toHaveLength(3);
+    expect((await t.app.people.byEmail(user.email))!.lockedUntil).toBeGreaterThan(clock);
+    expect((await t.service.audit.page({ actor: user.email, action: 'user.locked' })).items).toHaveLength(1);
+    expect((await t.service.audit.page({ actor: user.email, action: 'session.signin-failed' })).items).toHaveLength(3);
     // An email nobody has: throttled the same way, so a 429 tells nothing about who has an account.
     for (let i = 0; i < 3; i++) expect((await signIn("ghost@staff.example.org", `wrong-${i}-${password}`)).statusCode).toBe(401);
     expect((await signIn('ghost@staff.example.org', password)).statusCode).toBe(429);
@@ -180,7 +180,7 @@ describe('throttling and the lock', () => {
 
   it('the database lock holds after the throttle window; it ends when its time is up', async () => {
     const { user, password } = await person('advisor', 'adv.lock2@staff.example.org');
-    t.app.people.recordFailure(user.id, 1, 15 * 60_000, clock);
+    await t.app.people.recordFailure(user.id, 1, 15 * 60_000, clock);
     // A restart forgets the in-memory throttle; the lock in the database still refuses (401, nothing more).
     expect((await signIn(user.email, password)).statusCode).toBe(401);
     clock += 16 * 60_000;
@@ -230,9 +230,22 @@ describe('the audit trail', () => {
     const reset = await t.app.inject({ method: 'POST', url: `/api/v1/users/${created.json().user.id}/reset`, headers: admin.headers });
     recordSecret(reset.json().oneTimePassword);
     expect(reset.json().oneTimePassword).not.toBe(created.json().oneTimePassword);
+    // The admin's answers name the person, never the stored hash or the failure count (every route
+    // answering a user: created, reset, disabled, enabled, queues set, the list).
+    const id = created.json().user.id as number;
+    const answers = [
+      created.json().user,
+      reset.json().user,
+      (await t.app.inject({ method: 'POST', url: `/api/v1/users/${id}/disable`, headers: admin.headers })).json(),
+      (await t.app.inject({ method: 'POST', url: `/api/v1/users/${id}/enable`, headers: admin.headers })).json(),
+      (await t.app.inject({ method: 'PUT', url: `/api/v1/users/${id}/queues`, headers: admin.headers, payload: { queues: ['repairs', 'rents'] } })).json(),
+      ...(await t.app.inject({ method: 'GET', url: '/api/v1/users', headers: admin.headers })).json().items,
+    ] as Array<Record<string, unknown>>;
+    expect(answers.find((u) => u.id === id && Array.isArray(u.queues) && u.queues.length === 2)).toMatchObject({ email: 'new.advisor@staff.example.org', disabled: false });
+    for (const u of answers) expect(Object.keys(u).sort()).toEqual(['createdAt', 'disabled', 'email', 'id', 'lockedUntil', 'mustChangePassword', 'name', 'queues', 'role']);
     const q = (query: string) => t.app.inject({ method: 'GET', url: `/api/v1/audit?${query}`, headers: { cookie: admin.cookie } });
     const mine = (await q(`actor=${encodeURIComponent(admin.email)}`)).json();
-    expect(mine.items.map((i: { action: string }) => i.action)).toEqual(['user.reset', 'user.create', 'user.password-changed', 'session.signin']);
+    expect(mine.items.map((i: { action: string }) => i.action)).toEqual(['user.queues', 'user.enable', 'user.disable', 'user.reset', 'user.create', 'user.password-changed', 'session.signin']);
     const page1 = (await q('action=session.signin&limit=2')).json();
     expect(page1.items).toHaveLength(2);
     const page2 = (await q(`action=session.signin&limit=2&cursor=${page1.next}`)).json();
@@ -245,7 +258,7 @@ describe('the audit trail', () => {
     expect(plan('SELECT id FROM audit INDEXED BY audit_action_id WHERE action = ? AND at >= ? ORDER BY id DESC LIMIT 51', 'a', 10)).not.toMatch(/TEMP B-TREE/);
     expect(plan('SELECT id FROM audit WHERE at >= ? AND id < ? ORDER BY id DESC LIMIT 51', 0, 10)).not.toMatch(/TEMP B-TREE/);
     // Nobody's password, and no customer's contact details, in the trail.
-    const all = JSON.stringify(t.service.audit.page({ limit: 500 }).items);
+    const all = JSON.stringify((await t.service.audit.page({ limit: 500 })).items);
     expect(all).not.toContain(created.json().oneTimePassword);
     expect(all).not.toContain('ghost@staff.example.org');
   });

@@ -6,16 +6,15 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import { hashPassword, oneTimePassword } from '../../people/passwords.js';
-import type { AuditStore } from '../../store/audit.js';
-import { PeopleError, type PeopleStore } from '../../store/people.js';
-import type { TokenStore } from '../../store/tokens.js';
+import { PeopleError, publicUser, type User, type UserWithHash } from '../../store/people.js';
+import type { AuditStorePort, PeopleStorePort, TokenStorePort } from '../../store/ports.js';
 import { InstantError, parseInstant } from '../../domain/time.js';
 import { actorOf, ROLES } from '../access.js';
 
 export interface AdminRouteOptions {
-  people: PeopleStore;
-  tokens: TokenStore;
-  audit: AuditStore;
+  people: PeopleStorePort;
+  tokens: TokenStorePort;
+  audit: AuditStorePort;
   now: () => number;
 }
 
@@ -25,22 +24,26 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 export function adminRoutes(instance: FastifyInstance, { people, tokens, audit, now }: AdminRouteOptions): void {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const UserId = Type.Object({ id: Type.Integer({ minimum: 1 }) });
-  const view = (u: ReturnType<PeopleStore['list']>[number]) => ({ ...u, lockedUntil: iso(u.lockedUntil), createdAt: iso(u.createdAt) });
-  const mustFind = (id: number) => {
-    const u = people.byId(id);
+  // Only the public fields: byId answers the row with its password hash and failure count, which
+  // are never sent (spreading the row answered both to the admin).
+  const view = (u: User | UserWithHash) => ({ ...publicUser(u), lockedUntil: iso(u.lockedUntil), createdAt: iso(u.createdAt) });
+  const mustFind = async (id: number) => {
+    const u = await people.byId(id);
     if (u === undefined) throw new NotFoundError(`no user ${id}`, 'id');
     return u;
   };
-  const people_ = <T>(f: () => T): T => {
+  // The store's refusals (a duplicate email, a bad role or queue) as the API's errors: awaited here,
+  // since the asynchronous stores reject where the SQLite one threw.
+  const people_ = async <T>(f: () => Promise<T>): Promise<T> => {
     try {
-      return f();
+      return await f();
     } catch (e) {
       if (e instanceof PeopleError) throw e.message.includes('already exists') ? new ConflictError(e.message, 'email') : new ValidationError('body', e.message);
       throw e;
     }
   };
 
-  app.get('/api/v1/users', { config: ADMIN, schema: { tags: ['admin'], summary: 'Every user (never a password)' } }, async () => ({ items: people.list().map(view) }));
+  app.get('/api/v1/users', { config: ADMIN, schema: { tags: ['admin'], summary: 'Every user (never a password)' } }, async () => ({ items: (await people.list()).map(view) }));
 
   app.post(
     '/api/v1/users',
@@ -63,38 +66,38 @@ export function adminRoutes(instance: FastifyInstance, { people, tokens, audit, 
     async (request, reply) => {
       const password = oneTimePassword();
       const at = now();
-      const user = people_(() => people.create({ ...request.body, passwordHash: '' }, at));
-      people.setPassword(user.id, await hashPassword(password), true, at);
-      audit.record(at, actorOf(request), 'user.create', { email: user.email, role: user.role, queues: user.queues });
+      const user = await people_(() => people.create({ ...request.body, passwordHash: '' }, at));
+      await people.setPassword(user.id, await hashPassword(password), true, at);
+      await audit.record(at, actorOf(request), 'user.create', { email: user.email, role: user.role, queues: user.queues });
       void reply.header('cache-control', 'no-store');
       return reply.status(201).send({ user: view(user), oneTimePassword: password });
     },
   );
 
   app.post('/api/v1/users/:id/disable', { config: ADMIN, schema: { tags: ['admin'], summary: 'Disable a user: their sessions end at once', params: UserId } }, async (request) => {
-    const u = mustFind(request.params.id);
-    people.disable(u.id, now());
-    audit.record(now(), actorOf(request), 'user.disable', { email: u.email });
-    return view(mustFind(u.id));
+    const u = await mustFind(request.params.id);
+    await people.disable(u.id, now());
+    await audit.record(now(), actorOf(request), 'user.disable', { email: u.email });
+    return view(await mustFind(u.id));
   });
 
   app.post('/api/v1/users/:id/enable', { config: ADMIN, schema: { tags: ['admin'], summary: 'Enable a disabled user', params: UserId } }, async (request) => {
-    const u = mustFind(request.params.id);
-    people.enable(u.id, now());
-    audit.record(now(), actorOf(request), 'user.enable', { email: u.email });
-    return view(mustFind(u.id));
+    const u = await mustFind(request.params.id);
+    await people.enable(u.id, now());
+    await audit.record(now(), actorOf(request), 'user.enable', { email: u.email });
+    return view(await mustFind(u.id));
   });
 
   app.post(
     '/api/v1/users/:id/reset',
     { config: ADMIN, schema: { tags: ['admin'], summary: 'Reset a password: a one-time password the user must change; their sessions end', params: UserId } },
     async (request, reply) => {
-      const u = mustFind(request.params.id);
+      const u = await mustFind(request.params.id);
       const password = oneTimePassword();
-      people.setPassword(u.id, await hashPassword(password), true, now());
-      audit.record(now(), actorOf(request), 'user.reset', { email: u.email });
+      await people.setPassword(u.id, await hashPassword(password), true, now());
+      await audit.record(now(), actorOf(request), 'user.reset', { email: u.email });
       void reply.header('cache-control', 'no-store');
-      return { user: view(mustFind(u.id)), oneTimePassword: password };
+      return { user: view(await mustFind(u.id)), oneTimePassword: password };
     },
   );
 
@@ -105,27 +108,27 @@ export function adminRoutes(instance: FastifyInstance, { people, tokens, audit, 
       schema: { tags: ['admin'], summary: 'Set the queues (routes or categories) a user works', params: UserId, body: Type.Object({ queues: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 50 }) }, { additionalProperties: false }) },
     },
     async (request) => {
-      const u = mustFind(request.params.id);
-      people_(() => people.setQueues(u.id, request.body.queues, now()));
-      audit.record(now(), actorOf(request), 'user.queues', { email: u.email, queues: request.body.queues });
-      return view(mustFind(u.id));
+      const u = await mustFind(request.params.id);
+      await people_(() => people.setQueues(u.id, request.body.queues, now()));
+      await audit.record(now(), actorOf(request), 'user.queues', { email: u.email, queues: request.body.queues });
+      return view(await mustFind(u.id));
     },
   );
 
   app.get('/api/v1/users/:id/sessions', { config: ADMIN, schema: { tags: ['admin'], summary: "A user's sessions (when, never the id)", params: UserId } }, async (request) => ({
-    items: people.sessions(mustFind(request.params.id).id).map((s) => ({ id: s.id, createdAt: iso(s.createdAt), lastSeenAt: iso(s.lastSeenAt), expiresAt: iso(s.expiresAt), revokedAt: iso(s.revokedAt) })),
+    items: (await people.sessions((await mustFind(request.params.id)).id)).map((s) => ({ id: s.id, createdAt: iso(s.createdAt), lastSeenAt: iso(s.lastSeenAt), expiresAt: iso(s.expiresAt), revokedAt: iso(s.revokedAt) })),
   }));
 
   app.delete('/api/v1/users/:id/sessions', { config: ADMIN, schema: { tags: ['admin'], summary: "End every session of a user", params: UserId } }, async (request) => {
-    const u = mustFind(request.params.id);
-    const ended = people.revokeAll(u.id, now());
-    audit.record(now(), actorOf(request), 'user.sessions-ended', { email: u.email, ended });
+    const u = await mustFind(request.params.id);
+    const ended = await people.revokeAll(u.id, now());
+    await audit.record(now(), actorOf(request), 'user.sessions-ended', { email: u.email, ended });
     return { ended };
   });
 
   // ---- API tokens ----
   app.get('/api/v1/tokens', { config: ADMIN, schema: { tags: ['admin'], summary: 'API tokens (names and dates, never the tokens)' } }, async () => ({
-    items: tokens.list().map((t) => ({ name: t.name, createdAt: iso(t.createdAt), revokedAt: iso(t.revokedAt) })),
+    items: (await tokens.list()).map((t) => ({ name: t.name, createdAt: iso(t.createdAt), revokedAt: iso(t.revokedAt) })),
   }));
 
   app.post(
@@ -134,33 +137,33 @@ export function adminRoutes(instance: FastifyInstance, { people, tokens, audit, 
     async (request, reply) => {
       let token: string;
       try {
-        token = tokens.create(request.body.name, now());
+        token = await tokens.create(request.body.name, now());
       } catch (e) {
         throw new ValidationError('name', (e as Error).message);
       }
-      audit.record(now(), actorOf(request), 'token.create', { name: request.body.name });
+      await audit.record(now(), actorOf(request), 'token.create', { name: request.body.name });
       void reply.header('cache-control', 'no-store');
       return reply.status(201).send({ name: request.body.name, token });
     },
   );
 
   app.delete('/api/v1/tokens/:name', { config: ADMIN, schema: { tags: ['admin'], summary: 'Revoke an API token at once', params: Type.Object({ name: Type.String({ maxLength: 64 }) }) } }, async (request, reply) => {
-    if (!tokens.revoke(request.params.name, now())) throw new NotFoundError(`no active token named "${request.params.name}"`, 'name');
-    audit.record(now(), actorOf(request), 'token.revoke', { name: request.params.name });
+    if (!(await tokens.revoke(request.params.name, now()))) throw new NotFoundError(`no active token named "${request.params.name}"`, 'name');
+    await audit.record(now(), actorOf(request), 'token.revoke', { name: request.params.name });
     return reply.status(204).send();
   });
 
   // ---- wall-screen displays ----
   app.get('/api/v1/displays', { config: ADMIN, schema: { tags: ['admin'], summary: 'Wall-screen displays (never their secrets)' } }, async () => ({
-    items: people.displays().map((d) => ({ ...d, createdAt: iso(d.createdAt), revokedAt: iso(d.revokedAt) })),
+    items: (await people.displays()).map((d) => ({ ...d, createdAt: iso(d.createdAt), revokedAt: iso(d.revokedAt) })),
   }));
 
   app.post(
     '/api/v1/displays',
     { config: ADMIN, schema: { tags: ['admin'], summary: 'Create a display; its link (with the secret) is answered once', body: Type.Object({ name: Type.String({ maxLength: 100 }) }, { additionalProperties: false }) } },
     async (request, reply) => {
-      const { display, secret } = people_(() => people.createDisplay(request.body.name, actorOf(request), now()));
-      audit.record(now(), actorOf(request), 'display.create', { id: display.id, name: display.name });
+      const { display, secret } = await people_(() => people.createDisplay(request.body.name, actorOf(request), now()));
+      await audit.record(now(), actorOf(request), 'display.create', { id: display.id, name: display.name });
       const base = app.config.publicUrl;
       void reply.header('cache-control', 'no-store');
       return reply.status(201).send({ display: { ...display, createdAt: iso(display.createdAt) }, secret, link: `${base}/display?key=${secret}` });
@@ -168,8 +171,8 @@ export function adminRoutes(instance: FastifyInstance, { people, tokens, audit, 
   );
 
   app.delete('/api/v1/displays/:id', { config: ADMIN, schema: { tags: ['admin'], summary: 'Revoke a display: its screen loses the board at once', params: UserId } }, async (request, reply) => {
-    if (!people.revokeDisplay(request.params.id, now())) throw new NotFoundError(`no active display ${request.params.id}`, 'id');
-    audit.record(now(), actorOf(request), 'display.revoke', { id: request.params.id });
+    if (!(await people.revokeDisplay(request.params.id, now()))) throw new NotFoundError(`no active display ${request.params.id}`, 'id');
+    await audit.record(now(), actorOf(request), 'display.revoke', { id: request.params.id });
     return reply.status(204).send();
   });
 
@@ -203,7 +206,7 @@ export function adminRoutes(instance: FastifyInstance, { people, tokens, audit, 
       const q = request.query;
       const from = instant(q.from, 'from');
       const to = instant(q.to, 'to');
-      const page = audit.page({
+      const page = await audit.page({
         ...(q.actor !== undefined ? { actor: q.actor } : {}),
         ...(q.action !== undefined ? { action: q.action } : {}),
         ...(from !== undefined ? { from } : {}),

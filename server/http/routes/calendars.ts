@@ -6,6 +6,7 @@ import { DIVISIONS, holidayListsFromGovUk } from '../../domain/holidays.js';
 import { InstantError, parseInstant } from '../../domain/time.js';
 import { NotFoundError, type IngestService } from '../../ingest/service.js';
 import { ValidationError } from '../../errors.js';
+import type { CalendarRow } from '../../store/calendars.js';
 import { actorOf } from '../access.js';
 import { errorResponses } from '../schemas.js';
 
@@ -17,12 +18,12 @@ const Recomputed = {
 export function calendarRoutes(instance: FastifyInstance, service: IngestService): void {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const CalendarParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
-  const describe = (id: string) => {
-    const row = service.calendarStore.byId(id);
-    if (row === undefined) throw new NotFoundError(`no calendar "${id}"`);
-    const cal = service.calendars[id]!;
+  // A calendar as stored (its row, holidays and closures: two reads, made together) with what the
+  // compiled calendar says of now.
+  const describe = async (row: CalendarRow) => {
+    const cal = service.calendars[row.id]!;
+    const [holidays, closures] = await Promise.all([service.calendarStore.holidays(row.division), service.calendarStore.closures(row.id)]);
     const now = service.now();
-    const holidays = service.calendarStore.holidays(row.division);
     return {
       id: row.id,
       name: row.name,
@@ -32,7 +33,7 @@ export function calendarRoutes(instance: FastifyInstance, service: IngestService
       workingDayMs: row.workingDayMs,
       holidays: holidays === null ? null : { coveredFrom: holidays.coveredFrom, coveredTo: holidays.coveredTo, dates: holidays.holidays },
       holidaysKnownNow: cal.holidaysKnownAt(now),
-      closures: service.calendarStore.closures(id).map((c) => ({ id: c.id, from: new Date(c.from).toISOString(), to: new Date(c.to).toISOString(), reason: c.reason })),
+      closures: closures.map((c) => ({ id: c.id, from: new Date(c.from).toISOString(), to: new Date(c.to).toISOString(), reason: c.reason })),
       openNow: cal.isOpen(now),
       nextOpening: new Date(cal.nextOpening(now)).toISOString(),
       updatedAt: new Date(row.updatedAt).toISOString(),
@@ -40,13 +41,17 @@ export function calendarRoutes(instance: FastifyInstance, service: IngestService
   };
 
   app.get('/api/v1/calendars', { config: { access: { roles: ['team-lead', 'manager', 'admin'], token: true } }, schema: { tags: ['calendars'], summary: 'Every calendar' } }, async () => ({
-    items: service.calendarStore.all().map((c) => describe(c.id)),
+    items: await Promise.all((await service.calendarStore.all()).map(describe)),
   }));
 
   app.get(
     '/api/v1/calendars/:id',
     { config: { access: { roles: ['team-lead', 'manager', 'admin'], token: true } }, schema: { tags: ['calendars'], summary: 'One calendar: hours, holidays, closures, open now', params: CalendarParams, response: { 200: Type.Object({ id: Type.String() }, { additionalProperties: true }), ...errorResponses } } },
-    async (request) => describe(request.params.id),
+    async (request) => {
+      const row = await service.calendarStore.byId(request.params.id);
+      if (row === undefined) throw new NotFoundError(`no calendar "${request.params.id}"`);
+      return describe(row);
+    },
   );
 
   app.post(

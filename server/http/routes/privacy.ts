@@ -6,11 +6,11 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import type { AuditStore } from '../../store/audit.js';
 import { KEY_KINDS } from '../../privacy/keys.js';
 import { exportHtml } from '../../privacy/present.js';
 import type { RetentionJob } from '../../privacy/retention.js';
 import { MAX_CONTACTS, type PrivacyService } from '../../privacy/service.js';
+import type { AuditStorePort } from '../../store/ports.js';
 import { actorOf } from '../access.js';
 
 const ADMIN = { access: { roles: ['admin'] as const } };
@@ -20,7 +20,7 @@ const Text = (description: string) => Type.String({ minLength: 3, maxLength: 500
 export interface PrivacyRouteOptions {
   privacy: PrivacyService;
   retention: RetentionJob;
-  audit: AuditStore;
+  audit: AuditStorePort;
   now: () => number;
 }
 
@@ -41,8 +41,8 @@ export function privacyRoutes(instance: FastifyInstance, { privacy, retention, a
       },
     },
     async (request, reply) => {
-      const items = privacy.search(request.body);
-      audit.record(now(), actorOf(request), 'privacy.search', { kind: request.body.kind, matches: items.length, contactIds: items.map((i) => i.id) });
+      const items = await privacy.search(request.body);
+      await audit.record(now(), actorOf(request), 'privacy.search', { kind: request.body.kind, matches: items.length, contactIds: items.map((i) => i.id) });
       void reply.header('cache-control', 'no-store');
       return { items };
     },
@@ -61,8 +61,8 @@ export function privacyRoutes(instance: FastifyInstance, { privacy, retention, a
     async (request, reply) => {
       const format = request.body.format ?? 'json';
       const by = actorOf(request);
-      const x = privacy.exportContacts(request.body.contactIds, by);
-      audit.record(now(), by, 'privacy.export', { format, contactIds: x.contacts.map((c) => c.id) });
+      const x = await privacy.exportContacts(request.body.contactIds, by);
+      await audit.record(now(), by, 'privacy.export', { format, contactIds: x.contacts.map((c) => c.id) });
       const stamp = x.generatedAt.slice(0, 10);
       void reply.header('cache-control', 'no-store');
       if (format === 'html') {
@@ -127,7 +127,7 @@ export function privacyRoutes(instance: FastifyInstance, { privacy, retention, a
     '/api/v1/privacy/retention/run',
     { config: ADMIN, schema: { tags: ['privacy'], summary: 'Apply the retention schedule now (as the daily job does); answers the run' } },
     async (request) => {
-      audit.record(now(), actorOf(request), 'privacy.retention.request', {});
+      await audit.record(now(), actorOf(request), 'privacy.retention.request', {});
       return { run: await retention.run('request') };
     },
   );

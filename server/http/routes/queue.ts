@@ -21,11 +21,11 @@ import { TeamLoad } from '../../people/team-load.js';
 /** Who is asking: a person, or an integration's token (no email: it names an assignee itself). */
 type Caller = { kind: 'person'; email: string; role: string; queues: readonly string[] | null } | { kind: 'token'; name: string };
 
-function callerOf(request: FastifyRequest): Caller {
+async function callerOf(request: FastifyRequest): Promise<Caller> {
   const user = request.user;
   if (user !== undefined) {
     // An advisor's queues (routes or categories) are on their account; others see every queue.
-    const queues = user.role !== 'advisor' ? null : (request.server.people.byId(user.id)?.queues ?? []);
+    const queues = user.role !== 'advisor' ? null : ((await request.server.people.byId(user.id))?.queues ?? []);
     return { kind: 'person', email: user.email, role: user.role, queues };
   }
   return { kind: 'token', name: request.tokenName ?? 'unknown' };
@@ -107,7 +107,7 @@ export function queueRoutes(instance: FastifyInstance, service: IngestService, o
       },
     },
     async (request, reply) => {
-      const caller = callerOf(request);
+      const caller = await callerOf(request);
       const limit = request.query.limit ?? 200;
       const now = service.now();
       let assignee = request.query.assignee;
@@ -148,17 +148,17 @@ export function queueRoutes(instance: FastifyInstance, service: IngestService, o
       },
     },
     async () => {
-      const load = team.load(service.now());
+      const [load, people, alerts] = await Promise.all([team.load(service.now()), instance.people.list(), reads.queue.openAlerts()]);
       const none = load.find((l) => l.assignee === null);
       const advisors = new Map(load.filter((l) => l.assignee !== null).map((l) => [l.assignee!, { ...l, assignee: l.assignee! }]));
       // Every advisor with an account, idle ones too (assignees without an account are listed as well).
-      for (const p of instance.people.list()) {
+      for (const p of people) {
         if (p.role === 'advisor' && !p.disabled && !advisors.has(p.email)) advisors.set(p.email, { assignee: p.email, open: 0, atRisk: 0, breached: 0 });
       }
       return {
         advisors: [...advisors.values()].sort((a, b) => a.assignee.localeCompare(b.assignee)),
         unassigned: { open: none?.open ?? 0, atRisk: none?.atRisk ?? 0, breached: none?.breached ?? 0 },
-        alerts: (await reads.queue.openAlerts()).length,
+        alerts: alerts.length,
       };
     },
   );
@@ -185,7 +185,7 @@ export function queueRoutes(instance: FastifyInstance, service: IngestService, o
       },
     },
     async (request) => {
-      const caller = callerOf(request);
+      const caller = await callerOf(request);
       const { id } = request.params;
       const now = service.now();
       const parts = await reads.queue.contactPage(id);
@@ -220,9 +220,9 @@ export function queueRoutes(instance: FastifyInstance, service: IngestService, o
       },
     },
     async (request) => {
-      const caller = callerOf(request);
+      const caller = await callerOf(request);
       const { id } = request.params;
-      const row = service.contacts.byId(id);
+      const row = await service.contacts.byId(id);
       if (row === undefined || !mayTouch(caller, row)) throw new NotFoundError(`no contact with id "${id}"`);
       return act(service, caller, row, request.body);
     },
@@ -240,9 +240,9 @@ export function queueRoutes(instance: FastifyInstance, service: IngestService, o
       },
     },
     async (request) => {
-      const caller = callerOf(request);
+      const caller = await callerOf(request);
       const { contactIds, assignee } = request.body;
-      const rows = service.contacts.byIds([...new Set(contactIds)]);
+      const rows = await service.contacts.byIds([...new Set(contactIds)]);
       const missing = contactIds.find((id) => !rows.some((r) => r.id === id));
       if (missing !== undefined) throw new NotFoundError(`no contact with id "${missing}"`, 'contactIds');
       // Queued in one turn: the writer commits them together, a savepoint each.
@@ -286,12 +286,12 @@ export function queueRoutes(instance: FastifyInstance, service: IngestService, o
       },
     },
     async (request) => {
-      const caller = callerOf(request);
+      const caller = await callerOf(request);
       const { id } = request.params;
-      if (service.queue.alert(id) === undefined) throw new NotFoundError(`no alert ${id}`);
+      if ((await service.queue.alert(id)) === undefined) throw new NotFoundError(`no alert ${id}`);
       const { recorded } = await service.alertAction(id, actorOf(caller), request.body.action.trim());
       if (!recorded) throw new ConflictError(`alert ${id} already has an action recorded`);
-      return alertJson(service.queue.alert(id)!);
+      return alertJson((await service.queue.alert(id))!);
     },
   );
 
@@ -319,7 +319,7 @@ type ActionBodyT = { action: (typeof ACTIONS)[number]; clock?: string; reason?: 
 async function act(service: IngestService, caller: Caller, row: ContactRow, body: ActionBodyT) {
   const actor = actorOf(caller);
   const at = new Date(service.now()).toISOString();
-  const openClocks = service.contacts.clocks(row.id).filter((c) => c.open);
+  const openClocks = (await service.contacts.clocks(row.id)).filter((c) => c.open);
   const clockFor = (want: (status: string) => boolean, what: string): string => {
     if (body.clock !== undefined) {
       if (!openClocks.some((c) => c.standard === body.clock)) throw new ValidationError('clock', `"${body.clock}" is not an open clock of this contact`);
@@ -370,7 +370,7 @@ async function act(service: IngestService, caller: Caller, row: ContactRow, body
       // Awaab's Law: the advisor confirms (or sets) the hazard and its severity; audited with who and when.
       if (body.category === undefined) throw new ValidationError('category', 'is required: hazard-emergency or hazard-significant', 'required');
       if (row.category === body.category) throw new ConflictError(`contact "${row.id}" is already ${body.category}`);
-      const suggestion = service.view(row.id)?.hazardSuggestion ?? null;
+      const suggestion = (await service.view(row.id))?.hazardSuggestion ?? null;
       const auditDetail = { category: body.category, from: row.category, suggested: suggestion === null ? null : { category: suggestion.category, hazard: suggestion.hazard } };
       // Raising a significant hazard to an emergency: the landlord learns it now, so the emergency clocks run from now.
       if (row.category === 'hazard-significant' && body.category === 'hazard-emergency') {
@@ -379,7 +379,7 @@ async function act(service: IngestService, caller: Caller, row: ContactRow, body
       return one({ type: 'recategorised', category: body.category }, { auditDetail });
     }
     case 'dismiss-hazard': {
-      const suggestion = service.view(row.id)?.hazardSuggestion ?? null;
+      const suggestion = (await service.view(row.id))?.hazardSuggestion ?? null;
       if (suggestion === null) throw new ConflictError(`contact "${row.id}" has no hazard suggestion to dismiss`);
       return one({ type: 'hazard-dismissed', ...(body.reason !== undefined ? { reason: body.reason } : {}) }, { auditDetail: { suggested: { category: suggestion.category, hazard: suggestion.hazard } } });
     }

@@ -59,7 +59,7 @@ export function reportRoutes(instance: FastifyInstance, reports: ReportService):
     async (request, reply) => {
       const week = check(request.params.week);
       const csv = wantsCsv(request, request.query.format);
-      const report = request.query.draft === true ? reports.build(week) : reports.weekly(week);
+      const report = await (request.query.draft === true ? reports.build(week) : reports.weekly(week));
       if (!csv) return report;
       return reply
         .type('text/csv; charset=utf-8')

@@ -12,8 +12,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { TooManyRequestsError, UnauthorizedError, ValidationError } from '../../errors.js';
 import { dummyHash, hashPassword, passwordProblem, PASSWORD_MAX, verifyPassword } from '../../people/passwords.js';
-import type { AuditStore } from '../../store/audit.js';
-import type { PeopleStore } from '../../store/people.js';
+import type { AuditStorePort, PeopleStorePort } from '../../store/ports.js';
 import { actorOf, DISPLAY_COOKIE, ROLES, SESSION_COOKIE } from '../access.js';
 import { errorResponses } from '../schemas.js';
 
@@ -28,8 +27,8 @@ const Me = Type.Object({
 });
 
 export interface SessionRouteOptions {
-  people: PeopleStore;
-  audit: AuditStore;
+  people: PeopleStorePort;
+  audit: AuditStorePort;
   now: () => number;
 }
 
@@ -47,10 +46,10 @@ export function sessionRoutes(instance: FastifyInstance, { people, audit, now }:
     keyGenerator: (request) => `signin:${String((request.body as { email?: unknown } | undefined)?.email ?? '').trim().toLowerCase().slice(0, 254)}`,
   });
   const throttled = (seconds: number) => new TooManyRequestsError(`too many failed sign-ins: wait ${seconds} s`, seconds);
-  const me = (request: FastifyRequest, reply: FastifyReply) => {
+  const me = async (request: FastifyRequest, reply: FastifyReply) => {
     const csrfToken = reply.generateCsrf();
     if (request.display !== undefined) return { email: null, name: request.display.name, role: 'display' as const, mustChangePassword: false, csrfToken };
-    const u = people.byId(request.user!.id)!;
+    const u = (await people.byId(request.user!.id))!;
     return { email: u.email, name: u.name, role: u.role, mustChangePassword: u.mustChangePassword, csrfToken };
   };
 
@@ -72,28 +71,28 @@ export function sessionRoutes(instance: FastifyInstance, { people, audit, now }:
       if (!peek.isAllowed && peek.remaining <= 0) throw throttled(Math.max(peek.ttlInSeconds, 1));
       const at = now();
       const { email, password } = request.body;
-      const user = people.byEmail(email);
+      const user = await people.byEmail(email);
       const locked = user !== undefined && user.lockedUntil !== null && user.lockedUntil > at;
       // The same work whether or not the account exists.
       const ok = (await verifyPassword(password, user?.passwordHash ?? (await dummyHash()))) && user !== undefined && !user.disabled && !locked;
       if (!ok) {
         if (user !== undefined) {
-          audit.record(at, user.email, 'session.signin-failed', { address: request.ip, ...(user.disabled ? { disabled: true } : {}), ...(locked ? { locked: true } : {}) });
-          if (!locked && !user.disabled && people.recordFailure(user.id, config.signinLockAfter, config.signinLockMs, at)) {
-            audit.record(at, user.email, 'user.locked', { address: request.ip, minutes: config.signinLockMs / 60_000 });
+          await audit.record(at, user.email, 'session.signin-failed', { address: request.ip, ...(user.disabled ? { disabled: true } : {}), ...(locked ? { locked: true } : {}) });
+          if (!locked && !user.disabled && (await people.recordFailure(user.id, config.signinLockAfter, config.signinLockMs, at))) {
+            await audit.record(at, user.email, 'user.locked', { address: request.ip, minutes: config.signinLockMs / 60_000 });
           }
         } else {
           // The typed email is not recorded: it may be a customer's address, or a password typed in the wrong box.
-          audit.record(at, 'unknown', 'session.signin-failed', { address: request.ip });
+          await audit.record(at, 'unknown', 'session.signin-failed', { address: request.ip });
         }
         const limit = await perEmail(request);
         await app.failedCredentials.count(request);
         if (!limit.isAllowed && limit.isExceeded) throw throttled(Math.max(limit.ttlInSeconds, 1));
         throw new UnauthorizedError(WRONG);
       }
-      people.clearFailures(user.id);
-      const secret = people.startSession(user.id, lifetimes, at);
-      audit.record(at, user.email, 'session.signin', { address: request.ip });
+      await people.clearFailures(user.id);
+      const secret = await people.startSession(user.id, lifetimes, at);
+      await audit.record(at, user.email, 'session.signin', { address: request.ip });
       void reply.setCookie(SESSION_COOKIE, secret, { ...cookieOptions, maxAge: Math.floor(config.sessionMaxMs / 1000) });
       void reply.header('cache-control', 'no-store');
       request.user = { id: user.id, email: user.email, name: user.name, role: user.role };
@@ -135,7 +134,7 @@ export function sessionRoutes(instance: FastifyInstance, { people, audit, now }:
       void reply.header('cache-control', 'no-store');
       const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
       return {
-        items: people.sessions(request.user!.id).map((x) => ({ current: x.id === request.sessionId, createdAt: iso(x.createdAt)!, lastSeenAt: iso(x.lastSeenAt), expiresAt: iso(x.expiresAt)!, revokedAt: iso(x.revokedAt) })),
+        items: (await people.sessions(request.user!.id)).map((x) => ({ current: x.id === request.sessionId, createdAt: iso(x.createdAt)!, lastSeenAt: iso(x.lastSeenAt), expiresAt: iso(x.expiresAt)!, revokedAt: iso(x.revokedAt) })),
       };
     },
   );
@@ -155,8 +154,8 @@ export function sessionRoutes(instance: FastifyInstance, { people, audit, now }:
     '/api/v1/session',
     { config: { access: { roles: ROLES }, beforePasswordChange: true }, schema: { tags: ['session'], summary: 'Sign out: ends this session' } },
     async (request, reply) => {
-      people.endSession(request.sessionId!, now());
-      audit.record(now(), actorOf(request), 'session.signout', {});
+      await people.endSession(request.sessionId!, now());
+      await audit.record(now(), actorOf(request), 'session.signout', {});
       void reply.clearCookie(SESSION_COOKIE, cookieOptions);
       return reply.status(204).send();
     },
@@ -173,20 +172,20 @@ export function sessionRoutes(instance: FastifyInstance, { people, audit, now }:
       },
     },
     async (request, reply) => {
-      const user = people.byId(request.user!.id)!;
+      const user = (await people.byId(request.user!.id))!;
       if (!(await verifyPassword(request.body.current, user.passwordHash))) {
         await app.failedCredentials.count(request);
-        audit.record(now(), user.email, 'user.password-change-failed', { address: request.ip });
+        await audit.record(now(), user.email, 'user.password-change-failed', { address: request.ip });
         throw new ValidationError('current', 'is not your current password', 'wrong-password');
       }
       const problem = passwordProblem(request.body.new, user.email, request.body.current);
       if (problem !== undefined) throw new ValidationError('new', problem, 'weak-password');
       const at = now();
-      people.setPassword(user.id, await hashPassword(request.body.new), false, at);
+      await people.setPassword(user.id, await hashPassword(request.body.new), false, at);
       // setPassword ends every session; this one carries on under a new id.
-      const secret = people.startSession(user.id, lifetimes, at);
+      const secret = await people.startSession(user.id, lifetimes, at);
       void reply.setCookie(SESSION_COOKIE, secret, { ...cookieOptions, maxAge: Math.floor(config.sessionMaxMs / 1000) });
-      audit.record(at, user.email, 'user.password-changed', {});
+      await audit.record(at, user.email, 'user.password-changed', {});
       return reply.status(204).send();
     },
   );
@@ -199,12 +198,12 @@ export function sessionRoutes(instance: FastifyInstance, { people, audit, now }:
     },
     async (request, reply) => {
       await app.failedCredentials.check(request);
-      const display = people.display(request.query.key);
+      const display = await people.display(request.query.key);
       if (display === undefined) {
         await app.failedCredentials.count(request);
         throw new UnauthorizedError('this display link is not valid (revoked, or mistyped): ask an admin for a new one', 'key');
       }
-      audit.record(now(), `display:${display.id}`, 'display.opened', { name: display.name, address: request.ip });
+      await audit.record(now(), `display:${display.id}`, 'display.opened', { name: display.name, address: request.ip });
       // Long-lived: an unattended screen stays signed in until the display is revoked.
       void reply.setCookie(DISPLAY_COOKIE, request.query.key, { ...cookieOptions, maxAge: 400 * 86_400 });
       void reply.clearCookie(SESSION_COOKIE, cookieOptions);

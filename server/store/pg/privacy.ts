@@ -66,6 +66,13 @@ export class PgPrivacyReads implements PrivacyReads {
     return (await this.db.query<{ privacy: number }>('SELECT privacy FROM contacts WHERE id = $1', [contactId])).rows[0]?.privacy;
   }
 
+  /** The privacy stage of each contact named (one statement for a page of them); an unknown id is left out. */
+  async privacyOfEach(contactIds: readonly string[]): Promise<Map<string, number>> {
+    if (contactIds.length === 0) return new Map();
+    const r = await this.db.query<{ id: string; privacy: number }>('SELECT id, privacy FROM contacts WHERE id = ANY($1)', [contactIds]);
+    return new Map(r.rows.map((x) => [x.id, x.privacy]));
+  }
+
   /** The next batch the retention schedule has due at a stage (0: messages due; 0 or 1: anonymisation due). */
   async retentionBatch(stage: number, cutoff: number, after: { receivedAt: number; id: string } | null, limit: number): Promise<Array<{ id: string; receivedAt: number }>> {
     const { text, values } = bindNamed(PG_PRIVACY_SQL.retention, { stage, cutoff, afterAt: after?.receivedAt ?? -1, afterId: after?.id ?? '', limit });
@@ -75,6 +82,14 @@ export class PgPrivacyReads implements PrivacyReads {
   async hasAuditBefore(before: number): Promise<boolean> {
     return ((await this.db.query(PG_PRIVACY_SQL.auditBefore, [before])).rowCount ?? 0) > 0;
   }
+
+  /**
+   * SQLite's settleFiles has nothing to do here: PostgreSQL recycles its own write-ahead log after its
+   * checkpoints (forcing one needs a superuser or pg_checkpoint, which Kept's role is not given), and
+   * the erased rows' old versions go with (auto)vacuum. The erasure's ANALYZE is the command's
+   * (server/store/pg/privacy-commands.ts).
+   */
+  async settleFiles(): Promise<void> {}
 }
 
 // ---- Row reads and writes on a connection the caller holds (the commands' steps, and create's keys)
