@@ -27,7 +27,7 @@ import WebSocket from 'ws';
 import { LIVE_PATH } from '../../../server/live/protocol.js';
 import { createToken, freshPgDatabase, startInstances, type Instances } from '../../../tests/helpers/instances.js';
 import { contactBody } from '../ingest-bodies.js';
-import { backendCpu, backendCpuUsed } from './cpu.js';
+import { backendCpu, backendCpuUsed, processCpuMs } from './cpu.js';
 import { percentile } from './load.js';
 
 const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 30);
@@ -103,9 +103,10 @@ interface Tally {
   perRound: number[];
   /** Rounds whose stored count fell short of their 2xx answers. */
   short: number;
-  /** CPU of the Kept process(es), and of the PostgreSQL backends serving the database, ms. */
+  /** CPU of the Kept process(es), of the PostgreSQL backends serving the database, and of this process (autocannon), ms. */
   keptCpuMs: number;
   dbCpuMs: number;
+  loadCpuMs: number;
 }
 
 interface Target {
@@ -120,7 +121,7 @@ interface Target {
   dbCpu?: () => Promise<Map<number, number>>;
 }
 
-const tally = (name: string): Tally => ({ name, ok: 0, failed: 0, latencies: [], seconds: 0, stored: 0, perRound: [], short: 0, keptCpuMs: 0, dbCpuMs: 0 });
+const tally = (name: string): Tally => ({ name, ok: 0, failed: 0, latencies: [], seconds: 0, stored: 0, perRound: [], short: 0, keptCpuMs: 0, dbCpuMs: 0, loadCpuMs: 0 });
 
 /** `seconds` of POSTs to one instance at `connections` connections; a fresh body each (externalId `prefix-i`). */
 function cannon(url: string, token: string, connections: number, seconds: number, prefix: string, latencies?: number[]): Promise<Result> {
@@ -161,7 +162,9 @@ async function load(t: Target, seconds: number, prefix: string, latencies?: numb
 async function round(t: Target, seconds: number, prefix: string): Promise<void> {
   const keptCpu0 = t.pids.reduce((n, pid) => n + cpuMsOf(pid), 0);
   const db0 = t.dbCpu ? await t.dbCpu() : null;
+  const load0 = process.cpuUsage();
   const r = await load(t, seconds, prefix, t.tally.latencies);
+  t.tally.loadCpuMs += processCpuMs(load0);
   t.tally.keptCpuMs += t.pids.reduce((n, pid) => n + cpuMsOf(pid), 0) - keptCpu0;
   if (db0 !== null && t.dbCpu) t.tally.dbCpuMs += backendCpuUsed(db0, await t.dbCpu());
   // Every 2xx is a contact committed: the round's rows are counted at once, before anything else runs.
@@ -239,20 +242,24 @@ function postReport(sqlite: Tally, two: Tally): string[] {
   const rows = [sqlite, two].map((t) => {
     const l = t.latencies.sort((a, b) => a - b);
     const per = (cpu: number) => `${Math.round((cpu * 1000) / Math.max(1, t.ok))} µs`;
-    return `| ${t.name} | ${int(t.ok)} | ${int(rate(t))} | ${ms(percentile(l, 0.5))} | ${ms(percentile(l, 0.99))} | ${ms(l[l.length - 1] ?? NaN)} | ${int(t.stored)} | ${int(t.failed)} | ${per(t.keptCpuMs)} | ${t === sqlite ? '—' : per(t.dbCpuMs)} |`;
+    return `| ${t.name} | ${int(t.ok)} | ${int(rate(t))} | ${ms(percentile(l, 0.5))} | ${ms(percentile(l, 0.99))} | ${ms(l[l.length - 1] ?? NaN)} | ${int(t.stored)} | ${int(t.failed)} | ${per(t.keptCpuMs)} | ${t === sqlite ? '—' : per(t.dbCpuMs)} | ${per(t.loadCpuMs)} |`;
   });
   const ratio = rate(two) / rate(sqlite);
   const p99 = percentile(two.latencies, 0.99);
   const byRound = two.perRound.map((v, i) => (v / sqlite.perRound[i]!).toFixed(2)).join(', ');
   const rowsOk = sqlite.short === 0 && two.short === 0;
+  // What one contact costs the machine in all, and so the most these cores could take were nothing else on them.
+  const cost = (t: Tally) => (t.keptCpuMs + t.dbCpuMs + t.loadCpuMs) / Math.max(1, t.ok);
+  const ceiling = (t: Tally) => int((availableParallelism() * 1000) / cost(t));
   return [
-    '| POST /api/v1/contacts | 2xx | contacts/s | p50 | p99 | max | rows counted | non-2xx / errors | Kept CPU per 2xx | PostgreSQL CPU per 2xx |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| POST /api/v1/contacts | 2xx | contacts/s | p50 | p99 | max | rows counted | non-2xx / errors | Kept CPU per 2xx | PostgreSQL CPU per 2xx | autocannon CPU per 2xx |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
     '',
     `Two instances on PostgreSQL / one on SQLite (same run): **${ratio.toFixed(2)}×** (target ≥ ${TARGET_RATIO}×: ${verdict(ratio >= TARGET_RATIO)}; round by round ${byRound}).`,
     `Two instances' p99 **${ms(p99)}** (target < ${TARGET_P99} ms: ${verdict(p99 < TARGET_P99)}); SQLite's ${ms(percentile(sqlite.latencies, 0.99))}.`,
     `Rows ≥ acknowledged, every round: ${verdict(rowsOk)} (SQLite ${int(sqlite.stored)} rows for ${int(sqlite.ok)} 2xx, PostgreSQL ${int(two.stored)} for ${int(two.ok)}; rounds short: ${sqlite.short + two.short}).`,
+    `CPU per contact, everything on the machine that served it (Kept, PostgreSQL, autocannon): SQLite ${int(cost(sqlite) * 1000)} µs, two on PostgreSQL ${int(cost(two) * 1000)} µs; on ${availableParallelism()} cores with nothing else running that is at most ~${ceiling(sqlite)} and ~${ceiling(two)} contacts/s.`,
   ];
 }
 
@@ -411,7 +418,7 @@ function boardReport(f: Omit<BoardFigures, 'lines'>): string[] {
     `| the POST's send → the same delta | ${ms(f.fromSend.p50)} | ${ms(f.fromSend.p99)} | ${ms(f.fromSend.max)} |`,
     `| the POST's send → A's 201 | ${ms(f.ack.p50)} | ${ms(f.ack.p99)} | ${ms(f.ack.max)} |`,
     '',
-    `Commit on A → delta on ${int(BOARDS)} boards on B: p99 **${ms(f.fromAck.p99)}** from A's 201 (target ≤ ${TARGET_BOARD_P99} ms: ${verdict(f.fromAck.p99 <= TARGET_BOARD_P99 && f.missed === 0)}); ${int(f.missed)} (contact, board) pairs missed; ${f.closed} boards closed meanwhile; the earliest delta came ${ms(f.fromAck.min)} after the 201; the boards all opened (each with its snapshot) in ${(f.connectMs / 1000).toFixed(1)} s.`,
+    `Commit on A → delta on ${int(BOARDS)} boards on B: p99 **${ms(f.fromAck.p99)}** from A's 201 (target ≤ ${TARGET_BOARD_P99} ms: ${verdict(f.fromAck.p99 <= TARGET_BOARD_P99 && f.missed === 0)}); ${int(f.missed)} (contact, board) pairs missed; ${f.closed} boards closed meanwhile; the earliest receipt ${ms(f.fromAck.min)} from the 201 (below 0: B's delta read here before A's answer was); the boards all opened (each with its snapshot) in ${(f.connectMs / 1000).toFixed(1)} s.`,
   ];
 }
 
