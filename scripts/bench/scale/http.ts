@@ -449,7 +449,8 @@ build), log level warn; the load and the timing run in the benchmark's own proce
    per side first (not counted), then the measured seconds split into rounds taken in turn (SQLite, PostgreSQL,
    PostgreSQL, SQLite, …). After each round its contacts are counted in the database (SQLite file, contacts
    table) against the round's 2xx. "Kept CPU" is the Kept processes' user + system time over the rounds
-   (\`/proc/<pid>/stat\`, every thread); "PostgreSQL CPU" that of the backends serving the database.
+   (\`/proc/<pid>/stat\`, every thread); "PostgreSQL CPU" that of the backends serving the database;
+   "autocannon CPU" the benchmark's own process over the same rounds.
 2. A fresh database and two fresh instances, A and B. ${int(BOARDS)} WebSocket boards (\`ws\`, ${LIVE_PATH}, an API
    token) open on B, each waiting for its snapshot; then contacts are posted to A one every ${Math.round(1000 / BOARD_RATE)} ms (open loop,
    after 5 unmeasured) for ${BOARD_SECONDS} s. B learns of them only through the change feed (LISTEN/NOTIFY doorbell, the
