@@ -20,10 +20,11 @@ try {
 let stopped = (detail: string): void => {
   process.stderr.write(`kept: ${detail}; restarting it\n`);
 };
-let log = {
-  info: (m: string) => process.stdout.write(`kept: ${m}\n`),
-  warn: (m: string) => process.stderr.write(`kept: ${m}\n`),
-  error: (m: string) => process.stderr.write(`kept: ${m}\n`),
+/** Until the app's logger exists (PostgreSQL's lease and feed start before it), lines on the standard streams. */
+let log: { info(m: string): void; warn(m: string): void; error(m: string): void } = {
+  info: (m) => void process.stdout.write(`kept: ${m}\n`),
+  warn: (m) => void process.stderr.write(`kept: ${m}\n`),
+  error: (m) => void process.stderr.write(`kept: ${m}\n`),
 };
 let connection: Connection | null = null;
 let pgKept: PgKept | null = null;

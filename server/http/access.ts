@@ -8,6 +8,7 @@ import type {} from '@fastify/cookie';
 import type {} from '@fastify/csrf-protection';
 import type { SessionLifetimes } from '../store/people.js';
 import type { PeopleStorePort, TokenStorePort } from '../store/ports.js';
+import { ROLES, type Role } from '../people/roles.js';
 
 /**
  * - `public`: anyone (health, the public form, the public status, the social challenge, sign-in, the
@@ -17,9 +18,8 @@ import type { PeopleStorePort, TokenStorePort } from '../store/ports.js';
  *   `token: true` also an integration's API token; with `display: true` also a wall-screen display.
  */
 export const ACCESS_LEVELS = ['public', 'token'] as const;
-/** The people who sign in (issue 10): each route names the roles that may call it. */
-export const ROLES = ['advisor', 'team-lead', 'manager', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+/** The people who sign in (issue 10, server/people/roles.ts): each route names the roles that may call it. */
+export { ROLES, type Role };
 /**
  * A route's declaration: a level, or the roles of signed-in people that may call it (`token: true`
  * also lets an integration's API token call it; `display: true` a wall-screen display).

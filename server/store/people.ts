@@ -6,7 +6,7 @@
 // SHA-256 hashes only.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Sqlite } from '../../db/connection.js';
-import { ROLES, type Role } from '../http/access.js';
+import { ROLES, type Role } from '../people/roles.js';
 
 export interface User {
   id: number;

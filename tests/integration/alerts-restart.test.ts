@@ -47,7 +47,7 @@ describe('alerts across a restart', () => {
       await first.service.createContact({ channel: 'email', externalId: 'r-late', receivedAt: new Date(Date.now() - 10 * 86_400_000).toISOString() });
       expect((await first.app.alerts.evaluateNow()).map((s) => s.outcome)).toEqual([{ slack: 'sent' }, { slack: 'sent' }]);
     } finally {
-      first.service.tokens.revoke('test', Date.now()); // the next app makes its own
+      await first.service.tokens.revoke('test', Date.now()); // the next app makes its own
       await first.close();
     }
     expect(posts.sort()).toEqual(['/breach/kd-restart-secret-31', '/queue/kd-restart-secret-31']);

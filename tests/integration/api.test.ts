@@ -133,14 +133,14 @@ describe('auth', () => {
     expect((await get('/api/v1/health', {})).status).toBe(200);
   });
   it('a revoked token stops working at once', async () => {
-    const token = t.service.tokens.create('short-lived', Date.now());
+    const token = await t.service.tokens.create('short-lived', Date.now());
     expect((await get('/api/v1/contacts', { authorization: `Bearer ${token}` })).status).toBe(200);
-    t.service.tokens.revoke('short-lived', Date.now());
+    await t.service.tokens.revoke('short-lived', Date.now());
     expect((await get('/api/v1/contacts', { authorization: `Bearer ${token}` })).status).toBe(401);
     expect(JSON.stringify(t.connection.sqlite.prepare('SELECT * FROM api_tokens').all())).not.toContain(token);
   });
   it('a token revoked by another process (the sla command) stops working within 250 ms', async () => {
-    const token = t.service.tokens.create('cli-revoked', Date.now());
+    const token = await t.service.tokens.create('cli-revoked', Date.now());
     const header = { authorization: `Bearer ${token}` };
     expect((await get('/api/v1/contacts', header)).status).toBe(200);
     expect((await get('/api/v1/contacts', header)).status).toBe(200); // now served from the cache

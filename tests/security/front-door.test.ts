@@ -244,7 +244,7 @@ describe('refusals name the field and the problem', () => {
     const over = await add(events.slice(10, 12).concat([{ type: 'assigned', assignee: 'sam@example.org', at: '2026-03-02T11:00:00Z' }]));
     expect(over.statusCode).toBe(422);
     expect(over.json()).toMatchObject({ field: 'events', code: 'too-many-events' });
-    expect(t.service.contacts.events(created.id)).toHaveLength(10);
+    expect(await t.service.contacts.events(created.id)).toHaveLength(10);
     const tooMany = await post(JSON.stringify({ ...contact, externalId: 'x-1', events: [...events, { type: 'assigned', assignee: 'sam@example.org', at: '2026-03-02T11:00:00Z' }] }));
     expect(tooMany.statusCode).toBe(422);
   });

@@ -165,7 +165,7 @@ describe('the live socket', () => {
     const other = await t.openDisplay('Soon revoked');
     secrets.push(other.secret);
     expect(await open({ cookie: other.cookie, origin: origin() })).toBe(101);
-    t.app.people.revokeDisplay(other.id, Date.now());
+    await t.app.people.revokeDisplay(other.id, Date.now());
     expect(await open({ cookie: other.cookie, origin: origin() })).toBe(401);
   });
 

@@ -20,7 +20,7 @@ afterAll(async () => {
 async function person(role: 'advisor' | 'team-lead' | 'manager' | 'admin', email: string) {
   const password = oneTimePassword();
   recordSecret(password);
-  const user = t.app.people.create({ email, name: email.split('@')[0]!, role, passwordHash: await hashPassword(password) }, clock);
+  const user = await t.app.people.create({ email, name: email.split('@')[0]!, role, passwordHash: await hashPassword(password) }, clock);
   return { user, password };
 }
 
