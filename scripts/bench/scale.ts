@@ -2,14 +2,17 @@
 // waiting for its durable acknowledgement, against the SQLite GroupCommitWriter with the same
 // contacts measured in the same run; then one and two writer processes sharing one PostgreSQL.
 // The phases alternate round by round, so a machine that gets busier or quieter meanwhile weighs
-// on all of them alike. Last, 100,000 breaches over one minute with three instances
-// (scripts/bench/breaches.ts). `--only writer` or `--only breaches` runs one part alone.
+// on all of them alike. Then POST /api/v1/contacts end to end on real Kept processes, one on SQLite
+// against two on one PostgreSQL, and 1,000 boards on one instance hearing commits on the other
+// (scripts/bench/scale/http.ts). Last, 100,000 breaches over one minute with three instances
+// (scripts/bench/breaches.ts). `--only writer`, `--only http` or `--only breaches` runs one part alone.
 //
-//   npm run bench:scale [-- --only writer|breaches]
+//   npm run bench:scale [-- --only writer|http|breaches]
 //   BENCH_CONTACTS    contacts per instance, phase and round (default 5000)
 //   BENCH_ROUNDS      rounds (default 2)
 //   BENCH_CONCURRENCY callers per instance (default 50)
 //   KEPT_TEST_PG_URL  the server to use (default postgres://postgres@127.0.0.1:5432/test; a fresh database is made and dropped)
+//   (the HTTP part's own settings: scripts/bench/scale/http.ts)
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +29,7 @@ import { backendCpu, backendCpuUsed, processCpuMs } from './scale/cpu.js';
 import { commands, drive, percentile, type LoadResult } from './scale/load.js';
 import type { ChildReport } from './scale/writer-child.js';
 import { runBreaches } from './breaches.js';
+import { runHttp } from './scale/http.js';
 
 const COUNT = Number(process.env.BENCH_CONTACTS ?? 5_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -191,8 +195,12 @@ async function main(): Promise<void> {
   console.log(`Two processes / one process: ${ratioTwo.toFixed(2)}× (target ≥ ${TARGET_TWO}×: ${verdict(ratioTwo >= TARGET_TWO)}; round by round ${byRound}).`);
 }
 
+const parts = ['writer', 'http', 'breaches'] as const;
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
-if (only !== undefined && only !== 'writer' && only !== 'breaches') throw new Error(`--only ${only}: writer or breaches`);
-if (only !== 'breaches') await main();
+if (only !== undefined && !(parts as readonly string[]).includes(only)) throw new Error(`--only ${only}: ${parts.join(', ')}`);
+const runs = (part: (typeof parts)[number]) => only === undefined || only === part;
+if (runs('writer')) await main();
 if (only === undefined) console.log('');
-if (only !== 'writer') await runBreaches();
+if (runs('http')) await runHttp();
+if (only === undefined) console.log('');
+if (runs('breaches')) await runBreaches();
