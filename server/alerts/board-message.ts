@@ -20,9 +20,16 @@ export class BoardMessages {
   /** The standing row, read at start and after each change: a thousand boards reconnecting read no table. */
   private row: BoardMessageRow | undefined;
 
+  private follow: NodeJS.Timeout | null = null;
+
+  /**
+   * `followMs`: several instances on one database (PostgreSQL): the standing message is read again this
+   * often, so one posted or taken down through another instance reaches this instance's boards too.
+   */
   constructor(
     private readonly service: IngestService,
     private readonly sink: MessageSink | null,
+    private readonly options: { followMs?: number } = {},
   ) {
     this.store = service.stores.notices;
     sink?.greet(() => this.frame());
@@ -31,6 +38,19 @@ export class BoardMessages {
   /** Reads the message standing now (before the app listens) and arms its end. */
   async load(): Promise<void> {
     this.row = await this.store.message();
+    this.arm();
+    if (this.options.followMs !== undefined && this.follow === null) {
+      this.follow = setInterval(() => void this.refresh().catch(() => {}), this.options.followMs);
+      this.follow.unref();
+    }
+  }
+
+  /** The standing row read again: pushed to the boards only when another instance changed it. */
+  private async refresh(): Promise<void> {
+    const r = await this.store.message();
+    if (JSON.stringify(r ?? null) === JSON.stringify(this.row ?? null)) return;
+    this.row = r;
+    this.sink?.post(this.frame());
     this.arm();
   }
 
@@ -80,5 +100,6 @@ export class BoardMessages {
 
   stop(): void {
     if (this.expiry !== null) clearTimeout(this.expiry);
+    if (this.follow !== null) clearInterval(this.follow);
   }
 }

@@ -23,7 +23,8 @@ declare module 'fastify' {
 /** `hub`: the board socket's hub (server/live/hub.ts), for frames outside the numbered deltas. */
 export function registerBoardExtras(app: FastifyInstance, service: IngestService, live: LiveService, hub: MessageSink, sends?: () => boolean): void {
   const alerts = new AlertService({ service, live, config: app.config, log: app.log, ...(sends !== undefined ? { sends } : {}) });
-  const messages = new BoardMessages(service, hub);
+  // On PostgreSQL the message may be posted through another instance: read again every 2 s.
+  const messages = new BoardMessages(service, hub, service.stores.kind === 'postgres' ? { followMs: 2000 } : {});
   const notices = service.stores.notices;
   app.decorate('alerts', alerts);
   app.decorate('boardMessages', messages);

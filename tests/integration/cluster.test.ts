@@ -5,10 +5,14 @@
 // instant; the feed's connection cut, it reconnects and the boards move again without a reload; four
 // writers for a minute, every instance's board hears every contact with no delta lost or repeated;
 // the weekly report's missed Monday is caught up once by three instances starting together.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { LIVE_PATH, type ServerMessage } from '../../server/live/protocol.js';
+import { oneTimePassword } from '../../server/people/passwords.js';
+import { recordSecret } from '../helpers/app.js';
 import { createToken, freshPgDatabase, startInstances, type Instances, type TestPg } from '../helpers/instances.js';
 
 interface Board {
@@ -101,6 +105,51 @@ describe('three Kept instances on one PostgreSQL', () => {
     boards.push(moved);
     moved.socket.on('message', (data) => moved.messages.push(JSON.parse(String(data)) as ServerMessage));
     await expect.poll(() => moved.messages.find((m) => m.type === 'snapshot' || m.type === 'delta')?.type, { timeout: 10_000 }).toBe('snapshot');
+  });
+
+  it("a team lead's message put on one instance reaches the boards on another", async () => {
+    // A team lead made on the shared database by the command line, signed in on instance 0.
+    const email = 'lead@cluster.example.org';
+    const made = spawnSync('npm', ['run', '--silent', 'sla', '--', 'user', 'create', email, '--role', 'team-lead', '--name', 'Cluster Lead'], {
+      cwd: join(import.meta.dirname, '..', '..'),
+      env: { ...process.env, KEPT_DATABASE_URL: db.url },
+      encoding: 'utf8',
+    });
+    expect(made.status).toBe(0);
+    const first = made.stdout.trim().split('\n').at(-1)!;
+    recordSecret(first);
+    const base = kept.urls[0]!;
+    const jar = new Map<string, string>();
+    const keep = (r: Response) => {
+      for (const c of r.headers.getSetCookie()) {
+        const [pair] = c.split(';');
+        const eq = pair!.indexOf('=');
+        jar.set(pair!.slice(0, eq), pair!.slice(eq + 1));
+      }
+    };
+    const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+    const call = async (method: string, path: string, body: unknown, csrf?: string) => {
+      const r = await fetch(`${base}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', origin: base, cookie: cookie(), ...(csrf !== undefined ? { 'x-csrf-token': csrf } : {}) },
+        body: JSON.stringify(body),
+      });
+      keep(r);
+      return r;
+    };
+    const signIn = await call('POST', '/api/v1/session', { email, password: first });
+    expect(signIn.status).toBe(200);
+    const password = `${oneTimePassword()}-changed`;
+    recordSecret(password);
+    expect((await call('POST', '/api/v1/session/password', { current: first, new: password }, ((await signIn.json()) as { csrfToken: string }).csrfToken)).status).toBe(204);
+    const session = await fetch(`${base}/api/v1/session`, { headers: { cookie: cookie() } });
+    const { csrfToken } = (await session.json()) as { csrfToken: string };
+    const other = await openBoard(kept.urls[1]!);
+    const put = await call('PUT', '/api/v1/board/message', { text: 'Phones down in Truro: expect longer waits' }, csrfToken);
+    expect(put.status).toBe(200);
+    await expect
+      .poll(() => other.messages.filter((m) => m.type === 'message').at(-1), { timeout: 10_000 })
+      .toMatchObject({ type: 'message', message: { text: 'Phones down in Truro: expect longer waits', by: email } });
   });
 
   it('/health shows each instance its feed connected, and exactly one leader', async () => {
