@@ -80,6 +80,17 @@ const reportSchedule = scheduleReports(app, { audit: service.audit, now: service
 
 const shutdown = async (signal: string) => {
   app.log.info(`${signal}: closing`);
+  // A connection still busy (a client that went away mid-request, a slow body) would hold the server's
+  // close until its own timeout: after 2 s every connection is cut. Acknowledged writes are committed
+  // already; nothing acknowledged depends on a connection staying open.
+  const cut = setTimeout(() => app.server.closeAllConnections(), 2000);
+  cut.unref();
+  // And a close that still hangs does not keep a stopping Kept running for ever.
+  const deadline = setTimeout(() => {
+    app.log.error(`${signal}: closing took over 20 s; exiting now`);
+    process.exit(1);
+  }, 20_000);
+  deadline.unref();
   await app.close();
   if (pgKept !== null) await pgKept.close();
   else {
