@@ -225,12 +225,11 @@ export class LiveService {
     this.changedWhileLoading = new Set();
     this.scheduler.hold();
     try {
-      const kept = new Map(this.clocks);
       for (const id of held) this.dropContact(id);
       if (!(await this.loadAll())) return;
-      // Contacts changed during the read were re-put by their change; their old clocks went with dropContact.
-      for (const k of before) if (!this.clocks.has(k) || this.clocks.get(k) !== kept.get(k)) this.pendingKeys.add(k);
-      for (const k of this.clocks.keys()) if (!before.has(k)) this.pendingKeys.add(k);
+      // Every clock held before and every clock read now: the boards' rows are replaced or removed.
+      for (const k of before) this.pendingKeys.add(k);
+      for (const k of this.clocks.keys()) this.pendingKeys.add(k);
       this.today.cover(localDay(this.calendar, this.timers.now()));
       this.boardStale = true;
       this.schedule('contact');

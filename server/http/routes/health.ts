@@ -91,7 +91,7 @@ export function healthRoutes(
       const failure = service.writer.failure;
       if (reason === undefined && failure !== null) reason = failure.reason;
       const clusterNow = cluster();
-      if (reason === undefined && clusterNow !== undefined && !clusterNow.feed.connected) reason = `the change feed is not connected${clusterNow.feed.lastError === null ? '' : `: ${clusterNow.feed.lastError}`}`;
+      if (reason === undefined && clusterNow !== undefined && !clusterNow.feed.connected) reason = 'the change feed is not connected'; // its error (naming the database's host) only in the token holder's details
       const token = tokenFrom(request);
       const trusted = token !== undefined && (await service.tokens.verify(token)) !== undefined;
       const folders = trusted ? mailbox() : undefined;
