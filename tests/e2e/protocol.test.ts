@@ -235,7 +235,8 @@ describe('the board on the live protocol', () => {
     };
     await open();
     const oldest = await browser.page.getByTestId('tile-phone').getByTestId('oldest-waiting').textContent();
-    expect(oldest).toMatch(/^1m 0[5-7]s$/);
+    // The screen learns the server's time a message late, so 65 s can read a few ms under: 1m 04s.
+    expect(oldest).toMatch(/^1m 0[4-7]s$/);
     const fmt = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
     const clock = await browser.page.getByTestId('clock').textContent();
     expect([fmt.format(Date.now() + ahead), fmt.format(Date.now() + ahead - 2000)]).toContain(clock);
