@@ -64,7 +64,7 @@ try {
     config,
     service,
     logger: true,
-    ...(pgKept !== null ? { reads: pgKept.reads, cluster: pgKept.cluster, sendsAlerts: pgKept.leads } : {}),
+    ...(pgKept !== null ? { reads: pgKept.reads, cluster: pgKept.cluster, sendsAlerts: pgKept.leads, feed: pgKept.feed } : {}),
   });
 } catch (e) {
   if (!(e instanceof ConfigError)) throw e;

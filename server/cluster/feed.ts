@@ -110,6 +110,38 @@ export async function notifyFeed(client: Queryable): Promise<void> {
   await client.query(`SELECT pg_notify('${FEED_CHANNEL}', '')`);
 }
 
+// The contacts changed after a position, for a board that moves to this instance with the position
+// it had reached on another (server/live/live.ts, resume): the rows after it in key order (the
+// primary key's range, at most $3 of them), if none of them was pruned, each row's contact with its
+// clocks' standards (a contact's clocks never lose a standard, so any of its rows names them all).
+const CHANGED_SINCE_SQL = `
+SELECT h.pruned, c.contact_id, c.standards
+FROM (SELECT (pruned_xid, pruned_id) > ($1::xid8, $2::bigint) AS pruned FROM feed_horizon) h
+LEFT JOIN LATERAL (
+  SELECT payload->>'contactId' AS contact_id,
+         jsonb_path_query_array(payload, '$.clocks[*].standard') AS standards
+  FROM feed WHERE (xid, id) > ($1::xid8, $2::bigint) AND kind = 'contact'
+  ORDER BY xid, id LIMIT $3
+) c ON NOT h.pruned`;
+
+/**
+ * The contacts the feed says changed after `from`, each with the standards of its clocks, or null
+ * when rows after `from` were pruned (what changed is no longer known) or more than `maxRows` rows
+ * came after it (a snapshot is then cheaper than the replay).
+ */
+export async function changedSince(client: Queryable, from: FeedPosition, maxRows: number): Promise<Map<string, string[]> | null> {
+  const r = await client.query(CHANGED_SINCE_SQL, [from.xid, from.id, maxRows + 1]);
+  const rows = r.rows as Array<{ pruned: boolean | null; contact_id: string | null; standards: string[] | null }>;
+  if (rows.length === 0 || rows[0]!.pruned !== false || rows.length > maxRows) return null;
+  const changed = new Map<string, string[]>();
+  for (const row of rows) {
+    if (row.contact_id === null) continue;
+    const known = changed.get(row.contact_id);
+    changed.set(row.contact_id, known === undefined ? (row.standards ?? []) : [...new Set([...known, ...(row.standards ?? [])])]);
+  }
+  return changed;
+}
+
 export interface FeedLog {
   warn(obj: object, msg: string): void;
   info?(obj: object, msg: string): void;

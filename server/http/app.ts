@@ -19,7 +19,7 @@ import type { Config } from '../config.js';
 import type { IngestService } from '../ingest/service.js';
 import { LiveHub } from '../live/hub.js';
 import { MailboxReader } from '../ingest/imap.js';
-import { LiveService, type LiveOptions, type LoadResult } from '../live/live.js';
+import { LiveService, type FeedView, type LiveOptions, type LoadResult } from '../live/live.js';
 import type { PeopleStorePort } from '../store/ports.js';
 import { openReads, type ReaderPool, type ReadService, type Reads } from '../readers/index.js';
 import { CSRF_COOKIE, CSRF_HEADER, publicScope, registerAccess, type RouteAccess } from './access.js';
@@ -81,6 +81,8 @@ export interface AppOptions {
   reads?: Reads;
   /** On PostgreSQL: the feed and the lease as this instance sees them, for /health. */
   cluster?: () => ClusterHealth | undefined;
+  /** The change feed (PostgreSQL): the board's marks, and boards moved from another instance resumed. */
+  feed?: FeedView;
   /** On PostgreSQL: whether this instance sends the alerts now (the timers' leader), so N instances send once. */
   sendsAlerts?: () => boolean;
 }
@@ -104,7 +106,7 @@ export const DOCS_CSP = Object.fromEntries(
   Object.entries({ ...CSP_DIRECTIVES, styleSrc: ["'self'", "'unsafe-inline'"], scriptSrcAttr: ["'none'"] }).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), v]),
 );
 
-export async function buildApp({ config, service, logger = false, liveLoading = {}, readerTestHooks = false, reads, cluster, sendsAlerts }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, service, logger = false, liveLoading = {}, readerTestHooks = false, reads, cluster, sendsAlerts, feed }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logger === false ? false : loggerOptions(config.logLevel, logger === true ? undefined : logger),
     bodyLimit: config.bodyLimit,
@@ -202,9 +204,15 @@ export async function buildApp({ config, service, logger = false, liveLoading = 
     serviceLevelTarget: config.boardServiceLevelTarget,
     phoneQueues: config.phone.queues,
     defaultPhoneQueue: config.phone.defaultQueue,
+    ...(feed !== undefined ? { feed } : {}),
     ...liveLoading,
   });
-  const hub = new LiveHub((seqNow) => live.snapshot(seqNow), service.stores.kind === 'postgres' ? { seqStart: 2 ** 52 + Math.floor(Math.random() * 2 ** 51) } : {});
+  const hub = new LiveHub(
+    (seqNow) => live.snapshot(seqNow),
+    service.stores.kind === 'postgres'
+      ? { seqStart: 2 ** 52 + Math.floor(Math.random() * 2 ** 51), resume: (mark, since, seqNow) => live.resume(mark, since, seqNow) }
+      : {},
+  );
   // The running clocks load in pages with the event loop let in between: the app can listen and
   // answer (/health says `starting`) while a large backlog loads; the board answers 503 until armed.
   const armed = live.start(hub);
@@ -234,7 +242,15 @@ export async function buildApp({ config, service, logger = false, liveLoading = 
   app.decorate('readerPool', readers.pool);
   app.addHook('onClose', async () => readers.close());
 
-  healthRoutes(app, service, live, () => app.mailReader?.state, cluster);
+  // The feed and the lease as the cluster sees them, with the boards moved here from other instances.
+  const clusterNow =
+    cluster === undefined
+      ? undefined
+      : () => {
+          const c = cluster();
+          return c === undefined ? undefined : { ...c, movedBoards: { resumed: hub.resumed, snapshots: hub.resumeRefused } };
+        };
+  healthRoutes(app, service, live, () => app.mailReader?.state, clusterNow);
   sessionRoutes(app, { people, audit: service.audit, now: service.now });
   adminRoutes(app, { people, tokens: service.tokens, audit: service.audit, now: service.now });
   contactRoutes(app, service);

@@ -7,7 +7,7 @@ import type { Writable } from 'node:stream';
  * Query parameters whose values may be logged: filters and paging, never credentials, challenges
  * or customers' details. Any other parameter is logged by name with its value redacted.
  */
-const LOGGABLE_QUERY = new Set(['status', 'standard', 'channel', 'category', 'limit', 'since', 'division', 'from', 'to', 'sent', 'hub.mode', 'replace', 'cursor']);
+const LOGGABLE_QUERY = new Set(['status', 'standard', 'channel', 'category', 'limit', 'since', 'mark', 'division', 'from', 'to', 'sent', 'hub.mode', 'replace', 'cursor']);
 /** How much of a URL a log line keeps (a path can be long; the route is what matters). */
 const MAX_URL = 300;
 

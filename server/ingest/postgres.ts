@@ -9,11 +9,12 @@
 //   (server/cluster/transitions.ts: fenced, each stored once, caught up at an election).
 import { hostname } from 'node:os';
 import { openPostgres, type PgConnection } from '../../db/pg/connection.js';
-import { FeedFollower, type FeedEntry, type FeedLog } from '../cluster/feed.js';
+import { changedSince, FeedFollower, type FeedEntry, type FeedLog } from '../cluster/feed.js';
 import { Lease } from '../cluster/lease.js';
 import { LeaderTransitions } from '../cluster/transitions.js';
 import type { ContactChange } from '../commands/context.js';
 import type { ClusterHealth } from '../http/routes/health.js';
+import type { FeedView } from '../live/live.js';
 import { pgReads } from '../readers/ports.js';
 import type { Reads } from '../readers/index.js';
 import { PgRunner } from '../store/pg/runner.js';
@@ -37,6 +38,8 @@ export interface PgKept {
   connection: PgConnection;
   /** What /health shows of the feed and the lease. */
   cluster: () => ClusterHealth;
+  /** The feed as the live board sees it: its marks, and resuming boards moved from another instance. */
+  feed: FeedView;
   /** This instance holds the timers' lease now (it also sends the alerts). */
   leads: () => boolean;
   /** Follows the feed and asks for the lease: before the live board loads (it hears every change after). */
@@ -65,6 +68,9 @@ export async function openPgKept(url: string, o: PgKeptOptions): Promise<PgKept>
       { ...(o.packFamily !== undefined ? { packFamily: o.packFamily } : {}), maxEventsPerContact: o.maxEventsPerContact ?? 1000, now },
     );
     let reload: (() => Promise<void>) | null = null;
+    // While the board reloads after a gap the follower is already at the present but the board is not:
+    // no mark is given out then (a board moved meanwhile gets a snapshot).
+    let reloading = 0;
     const feedLog: FeedLog = { warn: (obj, msg) => o.log.warn(`${msg} ${JSON.stringify(obj)}`), info: (obj, msg) => o.log.info(`${msg} ${JSON.stringify(obj)}`) };
     const follower = new FeedFollower({
       connection: url,
@@ -72,9 +78,14 @@ export async function openPgKept(url: string, o: PgKeptOptions): Promise<PgKept>
       log: feedLog,
       onChanges: (entries) => deliver(service, entries),
       onGap: async () => {
-        o.log.warn('the change feed was missed: calendars and the live board read again from the tables');
-        await service.reloadCalendars();
-        await reload?.();
+        reloading++;
+        try {
+          o.log.warn('the change feed was missed: calendars and the live board read again from the tables');
+          await service.reloadCalendars();
+          await reload?.();
+        } finally {
+          reloading--;
+        }
       },
     });
     return {
@@ -88,6 +99,10 @@ export async function openPgKept(url: string, o: PgKeptOptions): Promise<PgKept>
           leader: lease.isLeader(),
           feed: { connected: f.connected, lagMs: f.lagMs, behind: f.behind, notificationQueueUsage: f.notificationQueueUsage, delivered: f.delivered, reconnects: f.reconnects, gaps: f.gaps, lastError: f.lastError },
         };
+      },
+      feed: {
+        position: () => (reloading > 0 ? null : follower.currentPosition()),
+        changedSince: (from, maxRows) => changedSince(pool, from, maxRows),
       },
       start: async () => {
         await follower.start();

@@ -1,6 +1,6 @@
-// The WebSocket hub: a snapshot on connect, then numbered deltas; replay after a reconnect;
-// heartbeats find dead peers; a client that cannot keep up is dropped (it resyncs) rather than
-// slowing the others.
+// The WebSocket hub: a snapshot on connect, then numbered deltas; replay after a reconnect (or, for
+// a board moved from another instance, one delta that resumes it from its mark); heartbeats find
+// dead peers; a client that cannot keep up is dropped (it resyncs) rather than slowing the others.
 import type { WebSocket } from 'ws';
 import type { DeltaMessage, HeartbeatMessage, SnapshotMessage } from './protocol.js';
 
@@ -8,9 +8,9 @@ export interface HubOptions {
   /**
    * Where this hub's numbering starts (default: the start-up instant in ms). Several instances behind
    * one load balancer (PostgreSQL) each start at a random point of a 2^52-wide range instead, so one
-   * instance's numbers mean nothing to another: a board that moves with its `since` gets a snapshot,
-   * never the other instance's deltas after a number that happens to be in both ranges (or a false
-   * "nothing missed" when the numbers are equal). A replay across instances needs one numbering for all.
+   * instance's numbers mean nothing to another: a board that moves with its `since` is never given the
+   * other instance's deltas after a number that happens to be in both ranges (or a false "nothing
+   * missed" when the numbers are equal). It resumes from its `mark` instead (`resume`), or gets a snapshot.
    */
   seqStart?: number;
   /** Deltas kept for clients that reconnect with `since`. */
@@ -24,6 +24,13 @@ export interface HubOptions {
    * not 1,000. Keep it well under a second (boards sync their clock on `board.at`).
    */
   snapshotReuseMs?: number;
+  /**
+   * A board that comes with another instance's `since` and the `mark` of the last message it applied
+   * (PostgreSQL, many instances): the delta that brings it up to date here, numbered with `seqNow()`
+   * read before anything is taken (deltas after it follow, overlapping harmlessly), or null when it
+   * cannot be built (the board then gets a snapshot). LiveService.resume.
+   */
+  resume?: ResumeSource;
 }
 
 interface Client {
@@ -45,6 +52,9 @@ interface Client {
 /** Builds the board's snapshot, numbered with `seqNow()` read at the instant its figures are taken. */
 export type SnapshotSource = (seqNow: () => number) => Promise<SnapshotMessage>;
 
+/** Builds the delta that resumes a board moved from another instance: HubOptions.resume. */
+export type ResumeSource = (mark: string, since: number, seqNow: () => number) => Promise<DeltaMessage | null>;
+
 export class LiveHub {
   /**
    * Starts at the start-up instant in ms, not 0: deltas are at most one per broadcast gap (≥ 1 ms), so
@@ -58,6 +68,10 @@ export class LiveHub {
   private readonly replayLimit: number;
   private readonly maxBuffered: number;
   private readonly snapshotReuseMs: number;
+  private readonly resume: ResumeSource | null;
+  /** Boards resumed from another instance's mark, and those that came with one but got a snapshot. */
+  resumed = 0;
+  resumeRefused = 0;
   private lastSnapshot: { seq: number; at: number; text: string } | null = null;
   /** The snapshot being built, shared by boards connecting while no delta has gone out since it began. */
   private building: { fromSeq: number; done: Promise<{ seq: number; text: string }> } | null = null;
@@ -73,6 +87,7 @@ export class LiveHub {
     this.replayLimit = options.replayLimit ?? 2000;
     this.maxBuffered = options.maxBufferedBytes ?? 4 * 1024 * 1024;
     this.snapshotReuseMs = options.snapshotReuseMs ?? 250;
+    this.resume = options.resume ?? null;
     this.heartbeat = setInterval(() => this.beat(), options.heartbeatMs ?? 15_000);
     this.heartbeat.unref();
   }
@@ -85,8 +100,12 @@ export class LiveHub {
     return this.seq;
   }
 
-  /** A new socket: replay what it missed since `since`, or send a fresh snapshot. */
-  add(socket: WebSocket, since: number | null): void {
+  /**
+   * A new socket: replay what it missed since `since`, or send a fresh snapshot. With a `since` this hub
+   * never numbered and a `mark` (a board moved from another instance), the resume delta instead when
+   * it can be built.
+   */
+  add(socket: WebSocket, since: number | null, mark: string | null = null): void {
     const client: Client = { socket, alive: true, grace: 0, held: null };
     this.clients.add(client);
     socket.on('pong', () => {
@@ -113,7 +132,9 @@ export class LiveHub {
       return;
     }
     client.held = [];
-    this.snapshotText().then(
+    const resume = since !== null && mark !== null && this.resume !== null ? this.resumeText(this.resume, mark, since) : null;
+    const first$ = resume === null ? this.snapshotText() : resume.then((r) => r ?? this.snapshotText());
+    first$.then(
       ({ seq, text }) => {
         const held = client.held ?? [];
         client.held = null;
@@ -129,6 +150,22 @@ export class LiveHub {
         socket.close(1011, 'snapshot unavailable');
       },
     );
+  }
+
+  /** The resume delta as text, or null (counted) when the board must have a snapshot instead. */
+  private async resumeText(resume: ResumeSource, mark: string, since: number): Promise<{ seq: number; text: string } | null> {
+    let message: DeltaMessage | null;
+    try {
+      message = await resume(mark, since, () => this.seq);
+    } catch {
+      message = null; // the feed could not be read: a snapshot serves as well
+    }
+    if (message === null) {
+      this.resumeRefused++;
+      return null;
+    }
+    this.resumed++;
+    return { seq: message.seq, text: JSON.stringify(message) };
   }
 
   /** An unnumbered frame (not replayed) to every open board: the team lead's message. */

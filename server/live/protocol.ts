@@ -205,6 +205,8 @@ export interface SnapshotMessage {
   urgentTotal: number;
   /** The most rows a snapshot or delta carries (KEPT_BOARD_LIST_LIMIT). */
   urgentLimit: number;
+  /** Where these figures stand in the shared change feed (PostgreSQL): see `DeltaMessage.mark`. */
+  mark?: string;
 }
 
 export interface DeltaMessage {
@@ -224,6 +226,19 @@ export interface DeltaMessage {
    * (and `contacts` is empty). A client that keeps a list should reconnect without `since` for a snapshot.
    */
   partial?: true;
+  /**
+   * Where these figures stand in the change feed every instance follows (PostgreSQL, several
+   * instances; absent on SQLite, and while an instance reloads). Opaque: a board keeps the mark of
+   * the last snapshot or delta it applied (none if that message had none) and sends it back as
+   * `?mark=` with its `since` when it reconnects; another instance then resumes it with one delta.
+   */
+  mark?: string;
+  /**
+   * Only on a delta that resumes a board moved from another instance: the `since` it came with. The
+   * delta follows that number (apply it if `prev` is the board's seq, whatever its own `seq`), and the
+   * deltas after it follow its `seq` as usual.
+   */
+  prev?: number;
 }
 
 export interface HeartbeatMessage {
@@ -252,6 +267,8 @@ export type ServerMessage = SnapshotMessage | DeltaMessage | HeartbeatMessage | 
 /**
  * Connect: `ws(s)://host/api/v1/live` (same-origin pages need no token; other clients send
  * `Authorization: Bearer <token>` or `?access_token=`). To resume after a drop add `?since=<last seq>`:
- * the server replays the deltas missed, or sends a fresh snapshot when they are too old.
+ * the server replays the deltas missed, or sends a fresh snapshot when they are too old. With several
+ * instances (PostgreSQL) add `&mark=<the last applied message's mark>` too: an instance that did not
+ * number `since` sends one delta with `prev` = since that brings the board up to date there.
  */
 export const LIVE_PATH = '/api/v1/live';

@@ -193,6 +193,34 @@ describe('the board on the live protocol', () => {
     await page.getByTestId('connection').and(page.locator('[data-state=live]')).waitFor();
   });
 
+  it('moved to another instance: sends its mark with since, applies the resume delta that follows its seq, then that instance\'s numbering', async () => {
+    const mark = '731.0.1764000000000';
+    onConnect = (socket, since) => {
+      if (since === null) {
+        send(socket, { type: 'snapshot', seq: 70, board: board(Date.now(), 1), urgent: [urgent('a', 3600_000), urgent('b', 7200_000)], urgentTotal: 2, urgentLimit: 500, mark });
+        return;
+      }
+      // The other instance numbers in its own run (far below the board's seq): prev ties it to the board's.
+      const resume: DeltaMessage = { ...delta(5000, 3, [urgent('c', 1800_000)], ['a/email-reply']), prev: since, mark: '740.2.1764000001000' };
+      send(socket, resume);
+      send(socket, { ...delta(5001, 4), mark: '741.0.1764000002000' });
+    };
+    await open();
+    connections[0]!.socket.close();
+    await untilConnections(2);
+    expect(connections[1]!.url).toBe(`/api/v1/live?since=70&mark=${mark}`);
+    await expect.poll(phoneWaiting).toBe(4);
+    expect(await attr('data-seq')).toBe(5001);
+    expect(await attr('data-snapshots')).toBe(1); // resumed, not reloaded
+    const rows = await browser.page.getByTestId('urgent-row').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.key));
+    expect(rows).toEqual(['c/email-reply', 'b/email-reply']);
+    // A resume that does not follow what the board has (prev is not its seq) is no use: it asks again.
+    send(connections[1]!.socket, { ...delta(6000, 9), prev: 12 });
+    await untilConnections(3);
+    expect(connections[2]!.url).toBe('/api/v1/live?since=5001&mark=741.0.1764000002000'); // the last applied message's mark
+    expect(await phoneWaiting()).toBe(4);
+  });
+
   it('more urgent clocks than the server sends: counts them all, and a partial delta refills the list from a snapshot', async () => {
     const withCounts = (at: number, atRisk: number, breached: number) => {
       const b = board(at, 1);

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { LiveHub, type SnapshotSource } from '../../server/live/hub.js';
+import { LiveHub, type ResumeSource, type SnapshotSource } from '../../server/live/hub.js';
 import type { DeltaMessage, SnapshotMessage } from '../../server/live/protocol.js';
 
 let wss: WebSocketServer | null = null;
@@ -17,13 +17,14 @@ afterEach(async () => {
 });
 
 /** A hub on a real WebSocket server; each connection is handed to hub.add with its `since`. */
-async function serve(source: SnapshotSource): Promise<{ hub: LiveHub; url: string }> {
-  hub = new LiveHub(source, { heartbeatMs: 60_000 });
+async function serve(source: SnapshotSource, resume?: ResumeSource): Promise<{ hub: LiveHub; url: string }> {
+  hub = new LiveHub(source, { heartbeatMs: 60_000, ...(resume !== undefined ? { resume } : {}) });
   wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
   await once(wss, 'listening');
   wss.on('connection', (socket, request) => {
-    const since = new URL(request.url ?? '/', 'http://x').searchParams.get('since');
-    hub!.add(socket, since === null ? null : Number(since));
+    const query = new URL(request.url ?? '/', 'http://x').searchParams;
+    const since = query.get('since');
+    hub!.add(socket, since === null ? null : Number(since), query.get('mark'));
   });
   return { hub, url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/` };
 }
@@ -104,5 +105,63 @@ describe('LiveHub with an asynchronous snapshot', () => {
     expect(await b.closed).toBe(1011);
     expect(hub.clientCount).toBe(0);
     expect(b.frames).toEqual([]);
+  });
+});
+
+describe('LiveHub resuming a board moved from another instance', () => {
+  it("with another instance's since and a mark: the resume delta, then the deltas after the seq it was numbered with", async () => {
+    const built = gate();
+    const asked: Array<{ mark: string; since: number }> = [];
+    const { hub, url } = await serve(
+      async (seqNow) => snapshotAt(seqNow()),
+      async (mark, since, seqNow) => {
+        asked.push({ mark, since });
+        const seq = seqNow(); // read first: what is broadcast from here on follows the resume
+        await built.p; // the feed read, the rows' contacts read
+        return { ...delta(seq), prev: since };
+      },
+    );
+    const start = hub.currentSeq;
+    const moved = await board(`${url}?since=42&mark=9.1.1700000000000`);
+    await expect.poll(() => asked.length).toBe(1);
+    hub.broadcast(delta); // start + 1, while the resume is built: held, sent after it
+    built.open();
+    hub.broadcast(delta); // start + 2
+    await expect.poll(() => moved.frames.length).toBe(3);
+    expect(moved.frames).toEqual([{ ...delta(start), prev: 42 }, delta(start + 1), delta(start + 2)]);
+    expect(asked).toEqual([{ mark: '9.1.1700000000000', since: 42 }]);
+    expect([hub.resumed, hub.resumeRefused]).toEqual([1, 0]);
+  });
+
+  it('a snapshot when the resume cannot be built (null, or it fails), or the board has no mark; its own since replays as before', async () => {
+    let answer: 'null' | 'throw' = 'null';
+    let calls = 0;
+    const { hub, url } = await serve(
+      async (seqNow) => snapshotAt(seqNow()),
+      async () => {
+        calls++;
+        if (answer === 'throw') throw new Error('the feed could not be read');
+        return null;
+      },
+    );
+    const start = hub.currentSeq;
+    const a = await board(`${url}?since=42&mark=9.1.1700000000000`);
+    await expect.poll(() => a.frames.length).toBe(1);
+    expect(a.frames[0]).toEqual(snapshotAt(start));
+    answer = 'throw';
+    const b = await board(`${url}?since=42&mark=9.1.1700000000000`);
+    await expect.poll(() => b.frames.length).toBe(1);
+    expect(b.frames[0]).toEqual(snapshotAt(start));
+    const c = await board(`${url}?since=42`);
+    await expect.poll(() => c.frames.length).toBe(1);
+    expect(c.frames[0]!.type).toBe('snapshot');
+    expect([calls, hub.resumed, hub.resumeRefused]).toEqual([2, 0, 2]);
+    // A since this hub numbered is replayed from its own deltas, mark or not: the resume is not asked.
+    hub.broadcast(delta);
+    hub.broadcast(delta);
+    const d = await board(`${url}?since=${start + 1}&mark=9.1.1700000000000`);
+    await expect.poll(() => d.frames.length).toBe(1);
+    expect(d.frames).toEqual([delta(start + 2)]);
+    expect(calls).toBe(2);
   });
 });

@@ -1,5 +1,6 @@
 // The live board's connection to `/api/v1/live` (server/live/protocol.ts): a snapshot, then numbered
-// deltas. On a drop it says so, and reconnects with backoff using `?since=<last seq>`, so the server
+// deltas. On a drop it says so, and reconnects with backoff using `?since=<last seq>` (and the last
+// message's `mark`, which lets another instance behind the same balancer resume it), so the server
 // replays what was missed (or sends a fresh snapshot) and the board catches up without a reload.
 import type { BoardFigures, BoardMessage, DeltaMessage, ServerMessage, SnapshotMessage, UrgentClock } from '../../server/live/protocol.js';
 import { clock } from './clock.svelte.js';
@@ -96,7 +97,10 @@ export class LiveBoard {
   /** performance.now() of the last message. */
   private heardAt = performance.now();
 
-  constructor(private readonly url: (since: number | null) => string = defaultUrl) {}
+  /** The mark of the last message applied (several instances): sent back with `since` on a reconnect. */
+  private mark: string | null = null;
+
+  constructor(private readonly url: (since: number | null, mark: string | null) => string = defaultUrl) {}
 
   start(): void {
     this.stopped = false;
@@ -136,7 +140,7 @@ export class LiveBoard {
     this.retryAt = null;
     let socket: WebSocket;
     try {
-      socket = new WebSocket(this.url(this.wantSnapshot ? null : this.seq));
+      socket = new WebSocket(this.wantSnapshot ? this.url(null, null) : this.url(this.seq, this.mark));
       this.wantSnapshot = false;
     } catch {
       this.dropped();
@@ -175,6 +179,13 @@ export class LiveBoard {
         this.applySnapshot(m);
         break;
       case 'delta':
+        if (m.prev !== undefined) {
+          // Resumed by another instance (it follows our seq, numbered in its own run): apply it if it
+          // follows what we have; else it is no use to us.
+          if (m.prev === this.seq) this.applyDelta(m);
+          else this.resync();
+          return;
+        }
         if (this.seq !== null && m.seq <= this.seq) return; // already applied (a replay overlapping)
         if (this.seq === null || m.seq > this.seq + 1) {
           // A gap: ask the server again from what we have; it replays or sends a snapshot.
@@ -200,6 +211,7 @@ export class LiveBoard {
     this.urgent = this.sorted.slice();
     this.board = m.board;
     this.seq = m.seq;
+    this.mark = m.mark ?? null;
     this.limit = m.urgentLimit ?? Infinity;
     this.counts(m.board, m.urgentTotal);
     this.snapshots++;
@@ -242,6 +254,7 @@ export class LiveBoard {
     if (changes > 0) this.urgent = this.sorted.slice();
     this.board = m.board;
     this.seq = m.seq;
+    this.mark = m.mark ?? null;
     this.counts(m.board);
     this.deltas++;
     clock.touch();
@@ -307,7 +320,8 @@ export class LiveBoard {
   }
 }
 
-function defaultUrl(since: number | null): string {
+function defaultUrl(since: number | null, mark: string | null): string {
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${scheme}//${location.host}${LIVE_PATH}${since === null ? '' : `?since=${since}`}`;
+  const query = since === null ? '' : `?since=${since}${mark === null ? '' : `&mark=${mark}`}`;
+  return `${scheme}//${location.host}${LIVE_PATH}${query}`;
 }

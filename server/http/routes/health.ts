@@ -36,6 +36,12 @@ const Health = Type.Object({
           gaps: Type.Number({ description: 'Times the feed was missed and the board reloaded from the tables.' }),
           lastError: Type.Union([Type.String(), Type.Null()]),
         }),
+        movedBoards: Type.Optional(
+          Type.Object(
+            { resumed: Type.Number(), snapshots: Type.Number() },
+            { description: 'Boards that came from another instance with their mark since start: resumed with one delta, or given a snapshot (the feed after their mark pruned, or too much changed).' },
+          ),
+        ),
       },
       { description: 'With a token only, on PostgreSQL (KEPT_DATABASE_URL).' },
     ),

@@ -60,7 +60,12 @@ export function liveRoutes(instance: FastifyInstance, service: IngestService, li
       schema: {
         tags: ['live'],
         summary: 'WebSocket: a snapshot of the board, then numbered deltas (see server/live/protocol.ts)',
-        querystring: Type.Object({ since: Type.Optional(Type.Integer({ minimum: 0 })), access_token: Type.Optional(Type.String({ maxLength: 200 })) }),
+        querystring: Type.Object({
+          since: Type.Optional(Type.Integer({ minimum: 0 })),
+          // The mark of the last message the board applied (several instances): server/live/protocol.ts.
+          mark: Type.Optional(Type.String({ maxLength: 60, pattern: '^[0-9]{1,20}\\.[0-9]{1,15}\\.[0-9]{1,15}$' })),
+          access_token: Type.Optional(Type.String({ maxLength: 200 })),
+        }),
         response: { 401: ErrorReply, 429: ErrorReply, 503: ErrorReply },
       },
       preValidation: async (request) => {
@@ -71,7 +76,7 @@ export function liveRoutes(instance: FastifyInstance, service: IngestService, li
       },
     },
     (socket, request) => {
-      hub.add(socket, request.query.since ?? null);
+      hub.add(socket, request.query.since ?? null, request.query.mark ?? null);
     },
   );
 
