@@ -75,6 +75,12 @@ export class LiveHub {
   private lastSnapshot: { seq: number; at: number; text: string } | null = null;
   /** The snapshot being built, shared by boards connecting while no delta has gone out since it began. */
   private building: { fromSeq: number; done: Promise<{ seq: number; text: string }> } | null = null;
+  /**
+   * Resumes being built, or built while nothing has been broadcast since, by `since/mark`: the boards
+   * of an instance that went away all come with the same since and mark, and 1,000 of them cost one
+   * resume (one read of the feed, one pass over the clocks), as 1,000 boards connecting cost one snapshot.
+   */
+  private readonly resumes = new Map<string, { fromSeq: number; doneAt: number | null; done: Promise<{ seq: number; text: string } | null> }>();
   /** Frames each board gets once connected (the team lead's message standing now). */
   private readonly greeters: Array<() => object | null> = [];
   dropped = 0;
@@ -152,20 +158,31 @@ export class LiveHub {
     );
   }
 
-  /** The resume delta as text, or null (counted) when the board must have a snapshot instead. */
+  /** The resume delta as text (shared: `resumes`), or null when the board must have a snapshot instead; counted per board. */
   private async resumeText(resume: ResumeSource, mark: string, since: number): Promise<{ seq: number; text: string } | null> {
-    let message: DeltaMessage | null;
-    try {
-      message = await resume(mark, since, () => this.seq);
-    } catch {
-      message = null; // the feed could not be read: a snapshot serves as well
+    const key = `${since}/${mark}`;
+    const now = Date.now();
+    for (const [k, r] of this.resumes) if (r.doneAt !== null && now - r.doneAt >= this.snapshotReuseMs) this.resumes.delete(k);
+    let entry = this.resumes.get(key);
+    if (entry === undefined || entry.fromSeq !== this.seq) {
+      const made: NonNullable<typeof entry> = {
+        fromSeq: this.seq,
+        doneAt: null,
+        done: resume(mark, since, () => this.seq).then(
+          (message) => (message === null ? null : { seq: message.seq, text: JSON.stringify(message) }),
+          () => null, // the feed could not be read: a snapshot serves as well
+        ),
+      };
+      void made.done.then(() => {
+        made.doneAt = Date.now();
+      });
+      this.resumes.set(key, made);
+      entry = made;
     }
-    if (message === null) {
-      this.resumeRefused++;
-      return null;
-    }
-    this.resumed++;
-    return { seq: message.seq, text: JSON.stringify(message) };
+    const built = await entry.done;
+    if (built === null) this.resumeRefused++;
+    else this.resumed++;
+    return built;
   }
 
   /** An unnumbered frame (not replayed) to every open board: the team lead's message. */
@@ -210,6 +227,7 @@ export class LiveHub {
   broadcast(build: (seq: number) => DeltaMessage): void {
     this.seq++;
     this.lastSnapshot = null;
+    this.resumes.clear();
     const text = JSON.stringify(build(this.seq));
     this.replay.push({ seq: this.seq, text });
     if (this.replay.length > this.replayLimit) this.replay.splice(0, this.replay.length - this.replayLimit);
@@ -221,6 +239,7 @@ export class LiveHub {
   skip(): void {
     this.seq++;
     this.lastSnapshot = null;
+    this.resumes.clear();
     this.replay.length = 0; // what was skipped cannot be replayed: reconnecting clients get a snapshot
   }
 

@@ -133,6 +133,34 @@ describe('LiveHub resuming a board moved from another instance', () => {
     expect([hub.resumed, hub.resumeRefused]).toEqual([1, 0]);
   });
 
+  it('boards moved with the same since and mark share one resume while nothing is broadcast; after a delta, a new one', async () => {
+    const built = gate();
+    let calls = 0;
+    const { hub, url } = await serve(
+      async (seqNow) => snapshotAt(seqNow()),
+      async (_mark, since, seqNow) => {
+        calls++;
+        const seq = seqNow();
+        await built.p;
+        return { ...delta(seq), prev: since };
+      },
+    );
+    const start = hub.currentSeq;
+    const herd = await Promise.all(Array.from({ length: 20 }, () => board(`${url}?since=42&mark=9.1.1700000000000`)));
+    await expect.poll(() => hub.clientCount).toBe(20);
+    built.open();
+    for (const b of herd) await expect.poll(() => b.frames).toEqual([{ ...delta(start), prev: 42 }]);
+    expect(calls).toBe(1);
+    // Another since or mark is another board's position: its own resume.
+    const other = await board(`${url}?since=43&mark=9.1.1700000000000`);
+    await expect.poll(() => other.frames.length).toBe(1);
+    expect(calls).toBe(2);
+    hub.broadcast(delta); // start + 1: a board resumed from now on needs it too
+    const late = await board(`${url}?since=42&mark=9.1.1700000000000`);
+    await expect.poll(() => late.frames).toEqual([{ ...delta(start + 1), prev: 42 }]);
+    expect([calls, hub.resumed]).toEqual([3, 22]);
+  });
+
   it('a snapshot when the resume cannot be built (null, or it fails), or the board has no mark; its own since replays as before', async () => {
     let answer: 'null' | 'throw' = 'null';
     let calls = 0;
@@ -149,7 +177,7 @@ describe('LiveHub resuming a board moved from another instance', () => {
     await expect.poll(() => a.frames.length).toBe(1);
     expect(a.frames[0]).toEqual(snapshotAt(start));
     answer = 'throw';
-    const b = await board(`${url}?since=42&mark=9.1.1700000000000`);
+    const b = await board(`${url}?since=43&mark=9.1.1700000000000`); // another position: not the shared answer above
     await expect.poll(() => b.frames.length).toBe(1);
     expect(b.frames[0]).toEqual(snapshotAt(start));
     const c = await board(`${url}?since=42`);
