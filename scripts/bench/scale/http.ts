@@ -6,6 +6,9 @@
 //    weighs on both alike; after each round the contacts table is counted against the 2xx answers.
 // 2. 1,000 boards (WebSocket clients) on instance B while contacts are posted to instance A: from A's
 //    201 to each board's first delta naming the contact, which B can only learn through the change feed.
+//    Then 200 breached calls on the urgent list, and the 1,000 boards move to A (as when B goes away):
+//    reconnecting with their `since` and `mark` (one resume delta each) against connecting afresh (a
+//    snapshot each, the baseline, in the same run): time to the first numbered frame, and its bytes.
 //
 //   npm run bench:scale -- --only http
 //   BENCH_HTTP_SECONDS  measured seconds per target, split over the rounds (default 30)
@@ -14,6 +17,7 @@
 //   BENCH_BOARDS        board clients on B (default 1000)
 //   BENCH_BOARD_RATE    contacts a second posted to A (default 10)
 //   BENCH_BOARD_SECONDS for how long (default 20)
+//   BENCH_MOVED_URGENT  breached calls on the urgent list before the boards move (default 200)
 //   BENCH_NO_DOCS=1     print only (docs/benchmarks.md is left alone)
 //   KEPT_TEST_PG_URL    the server to use (a fresh database is made and dropped per part)
 import autocannon from 'autocannon';
@@ -36,6 +40,7 @@ const WARMUP = Number(process.env.BENCH_HTTP_WARMUP ?? 3);
 const BOARDS = Number(process.env.BENCH_BOARDS ?? 1000);
 const BOARD_RATE = Number(process.env.BENCH_BOARD_RATE ?? 10);
 const BOARD_SECONDS = Number(process.env.BENCH_BOARD_SECONDS ?? 20);
+const MOVED_URGENT = Number(process.env.BENCH_MOVED_URGENT ?? 200);
 /** Connections in all, whichever the target: the two PostgreSQL instances get half each. */
 const CONNECTIONS = 50;
 const TARGET_RATIO = 1.8;
@@ -303,7 +308,43 @@ interface BoardFigures {
   missed: number;
   closed: number;
   connectMs: number;
+  moved: MovedFigures;
   lines: string[];
+}
+
+/** The boards moving from B to A: a resume each (since and mark) against a snapshot each (the baseline). */
+interface MovedFigures {
+  resume: { ms: ReturnType<typeof summary>; bytes: number; resumed: number; snapshots: number };
+  snapshot: { ms: ReturnType<typeof summary>; bytes: number };
+}
+
+/** A board connecting with `query`: resolves with its first numbered frame's type, bytes and time from the connect, ms. */
+function firstFrame(url: string, token: string, query: string): Promise<{ ms: number; bytes: number; resumed: boolean; socket: WebSocket }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const ws = new WebSocket(`${url.replace(/^http/, 'ws')}${LIVE_PATH}${query}`, { headers: { authorization: `Bearer ${token}` }, perMessageDeflate: false, skipUTF8Validation: true });
+    ws.on('message', (data: Buffer) => {
+      const head = data.toString('latin1', 0, 18);
+      if (head !== '{"type":"snapshot"' && !head.startsWith('{"type":"delta"')) return;
+      ws.removeAllListeners('message');
+      // A resume is the delta that names the board's own seq as `prev`.
+      resolve({ ms: performance.now() - started, bytes: data.length, resumed: head.startsWith('{"type":"delta"') && data.includes('"prev":'), socket: ws });
+    });
+    ws.once('error', reject);
+  });
+}
+
+/** `n` boards connecting with their queries, 100 at a time (as the boards first opened), each closed once it has its frame. */
+async function herd(url: string, token: string, queries: string[]): Promise<Array<{ ms: number; bytes: number; resumed: boolean }>> {
+  const out: Array<{ ms: number; bytes: number; resumed: boolean }> = [];
+  for (let i = 0; i < queries.length; i += 100) {
+    const got = await Promise.all(queries.slice(i, i + 100).map((q) => firstFrame(url, token, q)));
+    for (const g of got) {
+      g.socket.terminate();
+      out.push({ ms: g.ms, bytes: g.bytes, resumed: g.resumed });
+    }
+  }
+  return out;
 }
 
 function summary(values: number[]) {
@@ -319,15 +360,19 @@ async function boards(): Promise<BoardFigures> {
   const sockets: WebSocket[] = [];
   try {
     log(`starting two Kept on PostgreSQL (B takes ${int(BOARDS)} boards)…`);
-    // Every board comes from 127.0.0.1: B's socket quotas lifted (per address 50 by default).
+    // Every board comes from 127.0.0.1: the socket quotas lifted (per address 50 by default).
     const quota = String(BOARDS + 100);
-    kept = await start(2, { url: db.url, armed: true, env: (i) => (i === 1 ? { ...KEPT_ENV, KEPT_WS_MAX_CLIENTS: quota, KEPT_WS_MAX_CLIENTS_PER_ADDRESS: quota } : KEPT_ENV) });
+    // A too: the boards move there at the end.
+    kept = await start(2, { url: db.url, armed: true, env: { ...KEPT_ENV, KEPT_WS_MAX_CLIENTS: quota, KEPT_WS_MAX_CLIENTS_PER_ADDRESS: quota } });
     const [a, b] = kept.urls as [string, string];
     const token = createToken('bench', { url: db.url });
     /** Per contact id, each board's first receipt of a delta naming it (NaN: none yet). */
     const receipts = new Map<string, Float64Array>();
+    /** Each board's last delta (its seq and mark are read when the boards move). */
+    const lastDelta: Buffer[] = [];
     const onFrame = (index: number) => (data: Buffer, at: number) => {
       if (data.toString('latin1', 0, 15) !== '{"type":"delta"') return;
+      lastDelta[index] = data;
       // A delta ends with its "contacts" (and `partial` after them, when set): read just that list.
       const i = data.lastIndexOf('"contacts":[');
       if (i < 0) return;
@@ -392,14 +437,48 @@ async function boards(): Promise<BoardFigures> {
         }
       }
     }
+    const closedDuring = closed;
+    // The boards move: breached calls on the urgent list first (what a snapshot carries and a resume need not).
+    log(`${MOVED_URGENT} breached calls on the urgent list, then the ${int(BOARDS)} boards move from B to A…`);
+    const urgent = await Promise.all(
+      Array.from({ length: MOVED_URGENT }, async (_, i) => {
+        const res = await fetch(`${a}/api/v1/contacts`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ channel: 'phone', externalId: `moved-urgent-${i}`, receivedAt: new Date(Date.now() - 10 * 60_000).toISOString(), customer: { name: `Caller ${i}` } }),
+        });
+        if (res.status !== 201) throw new Error(`POST to A answered ${res.status}`);
+        return ((await res.json()) as { id: string }).id;
+      }),
+    );
+    const heardAll = () => urgent.every((id) => receipts.get(id)?.every((v) => !Number.isNaN(v)) === true);
+    const waitUntil = performance.now() + 5000;
+    while (!heardAll() && performance.now() < waitUntil) await sleep(100);
+    // A little more on A while the boards are away: what a resume carries.
+    for (let i = 0; i < 5; i++) await post(i, 'moved-away');
+    for (const s of sockets) s.terminate();
+    const marks = Array.from({ length: sockets.length }, (_, k) => {
+      const d = lastDelta[k];
+      if (d === undefined) return ''; // no delta heard: it would connect afresh
+      const m = JSON.parse(d.toString('utf8')) as { seq: number; mark?: string };
+      return `?since=${m.seq}${m.mark === undefined ? '' : `&mark=${m.mark}`}`;
+    });
+    const fresh = await herd(a, token, marks.map(() => ''));
+    const resumed = await herd(a, token, marks);
+    const avg = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / Math.max(1, xs.length);
+    const moved: MovedFigures = {
+      resume: { ms: summary(resumed.map((r) => r.ms)), bytes: avg(resumed.map((r) => r.bytes)), resumed: resumed.filter((r) => r.resumed).length, snapshots: resumed.filter((r) => !r.resumed).length },
+      snapshot: { ms: summary(fresh.map((r) => r.ms)), bytes: avg(fresh.map((r) => r.bytes)) },
+    };
     const f: Omit<BoardFigures, 'lines'> = {
+      moved,
       posted: posted.length,
       fromAck: summary(fromAck),
       fromSend: summary(fromSend),
       ack: summary(posted.map((p) => p.acked - p.sent)),
       pairs: fromAck.length,
       missed,
-      closed,
+      closed: closedDuring,
       connectMs,
     };
     return { ...f, lines: boardReport(f) };
@@ -419,6 +498,13 @@ function boardReport(f: Omit<BoardFigures, 'lines'>): string[] {
     `| the POST's send → A's 201 | ${ms(f.ack.p50)} | ${ms(f.ack.p99)} | ${ms(f.ack.max)} |`,
     '',
     `Commit on A → delta on ${int(BOARDS)} boards on B: p99 **${ms(f.fromAck.p99)}** from A's 201 (target ≤ ${TARGET_BOARD_P99} ms: ${verdict(f.fromAck.p99 <= TARGET_BOARD_P99 && f.missed === 0)}); ${int(f.missed)} (contact, board) pairs missed; ${f.closed} boards closed meanwhile; the earliest receipt ${ms(f.fromAck.min)} from the 201 (below 0: B's delta read here before A's answer was); the boards all opened (each with its snapshot) in ${(f.connectMs / 1000).toFixed(1)} s.`,
+    '',
+    `| the ${int(BOARDS)} boards moved from B to A (${MOVED_URGENT} breached calls listed; 100 connecting at a time) | p50 | p99 | max | bytes of the first frame, mean |`,
+    '|---|---:|---:|---:|---:|',
+    `| with \`since\` and \`mark\`: one resume delta (${int(f.moved.resume.resumed)} resumed, ${int(f.moved.resume.snapshots)} given a snapshot) | ${ms(f.moved.resume.ms.p50)} | ${ms(f.moved.resume.ms.p99)} | ${ms(f.moved.resume.ms.max)} | ${int(f.moved.resume.bytes)} |`,
+    `| without (the baseline): a snapshot each | ${ms(f.moved.snapshot.ms.p50)} | ${ms(f.moved.snapshot.ms.p99)} | ${ms(f.moved.snapshot.ms.max)} | ${int(f.moved.snapshot.bytes)} |`,
+    '',
+    `Moved boards resumed: ${int(f.moved.resume.resumed)} of ${int(BOARDS)}; a resume is ${(f.moved.resume.bytes / f.moved.snapshot.bytes).toFixed(2)}× a snapshot's bytes and its p50 ${(f.moved.resume.ms.p50 / f.moved.snapshot.ms.p50).toFixed(2)}× (same run, same instance).`,
   ];
 }
 
