@@ -559,8 +559,10 @@ export class LiveService {
     const from: FeedPoint = { xid: m[1]!, id: Number(m[2]) };
     const at = Number(m[3]);
     await this.reach(feed, from);
+    // Reloading (after a gap in the feed) the clocks held here are being read again: a snapshot, and the reload's delta after it.
+    if (feed.position() === null || this.changedWhileLoading !== null) return null;
     const changed = await feed.changedSince(from, this.options.resumeMaxRows ?? 20_000);
-    if (changed === null || this.stopped) return null;
+    if (changed === null || this.stopped || feed.position() === null || this.changedWhileLoading !== null) return null;
     const now = this.timers.now();
     const keys = new Set<string>();
     for (const [contactId, standards] of changed) {
