@@ -153,7 +153,10 @@ describe('three Kept instances on one PostgreSQL', () => {
     const b0 = await openBoard(kept.urls[0]!);
     // A call ten minutes old: its answer clock is breached as it is written, a row of the urgent list.
     const first = await postCall(kept.urls[0]!, 'cluster-moved-1', Date.now() - 10 * 60_000);
-    await expect.poll(() => heard(b0).has(first.id), { timeout: 10_000 }).toBe(true);
+    // A call at risk now that breaches in 3 s, while the board is away: no write says so (a timer does).
+    const dueAt = Date.now() + 3000;
+    const timed = await postCall(kept.urls[0]!, 'cluster-moved-timed', dueAt - 5 * 60_000);
+    await expect.poll(() => heard(b0).has(first.id) && heard(b0).has(timed.id), { timeout: 10_000 }).toBe(true);
     const had = b0.messages.findLast((m) => m.type === 'delta' || m.type === 'snapshot') as { seq: number; mark?: string };
     expect(had.mark).toMatch(/^\d+\.\d+\.\d+$/);
     const seenBy0 = b0.messages.filter((m) => m.type === 'delta' || m.type === 'snapshot').length;
@@ -166,6 +169,7 @@ describe('three Kept instances on one PostgreSQL', () => {
       body: JSON.stringify({ type: 'answered', at: new Date().toISOString() }),
     });
     expect(answered.status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, dueAt + 500 - Date.now())));
     const moved: Board = {
       socket: new WebSocket(`${kept.urls[1]!.replace('http', 'ws')}${LIVE_PATH}?since=${had.seq}&mark=${had.mark}`, { headers: auth() }),
       messages: [],
@@ -182,6 +186,8 @@ describe('three Kept instances on one PostgreSQL', () => {
     // What changed while it was away, and only through the feed: the new breached call in, the answered one out.
     expect(resume.upsert.map((u) => `${u.contactId}/${u.standard}`)).toContain(`${second.id}/phone-answer`);
     expect(resume.remove).toContain(`${first.id}/phone-answer`);
+    // The one that breached while it was away, by a timer on every instance: sent as breached.
+    expect(resume.upsert.find((u) => u.contactId === timed.id && u.standard === 'phone-answer')?.status).toBe('breached');
     expect(resume.contacts).toEqual(expect.arrayContaining([first.id, second.id]));
     // Not a snapshot in disguise: rows the board already had and that did not change are not sent again.
     expect(resume.upsert.length).toBeLessThan(10);
