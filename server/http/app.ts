@@ -32,6 +32,7 @@ import { contactRoutes } from './routes/contacts.js';
 import { healthRoutes, type ClusterHealth } from './routes/health.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { liveRoutes } from './routes/live.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { sessionRoutes } from './routes/session.js';
 import { queueRoutes } from './routes/queue.js';
 import { queueLiveRoutes } from './routes/queue-live.js';
@@ -251,6 +252,7 @@ export async function buildApp({ config, service, logger = false, liveLoading = 
           return c === undefined ? undefined : { ...c, movedBoards: { resumed: hub.resumed, snapshots: hub.resumeRefused } };
         };
   healthRoutes(app, service, live, () => app.mailReader?.state, clusterNow);
+  metricsRoutes(app, { service, live, hub, ...(clusterNow !== undefined ? { cluster: clusterNow } : {}) });
   sessionRoutes(app, { people, audit: service.audit, now: service.now });
   adminRoutes(app, { people, tokens: service.tokens, audit: service.audit, now: service.now });
   contactRoutes(app, service);

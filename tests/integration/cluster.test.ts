@@ -282,6 +282,16 @@ describe('three Kept instances on one PostgreSQL', () => {
     const all = await Promise.all(kept.urls.map(health));
     expect(all.map((h) => h.cluster?.instance)).toEqual(['kept-0', 'kept-1', 'kept-2']);
     for (const h of all) expect(h).toMatchObject({ status: 'ok', cluster: { feed: { connected: true } } });
+    // The same in the metrics a Prometheus scrapes: one leader among the three, every feed connected.
+    const scraped = await Promise.all(kept.urls.map(async (u) => (await fetch(`${u}/api/v1/metrics`, { headers: auth() })).text()));
+    const metric = (text: string, name: string) => Number(text.split('\n').find((l) => l.startsWith(`${name} `))?.slice(name.length + 1));
+    expect(scraped.map((t) => metric(t, 'kept_leader')).reduce((a, b) => a + b, 0)).toBe(1);
+    for (const t of scraped) {
+      expect(metric(t, 'kept_feed_connected')).toBe(1);
+      expect(metric(t, 'kept_feed_lag_seconds')).toBeGreaterThanOrEqual(0);
+      expect(Number.isInteger(metric(t, 'kept_feed_delivered_total'))).toBe(true);
+      expect(metric(t, 'kept_notification_queue_usage')).toBeGreaterThanOrEqual(0);
+    }
   });
 
   it("the leader hung (SIGSTOP): a standby stores the transitions; resumed, the old leader steps down and stores nothing twice", async () => {
