@@ -6,7 +6,11 @@
 // its feed connected again; a contact posted to one instance reaches the board on the other as a
 // delta on the socket it always had (never closed, no new snapshot) with the figures moved; exactly
 // one instance leads; a clock due after the restart is stored as breached at its true instant. While
-// the server is down a POST answers an honest 503 within the write timeout (not a 500, not a hang).
+// the server is down a POST answers an honest 503 within the write timeout (not a 500, not a hang),
+// /health answers 503, and a clock that falls due meanwhile is stored at its true instant afterwards.
+// PG_RESTART_LOGS=DIR keeps the instances' logs there.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -103,6 +107,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const b of boards) b.socket.terminate();
+  if (process.env.PG_RESTART_LOGS !== undefined) kept?.instances.forEach((k, i) => writeFileSync(join(process.env.PG_RESTART_LOGS!, `kept-${i}.log`), k.output()));
   await kept?.stop();
   await server.stop();
 }, 60_000);
@@ -113,20 +118,35 @@ describe('PostgreSQL restarted under two Kept instances', () => {
       const [a, b] = kept.urls as [string, string];
       const snapshotsBefore = boards.map(snapshots);
 
-      // While the server is down: an honest 503 with its reason, well within the write timeout.
-      let outage: { status: number; ms: number; code?: string; retryAfter: string | null } | undefined;
+      // A clock due while the server is down: every instance's lease lapses, and whoever leads next
+      // stores the breach at its true instant.
+      const dueDuring = Date.now() + 4000;
+      const early = await postCall(b, `due-during-${mode}`, dueDuring - 5 * 60_000);
+      expect(early.status).toBe(201);
+      const duringId = ((await early.json()) as { id: string }).id;
+
+      // While the server is down: an honest 503 with its reason, well within the write timeout, and
+      // /health says so too. The server stays down past that clock's due instant.
+      let outage: { status: number; ms: number; code?: string; retryAfter: string | null; downBefore: number } | undefined;
+      let downHealth: number | undefined;
       await server.restart({
         mode,
         whileDown: async () => {
+          const downBefore = dueDuring - Date.now();
           const t0 = performance.now();
           const r = await postCall(a, `during-${mode}`, Date.now(), WRITE_TIMEOUT_MS + 5000);
           const body = (await r.json()) as { code?: string };
-          outage = { status: r.status, ms: performance.now() - t0, code: body.code, retryAfter: r.headers.get('retry-after') };
+          outage = { status: r.status, ms: performance.now() - t0, code: body.code, retryAfter: r.headers.get('retry-after'), downBefore };
+          downHealth = (await health(b)).code;
+          await new Promise((ok) => setTimeout(ok, Math.max(0, dueDuring + 500 - Date.now())));
         },
       });
       expect(outage).toMatchObject({ status: 503, code: 'database-unreachable' });
       expect(outage!.retryAfter).not.toBeNull();
       expect(outage!.ms).toBeLessThan(WRITE_TIMEOUT_MS + 1000);
+      // The server went down before the clock fell due (else nobody was away when it did).
+      expect(outage!.downBefore).toBeGreaterThan(0);
+      expect(downHealth).toBe(503);
 
       // Every instance healthy again, its feed connected.
       await expect
@@ -167,6 +187,10 @@ describe('PostgreSQL restarted under two Kept instances', () => {
       await expect
         .poll(async () => (await query<{ status: string; at: string }>("SELECT status, status_changed_at::text AS at FROM clocks WHERE contact_id = $1 AND standard = 'phone-answer'", [call.id]))[0], { timeout: 15_000 })
         .toEqual({ status: 'breached', at: String(dueAt + 1) });
+      expect((await query<{ status: string; at: string }>("SELECT status, status_changed_at::text AS at FROM clocks WHERE contact_id = $1 AND standard = 'phone-answer'", [duringId]))[0]).toEqual({
+        status: 'breached',
+        at: String(dueDuring + 1),
+      });
     }, 60_000);
   }
 });
