@@ -129,6 +129,7 @@ describe('PostgreSQL restarted under two Kept instances', () => {
       // /health says so too. The server stays down past that clock's due instant.
       let outage: { status: number; ms: number; code?: string; retryAfter: string | null; downBefore: number } | undefined;
       let downHealth: number | undefined;
+      let heardWhileDown: ServerMessage[][] = [];
       await server.restart({
         mode,
         whileDown: async () => {
@@ -139,6 +140,7 @@ describe('PostgreSQL restarted under two Kept instances', () => {
           outage = { status: r.status, ms: performance.now() - t0, code: body.code, retryAfter: r.headers.get('retry-after'), downBefore };
           downHealth = (await health(b)).code;
           await new Promise((ok) => setTimeout(ok, Math.max(0, dueDuring + 500 - Date.now())));
+          heardWhileDown = boards.map((board) => board.messages.slice());
         },
       });
       expect(outage).toMatchObject({ status: 503, code: 'database-unreachable' });
@@ -147,6 +149,10 @@ describe('PostgreSQL restarted under two Kept instances', () => {
       // The server went down before the clock fell due (else nobody was away when it did).
       expect(outage!.downBefore).toBeGreaterThan(0);
       expect(downHealth).toBe(503);
+      // The boards kept ticking on their instance's own timers meanwhile: the breach reached both, live.
+      for (const messages of heardWhileDown) {
+        expect(messages.some((m) => m.type === 'delta' && m.cause === 'timer' && m.upsert.some((u) => u.contactId === duringId && u.status === 'breached'))).toBe(true);
+      }
 
       // Every instance healthy again, its feed connected.
       await expect
