@@ -7,7 +7,10 @@
 // delta on the socket it always had (never closed, no new snapshot) with the figures moved; exactly
 // one instance leads; a clock due after the restart is stored as breached at its true instant. While
 // the server is down a POST answers an honest 503 within the write timeout (not a 500, not a hang),
-// /health answers 503, and a clock that falls due meanwhile is stored at its true instant afterwards.
+// /health answers 503 (asked with a token too), the boards still tick on their instance's timers, and
+// a clock that falls due meanwhile is stored at its true instant afterwards. A stream of writes runs
+// across the stop, so some meet the server going away inside the writer: each answers 201 or 503, and
+// every 201 reaches both boards after the restart.
 // PG_RESTART_LOGS=DIR keeps the instances' logs there.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -128,8 +131,23 @@ describe('PostgreSQL restarted under two Kept instances', () => {
       // While the server is down: an honest 503 with its reason, well within the write timeout, and
       // /health says so too. The server stays down past that clock's due instant.
       let outage: { status: number; ms: number; code?: string; retryAfter: string | null; downBefore: number } | undefined;
-      let downHealth: number | undefined;
+      let downHealth: number[] = [];
       let heardWhileDown: ServerMessage[][] = [];
+      // Writes keep coming to A across the stop (one at a time, every 20 ms), so some meet the server
+      // going away inside the writer itself, not only at the token's check: each answers 201 (committed
+      // before) or 503, never a 500, never later than the write timeout.
+      let writing = true;
+      const stream: Array<{ status: number; ms: number; id?: string }> = [];
+      const writer = (async () => {
+        for (let n = 0; writing; n++) {
+          const t0 = performance.now();
+          const r = await postCall(a, `stream-${mode}-${n}`, Date.now(), WRITE_TIMEOUT_MS + 5000);
+          const body = (await r.json()) as { id?: string };
+          stream.push({ status: r.status, ms: performance.now() - t0, ...(r.status === 201 ? { id: body.id! } : {}) });
+          await new Promise((ok) => setTimeout(ok, 20));
+        }
+      })();
+      await expect.poll(() => stream.length, { timeout: 10_000 }).toBeGreaterThan(5);
       await server.restart({
         mode,
         whileDown: async () => {
@@ -138,17 +156,23 @@ describe('PostgreSQL restarted under two Kept instances', () => {
           const r = await postCall(a, `during-${mode}`, Date.now(), WRITE_TIMEOUT_MS + 5000);
           const body = (await r.json()) as { code?: string };
           outage = { status: r.status, ms: performance.now() - t0, code: body.code, retryAfter: r.headers.get('retry-after'), downBefore };
-          downHealth = (await health(b)).code;
           await new Promise((ok) => setTimeout(ok, Math.max(0, dueDuring + 500 - Date.now())));
           heardWhileDown = boards.map((board) => board.messages.slice());
+          // Asked with the token, whose check (RECHECK_MS after the last) meets the database away too.
+          downHealth = await Promise.all(kept.urls.map(async (u) => (await health(u)).code));
+          writing = false;
+          await writer;
         },
       });
+      expect(stream.filter((w) => w.status !== 201 && w.status !== 503)).toEqual([]);
+      expect(stream.some((w) => w.status === 503)).toBe(true);
+      expect(Math.max(...stream.map((w) => w.ms))).toBeLessThan(WRITE_TIMEOUT_MS + 1000);
       expect(outage).toMatchObject({ status: 503, code: 'database-unreachable' });
       expect(outage!.retryAfter).not.toBeNull();
       expect(outage!.ms).toBeLessThan(WRITE_TIMEOUT_MS + 1000);
       // The server went down before the clock fell due (else nobody was away when it did).
       expect(outage!.downBefore).toBeGreaterThan(0);
-      expect(downHealth).toBe(503);
+      expect(downHealth).toEqual([503, 503]);
       // The boards kept ticking on their instance's own timers meanwhile: the breach reached both, live.
       for (const messages of heardWhileDown) {
         expect(messages.some((m) => m.type === 'delta' && m.cause === 'timer' && m.upsert.some((u) => u.contactId === duringId && u.status === 'breached'))).toBe(true);
@@ -180,6 +204,11 @@ describe('PostgreSQL restarted under two Kept instances', () => {
         expect(snapshots(board)).toBe(snapshotsBefore[i]);
       });
       expect(deltaFor(boards[1]!, id)).toBeGreaterThan(0);
+
+      // Every contact acknowledged before the server went away (the last perhaps a moment before a
+      // crash) reached both boards: none lost in the feed across the restart.
+      const acknowledged = stream.flatMap((w) => (w.id !== undefined ? [w.id] : []));
+      for (const board of boards) await expect.poll(() => acknowledged.filter((ack) => deltaFor(board, ack) < 0), { timeout: 10_000 }).toEqual([]);
 
       // Exactly one leader.
       await expect.poll(async () => (await Promise.all(kept.urls.map(health))).filter((h) => h.body.cluster?.leader === true).length, { timeout: 10_000 }).toBe(1);
