@@ -55,6 +55,22 @@ function openBoard(base: string): Promise<Board> {
   });
 }
 
+/** A board connecting now: the HTTP status its upgrade met (101 when it was let in; that socket is closed at once). */
+function boardAnswer(base: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`${base.replace('http', 'ws')}${LIVE_PATH}`, { headers: auth() });
+    socket.once('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      socket.terminate();
+    });
+    socket.once('open', () => {
+      resolve(101);
+      socket.terminate();
+    });
+    socket.on('error', (e) => reject(e));
+  });
+}
+
 const snapshots = (b: Board) => b.messages.filter((m) => m.type === 'snapshot').length;
 const deltaFor = (b: Board, id: string) => b.messages.findIndex((m) => m.type === 'delta' && m.contacts.includes(id));
 /** The board's figures as of message `index` (the last snapshot or delta before it). */
@@ -132,6 +148,7 @@ describe('PostgreSQL restarted under two Kept instances', () => {
       // /health says so too. The server stays down past that clock's due instant.
       let outage: { status: number; ms: number; code?: string; retryAfter: string | null; downBefore: number } | undefined;
       let downHealth: number[] = [];
+      let downBoards: number[] = [];
       let heardWhileDown: ServerMessage[][] = [];
       // Writes keep coming to A across the stop (one at a time, every 20 ms), so some meet the server
       // going away inside the writer itself, not only at the token's check: each answers 201 (committed
@@ -160,6 +177,9 @@ describe('PostgreSQL restarted under two Kept instances', () => {
           heardWhileDown = boards.map((board) => board.messages.slice());
           // Asked with the token, whose check (RECHECK_MS after the last) meets the database away too.
           downHealth = await Promise.all(kept.urls.map(async (u) => (await health(u)).code));
+          // Past RECHECK_MS (250 ms) since the last token check, so the board's own check meets the outage too.
+          await new Promise((ok) => setTimeout(ok, 400));
+          downBoards = await Promise.all(kept.urls.map((u) => boardAnswer(u)));
           writing = false;
           await writer;
         },
@@ -173,6 +193,9 @@ describe('PostgreSQL restarted under two Kept instances', () => {
       // The server went down before the clock fell due (else nobody was away when it did).
       expect(outage!.downBefore).toBeGreaterThan(0);
       expect(downHealth).toEqual([503, 503]);
+      // A board connecting meanwhile is let in on the instance's own state (its token verified from
+      // memory within RECHECK_MS) or told to come back (503, its back-off retries): never a 500.
+      for (const answer of downBoards) expect([101, 503]).toContain(answer);
       // The boards kept ticking on their instance's own timers meanwhile: the breach reached both, live.
       for (const messages of heardWhileDown) {
         expect(messages.some((m) => m.type === 'delta' && m.cause === 'timer' && m.upsert.some((u) => u.contactId === duringId && u.status === 'breached'))).toBe(true);

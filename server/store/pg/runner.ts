@@ -83,9 +83,10 @@ export class PgRunner implements CommandRunner {
   static async open(pool: pg.Pool, options: PgRunnerOptions): Promise<PgRunner> {
     const common = { timeoutMs: options.timeoutMs, feed: options.feed };
     let runner: PgRunner | undefined;
-    const writer = await PgGroupCommitWriter.open(pool, { ...common, onFailure: (f) => {
+    const onFailure = (f: PgWriteFailure | null): void => {
       if (f?.code === 'database-unreachable') runner?.watch();
-    } });
+    };
+    const writer = await PgGroupCommitWriter.open(pool, { ...common, onFailure });
     const commands = await PgCommands.open(pool, { ...common, maxEventsPerContact: options.maxEventsPerContact });
     const phoneMail = new PgPhoneMailCommands(pool, { timeoutMs: options.timeoutMs });
     const privacy = new PgPrivacyCommands(pool, { timeoutMs: options.timeoutMs });
@@ -153,7 +154,8 @@ export class PgRunner implements CommandRunner {
           // Still away: asked again in a second.
         }
       }
-      if (this.failure?.code !== 'database-unreachable' && this.probing !== null) {
+      const unreachable = [this.writer.failure, this.lastFailure].some((f) => f?.code === 'database-unreachable');
+      if (!unreachable && this.probing !== null) {
         clearInterval(this.probing);
         this.probing = null;
       }
