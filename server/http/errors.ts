@@ -79,7 +79,10 @@ export function sendError(reply: FastifyReply, e: KeptError): FastifyReply {
   if (e.rule !== undefined) body.rule = e.rule;
   if (e.extra !== undefined) Object.assign(body, e.extra);
   if (e.retryAfter !== undefined) void reply.header('retry-after', String(e.retryAfter));
-  return reply.status(e.status).send(body);
+  // Serialised as itself, never by the route's schema for that status: a route whose 503 is its own
+  // shape (/health's) would fail to serialise an error body and answer 500 instead. Found when a
+  // token's check met PostgreSQL restarting during GET /api/v1/health (tests/integration/pg-restart.test.ts).
+  return reply.status(e.status).serializer(JSON.stringify).send(body);
 }
 
 export function registerErrorHandler(app: FastifyInstance): void {

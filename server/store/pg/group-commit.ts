@@ -211,6 +211,27 @@ export class PgGroupCommitWriter {
     return this.queue.length;
   }
 
+  /**
+   * While the last failure is "database unreachable": one statement on the writer's own connection.
+   * Answered, the database is back and the failure is over (the next flush would commit), so /health
+   * stops reporting it without waiting for a write that a load balancer, taking the instance out on
+   * that 503, would never send. Other faults (disk full, read-only, locked) are only cleared by a
+   * COMMIT: a read answering proves nothing about them. Answers whether the failure is over.
+   */
+  async probe(): Promise<boolean> {
+    const seen = this.failure;
+    if (seen === null) return true;
+    if (seen.code !== 'database-unreachable') return false;
+    try {
+      await this.pool.query('SELECT 1');
+    } catch {
+      return false;
+    }
+    // A flush that failed meanwhile recorded a newer failure: that one stands.
+    if (this.failure === seen) this.setFailure(null);
+    return this.failure === null;
+  }
+
   /** Creates the contact in the next flush; settles after COMMIT, with the command's output or error. */
   createContact(input: CreateContactInput): Promise<CreateContactOutput> {
     return new Promise<CreateContactOutput>((resolve, reject) => {

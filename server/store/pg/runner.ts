@@ -66,6 +66,10 @@ export class PgRunner implements CommandRunner {
   readonly ready = Promise.resolve();
   private readonly parts: Parts;
   private lastFailure: PgWriteFailure | null = null;
+  /** While a failure is "database unreachable": asks the database every second whether it is back (probe()). */
+  private probing: NodeJS.Timeout | null = null;
+  private probeUnderWay = false;
+  private closed = false;
 
   private constructor(
     private readonly writer: PgGroupCommitWriter,
@@ -78,12 +82,17 @@ export class PgRunner implements CommandRunner {
   /** The writer and the commands over `pool` (openPostgres), with the calendars as stored now. */
   static async open(pool: pg.Pool, options: PgRunnerOptions): Promise<PgRunner> {
     const common = { timeoutMs: options.timeoutMs, feed: options.feed };
-    const writer = await PgGroupCommitWriter.open(pool, common);
+    let runner: PgRunner | undefined;
+    const onFailure = (f: PgWriteFailure | null): void => {
+      if (f?.code === 'database-unreachable') runner?.watch();
+    };
+    const writer = await PgGroupCommitWriter.open(pool, { ...common, onFailure });
     const commands = await PgCommands.open(pool, { ...common, maxEventsPerContact: options.maxEventsPerContact });
     const phoneMail = new PgPhoneMailCommands(pool, { timeoutMs: options.timeoutMs });
     const privacy = new PgPrivacyCommands(pool, { timeoutMs: options.timeoutMs });
     const boards = new PgBoardCommands(pool, { timeoutMs: options.timeoutMs });
-    return new PgRunner(writer, commands, { phoneMail, privacy, boards, pool, options: common });
+    runner = new PgRunner(writer, commands, { phoneMail, privacy, boards, pool, options: common });
+    return runner;
   }
 
   run<K extends CommandName>(name: K, input: CommandInput<K>): Promise<CommandOutput<K>> {
@@ -98,6 +107,7 @@ export class PgRunner implements CommandRunner {
         if (fault !== null) {
           const now = Date.now();
           this.lastFailure = { ...fault, since: this.lastFailure?.since ?? now, at: now };
+          if (fault.code === 'database-unreachable') this.watch();
         }
         throw error;
       },
@@ -114,7 +124,50 @@ export class PgRunner implements CommandRunner {
     return this.writer.failure ?? this.lastFailure;
   }
 
+  /**
+   * A write met the database unreachable (restarted, crashed, the network cut). The failure is kept
+   * for /health (503 with the reason) until a COMMIT clears it; but an instance behind a load balancer
+   * that takes it out on that 503 is sent no write to commit, and would stay out after the database
+   * came back. So every second, while the failure is "unreachable", the writer's connection and the
+   * pool are asked a `SELECT 1`; answered, the failure is over. (Found by
+   * tests/integration/pg-restart.test.ts: the instance that took a POST during a restart answered
+   * /health 503 for ever.)
+   */
+  private watch(): void {
+    if (this.probing !== null || this.closed) return;
+    this.probing = setInterval(() => void this.probe(), 1000);
+    this.probing.unref();
+  }
+
+  private async probe(): Promise<void> {
+    if (this.probeUnderWay) return;
+    this.probeUnderWay = true;
+    try {
+      await this.writer.probe();
+      const last = this.lastFailure;
+      if (last?.code === 'database-unreachable') {
+        try {
+          await this.parts.pool.query('SELECT 1');
+          // A command that failed meanwhile recorded a newer failure: that one stands.
+          if (this.lastFailure === last) this.lastFailure = null;
+        } catch {
+          // Still away: asked again in a second.
+        }
+      }
+      const unreachable = [this.writer.failure, this.lastFailure].some((f) => f?.code === 'database-unreachable');
+      if (!unreachable && this.probing !== null) {
+        clearInterval(this.probing);
+        this.probing = null;
+      }
+    } finally {
+      this.probeUnderWay = false;
+    }
+  }
+
   async close(): Promise<void> {
+    this.closed = true;
+    if (this.probing !== null) clearInterval(this.probing);
+    this.probing = null;
     await this.writer.close();
   }
 }
