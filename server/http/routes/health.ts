@@ -99,7 +99,8 @@ export function healthRoutes(
       const clusterNow = cluster();
       if (reason === undefined && clusterNow !== undefined && !clusterNow.feed.connected) reason = 'the change feed is not connected'; // its error (naming the database's host) only in the token holder's details
       const token = tokenFrom(request);
-      const trusted = token !== undefined && (await service.tokens.verify(token)) !== undefined;
+      // A token that cannot be checked (the database is away) is not trusted: the public answer, which names the fault.
+      const trusted = token !== undefined && (await service.tokens.verify(token).catch(() => undefined)) !== undefined;
       const folders = trusted ? mailbox() : undefined;
       const status = reason !== undefined ? ('degraded' as const) : live.armed ? ('ok' as const) : ('starting' as const);
       const body = {
