@@ -13,6 +13,7 @@ import WebSocket from 'ws';
 import { LIVE_PATH, type ServerMessage } from '../../server/live/protocol.js';
 import { oneTimePassword } from '../../server/people/passwords.js';
 import { recordSecret } from '../helpers/app.js';
+import { untilSnapshot } from '../helpers/boards.js';
 import { createToken, freshPgDatabase, startInstances, type Instances, type TestPg } from '../helpers/instances.js';
 
 interface Board {
@@ -40,15 +41,7 @@ function openBoard(base: string): Promise<Board> {
     board.messages.push(m);
     if (m.type === 'delta') for (const id of m.contacts) if (!board.heardAt!.has(id)) board.heardAt!.set(id, Date.now());
   });
-  return new Promise((resolve, reject) => {
-    socket.once('error', reject);
-    const wait = setInterval(() => {
-      if (board.messages.some((m) => m.type === 'snapshot')) {
-        clearInterval(wait);
-        resolve(board);
-      }
-    }, 20);
-  });
+  return untilSnapshot(board);
 }
 
 /**

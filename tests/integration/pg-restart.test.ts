@@ -19,6 +19,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { LIVE_PATH, type BoardFigures, type ServerMessage } from '../../server/live/protocol.js';
+import { untilSnapshot } from '../helpers/boards.js';
 import { createToken, startInstances, type Instances } from '../helpers/instances.js';
 import { privatePg } from '../helpers/private-pg.js';
 
@@ -44,15 +45,7 @@ function openBoard(base: string): Promise<Board> {
   boards.push(board);
   socket.on('message', (data) => board.messages.push(JSON.parse(String(data)) as ServerMessage));
   socket.on('close', () => (board.closed = true));
-  return new Promise((resolve, reject) => {
-    socket.once('error', reject);
-    const wait = setInterval(() => {
-      if (board.messages.some((m) => m.type === 'snapshot')) {
-        clearInterval(wait);
-        resolve(board);
-      }
-    }, 20);
-  });
+  return untilSnapshot(board);
 }
 
 /** A board connecting now: the HTTP status its upgrade met (101 when it was let in; that socket is closed at once). */

@@ -22,32 +22,29 @@ export interface MetricsSources {
   cluster?: () => ClusterHealth | undefined;
 }
 
-/** A counter whose value is read from elsewhere at each scrape (prom-client counters only go up by inc). */
-function readCounter(registry: Registry, name: string, help: string, read: () => number | undefined): void {
-  new Counter({
+/**
+ * A metric whose value is read from elsewhere at each scrape (undefined: not shown). prom-client's
+ * counters only go up by inc, so a counter is reset and brought to the value read.
+ */
+function readMetric(registry: Registry, type: 'counter' | 'gauge', name: string, help: string, read: () => number | undefined): void {
+  const options = {
     name,
     help,
     registers: [registry],
-    collect() {
+    collect(this: Counter | Gauge) {
       const v = read();
       this.reset();
-      if (v !== undefined) this.inc(v);
+      if (v === undefined) return;
+      if (this instanceof Gauge) this.set(v);
+      else this.inc(v);
     },
-  });
+  };
+  if (type === 'counter') new Counter(options);
+  else new Gauge(options);
 }
 
-function readGauge(registry: Registry, name: string, help: string, read: () => number | undefined): void {
-  new Gauge({
-    name,
-    help,
-    registers: [registry],
-    collect() {
-      const v = read();
-      this.reset();
-      if (v !== undefined) this.set(v);
-    },
-  });
-}
+const readCounter = (registry: Registry, name: string, help: string, read: () => number | undefined) => readMetric(registry, 'counter', name, help, read);
+const readGauge = (registry: Registry, name: string, help: string, read: () => number | undefined) => readMetric(registry, 'gauge', name, help, read);
 
 /** The registry every figure below is read into at each scrape. */
 export function keptMetrics({ service, live, hub, cluster }: MetricsSources): Registry {
