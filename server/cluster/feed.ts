@@ -114,9 +114,11 @@ export async function notifyFeed(client: Queryable): Promise<void> {
 // it had reached on another (server/live/live.ts, resume): the rows after it in key order (the
 // primary key's range, at most $3 of them), if none of them was pruned, each row's contact with its
 // clocks' standards (a contact's clocks never lose a standard, so any of its rows names them all).
+// LIMIT 1 on the one-row horizon: unanalysed, it is estimated at ~1,800 rows, and the join's cost then
+// passed jit_above_cost (222 ms of JIT compiling for a 20 ms walk of 20,000 rows; measured).
 const CHANGED_SINCE_SQL = `
 SELECT h.pruned, c.contact_id, c.standards
-FROM (SELECT (pruned_xid, pruned_id) > ($1::xid8, $2::bigint) AS pruned FROM feed_horizon) h
+FROM (SELECT (pruned_xid, pruned_id) > ($1::xid8, $2::bigint) AS pruned FROM feed_horizon LIMIT 1) h
 LEFT JOIN LATERAL (
   SELECT payload->>'contactId' AS contact_id,
          jsonb_path_query_array(payload, '$.clocks[*].standard') AS standards
