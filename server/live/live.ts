@@ -6,12 +6,13 @@ import { ConfigError } from '../config.js';
 import type { WorkingCalendar } from '../domain/calendar.js';
 import type { Clock } from '../domain/model.js';
 import { PACKS, packInForce, type StandardsPack } from '../domain/standards.js';
+import type { FeedPosition } from '../cluster/feed.js';
 import type { ContactChange, IngestService } from '../ingest/service.js';
 import type { ContactRow } from '../store/contacts.js';
 import type { OpenClockCursor, OpenClockRow, UrgentDetail } from '../store/live.js';
 import type { LiveReads } from '../store/ports.js';
 import { boardFigures, busyNotice, isFirstResponse, localDay, phoneQueue, type BoardSite, type RunningClock } from './board.js';
-import type { BoardFigures, BrokenPromise, BusyNotice, DeltaMessage, SnapshotMessage, UrgentClock } from './protocol.js';
+import { MARK_PATTERN, type BoardFigures, type BrokenPromise, type BusyNotice, type DeltaMessage, type SnapshotMessage, type UrgentClock } from './protocol.js';
 import { phoneQueuesNow, type QueueName } from './phone-queues.js';
 import { ClockScheduler, realTimers, type Firing, type TimerHost } from './scheduler.js';
 import { hazardStandards, packTargets, publicWording, WordingError, type WordingTemplates } from './site.js';
@@ -41,21 +42,15 @@ function intern(s: string): string {
   return s;
 }
 
-/** A position in the change feed (server/cluster/feed.ts's FeedPosition). */
-export interface FeedPoint {
-  xid: string;
-  id: number;
-}
-
 /**
  * The change feed every instance follows (PostgreSQL, several instances): where this instance has
  * applied it to, and which contacts changed after a point. Absent on SQLite (one instance).
  */
 export interface FeedView {
   /** Every feed row at or below this position has been applied to the board here; null: none read yet, or reloading. */
-  position(): FeedPoint | null;
+  position(): FeedPosition | null;
   /** Contacts changed after `from` with their clocks' standards; null when those rows were pruned or more than `maxRows` came after it. */
-  changedSince(from: FeedPoint, maxRows: number): Promise<Map<string, string[]> | null>;
+  changedSince(from: FeedPosition, maxRows: number): Promise<Map<string, string[]> | null>;
 }
 
 /**
@@ -65,7 +60,10 @@ export interface FeedView {
  * covers machines' clocks that disagree by less. Rows sent again cost nothing but bytes.
  */
 const RESUME_MARGIN_MS = 60_000;
-const MARK = /^([0-9]{1,20})\.([0-9]{1,15})\.([0-9]{1,15})$/;
+const MARK = new RegExp(MARK_PATTERN);
+
+/** At risk or breached: a row of the board's urgent list. */
+const isUrgent = (c: RunningClock) => c.status === 'at-risk' || c.status === 'breached';
 
 export interface LiveOptions {
   /** The calendar whose hours, zone and name the board shows (KEPT_BOARD_CALENDAR; default customer-services). */
@@ -423,7 +421,7 @@ export class LiveService {
     for (const key of this.pendingKeys) {
       const c = this.clocks.get(key);
       // Clients drop a removed row if they have it; a removal they never needed costs nothing.
-      if (c !== undefined && (c.status === 'at-risk' || c.status === 'breached')) upsert.push(c);
+      if (c !== undefined && isUrgent(c)) upsert.push(c);
       else remove.push(key);
     }
     const contacts = [...this.pendingContacts];
@@ -521,7 +519,7 @@ export class LiveService {
     const now = this.timers.now();
     const open: RunningClock[] = [];
     for (const c of this.clocks.values()) {
-      if (c.status === 'at-risk' || c.status === 'breached') open.push(c);
+      if (isUrgent(c)) open.push(c);
     }
     const board = this.board(now);
     const mark = this.mark(now);
@@ -556,13 +554,14 @@ export class LiveService {
     const m = MARK.exec(mark);
     if (feed === undefined || m === null || !this.isArmed) return null;
     const seq = seqNow();
-    const from: FeedPoint = { xid: m[1]!, id: Number(m[2]) };
+    const from: FeedPosition = { xid: m[1]!, id: Number(m[2]) };
     const at = Number(m[3]);
-    await this.reach(feed, from);
     // Reloading (after a gap in the feed) the clocks held here are being read again: a snapshot, and the reload's delta after it.
-    if (feed.position() === null || this.changedWhileLoading !== null) return null;
+    const reloading = () => feed.position() === null || this.changedWhileLoading !== null;
+    await this.reach(feed, from);
+    if (reloading()) return null;
     const changed = await feed.changedSince(from, this.options.resumeMaxRows ?? 20_000);
-    if (changed === null || this.stopped || feed.position() === null || this.changedWhileLoading !== null) return null;
+    if (changed === null || this.stopped || reloading()) return null;
     const now = this.timers.now();
     const keys = new Set<string>();
     for (const [contactId, standards] of changed) {
@@ -573,7 +572,7 @@ export class LiveService {
     const remove: string[] = [];
     for (const key of keys) {
       const c = this.clocks.get(key);
-      if (c !== undefined && (c.status === 'at-risk' || c.status === 'breached')) upsert.push(c);
+      if (c !== undefined && isUrgent(c)) upsert.push(c);
       else remove.push(key);
     }
     const turnedSince = at - RESUME_MARGIN_MS;
@@ -600,7 +599,7 @@ export class LiveService {
   }
 
   /** Waits (resumeWaitMs at most) until this instance has applied the feed up to `from`. */
-  private async reach(feed: FeedView, from: FeedPoint): Promise<void> {
+  private async reach(feed: FeedView, from: FeedPosition): Promise<void> {
     const until = Date.now() + (this.options.resumeWaitMs ?? 1000);
     const target = BigInt(from.xid);
     for (;;) {

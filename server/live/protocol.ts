@@ -272,3 +272,6 @@ export type ServerMessage = SnapshotMessage | DeltaMessage | HeartbeatMessage | 
  * number `since` sends one delta with `prev` = since that brings the board up to date there.
  */
 export const LIVE_PATH = '/api/v1/live';
+
+/** A mark as the server writes it (`xid.id.ms`, server/live/live.ts) and the socket's `?mark=` accepts: digits only, bounded. */
+export const MARK_PATTERN = '^([0-9]{1,20})\\.([0-9]{1,15})\\.([0-9]{1,15})$';

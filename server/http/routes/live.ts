@@ -7,7 +7,7 @@ import { UnavailableError } from '../../errors.js';
 import type { IngestService } from '../../ingest/service.js';
 import type { LiveHub } from '../../live/hub.js';
 import type { LiveService } from '../../live/live.js';
-import { LIVE_PATH } from '../../live/protocol.js';
+import { LIVE_PATH, MARK_PATTERN } from '../../live/protocol.js';
 import { ErrorReply } from '../schemas.js';
 import { PublicNoticeSchema } from './notices.js';
 
@@ -63,7 +63,7 @@ export function liveRoutes(instance: FastifyInstance, service: IngestService, li
         querystring: Type.Object({
           since: Type.Optional(Type.Integer({ minimum: 0 })),
           // The mark of the last message the board applied (several instances): server/live/protocol.ts.
-          mark: Type.Optional(Type.String({ maxLength: 60, pattern: '^[0-9]{1,20}\\.[0-9]{1,15}\\.[0-9]{1,15}$' })),
+          mark: Type.Optional(Type.String({ maxLength: 60, pattern: MARK_PATTERN })),
           access_token: Type.Optional(Type.String({ maxLength: 200 })),
         }),
         response: { 401: ErrorReply, 429: ErrorReply, 503: ErrorReply },

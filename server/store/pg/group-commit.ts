@@ -181,6 +181,8 @@ export class PgGroupCommitWriter {
   /** The writer's own connection (as SQLite's writer has its own), pipelined. */
   private readonly pool: pg.Pool;
   private readonly timeoutMs: number;
+  /** Flushes in flight at most (PgWriterOptions.inFlight). */
+  private readonly inFlight: number;
 
   /**
    * `source`: the instance's pool (openPostgres), whose settings the writer's own connections copy
@@ -195,9 +197,10 @@ export class PgGroupCommitWriter {
     this.calendars = loaded.calendars;
     this.stamp = loaded.stamp;
     this.timeoutMs = options.timeoutMs ?? 5000;
+    this.inFlight = Math.max(1, options.inFlight ?? 2);
     this.pool = new pg.Pool({
       ...source.options,
-      max: Math.max(1, options.inFlight ?? 2), // a connection per flush in flight
+      max: this.inFlight, // a connection per flush in flight
       pipeline: true,
       // A server that does not answer at all: the flush fails (503) instead of waiting for ever.
       connectionTimeoutMillis: this.timeoutMs,
@@ -254,10 +257,6 @@ export class PgGroupCommitWriter {
   /** Settles once every job queued so far has settled. */
   async drain(): Promise<void> {
     while (this.queue.length > 0 || this.flushing > 0 || this.scheduled) await new Promise<void>((resolve) => this.idle.push(resolve));
-  }
-
-  private get inFlight(): number {
-    return Math.max(1, this.options.inFlight ?? 2);
   }
 
   private schedule(): void {
