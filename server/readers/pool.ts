@@ -75,6 +75,8 @@ export class ReaderPool {
   private sweep: ReturnType<typeof setInterval> | null = null;
   private nextId = 1;
   private closing: Promise<void> | null = null;
+  /** Tests only: the exit code the thread the next call goes to ends with (crashForTest). */
+  private crashNext: number | null = null;
   /** The main thread's calendars as last seen, and their number (ReadCall.calendars). */
   private calendars: object | null = null;
   private calendarsNumber = 0;
@@ -201,6 +203,10 @@ export class ReaderPool {
   private send(slot: Slot, call: ReadCall, pending: Pending): void {
     if (slot.inFlight.size === 0) slot.worker.ref(); // a read in flight keeps the process up until it is answered
     slot.inFlight.set(call.id, pending);
+    if (this.crashNext !== null) {
+      slot.worker.postMessage({ type: 'crash-on-next-call', code: this.crashNext } satisfies ToReader);
+      this.crashNext = null;
+    }
     slot.worker.postMessage({ type: 'call', call } satisfies ToReader);
   }
 
@@ -230,16 +236,14 @@ export class ReaderPool {
   }
 
   /**
-   * Tests only (the pool made with testHooks): the thread the next call goes to (while no other call
-   * is made meanwhile) ends itself when that
-   * call reaches it, as a crash in the middle of a read would. Returns its slot's index.
+   * Tests only (the pool made with testHooks): the thread the next call is sent to, whichever that is,
+   * ends itself when the call reaches it, as a crash in the middle of a read would. Armed on the pool,
+   * not on a thread chosen now: a thread replaced meanwhile would otherwise take the call and leave the
+   * armed one to crash some later read.
    */
-  crashForTest(code = 70): number {
+  crashForTest(code = 70): void {
     if (!this.setup.testHooks) throw new Error('the pool was not made with testHooks');
-    const slot = this.leastBusy();
-    if (slot === null) throw new Error('no reader thread is running');
-    slot.worker.postMessage({ type: 'crash-on-next-call', code } satisfies ToReader);
-    return slot.index;
+    this.crashNext = code;
   }
 
   /** Lets the calls in flight finish and stops every thread (never terminate(): see above). */
