@@ -71,6 +71,15 @@ function parseCommonInstant(text: string): number {
 }
 
 /**
+ * An instant Kept stored itself (formatInstant's text) back to epoch ms: the fast path above, else
+ * Date.parse (text written by an older version). For trusted stored text only; input is parseInstant's.
+ */
+export function parseStoredInstant(text: string): number {
+  const fast = parseCommonInstant(text);
+  return fast >= 0 ? fast : Date.parse(text);
+}
+
+/**
  * Parses an ISO-8601 timestamp that carries an offset (`Z` or `+01:00`) to epoch ms.
  * Throws InstantError with a readable reason otherwise; never guesses a zone.
  */

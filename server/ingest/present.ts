@@ -4,6 +4,7 @@ import type { CalendarSet } from '../domain/clocks.js';
 import { clockAsOf } from '../domain/clocks.js';
 import { clockToJson, type ClockJson } from '../domain/json.js';
 import type { Clock } from '../domain/model.js';
+import { formatInstant } from '../domain/time.js';
 import { suggestHazard, type HazardSuggestion } from '../domain/packs/awaab.js';
 import type { ContactRow, Customer, EventRow } from '../store/contacts.js';
 
@@ -37,7 +38,8 @@ export interface ContactView {
   hazardSuggestion: HazardSuggestion | null;
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
+// formatInstant: the same text as toISOString, without a Date per call (a page of 100 views formats ~600 instants).
+const iso = formatInstant;
 
 export function eventView(e: EventRow): EventView {
   return { ...e.body, type: e.type, at: iso(e.at), seq: e.seq };

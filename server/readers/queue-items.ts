@@ -4,6 +4,7 @@
 // work a full view costs).
 import { clockAsOf, type CalendarSet } from '../domain/clocks.js';
 import { clockToJson, type ClockJson } from '../domain/json.js';
+import { formatInstant } from '../domain/time.js';
 import type { ContactView } from '../ingest/present.js';
 import type { ClockRow, ContactRow } from '../store/contacts.js';
 import type { AlertRow } from '../store/queue.js';
@@ -48,7 +49,7 @@ function keyed(row: ContactRow, stored: readonly ClockRow[], alerts: readonly Al
     route: row.route,
     category: row.category,
     subject: row.subject,
-    receivedAt: new Date(row.receivedAt).toISOString(),
+    receivedAt: formatInstant(row.receivedAt),
     assignee: row.assignee,
     customer: {
       name: row.customer?.name ?? null,
@@ -56,7 +57,7 @@ function keyed(row: ContactRow, stored: readonly ClockRow[], alerts: readonly Al
       accessibilityNeeds: row.customer?.accessibilityNeeds ?? null,
       vulnerability: row.customer?.vulnerability ?? null,
     },
-    safeguarding: alerts.map((a) => ({ id: a.id, kind: a.kind, note: a.note, raisedAt: new Date(a.raisedAt).toISOString() })),
+    safeguarding: alerts.map((a) => ({ id: a.id, kind: a.kind, note: a.note, raisedAt: formatInstant(a.raisedAt) })),
     next: next < 0 ? null : clocks[next]!,
     clocks,
   };

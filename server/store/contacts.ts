@@ -3,6 +3,7 @@ import type { Statement } from 'better-sqlite3';
 import type { Sqlite } from '../../db/connection.js';
 import type { Clock } from '../domain/model.js';
 import { clockJsonText } from '../domain/json.js';
+import { parseStoredInstant } from '../domain/time.js';
 
 export interface Customer {
   name?: string;
@@ -167,7 +168,7 @@ function clockFromRaw(r: RawClock): ClockRow {
 /** Stored clock detail back to a Clock (instants were stored as ISO strings); the PostgreSQL store reads it the same way. */
 export function clockFromJson(text: string): Clock {
   const j = JSON.parse(text) as Record<string, unknown>;
-  const ms = (v: unknown): number | null => (typeof v === 'string' ? Date.parse(v) : null);
+  const ms = (v: unknown): number | null => (typeof v === 'string' ? parseStoredInstant(v) : null);
   const clock: Clock = {
     standard: j.standard as string,
     standardVersion: j.standardVersion as string,
@@ -183,11 +184,11 @@ export function clockFromJson(text: string): Clock {
     remainingMs: j.remainingMs as number,
   };
   if ('originalDueAt' in j) clock.originalDueAt = ms(j.originalDueAt);
-  if (typeof j.extendedUntil === 'string') clock.extendedUntil = Date.parse(j.extendedUntil);
+  if (typeof j.extendedUntil === 'string') clock.extendedUntil = parseStoredInstant(j.extendedUntil);
   if (typeof j.reason === 'string') clock.reason = j.reason;
   if (j.callback === true) clock.callback = true;
   if (Array.isArray(j.pauses)) {
-    clock.pauses = (j.pauses as Array<{ from: string; to: string | null; reason: string }>).map((p) => ({ from: Date.parse(p.from), to: p.to === null ? null : Date.parse(p.to), reason: p.reason }));
+    clock.pauses = (j.pauses as Array<{ from: string; to: string | null; reason: string }>).map((p) => ({ from: parseStoredInstant(p.from), to: p.to === null ? null : parseStoredInstant(p.to), reason: p.reason }));
   }
   if (j.beyondHolidayData === true) clock.beyondHolidayData = true;
   if (Array.isArray(j.notes)) clock.notes = j.notes as string[];
