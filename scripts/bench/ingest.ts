@@ -14,6 +14,7 @@ import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import Fastify from 'fastify';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { measureFloor } from './ingest-floor.js';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { freePort } from '../lib/free-port.js';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -170,7 +171,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'kept-bench-'));
   const children: ChildProcess[] = [];
   // Stops by itself whatever happens (a baseline adds its own rounds and start).
-  const limit = 110 + (process.env.BENCH_BASELINE ? SECONDS + WARMUP + 30 : 0);
+  const limit = 170 + (process.env.BENCH_BASELINE ? SECONDS + WARMUP + 30 : 0);
   const watchdog = setTimeout(() => {
     process.stderr.write(`bench:ingest: time limit (${limit} s) reached, stopping\n`);
     for (const c of children) c.kill('SIGKILL');
@@ -273,6 +274,13 @@ async function main(): Promise<void> {
       `Group commit: ${int(k.t.ok)} acknowledged contacts in ${int(k.t.commits)} SQLite commits (${(k.t.ok / Math.max(1, k.t.commits)).toFixed(1)} requests per COMMIT and fsync); ${int(stored)} contacts of the measured rounds in the database afterwards (≥ the 2xx count: ${verdict(stored >= k.t.ok)}).`,
       `Server CPU per acknowledged contact: Kept ${Math.round(k.cpuPerOk)} µs, **${(k.cpuPerOk / b.cpuPerOk).toFixed(1)}×** the bare route's ${Math.round(b.cpuPerOk)} µs (target ≤ ${TARGET_CPU_RATIO}×: ${verdict(k.cpuPerOk <= TARGET_CPU_RATIO * b.cpuPerOk)}); every thread of the server process counted: Kept's ${threads(k.t)}; the bare route's main thread ${perOk(b.t.mainCpuMs, b.t)} µs.`,
     ];
+    // The floor: the same rows re-stored with nothing else (scripts/bench/ingest-floor.ts), the servers stopped.
+    process.stderr.write('floor: the rows Kept stored, copied into a fresh file in the same transactions…\n');
+    const floor = measureFloor(kept.db, kept.prefix, Math.max(1, Math.round(k.t.ok / Math.max(1, k.t.commits))));
+    const pc = floor.perContact;
+    summary.push(
+      `Floor (the ${int(floor.contacts)} contacts' own rows — per contact ${pc.events.toFixed(1)} events, ${pc.clocks.toFixed(1)} clocks, ${pc.personKeys.toFixed(1)} person keys, ${pc.audit.toFixed(1)} audit entry — read beforehand and written by one prepared INSERT per row into a fresh file, ${floor.perCommit} contacts per COMMIT, WAL, synchronous=FULL, nothing else): **${Math.round(floor.withKeysUs)} µs** of CPU per contact = **${(floor.withKeysUs / b.cpuPerOk).toFixed(1)}×** the bare route's; without the person keys ${Math.round(floor.withoutKeysUs)} µs = ${(floor.withoutKeysUs / b.cpuPerOk).toFixed(1)}×. Kept's whole server ÷ the floor: ${(k.cpuPerOk / floor.withKeysUs).toFixed(1)}×.`,
+    );
     if (baseline !== undefined) {
       const f = figures[2]!;
       summary.push(
