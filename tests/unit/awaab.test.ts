@@ -212,6 +212,24 @@ describe('Recognised at the door: a suggestion from the words, never a clock', (
     expect(suggestHazard({ receivedAt: parseInstant('2025-10-01T09:00:00Z'), category: 'general' }, 'mould')).toBeNull();
   });
 
+  it("one pass of every rule's words rules out only texts no rule matches (the lists present a suggestion for every contact)", () => {
+    // Each phrase a rule names, in other cases and inside sentences, and near misses around word edges.
+    const phrases = [
+      'gas leak', 'Smells of gas', 'smelling gas', 'GAS SMELL', 'carbon monoxide', 'CO alarm', 'exposed live wiring', 'bare wire', 'sparking', 'electric shocks', 'live wires',
+      'no heating', "heating isn't working", 'boiler is not working', 'broken boiler', 'no running water', 'water is cut off', 'ceiling has collapsed', 'collapsed ceiling',
+      'wall collapsed', 'flooding', 'water pouring', 'damp', 'moldy', 'mould', 'condensation', 'black spots', 'fungal', 'mildew',
+      'gaslight', 'dampen', 'moulding', 'floodlight', 'sparkingly', 'question about rent', '', '   ', 'Mould.\nDamp!', 'the smell of gas, and damp',
+    ];
+    // The suggestion as it was worked out before the one pass: every rule in turn.
+    const ruleWords = (text: string) => /\b(gas leak|smell(?:s|ing)? (?:of )?gas|gas smell|carbon monoxide|co alarm|exposed (?:live )?wir(?:e|es|ing)|bare wires?|sparking|electric shocks?|live wires?|no heating|heating (?:is )?(?:not|isn'?t) working|boiler (?:is )?(?:broken|not working|isn'?t working)|broken boiler|no (?:running )?water|water (?:is )?(?:off|cut off)|ceiling (?:has )?(?:collapsed|falling|fell)|collapsed ceiling|wall (?:has )?collapsed|flood(?:ed|ing)?|water pouring|damp|mou?ld(?:y)?|condensation|black spots|fung(?:us|al)|mildew)\b/i.test(text);
+    for (const phrase of phrases) {
+      for (const text of [phrase, `Hello, ${phrase} in the flat`, phrase.toUpperCase()]) {
+        const got = suggestHazard({ receivedAt: at, category: 'general' }, text);
+        expect(got !== null, text).toBe(ruleWords(text));
+      }
+    }
+  });
+
   it('a contact with mould in its words but category general has no Awaab clock', () => {
     expect(evaluate({ channel: 'email', receivedAt: '2026-03-02T10:00:00Z' }).clocks.map((c) => c.standard)).toEqual(['email-reply']);
   });

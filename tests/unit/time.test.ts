@@ -1,7 +1,7 @@
 // Instants at the edges: the hand-written fast paths of parseInstant and formatInstant agree with
 // Date's own parser and formatter on every form, and bad text still gets the full parser's reason.
 import { describe, expect, it } from 'vitest';
-import { formatInstant, InstantError, parseInstant } from '../../server/domain/time.js';
+import { formatInstant, InstantError, parseInstant, parseStoredInstant } from '../../server/domain/time.js';
 import { mulberry32 as random } from '../../scripts/lib/prng.js';
 
 const FROM = Date.UTC(2000, 0, 1);
@@ -70,6 +70,20 @@ describe('parseInstant', () => {
     for (const [text, reason] of cases) {
       expect(() => parseInstant(text), text).toThrow(InstantError);
       expect(() => parseInstant(text), text).toThrow(reason);
+    }
+  });
+});
+
+describe('parseStoredInstant: what Kept stored, read back', () => {
+  it("gives Date.parse's instant for formatInstant's text over two centuries, and for the older forms it falls back on", () => {
+    const next = random(20261204);
+    for (let i = 0; i < 20_000; i++) {
+      const ms = Math.floor(FROM + next() * (TO - FROM));
+      const text = formatInstant(ms);
+      expect(parseStoredInstant(text), text).toBe(ms);
+    }
+    for (const text of ['2026-12-04T19:00:00Z', '2026-12-04T19:00:00.5Z', '2026-12-04T20:00:00.000+01:00', '1969-12-31T23:59:59.999Z', '1900-01-01T00:00:00.000Z']) {
+      expect(parseStoredInstant(text), text).toBe(Date.parse(text));
     }
   });
 });
