@@ -40,7 +40,6 @@ export function measureFloor(keptFile: string, prefix: string, perCommit: number
       .all()
       .map((a) => [a.contactId, a.id]),
   );
-  const rowids = contacts.map((c) => c.rowid);
   const count = (sql: string) => source.prepare<[], number>(sql).pluck().get()!;
   const all = count('SELECT COUNT(*) FROM contacts');
   const perContact = {
@@ -49,42 +48,35 @@ export function measureFloor(keptFile: string, prefix: string, perCommit: number
     personKeys: count('SELECT COUNT(*) FROM person_keys') / all,
     audit: count("SELECT COUNT(*) FROM audit WHERE action = 'contact.create'") / all,
   };
-  source.close();
   // Each batch's rows read beforehand, as arrays in column order (the writer has its rows in memory
-  // too): the measured loop only writes. Events' and the audit's ids are left to the new file.
+  // too): the measured loop only writes. Events' and the audit's ids (autoincrement) are left to the
+  // new file. Each read is given the batch's contact rowids, or for the audit its entries' ids.
+  const IDS = 'IN (SELECT value FROM json_each(?))';
   const tables = [
-    { name: 'contacts', where: 'c.rowid IN (SELECT value FROM json_each(?))', from: 'contacts x', keyed: false },
-    { name: 'events', where: 'c.rowid IN (SELECT value FROM json_each(?))', from: 'contacts c CROSS JOIN events x ON x.contact_id = c.id', keyed: true },
-    { name: 'clocks', where: 'c.rowid IN (SELECT value FROM json_each(?))', from: 'contacts c CROSS JOIN clocks x ON x.contact_id = c.id', keyed: false },
-    { name: 'person_keys', where: 'c.rowid IN (SELECT value FROM json_each(?))', from: 'contacts c CROSS JOIN person_keys x ON x.contact_id = c.id', keyed: false },
-    { name: 'audit', where: 'x.id IN (SELECT value FROM json_each(?))', from: 'audit x', keyed: true },
-  ] as const;
-  const reader = new Database(keptFile, { readonly: true });
-  const columns = new Map(tables.map((t) => [t.name, (reader.prepare(`PRAGMA table_info(${t.name})`).all() as Array<{ name: string }>).map((c) => c.name).filter((c) => !(t.keyed && c === 'id'))]));
-  const batches = [] as Array<Map<string, unknown[][]>>;
+    { name: 'contacts', from: `contacts x WHERE x.rowid ${IDS}`, ownId: false },
+    { name: 'events', from: `contacts c CROSS JOIN events x ON x.contact_id = c.id WHERE c.rowid ${IDS}`, ownId: true },
+    { name: 'clocks', from: `contacts c CROSS JOIN clocks x ON x.contact_id = c.id WHERE c.rowid ${IDS}`, ownId: false },
+    { name: 'person_keys', from: `contacts c CROSS JOIN person_keys x ON x.contact_id = c.id WHERE c.rowid ${IDS}`, ownId: false },
+    { name: 'audit', from: `audit x WHERE x.id ${IDS}`, ownId: true },
+  ].map((t) => {
+    const columns = (source.prepare(`PRAGMA table_info(${t.name})`).all() as Array<{ name: string }>).map((c) => c.name).filter((c) => !(t.ownId && c === 'id'));
+    return { name: t.name, columns, read: source.prepare(`SELECT ${columns.map((c) => `x.${c}`).join(', ')} FROM ${t.from}`).raw(true) };
+  });
+  const batches: Array<Map<string, unknown[][]>> = [];
   for (let i = 0; i < contacts.length; i += perCommit) {
     const some = contacts.slice(i, i + perCommit);
     const ids = JSON.stringify(some.map((c) => c.rowid));
     const audits = JSON.stringify(some.flatMap((c) => auditOf.get(c.id) ?? []));
-    const rows = new Map<string, unknown[][]>();
-    for (const t of tables) {
-      const cols = columns.get(t.name)!.map((c) => `x.${c}`).join(', ');
-      const sql = t.name === 'contacts' ? `SELECT ${cols} FROM contacts x WHERE x.rowid IN (SELECT value FROM json_each(?))` : `SELECT ${cols} FROM ${t.from} WHERE ${t.where}`;
-      rows.set(t.name, reader.prepare(sql).raw(true).all(t.name === 'audit' ? audits : ids) as unknown[][]);
-    }
-    batches.push(rows);
+    batches.push(new Map(tables.map((t) => [t.name, t.read.all(t.name === 'audit' ? audits : ids) as unknown[][]])));
   }
-  reader.close();
+  source.close();
   const run = (withKeys: boolean): number => {
     const dir = mkdtempSync(join(tmpdir(), 'kept-floor-'));
     const { sqlite } = openDatabase(join(dir, 'floor.db'));
     try {
       const inserts = tables
         .filter((t) => withKeys || t.name !== 'person_keys')
-        .map((t) => {
-          const cols = columns.get(t.name)!;
-          return { name: t.name, st: sqlite.prepare(`INSERT INTO ${t.name} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`) };
-        });
+        .map((t) => ({ name: t.name, st: sqlite.prepare(`INSERT INTO ${t.name} (${t.columns.join(', ')}) VALUES (${t.columns.map(() => '?').join(', ')})`) }));
       const batch = sqlite.transaction((rows: Map<string, unknown[][]>) => {
         for (const { name, st } of inserts) for (const r of rows.get(name)!) st.run(r);
       });
@@ -92,8 +84,8 @@ export function measureFloor(keptFile: string, prefix: string, perCommit: number
       for (const b of batches) batch(b);
       const used = process.cpuUsage(before);
       const stored = sqlite.prepare<[], number>('SELECT COUNT(*) FROM contacts').pluck().get()!;
-      if (stored !== rowids.length) throw new Error(`floor: ${stored} contacts stored of ${rowids.length}`);
-      return (used.user + used.system) / rowids.length;
+      if (stored !== contacts.length) throw new Error(`floor: ${stored} contacts stored of ${contacts.length}`);
+      return (used.user + used.system) / contacts.length;
     } finally {
       sqlite.close();
       rmSync(dir, { recursive: true, force: true });
@@ -105,5 +97,5 @@ export function measureFloor(keptFile: string, prefix: string, perCommit: number
   without.push(run(false));
   withKeys.push(run(true));
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  return { contacts: rowids.length, perContact, perCommit, withKeysUs: mean(withKeys), withoutKeysUs: mean(without) };
+  return { contacts: contacts.length, perContact, perCommit, withKeysUs: mean(withKeys), withoutKeysUs: mean(without) };
 }

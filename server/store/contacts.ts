@@ -87,6 +87,8 @@ const CONTACT_COLUMNS = [
   'assignee', 'callback', 'content_hash', 'source', 'created_at', 'updated_at',
 ] as const;
 const CONTACT_SELECT = CONTACT_COLUMNS.join(', ');
+/** The same, of the contact aliased `c` (the lists' statements). */
+const CONTACT_SELECT_C = CONTACT_COLUMNS.map((c) => `c.${c}`).join(', ');
 type RawContact = [
   id: string, channel: string, route: string, category: string, initialCategory: string, externalId: string | null, receivedAt: number, packFamily: string,
   customer: string | null, subject: string | null, summary: string | null, assignee: string | null, callback: number, contentHash: string, source: string | null,
@@ -576,7 +578,7 @@ export class ContactStore {
       where.push(`EXISTS (SELECT 1 FROM clocks k WHERE ${clockWhere.join(' AND ')})`);
     }
     const from = `FROM contacts c INDEXED BY ${index}`;
-    const sql = `SELECT ${CONTACT_COLUMNS.map((c) => `c.${c}`).join(', ')} ${from}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY c.received_at DESC, c.id DESC LIMIT @limit`;
+    const sql = `SELECT ${CONTACT_SELECT_C} ${from}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY c.received_at DESC, c.id DESC LIMIT @limit`;
     const count = `SELECT COUNT(*) AS n FROM (SELECT 1 ${from}${lead.length ? ` WHERE ${lead.join(' AND ')}` : ''} LIMIT ${ContactStore.SMALL})`;
     return { shape: 'contacts', statements: [{ sql, params }], counts: [{ sql: count, params }] };
   }

@@ -4,12 +4,15 @@ import type WebSocket from 'ws';
 
 export function untilSnapshot<B extends { socket: WebSocket; messages: ReadonlyArray<{ type: string }> }>(board: B): Promise<B> {
   return new Promise((resolve, reject) => {
-    board.socket.once('error', reject);
     const wait = setInterval(() => {
       if (board.messages.some((m) => m.type === 'snapshot')) {
         clearInterval(wait);
         resolve(board);
       }
     }, 20);
+    board.socket.once('error', (e) => {
+      clearInterval(wait);
+      reject(e);
+    });
   });
 }

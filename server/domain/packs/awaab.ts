@@ -176,9 +176,6 @@ const RULES: Rule[] = [
 /** Any rule's words at all: one pass over the text that rules most contacts out (lists present a suggestion for every contact). */
 const ANY_RULE = new RegExp(RULES.map((r) => r.pattern.source).join('|'), 'i');
 
-/** The versions' instants in force, parsed once per list of versions. */
-const inForce = new WeakMap<readonly AwaabPack[], number[]>();
-
 /**
  * A suggested hazard category from the contact's words (subject and summary), judged by the Awaab
  * version in force at its receivedAt: emergency words suggest `hazard-emergency`; significant-hazard
@@ -187,17 +184,14 @@ const inForce = new WeakMap<readonly AwaabPack[], number[]>();
  */
 export function suggestHazard(contact: { receivedAt: number; category: string }, text: string, packs: readonly AwaabPack[] = AWAAB_PACKS): HazardSuggestion | null {
   if (isHazardCategory(contact.category) || !ANY_RULE.test(text)) return null;
-  let from = inForce.get(packs);
-  if (from === undefined) inForce.set(packs, (from = packs.map((p) => Date.parse(p.inForceFrom))));
-  let pack = -1;
-  for (let i = 0; i < packs.length; i++) if (from[i]! <= contact.receivedAt && (pack < 0 || from[pack]! < from[i]!)) pack = i;
-  if (pack < 0) return null;
-  const version = packs[pack]!;
+  let pack: AwaabPack | undefined;
+  for (const p of packs) if (Date.parse(p.inForceFrom) <= contact.receivedAt && (pack === undefined || Date.parse(pack.inForceFrom) < Date.parse(p.inForceFrom))) pack = p;
+  if (pack === undefined) return null;
   for (const rule of RULES) {
-    if (rule.severity === 'significant' && !version.significantHazards.includes(rule.hazard)) continue;
+    if (rule.severity === 'significant' && !pack.significantHazards.includes(rule.hazard)) continue;
     const words = [...new Set([...text.matchAll(rule.pattern)].map((m) => m[0]))];
     if (words.length === 0) continue;
-    return { category: rule.severity === 'emergency' ? 'hazard-emergency' : 'hazard-significant', hazard: rule.hazard, words, packVersion: version.id };
+    return { category: rule.severity === 'emergency' ? 'hazard-emergency' : 'hazard-significant', hazard: rule.hazard, words, packVersion: pack.id };
   }
   return null;
 }
