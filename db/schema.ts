@@ -48,6 +48,10 @@ export const contacts = sqliteTable(
     // Lists go newest first by (received_at, id). Channel and category ride along, so a list
     // filtered by them is judged in the index and reads only the rows it returns.
     index('contacts_received_at').on(t.receivedAt, t.id, t.channel, t.category),
+    // One category's contacts, newest first, the channel riding along: a list of a category, or of
+    // a channel and a category (voicemail compliments, 0.2% of contacts), walks that category's
+    // entries, where contacts_received_at would pass every contact's (~500 per voicemail compliment).
+    index('contacts_category_received').on(t.category, t.receivedAt, t.id, t.channel),
     // An advisor's contacts, newest first (only assigned contacts are indexed).
     index('contacts_assignee_received')
       .on(t.assignee, t.receivedAt, t.id)

@@ -68,6 +68,7 @@ export const contacts = pgTable(
     index('contacts_privacy_pending').on(t.privacy, t.receivedAt, t.id).where(sql`${t.privacy} < 2`),
     uniqueIndex('contacts_channel_external_id').on(t.channel, t.externalId),
     index('contacts_received_at').on(t.receivedAt, t.id, t.channel, t.category),
+    index('contacts_category_received').on(t.category, t.receivedAt, t.id, t.channel),
     index('contacts_assignee_received').on(t.assignee, t.receivedAt, t.id).where(sql`${t.assignee} IS NOT NULL`),
     index('contacts_queue_received').on(t.queue, t.receivedAt, t.id, t.channel, t.category).where(sql`${t.queue} IS NOT NULL`),
     index('contacts_id_assignee').on(t.id, t.assignee),

@@ -480,8 +480,9 @@ export class ContactStore {
    *
    * - **contacts**: walk contacts newest first — by `contacts_assignee_received` when an assignee is
    *   named, else by `contacts_queue_received` when a named phone queue is (issue 13: phone and
-   *   voicemail contacts only), else by `contacts_received_at`; the last two carry channel and
-   *   category so those filters are judged in the index — and test a status or standard with a
+   *   voicemail contacts only), else by `contacts_category_received` when a category is, else by
+   *   `contacts_received_at`; each but the assignee's carries the channel (and the category) so those
+   *   filters are judged in the index — and test a status or standard with a
    *   correlated EXISTS on the clocks' primary key (contact_id [, standard]), or, when every status
    *   asked for is judged from open clocks (running, at-risk, breached, open), on the covering
    *   `clocks_open_received` by (received_at, contact_id): no clock row read. Used with no status and
@@ -506,8 +507,8 @@ export class ContactStore {
     // `shape` forces a walk (the plan test and the benchmark compare both); clocks need a status or standard.
     if (!filtersClocks || shape === 'contacts') return this.contactLed(f, statuses);
     // The contacts' side is narrow when an assignee is named (its own index), or both channel and
-    // category (judged in contacts_received_at without reading a row, where the clocks' walk would
-    // look up every clock's contact: a status on voicemail compliments, 0.2% of contacts, read 55,000).
+    // category (the category's index, judging the channel in it, where the clocks' walk would look up
+    // every clock's contact: a status on voicemail compliments, 0.2% of contacts, read 55,000).
     // A named queue too (its own index): a small line (rents) is a few percent of contacts.
     const narrowContacts = f.assignee !== undefined || f.queue !== undefined || (f.channel !== undefined && f.category !== undefined);
     if (!narrowContacts || shape === 'clocks') return this.clockLed(f, statuses);
@@ -539,6 +540,12 @@ export class ContactStore {
       index = 'contacts_queue_received';
       where.push('c.queue = @queue');
       params.queue = f.queue;
+    } else if (f.category !== undefined) {
+      // The category's own index, which carries the channel: a rare pair (voicemail compliments)
+      // passes that category's entries only.
+      index = 'contacts_category_received';
+      where.push('c.category = @category');
+      params.category = f.category;
     }
     where.push(...rangeTerms(f, params, 'c.received_at', 'c.id'));
     const lead = [...where];
@@ -546,7 +553,7 @@ export class ContactStore {
       where.push('+c.channel = @channel');
       params.channel = f.channel;
     }
-    if (f.category !== undefined) {
+    if (f.category !== undefined && index !== 'contacts_category_received') {
       where.push('+c.category = @category');
       params.category = f.category;
     }

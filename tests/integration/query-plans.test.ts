@@ -210,7 +210,9 @@ function assertListPlan(name: string, f: ContactFilter, shape?: ListPlan['shape'
           ? /USING INDEX contacts_assignee_received \(assignee=\?/
           : f.queue !== undefined
             ? /^SEARCH c USING INDEX contacts_queue_received \(queue=\?/
-            : /^(SCAN|SEARCH) c USING INDEX contacts_received_at\b/
+            : f.category !== undefined
+              ? /^SEARCH c USING INDEX contacts_category_received \(category=\?/
+              : /^(SCAN|SEARCH) c USING INDEX contacts_received_at\b/
         : /^(SCAN|SEARCH) k USING COVERING INDEX clocks_(open|status|standard)_received\b/;
     assertKeyed(`${name} [${plan.shape} ${i}]`, rows, { lead });
   }

@@ -430,7 +430,7 @@ const show = showPlan;
  * its contact's key (the primary key, or the open clocks' index on (received_at, contact_id)) and a
  * contact only by id. The walk (the first scan outside any subplan) is in the list's order with no Sort
  * (an index scan that stops at the page's end) — or, when the planner judges the rows few (an
- * advisor's, a small queue's, a rare status's, the open clocks of a few thousand contacts), a bitmap
+ * advisor's, a small queue's, a category's, a rare status's, the open clocks of a few thousand contacts), a bitmap
  * read of that key's range or of the open clocks' partial index, sorted: bounded by the key or the
  * open set, never a sort of the table. Which one is the planner's choice by cost; at a year's scale
  * it is the ordered walk (the next describe).
@@ -448,7 +448,7 @@ function assertKeyed(name: string, plan: PlanNode, leads: RegExp | null, o: { so
   if (o.sortOk !== true && all.some(({ node }) => node['Node Type'] === 'Sort')) {
     // Sorted only when what is read first is bounded: one key's entries, or (on little data) the open clocks' partial index.
     const bounded = `${walk.node['Node Type']} ${walk.node['Index Name']} ${walk.node['Index Cond'] ?? ''}`;
-    const allowed = o.atScale === true ? /^Bitmap Index Scan \S+ \(\(?(assignee|queue|status|standard) = / : /^Bitmap Index Scan (\S+ \(\(?(assignee|queue|status|standard) = |clocks_open_(received|due) )/;
+    const allowed = o.atScale === true ? /^Bitmap Index Scan \S+ \(\(?(assignee|queue|status|standard|category) = / : /^Bitmap Index Scan (\S+ \(\(?(assignee|queue|status|standard|category) = |clocks_open_(received|due) )/;
     expect.soft(bounded, `${name}: sorts, but not one key's ${o.atScale === true ? '' : "or the open clocks' "}entries\n${text}`).toMatch(allowed);
   }
   for (const { node } of scans.filter((x) => x.inSubPlan)) {
@@ -470,7 +470,9 @@ async function assertListPlan(reads: PgContactReads, db: PgConnection, name: str
         ? /^contacts_assignee_received$/
         : f.queue !== undefined
           ? /^contacts_(queue_received|received_at)$/
-          : /^contacts_received_at$/
+          : f.category !== undefined
+            ? /^contacts_(category_received|received_at)$/
+            : /^contacts_received_at$/
       : /^clocks_(open_received|open_due|status_received|standard_received)$/;
   for (const [i, st] of plan.statements.entries()) assertKeyed(`${name} [${plan.shape} ${i}]`, await explain(st, db), leads, { atScale });
   for (const [i, st] of plan.counts.entries()) {

@@ -250,13 +250,19 @@ function contactLed(f: ContactFilter, statuses: string[]): PgListPlan {
     lead.push('c.queue = @queue');
     params.queue = f.queue;
   }
+  // Else a category leads (contacts_category_received), the count of the narrow side walking it too.
+  const categoryLeads = f.assignee === undefined && f.queue === undefined && f.category !== undefined;
+  if (categoryLeads) {
+    lead.push('c.category = @category');
+    params.category = f.category;
+  }
   lead.push(...rangeTerms(f, params, 'c.received_at', 'c.id'));
   const where = [...lead];
   if (f.channel !== undefined) {
     where.push('c.channel = @channel');
     params.channel = f.channel;
   }
-  if (f.category !== undefined) {
+  if (f.category !== undefined && !categoryLeads) {
     where.push('c.category = @category');
     params.category = f.category;
   }

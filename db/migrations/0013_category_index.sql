@@ -1,0 +1,1 @@
+CREATE INDEX `contacts_category_received` ON `contacts` (`category`,`received_at`,`id`,`channel`);
