@@ -228,7 +228,7 @@ export async function buildApp({ config, service, logger = false, liveLoading = 
 
   // Tenants' personal data (issue 17): the retention job runs once a day and catches up at start.
   const privacy = new PrivacyService(service);
-  const retention = new RetentionJob(service, config.retention, { info: (m) => app.log.info(m), error: (m) => app.log.error(m) });
+  const retention = new RetentionJob(service, config.retention, { info: (m) => app.log.info(m), error: (m) => app.log.error(m) }, { slots: service.stores.slots });
   app.decorate('privacy', privacy);
   app.decorate('retention', retention);
   app.addHook('onReady', async () => retention.start());

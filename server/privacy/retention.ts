@@ -2,8 +2,13 @@
 // on whatever fell due while Kept was down): contacts closed longer ago than the schedule's limits
 // lose their messages, then everything personal; audit entries older than the trail's limit go.
 // Each batch is one transaction on the writer; the event loop is let in between; progress is logged
-// (counts only) and each run that changed anything leaves one audit entry.
+// (counts only) and each run that changed anything leaves one audit entry. Several instances on one
+// database: the scheduled run first claims its slot (the minute it fell due) in `job_slots`, as the
+// weekly report does, so one instance runs it; the catch-up at start runs on each (it is idempotent:
+// a contact changed already is not changed again).
 import cron, { type ScheduledTask } from 'node-cron';
+import { hostname } from 'node:os';
+import type { SlotClaimer } from '../cluster/slots.js';
 import type { IngestService } from '../ingest/service.js';
 import type { PrivacyReads } from '../store/ports.js';
 import { ANONYMISED, MESSAGES, type PrivacyLevel } from './anonymise.js';
@@ -46,6 +51,16 @@ export function monthsBefore(now: number, months: number): number {
   return d.getTime();
 }
 
+/** The job's name in `job_slots`. */
+export const RETENTION_JOB = 'retention';
+
+export interface RetentionClaims {
+  /** Where scheduled runs are claimed (job_slots on the instances' database). Absent: every run is this instance's. */
+  slots?: SlotClaimer;
+  /** This instance's name in a claim (default host:pid). */
+  instance?: string;
+}
+
 const iso = (ms: number) => new Date(ms).toISOString();
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -60,6 +75,7 @@ export class RetentionJob {
     private readonly ingest: IngestService,
     readonly schedule: RetentionSchedule,
     private readonly log: Log,
+    private readonly claims: RetentionClaims = {},
   ) {
     this.store = ingest.stores.privacy;
   }
@@ -76,7 +92,7 @@ export class RetentionJob {
   /** Schedules the daily run and catches up now. */
   start(): void {
     if (this.schedule.cron === null) return;
-    this.task = cron.schedule(this.schedule.cron, () => void this.run('schedule').catch(() => {}), { name: 'kept-retention', noOverlap: true });
+    this.task = cron.schedule(this.schedule.cron, () => void this.scheduled(this.ingest.now()).catch(() => {}), { name: 'kept-retention', noOverlap: true });
     void this.run('start').catch(() => {});
   }
 
@@ -86,6 +102,25 @@ export class RetentionJob {
     if (this.task !== null) await this.task.destroy();
     this.task = null;
     if (this.running !== null) await this.running.catch(() => {});
+  }
+
+  /**
+   * The scheduled run fallen due at `at`: claimed first (its slot is the minute, as every instance's
+   * cron fires in the same one), then run; null when another instance (or an earlier firing) has it.
+   * A claim that cannot be made (the database away) throws: the next firing tries again.
+   */
+  async scheduled(at: number): Promise<RetentionRun | null> {
+    const slots = this.claims.slots;
+    if (slots !== undefined) {
+      const slot = iso(Math.floor(at / 60_000) * 60_000);
+      const instance = this.claims.instance ?? `${hostname()}:${process.pid}`;
+      if (!(await slots.claimSlot(RETENTION_JOB, slot, instance))) {
+        const by = (await slots.claimant(RETENTION_JOB, slot))?.instance ?? 'another instance';
+        this.log.info(`retention: the run due ${slot} was claimed already by ${by}; ${instance} leaves it to that claim`);
+        return null;
+      }
+    }
+    return this.run('schedule');
   }
 
   /** One run (a run already under way is joined, not repeated). */

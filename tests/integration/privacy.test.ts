@@ -11,7 +11,7 @@ import { openDatabase } from '../../db/connection.js';
 import { compliance, phoneStats, type CallOutcome } from '../../server/domain/metrics.js';
 import type { ContactInput } from '../../server/ingest/service.js';
 import { normalisePhone, personKeys } from '../../server/privacy/keys.js';
-import { monthsBefore } from '../../server/privacy/retention.js';
+import { monthsBefore, RETENTION_JOB, RetentionJob } from '../../server/privacy/retention.js';
 import type { Sqlite } from '../../db/connection.js';
 import { recordSecret, startTestApp, type SignedIn, type TestApp } from '../helpers/app.js';
 
@@ -167,6 +167,41 @@ describe('retention schedule', () => {
       expect(second.connection.sqlite.prepare('SELECT privacy, customer FROM contacts WHERE id = ?').get(id)).toEqual({ privacy: 2, customer: null });
     } finally {
       await second.close();
+    }
+  });
+});
+
+describe('the scheduled run on several instances', () => {
+  it('is claimed once per firing (job_slots): one instance of three runs it, the others leave it and say who has it', async () => {
+    const now = Date.now();
+    const dir = mkdtempSync(join(tmpdir(), 'kept-retention-claims-'));
+    const t = await startTestApp({ KEPT_DB: join(dir, 'claims.db'), KEPT_RETENTION_CRON: 'off' });
+    try {
+      const due = (await t.service.createContact({ channel: 'email', externalId: 'claimed', receivedAt: iso(monthsBefore(now, 30)), customer: { name: 'Claim Example' }, events: [{ type: 'replied', at: iso(monthsBefore(now, 30) + HOUR) }] })).contact.id;
+      const said: string[] = [];
+      const log = { info: (m: string) => said.push(m), error: (m: string) => said.push(m) };
+      const jobs = ['kept-a', 'kept-b', 'kept-c'].map((instance) => new RetentionJob(t.service, t.app.retention.schedule, log, { slots: t.service.stores.slots, instance }));
+      // The three instances' crons fire in the same minute (a few ms apart).
+      const firing = Date.UTC(2026, 11, 7, 2, 15, 0);
+      const runs = await Promise.all(jobs.map((j, i) => j.scheduled(firing + i * 7)));
+      const ran = runs.filter((r) => r !== null);
+      expect(ran).toHaveLength(1);
+      expect(ran[0]).toMatchObject({ trigger: 'schedule', anonymised: 1, error: null });
+      const claimed = t.connection.sqlite.prepare('SELECT slot, instance FROM job_slots WHERE job = ?').all(RETENTION_JOB) as Array<{ slot: string; instance: string }>;
+      expect(claimed).toHaveLength(1);
+      expect(claimed[0]!.slot).toBe('2026-12-07T02:15:00.000Z');
+      const winner = claimed[0]!.instance;
+      expect(runs[['kept-a', 'kept-b', 'kept-c'].indexOf(winner)]).not.toBeNull();
+      expect(said.filter((m) => m.includes(`claimed already by ${winner}`))).toHaveLength(2);
+      expect(t.connection.sqlite.prepare('SELECT privacy FROM contacts WHERE id = ?').get(due)).toEqual({ privacy: 2 });
+      expect((t.connection.sqlite.prepare("SELECT COUNT(*) AS n FROM audit WHERE action = 'privacy.retention'").get() as { n: number }).n).toBe(1);
+      // The next day's firing is a new slot: claimed and run again (nothing left to do).
+      const next = await jobs[1]!.scheduled(firing + DAY);
+      expect(next).toMatchObject({ trigger: 'schedule', anonymised: 0 });
+      expect((t.connection.sqlite.prepare('SELECT COUNT(*) AS n FROM job_slots WHERE job = ?').get(RETENTION_JOB) as { n: number }).n).toBe(2);
+    } finally {
+      await t.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
