@@ -166,7 +166,8 @@ export class ReportStore {
       )
       .pluck(true);
     // The regulator's complaints: those received in the period, and those escalated or answered in it
-    // (received earlier), found by the partial index events_complaint_stage. Then each one's row and events.
+    // (received earlier), found by the partial index events_complaint_stage. Then each one's row and
+    // events, by id (`+c.category`: a filter, never a walk of every complaint by contacts_category_received).
     this.complaintIds = sqlite
       .prepare(
         `SELECT c.id FROM contacts c INDEXED BY contacts_received_at WHERE c.received_at >= @from AND c.received_at < @to AND c.category = 'complaint'
@@ -177,7 +178,7 @@ export class ReportStore {
     this.complaints = sqlite.prepare(
       `SELECT c.id, c.channel, c.route, c.category, c.initial_category AS initialCategory, c.received_at AS receivedAt,
          (SELECT json_group_array(json(e.body)) FROM (SELECT body FROM events WHERE contact_id = c.id ORDER BY seq) e) AS events
-       FROM contacts c WHERE c.id IN (SELECT value FROM json_each(?)) AND c.category = 'complaint'`,
+       FROM contacts c WHERE c.id IN (SELECT value FROM json_each(?)) AND +c.category = 'complaint'`,
     );
     this.holidays = sqlite.prepare('SELECT date, title FROM holidays WHERE division = ? AND date >= ? AND date <= ? ORDER BY date').raw(true);
     this.closures = sqlite.prepare('SELECT calendar_id, "from", "to", reason FROM closures WHERE "from" < @to AND "to" > @from ORDER BY "from", id').raw(true);
