@@ -6,6 +6,7 @@
 // The row outlives the run, so a late instance, or the catch-up of one starting afterwards, finds the
 // slot taken. Two implementations: PostgreSQL (instances on several machines) and SQLite (the
 // default; also keeps two processes on one file from running a job twice).
+import { hostname } from 'node:os';
 import type { Sqlite } from '../../db/connection.js';
 import type { Queryable } from './lease.js';
 
@@ -14,6 +15,20 @@ export interface SlotClaimer {
   claimSlot(job: string, slotIso: string, instance: string): Promise<boolean>;
   /** Who claimed a slot (null: nobody yet), for the log of an instance that did not. */
   claimant(job: string, slotIso: string): Promise<{ instance: string; claimedAt: number } | null>;
+}
+
+/** This process's name in a claim when none is configured: host:pid. */
+export function processInstance(): string {
+  return `${hostname()}:${process.pid}`;
+}
+
+/**
+ * Claims a run's slot for `instance`: null when the run is this caller's, else who claimed it first
+ * (their instance name; null if the row cannot be read back), for the caller's log.
+ */
+export async function claimRun(slots: SlotClaimer, job: string, slotIso: string, instance: string): Promise<{ by: string | null } | null> {
+  if (await slots.claimSlot(job, slotIso, instance)) return null;
+  return { by: (await slots.claimant(job, slotIso))?.instance ?? null };
 }
 
 /** job_slots on PostgreSQL (server/cluster/lease.sql): the claim stamped with the database's clock. */

@@ -7,8 +7,7 @@
 // weekly report does, so one instance runs it; the catch-up at start runs on each (it is idempotent:
 // a contact changed already is not changed again).
 import cron, { type ScheduledTask } from 'node-cron';
-import { hostname } from 'node:os';
-import type { SlotClaimer } from '../cluster/slots.js';
+import { claimRun, processInstance, type SlotClaimer } from '../cluster/slots.js';
 import type { IngestService } from '../ingest/service.js';
 import type { PrivacyReads } from '../store/ports.js';
 import { ANONYMISED, MESSAGES, type PrivacyLevel } from './anonymise.js';
@@ -113,10 +112,10 @@ export class RetentionJob {
     const slots = this.claims.slots;
     if (slots !== undefined) {
       const slot = iso(Math.floor(at / 60_000) * 60_000);
-      const instance = this.claims.instance ?? `${hostname()}:${process.pid}`;
-      if (!(await slots.claimSlot(RETENTION_JOB, slot, instance))) {
-        const by = (await slots.claimant(RETENTION_JOB, slot))?.instance ?? 'another instance';
-        this.log.info(`retention: the run due ${slot} was claimed already by ${by}; ${instance} leaves it to that claim`);
+      const instance = this.claims.instance ?? processInstance();
+      const taken = await claimRun(slots, RETENTION_JOB, slot, instance);
+      if (taken !== null) {
+        this.log.info(`retention: the run due ${slot} was claimed already by ${taken.by ?? 'another instance'}; ${instance} leaves it to that claim`);
         return null;
       }
     }

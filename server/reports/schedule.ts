@@ -8,8 +8,7 @@
 // went through publishes and mails, so N instances publish once and the managers get one mail.
 import type { FastifyInstance } from 'fastify';
 import cron, { type ScheduledTask } from 'node-cron';
-import { hostname } from 'node:os';
-import type { SlotClaimer } from '../cluster/slots.js';
+import { claimRun, processInstance, type SlotClaimer } from '../cluster/slots.js';
 import { ConflictError } from '../errors.js';
 import { createMailer } from '../notify/mail.js';
 import { sendWeeklyReport, type ReportMailer } from '../notify/report-mail.js';
@@ -169,9 +168,10 @@ export class ReportSchedule {
     const slots = this.#deps.slots;
     if (slots === undefined) return null;
     const slot = new Date(runAt).toISOString();
-    const instance = this.#deps.instance ?? `${hostname()}:${process.pid}`;
-    if (await slots.claimSlot(WEEKLY_REPORT_JOB, slot, instance)) return null;
-    const by = (await slots.claimant(WEEKLY_REPORT_JOB, slot))?.instance ?? null;
+    const instance = this.#deps.instance ?? processInstance();
+    const taken = await claimRun(slots, WEEKLY_REPORT_JOB, slot, instance);
+    if (taken === null) return null;
+    const by = taken.by;
     this.#deps.log.info(`weekly report ${week}: the run due ${slot} was claimed already by ${by ?? 'another instance'}; the ${why} run on ${instance} leaves it to that claim`);
     return { week, outcome: 'slot-taken', slot, by };
   }
